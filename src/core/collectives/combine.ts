@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ReduceOp } from '../ledger.js';
+import type { CallSig } from './signature.js';
+
+/**
+ * The numeric result of a collective for every member, from every member's input (group order).
+ * Results may share buffers with each other (TensorFlow.js clones are copy-free); each rank owns
+ * and frees its own handle.
+ */
+export function combine(sig: CallSig, inputs: readonly tf.Tensor[], rootIdx: number): tf.Tensor[] {
+  const n = inputs.length;
+  switch (sig.op) {
+    case 'all_reduce': {
+      const r = reduceAll(inputs, sig.reduceOp ?? 'sum');
+      const out = inputs.map(() => tf.clone(r));
+      r.dispose();
+      return out;
+    }
+    case 'all_gather': {
+      const r = n === 1 ? tf.clone(inputs[0]) : tf.concat([...inputs], sig.dim!);
+      const out = inputs.map(() => tf.clone(r));
+      r.dispose();
+      return out;
+    }
+    case 'reduce_scatter': {
+      return tf.tidy(() => {
+        const r = reduceAll(inputs, sig.reduceOp ?? 'sum');
+        return n === 1 ? [r] : tf.split(r, n, sig.dim!);
+      });
+    }
+    case 'broadcast':
+      return inputs.map(() => tf.clone(inputs[rootIdx]));
+    case 'reduce': {
+      const r = reduceAll(inputs, sig.reduceOp ?? 'sum');
+      return inputs.map((x, i) => (i === rootIdx ? r : tf.clone(x)));
+    }
+    case 'all_to_all': {
+      return tf.tidy(() => {
+        const parts = inputs.map((x) => (n === 1 ? [x] : tf.split(x, n, sig.splitDim!)));
+        return inputs.map((_, j) => (n === 1 ? tf.clone(parts[0][0]) : tf.concat(parts.map((p) => p[j]), sig.concatDim!)));
+      });
+    }
+    case 'barrier':
+    case 'send_recv':
+      return [];
+  }
+}
+
+function reduceAll(xs: readonly tf.Tensor[], op: ReduceOp): tf.Tensor {
+  return tf.tidy(() => {
+    if (xs.length === 1) return tf.clone(xs[0]);
+    switch (op) {
+      case 'sum':
+        return tf.addN([...xs]);
+      case 'avg':
+        return tf.div(tf.addN([...xs]), xs.length);
+      case 'max':
+        return xs.slice(1).reduce((a, b) => tf.maximum(a, b), xs[0]);
+      case 'min':
+        return xs.slice(1).reduce((a, b) => tf.minimum(a, b), xs[0]);
+    }
+  });
+}
+
+/** Output shape on each member. */
+export function outputShape(sig: CallSig, n: number): number[] {
+  const s = [...sig.shape];
+  switch (sig.op) {
+    case 'all_gather':
+      s[sig.dim!] *= n;
+      return s;
+    case 'reduce_scatter':
+      s[sig.dim!] /= n;
+      return s;
+    case 'all_to_all':
+      s[sig.splitDim!] /= n;
+      s[sig.concatDim!] *= n;
+      return s;
+    default:
+      return s;
+  }
+}
+
+/** nccl-tests "size" in elements (see LedgerEntry). */
+export function ncclElements(sig: CallSig, n: number): number {
+  const e = sig.shape.reduce((p, d) => p * d, 1);
+  if (sig.op === 'barrier') return 0;
+  return sig.op === 'all_gather' ? e * n : e;
+}

@@ -1,0 +1,269 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { bytesOf, type DType } from '../dtype.js';
+import { SimError } from '../errors.js';
+import type { ReduceOp } from '../ledger.js';
+import type { ProcessGroup } from '../mesh.js';
+import type { SourceLocation } from '../source.js';
+import { Tensor, type BackwardFn } from '../tensor.js';
+import type { RankContext } from '../context.js';
+import { narrow } from '../ops/shape.js';
+import { scale, mul } from '../ops/elementwise.js';
+import type { CollectiveEngine, Delivery } from './engine.js';
+import type { CallSig } from './signature.js';
+
+/** Which group a collective runs on: a mesh axis of this rank, an explicit group, or the world. */
+export interface GroupOpt {
+  readonly axis?: string;
+  readonly group?: ProcessGroup;
+  /** A label for the ledger (e.g. "reduce_from_tp_region"). */
+  readonly label?: string;
+}
+
+/** A pending non-blocking send. */
+export interface Work {
+  wait(): Promise<void>;
+}
+
+/**
+ * One rank's communication API, with torch.distributed semantics and NCCL matching rules.
+ * Roots and peers are global ranks. Every call is checked against the other members' calls and
+ * written to the ledger by the engine.
+ *
+ * Gradients (for tensors that require them) follow Megatron-LM's mappings, where a tensor that is
+ * the same on all ranks carries the same gradient on all ranks:
+ *   allReduce(sum)   fwd Σ            bwd identity       (Megatron g / reduce_from_region)
+ *   allReduce(avg)   fwd mean         bwd dy / n
+ *   allReduce(max|min)                bwd dy where x was the extreme
+ *   allGather(dim)   fwd concat       bwd own slice      (gather_from_region)
+ *   reduceScatter    fwd Σ then split bwd allGather(dy)  (sequence-parallel reduce_scatter)
+ *   allToAll         fwd exchange     bwd the inverse exchange
+ *   send → recv      bwd recv ← send  (the gradient flows back along the message)
+ * broadcast and reduce do not carry gradients. To sum partial gradients of a replicated input
+ * (Megatron f / copy_to_region), use `copyToGroup`.
+ */
+export class Comm {
+  private readonly ctx: RankContext;
+  private readonly engine: CollectiveEngine;
+
+  constructor(ctx: RankContext, engine: CollectiveEngine) {
+    this.ctx = ctx;
+    this.engine = engine;
+  }
+
+  get rank(): number {
+    return this.ctx.rank;
+  }
+
+  get worldSize(): number {
+    return this.ctx.worldSize;
+  }
+
+  /** Resolve the group of a call (default: the world). */
+  group(opt: GroupOpt = {}): ProcessGroup {
+    const m = this.ctx.mesh;
+    if (opt.group) return opt.group;
+    if (opt.axis) {
+      if (!m.has(opt.axis)) {
+        throw new SimError('config', `unknown mesh axis "${opt.axis}"`, {
+          ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'named here' }],
+          fix: `use one of ${m.axes.join(', ')}`,
+        });
+      }
+      return m.axisGroup(opt.axis, this.ctx.rank);
+    }
+    return m.world();
+  }
+
+  /** The global rank `delta` steps along `axis` from this one (null past either end). */
+  peer(axis: string, delta: number): number | null {
+    const m = this.ctx.mesh;
+    const c = { ...this.ctx.coords };
+    const v = (c[axis] ?? 0) + delta;
+    if (v < 0 || v >= (m.has(axis) ? m.size(axis) : 1)) return null;
+    c[axis] = v;
+    return m.rankOf(c);
+  }
+
+  async allReduce(x: Tensor, opt: GroupOpt & { op?: ReduceOp } = {}): Promise<Tensor> {
+    const op = opt.op ?? 'sum';
+    const g = this.group(opt);
+    const sig: CallSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op };
+    const d = await this.call(g, sig, x, opt.label);
+    const n = g.ranks.length;
+    const out = this.wrap(d, [x], (dy) => {
+      if (op === 'sum') return [dy];
+      if (op === 'avg') return [scale(dy, 1 / n)];
+      return [mul(dy, equalMask(x, out))];
+    });
+    return out;
+  }
+
+  async allGather(x: Tensor, opt: GroupOpt & { dim?: number } = {}): Promise<Tensor> {
+    const g = this.group(opt);
+    const dim = this.dim(x, opt.dim ?? 0);
+    const d = await this.call(g, { op: 'all_gather', shape: x.shape, dtype: x.dtype, dim }, x, opt.label);
+    const i = g.ranks.indexOf(this.ctx.rank);
+    return this.wrap(d, [x], (dy) => [narrow(dy, dim, i * x.shape[dim], x.shape[dim])]);
+  }
+
+  async reduceScatter(x: Tensor, opt: GroupOpt & { dim?: number; op?: ReduceOp } = {}): Promise<Tensor> {
+    const g = this.group(opt);
+    const dim = this.dim(x, opt.dim ?? 0);
+    const n = g.ranks.length;
+    if (x.shape[dim] % n !== 0) {
+      throw new SimError('shape', `reduceScatter: dim ${dim} of [${x.shape.join(', ')}] (${x.shape[dim]}) does not divide by the group size ${n}`, {
+        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
+        fix: `scatter along a dim whose size is a multiple of ${n}, or pad it`,
+      });
+    }
+    const op = opt.op ?? 'sum';
+    if (op !== 'sum' && op !== 'avg') throw new SimError('config', `reduceScatter supports op sum or avg, not ${op}`);
+    const d = await this.call(g, { op: 'reduce_scatter', shape: x.shape, dtype: x.dtype, dim, reduceOp: op }, x, opt.label);
+    return this.wrap(d, [x], async (dy) => {
+      const full = await this.allGather(dy, { group: g, dim, label: 'reduce_scatter.backward' });
+      return [op === 'avg' ? scale(full, 1 / n) : full];
+    });
+  }
+
+  async allToAll(x: Tensor, opt: GroupOpt & { splitDim?: number; concatDim?: number } = {}): Promise<Tensor> {
+    const g = this.group(opt);
+    const splitDim = this.dim(x, opt.splitDim ?? 0);
+    const concatDim = this.dim(x, opt.concatDim ?? 0);
+    const n = g.ranks.length;
+    if (x.shape[splitDim] % n !== 0) {
+      throw new SimError('shape', `allToAll: split dim ${splitDim} of [${x.shape.join(', ')}] does not divide by the group size ${n}`, {
+        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
+      });
+    }
+    const d = await this.call(g, { op: 'all_to_all', shape: x.shape, dtype: x.dtype, splitDim, concatDim }, x, opt.label);
+    return this.wrap(d, [x], async (dy) => [await this.allToAll(dy, { group: g, splitDim: concatDim, concatDim: splitDim, label: 'all_to_all.backward' })]);
+  }
+
+  async broadcast(x: Tensor, opt: GroupOpt & { src: number }): Promise<Tensor> {
+    const g = this.group(opt);
+    const d = await this.call(g, { op: 'broadcast', shape: x.shape, dtype: x.dtype, root: opt.src }, x, opt.label);
+    return this.wrap(d, [], null);
+  }
+
+  async reduce(x: Tensor, opt: GroupOpt & { dst: number; op?: ReduceOp }): Promise<Tensor> {
+    const g = this.group(opt);
+    const d = await this.call(g, { op: 'reduce', shape: x.shape, dtype: x.dtype, root: opt.dst, reduceOp: opt.op ?? 'sum' }, x, opt.label);
+    return this.wrap(d, [], null);
+  }
+
+  async barrier(opt: GroupOpt = {}): Promise<void> {
+    const g = this.group(opt);
+    await this.engine.collective(this.ctx, g, { op: 'barrier', shape: [], dtype: 'float32' }, null, this.src(), opt.label);
+  }
+
+  /**
+   * Megatron's f (copy_to_tensor_model_parallel_region): identity forward, all-reduce of the
+   * gradient backward — for a replicated input whose consumers differ per rank.
+   */
+  copyToGroup(x: Tensor, opt: GroupOpt = {}): Tensor {
+    const g = this.group(opt);
+    return this.ctx.apply({
+      name: 'copy_to_region',
+      inputs: [x],
+      shape: x.shape,
+      dtype: x.dtype,
+      flops: 0,
+      free: true,
+      compute: () => tf.clone(x.data!),
+      backward: async (dy) => [await this.allReduce(dy, { group: g, label: opt.label ?? 'copy_to_region.backward' })],
+    });
+  }
+
+  /** Blocking send (waits for the matching recv). */
+  async send(x: Tensor, dst: number, opt: { tag?: number } = {}): Promise<void> {
+    await this.isend(x, dst, opt).wait();
+  }
+
+  /** Non-blocking send; `wait()` returns once it is received. */
+  isend(x: Tensor, dst: number, opt: { tag?: number } = {}): Work {
+    const tag = opt.tag ?? 0;
+    if (this.ctx.mode === 'numeric') x.requireData();
+    const post = this.engine.send(this.ctx, dst, tag, x, this.src());
+    this.ctx.memory.tick();
+    this.ctx.memory.use(x.memIndex);
+    return { wait: () => this.engine.waitSend(post) };
+  }
+
+  /**
+   * Receive from `src` into a buffer of `like`'s shape and dtype (a tensor or a {shape, dtype}),
+   * as torch.distributed.recv fills a buffer. With `requiresGrad`, the received tensor carries a
+   * gradient that backward() sends back to `src`.
+   */
+  async recv(like: Tensor | { shape: readonly number[]; dtype?: DType }, src: number, opt: { tag?: number; requiresGrad?: boolean } = {}): Promise<Tensor> {
+    const tag = opt.tag ?? 0;
+    const d = await this.engine.recv(this.ctx, src, tag, like.shape, like.dtype ?? 'float32', this.src());
+    const out = this.wrap(d, [], null);
+    if (opt.requiresGrad && this.ctx.gradEnabled) {
+      // A leaf whose gradient goes back to the sender when backward() reaches it.
+      out.requiresGrad = true;
+      out.node = {
+        op: 'recv',
+        inputs: [],
+        backward: async (dy) => {
+          await this.send(dy, src, { tag });
+          return [];
+        },
+        module: this.ctx.module,
+      };
+    }
+    return out;
+  }
+
+  /** Receive the gradient of a tensor this rank sent with `send`, and backpropagate it. */
+  async backwardFromPeer(x: Tensor, peer: number, opt: { tag?: number } = {}): Promise<void> {
+    const prev = this.ctx.phase;
+    this.ctx.phase = prev === 'forward' ? 'backward' : prev;
+    let g: Tensor;
+    try {
+      g = await this.ctx.noGrad(() => this.recv({ shape: x.shape, dtype: x.dtype }, peer, opt));
+    } finally {
+      this.ctx.phase = prev;
+    }
+    await this.ctx.backward(x, g);
+  }
+
+  private src(): SourceLocation | undefined {
+    return this.ctx.world.sourceMode === 'none' ? undefined : this.ctx.source(true);
+  }
+
+  private dim(x: Tensor, dim: number): number {
+    const d = dim < 0 ? dim + x.ndim : dim;
+    if (!Number.isInteger(d) || d < 0 || d >= x.ndim) {
+      throw new SimError('shape', `dim ${dim} is out of range for [${x.shape.join(', ')}]`, {
+        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
+        fix: `use a dim in [${-x.ndim}, ${x.ndim - 1}] (a tensor dimension, not a mesh axis)`,
+      });
+    }
+    return d;
+  }
+
+  private call(g: ProcessGroup, sig: CallSig, x: Tensor, label?: string): Promise<Delivery> {
+    if (this.ctx.mode === 'numeric') x.requireData();
+    if (x.ctx !== this.ctx) throw new SimError('user-exception', `rank ${this.ctx.rank} passed a tensor of rank ${x.rank} to ${sig.op}`, { fix: 'each rank passes its own tensor' });
+    this.ctx.memory.tick();
+    this.ctx.memory.use(x.memIndex);
+    return this.engine.collective(this.ctx, g, sig, x.data, this.src(), label);
+  }
+
+  private wrap(d: Delivery, inputs: Tensor[], backward: BackwardFn | null): Tensor {
+    const ctx = this.ctx;
+    const data = d.data ? ctx.own(d.data) : null;
+    const t = new Tensor(ctx, d.shape, d.dtype, data);
+    ctx.memory.tick();
+    t.memIndex = ctx.memory.alloc(bytesOf(t.size, t.dtype));
+    if (backward && ctx.gradEnabled && inputs.some((x) => x.requiresGrad)) {
+      t.requiresGrad = true;
+      t.node = { op: 'collective', inputs, backward, module: ctx.module };
+    }
+    return t;
+  }
+}
+
+function equalMask(x: Tensor, y: Tensor): Tensor {
+  return x.ctx.apply({ name: 'equal_mask', inputs: [x, y], shape: x.shape, dtype: x.dtype, flops: x.size, compute: () => tf.cast(tf.equal(x.data!, y.data!), 'float32') });
+}

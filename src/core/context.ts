@@ -1,0 +1,290 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { computeTimeUs, type ComputeDType } from './cost/index.js';
+import { bytesOf, numel, storageDType, type DType } from './dtype.js';
+import { SimError } from './errors.js';
+import type { Phase } from './ledger.js';
+import { MemoryTracker } from './memory.js';
+import { Rng, deriveSeed } from './rng.js';
+import { captureSource, type SourceLocation } from './source.js';
+import { Tensor, type BackwardFn } from './tensor.js';
+import type { TraceEvent } from './trace.js';
+import type { World } from './world.js';
+import type { Comm } from './collectives/comm.js';
+import { runBackward } from './autograd.js';
+
+export type Mode = 'numeric' | 'meta';
+
+/** What an op tells the context: enough to compute it (numeric), infer it (meta), cost it and differentiate it. */
+export interface OpSpec {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly flops: number;
+  /** Bytes read and written in HBM; defaults to inputs + output. */
+  readonly bytes?: number;
+  /** Numeric mode only: the TensorFlow.js computation. */
+  readonly compute: () => tf.Tensor;
+  readonly backward?: BackwardFn;
+  /** Charge no simulated time (views: reshape, identity). */
+  readonly free?: boolean;
+}
+
+/**
+ * One simulated rank: its coordinates, clock, phase, autograd switch, and the door to the other
+ * ranks (`comm`). Everything a rank does goes through here, so that the same program runs in
+ * numeric and meta mode and every op lands on the timeline.
+ */
+export class RankContext {
+  readonly rank: number;
+  readonly world: World;
+  readonly coords: Readonly<Record<string, number>>;
+  readonly memory = new MemoryTracker();
+  /** Simulated time of this rank, in µs. */
+  clock = 0;
+  phase: Phase = 'forward';
+  gradEnabled = true;
+  /** Module path stack, e.g. ["h.0", "h.0.attn", "h.0.attn.c_attn"]. */
+  readonly moduleStack: string[] = [];
+  /** A free-form tag put on trace events (microbatch, stage ...). */
+  tag: string | undefined;
+  comm!: Comm;
+  private readonly owned: tf.Tensor[] = [];
+
+  constructor(world: World, rank: number) {
+    this.world = world;
+    this.rank = rank;
+    this.coords = world.mesh.coords(rank);
+  }
+
+  get mode(): Mode {
+    return this.world.mode;
+  }
+
+  get mesh() {
+    return this.world.mesh;
+  }
+
+  get worldSize(): number {
+    return this.world.mesh.worldSize;
+  }
+
+  /** This rank's coordinate along a mesh axis (0 when the axis is absent). */
+  coord(axis: string): number {
+    return this.coords[axis] ?? 0;
+  }
+
+  /** The size of a mesh axis (1 when absent). */
+  axisSize(axis: string): number {
+    return this.world.mesh.has(axis) ? this.world.mesh.size(axis) : 1;
+  }
+
+  get module(): string | undefined {
+    return this.moduleStack[this.moduleStack.length - 1];
+  }
+
+  // ---------------------------------------------------------------- tensors
+
+  /** Adopt a TensorFlow.js tensor (numeric mode) so it is freed with the run. */
+  own<T extends tf.Tensor>(t: T): T {
+    this.owned.push(t);
+    return t;
+  }
+
+  /** Wrap values (numeric) or only a shape (meta). */
+  private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean): Tensor {
+    this.checkAlive();
+    const data = this.mode === 'numeric' ? this.own(make()) : null;
+    const t = new Tensor(this, shape, dtype, data, requiresGrad);
+    this.memory.tick();
+    t.memIndex = this.memory.alloc(bytesOf(numel(shape), dtype), pinned);
+    return t;
+  }
+
+  /** A tensor from values (numeric mode; in meta mode only the shape is kept). */
+  tensor(values: ArrayLike<number> | (() => ArrayLike<number>), shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return this.leaf(shape, dtype, () => {
+      const v = typeof values === 'function' ? values() : values;
+      if (v.length !== numel(shape)) {
+        throw new SimError('shape', `${v.length} values do not fill the shape [${shape.join(', ')}] (${numel(shape)} elements)`, {
+          ranks: [{ rank: this.rank, source: captureSource(), detail: 'tensor created here' }],
+        });
+      }
+      return tf.tensor(v as number[], [...shape], storageDType(dtype));
+    }, false, false);
+  }
+
+  /** Wrap an existing TensorFlow.js tensor (numeric mode). */
+  fromTf(t: tf.Tensor, dtype: DType = t.dtype as DType, requiresGrad = false): Tensor {
+    return this.leaf(t.shape, dtype, () => t, requiresGrad, false);
+  }
+
+  zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return this.leaf(shape, dtype, () => tf.zeros([...shape], storageDType(dtype)), false, false);
+  }
+
+  ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return this.leaf(shape, dtype, () => tf.ones([...shape], storageDType(dtype)), false, false);
+  }
+
+  /** Shape-only tensor (any mode): for recv buffers and meta programs. */
+  empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return this.zeros(shape, dtype);
+  }
+
+  /**
+   * Normal(0, std²) values from a seed: the same seed gives the same values on every rank, in
+   * every mode and on every backend. `key` derives an independent stream (e.g. a parameter name).
+   */
+  randn(shape: readonly number[], opts: { seed?: number; key?: string; std?: number; dtype?: DType; requiresGrad?: boolean } = {}): Tensor {
+    const seed = deriveSeed(opts.seed ?? this.world.seed, opts.key ?? '');
+    return this.leaf(shape, opts.dtype ?? 'float32', () => tf.tensor(new Rng(seed).fillNormal(new Float32Array(numel(shape)), opts.std ?? 1), [...shape]), opts.requiresGrad ?? false, false);
+  }
+
+  /** Integers in [0, high) from a seed (token ids). */
+  randint(shape: readonly number[], high: number, opts: { seed?: number; key?: string } = {}): Tensor {
+    const seed = deriveSeed(opts.seed ?? this.world.seed, opts.key ?? '');
+    return this.leaf(shape, 'int32', () => tf.tensor(new Rng(seed).fillInt(new Int32Array(numel(shape)), high), [...shape], 'int32'), false, false);
+  }
+
+  /** A trainable parameter: a leaf that requires grad and stays live for the whole run. */
+  param(init: Tensor, name?: string): Tensor {
+    if (init.ctx !== this) throw crossRank(init, this);
+    const p = new Tensor(this, init.shape, init.dtype, init.data, true);
+    p.name = name ?? init.name;
+    this.memory.tick();
+    p.memIndex = this.memory.alloc(bytesOf(numel(p.shape), p.dtype), true);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- ops
+
+  /** Run one op: compute (numeric) or infer (meta), charge its time, trace it, tape it. */
+  apply(spec: OpSpec): Tensor {
+    this.checkAlive();
+    let inBytes = 0;
+    for (const x of spec.inputs) {
+      if (x.ctx !== this) throw crossRank(x, this);
+      inBytes += bytesOf(x.size, x.dtype);
+    }
+    let data: tf.Tensor | null = null;
+    if (this.mode === 'numeric') {
+      for (const x of spec.inputs) x.requireData();
+      data = this.own(spec.compute());
+    }
+    const out = new Tensor(this, spec.shape, spec.dtype, data);
+    const outBytes = bytesOf(out.size, out.dtype);
+    this.memory.tick();
+    for (const x of spec.inputs) this.memory.use(x.memIndex);
+    out.memIndex = spec.free ? -1 : this.memory.alloc(outBytes);
+    if (!spec.free) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
+    if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
+      out.requiresGrad = true;
+      out.node = { op: spec.name, inputs: spec.inputs, backward: spec.backward, module: this.module };
+    }
+    return out;
+  }
+
+  /** Advance this rank's clock by a compute op's roofline time and put it on the trace. */
+  charge(name: string, flops: number, bytes: number, dtype: DType, inputs?: readonly Tensor[], outShape?: readonly number[]): void {
+    const w = this.world;
+    const cost = computeTimeUs({ flops, bytes, dtype: computeDType(dtype), hw: w.hardware });
+    const start = this.clock;
+    this.clock += cost.timeUs;
+    w.computeFlops[this.rank] += flops;
+    if (w.traceCompute) {
+      this.record({
+        rank: this.rank,
+        kind: 'compute',
+        name,
+        phase: this.phase,
+        startUs: start,
+        endUs: this.clock,
+        inShapes: inputs?.map((x) => x.shape),
+        outShape,
+        flops,
+        source: w.sourceMode === 'all' ? captureSource() : undefined,
+        module: this.module,
+        tag: this.tag,
+      });
+    }
+  }
+
+  record(e: TraceEvent): void {
+    this.world.pushTrace(e);
+  }
+
+  /** Run `fn` with autograd off (like torch.no_grad). */
+  noGrad<T>(fn: () => T): T {
+    const prev = this.gradEnabled;
+    this.gradEnabled = false;
+    try {
+      return fn();
+    } finally {
+      this.gradEnabled = prev;
+    }
+  }
+
+  /** Run `fn` with trace events and ledger entries labelled `phase`. */
+  async withPhase<T>(phase: Phase, fn: () => Promise<T> | T): Promise<T> {
+    const prev = this.phase;
+    this.phase = phase;
+    try {
+      return await fn();
+    } finally {
+      this.phase = prev;
+    }
+  }
+
+  /** Run `fn` inside a named module scope (names trace events and shard records). */
+  async inModule<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    this.moduleStack.push(name);
+    try {
+      return await fn();
+    } finally {
+      this.moduleStack.pop();
+    }
+  }
+
+  /** Backpropagate from `loss` (dL/dloss = 1, or `grad`), filling `.grad` of leaves. */
+  async backward(loss: Tensor, grad?: Tensor): Promise<void> {
+    await runBackward(this, loss, grad);
+  }
+
+  /** The person's source location of the current call (honours the world's source mode). */
+  source(force = false): SourceLocation | undefined {
+    return force || this.world.sourceMode !== 'none' ? captureSource() : undefined;
+  }
+
+  checkAlive(): void {
+    const a = this.world.aborted;
+    if (a) throw new AbortedError(a);
+  }
+
+  /** Free every TensorFlow.js tensor this rank made. */
+  disposeAll(): void {
+    for (const t of this.owned) if (!t.isDisposed) t.dispose();
+    this.owned.length = 0;
+  }
+}
+
+/** Thrown on ranks that were still running when another rank's error stopped the run. */
+export class AbortedError extends Error {
+  readonly reason: SimError;
+  constructor(reason: SimError) {
+    super(`run stopped: ${reason.headline}`);
+    this.name = 'AbortedError';
+    this.reason = reason;
+  }
+}
+
+function crossRank(x: Tensor, ctx: RankContext): SimError {
+  return new SimError('user-exception', `tensor ${x.describe()} belongs to rank ${x.rank} but is used on rank ${ctx.rank}`, {
+    ranks: [{ rank: ctx.rank, source: captureSource(), detail: 'used here' }],
+    fix: 'move data between ranks only through comm (send/recv or a collective); build each rank its own tensors',
+  });
+}
+
+function computeDType(d: DType): ComputeDType {
+  return d === 'bfloat16' ? 'bfloat16' : d === 'float16' ? 'float16' : 'float32';
+}

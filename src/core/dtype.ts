@@ -1,0 +1,38 @@
+/**
+ * Logical dtypes. The numeric mode computes in float32 / int32 on TensorFlow.js (which has no
+ * 16-bit floats); bfloat16 / float16 are carried as metadata so byte counts, memory and time
+ * follow the dtype the person declared.
+ */
+export type DType = 'float32' | 'bfloat16' | 'float16' | 'int32' | 'bool';
+
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = Object.freeze({
+  float32: 4,
+  bfloat16: 2,
+  float16: 2,
+  int32: 4,
+  bool: 1,
+});
+
+/** The TensorFlow.js storage dtype of a logical dtype. */
+export function storageDType(dtype: DType): 'float32' | 'int32' | 'bool' {
+  if (dtype === 'int32' || dtype === 'bool') return dtype;
+  return 'float32';
+}
+
+export function isFloat(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'bfloat16' || dtype === 'float16';
+}
+
+export function bytesOf(elements: number, dtype: DType): number {
+  return elements * DTYPE_BYTES[dtype];
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

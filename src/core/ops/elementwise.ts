@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor } from '../tensor.js';
+import { broadcastShapes, sameShape } from './check.js';
+import { sumToShape } from './reduce.js';
+
+/**
+ * Elementwise ops with NumPy broadcasting. Backward of a broadcast input sums the gradient over
+ * the broadcast dims (sumToShape).
+ */
+type Bin = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  const shape = broadcastShapes(a, b, name);
+  return a.ctx.apply({
+    name,
+    inputs: [a, b],
+    shape,
+    dtype: a.dtype,
+    flops: shape.reduce((p, d) => p * d, 1),
+    compute: () => f(a.data!, b.data!),
+    backward: (dy) => {
+      const [ga, gb] = grads(dy);
+      return [ga && !sameShape(ga.shape, a.shape) ? sumToShape(ga, a.shape) : ga, gb && !sameShape(gb.shape, b.shape) ? sumToShape(gb, b.shape) : gb];
+    },
+  });
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  return binary('add', a, b, tf.add, (dy) => [dy, dy]);
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return binary('sub', a, b, tf.sub, (dy) => [dy, neg(dy)]);
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  return binary('mul', a, b, tf.mul, (dy) => [mul(dy, b), mul(dy, a)]);
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  return binary('div', a, b, tf.div, (dy) => {
+    const ga = div(dy, b);
+    return [ga, neg(div(mul(ga, a), b))];
+  });
+}
+
+function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor): Tensor {
+  return x.ctx.apply({
+    name,
+    inputs: [x],
+    shape: x.shape,
+    dtype: x.dtype,
+    flops: x.size * flopsPerElem,
+    compute: () => f(x.data!),
+    backward: (dy) => [grad(dy)],
+  });
+}
+
+export function neg(x: Tensor): Tensor {
+  return unary('neg', x, 1, tf.neg, (dy) => neg(dy));
+}
+
+export function scale(x: Tensor, s: number): Tensor {
+  return unary('scale', x, 1, (t) => tf.mul(t, s), (dy) => scale(dy, s));
+}
+
+export function addScalar(x: Tensor, s: number): Tensor {
+  return unary('add_scalar', x, 1, (t) => tf.add(t, s), (dy) => dy);
+}
+
+export function square(x: Tensor): Tensor {
+  return unary('square', x, 1, tf.square, (dy) => scale(mul(dy, x), 2));
+}
+
+export function exp(x: Tensor): Tensor {
+  const y: Tensor = unary('exp', x, 4, tf.exp, (dy) => mul(dy, y));
+  return y;
+}
+
+export function log(x: Tensor): Tensor {
+  return unary('log', x, 4, tf.log, (dy) => div(dy, x));
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const y: Tensor = unary('sqrt', x, 4, tf.sqrt, (dy) => div(scale(dy, 0.5), y));
+  return y;
+}
+
+/** 1/sqrt(x). */
+export function rsqrt(x: Tensor): Tensor {
+  const y: Tensor = unary('rsqrt', x, 4, tf.rsqrt, (dy) => scale(mul(dy, mul(y, mul(y, y))), -0.5));
+  return y;
+}
+
+export function tanh(x: Tensor): Tensor {
+  const y: Tensor = unary('tanh', x, 4, tf.tanh, (dy) => mul(dy, addScalar(neg(square(y)), 1)));
+  return y;
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  const y: Tensor = unary('sigmoid', x, 4, tf.sigmoid, (dy) => mul(dy, mul(y, addScalar(neg(y), 1))));
+  return y;
+}
+
+export function relu(x: Tensor): Tensor {
+  return unary('relu', x, 1, tf.relu, (dy) => mul(dy, step(x)));
+}
+
+/** 1 where x > 0, else 0 (no gradient). */
+export function step(x: Tensor): Tensor {
+  return x.ctx.apply({ name: 'step', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, compute: () => tf.step(x.data!) });
+}
+
+/** x · sigmoid(x) (SiLU / swish, Llama's MLP activation). */
+export function silu(x: Tensor): Tensor {
+  return unary('silu', x, 5, (t) => tf.mul(t, tf.sigmoid(t)), (dy) => {
+    const s = sigmoid(x);
+    // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
+    return mul(dy, mul(s, addScalar(mul(x, addScalar(neg(s), 1)), 1)));
+  });
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU, tanh approximation (GPT-2's "gelu_new"):
+ *   0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+ */
+export function gelu(x: Tensor): Tensor {
+  return unary(
+    'gelu',
+    x,
+    8,
+    (t) => tf.tidy(() => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(t, tf.mul(0.044715, tf.pow(t, 3)))))))),
+    (dy) =>
+      x.ctx.apply({
+        name: 'gelu_grad',
+        inputs: [dy, x],
+        shape: x.shape,
+        dtype: x.dtype,
+        flops: x.size * 12,
+        compute: () =>
+          tf.tidy(() => {
+            const t = x.data!;
+            const inner = tf.mul(GELU_C, tf.add(t, tf.mul(0.044715, tf.pow(t, 3))));
+            const th = tf.tanh(inner);
+            const dinner = tf.mul(GELU_C, tf.add(1, tf.mul(3 * 0.044715, tf.square(t))));
+            const d = tf.add(tf.mul(0.5, tf.add(1, th)), tf.mul(tf.mul(0.5, t), tf.mul(tf.sub(1, tf.square(th)), dinner)));
+            return tf.mul(dy.data!, d);
+          }),
+      }),
+  );
+}
+
+/** Elementwise where(cond, a, b) with cond a bool/0-1 tensor broadcastable to a. */
+export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShapes(a, b, 'where');
+  return a.ctx.apply({
+    name: 'where',
+    inputs: [a, b],
+    shape,
+    dtype: a.dtype,
+    flops: shape.reduce((p, d) => p * d, 1),
+    compute: () => tf.tidy(() => tf.where(tf.cast(tf.broadcastTo(cond.data!, shape), 'bool'), tf.broadcastTo(a.data!, shape), tf.broadcastTo(b.data!, shape))),
+    backward: (dy) => {
+      const z = dy.ctx.zeros(dy.shape, dy.dtype);
+      const ga = where(cond, dy, z);
+      const gb = where(cond, z, dy);
+      return [sameShape(ga.shape, a.shape) ? ga : sumToShape(ga, a.shape), sameShape(gb.shape, b.shape) ? gb : sumToShape(gb, b.shape)];
+    },
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * Where in the person's code a call came from: the first stack frame outside AutoDist's own
+ * files (and outside node internals and node_modules). Captured with V8's structured stack
+ * (CallSite objects), which is cheaper than formatting and parsing `Error.stack`.
+ */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export function fmtSource(s: SourceLocation | undefined): string {
+  return s ? `${s.file}:${s.line}:${s.column}` : '<unknown>';
+}
+
+/** Decides whether a file path belongs to AutoDist itself (true) or to the person (false). */
+export type LibraryMatcher = (file: string) => boolean;
+
+interface CallSiteLike {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+}
+
+function thisFile(): string {
+  const sites = callSites(thisFile, 1);
+  return sites[0]?.getFileName() ?? '';
+}
+
+function callSites(from: Function, limit: number): CallSiteLike[] {
+  const prepare = Error.prepareStackTrace;
+  const oldLimit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = (_e, sites) => sites;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, from);
+    return (holder.stack as CallSiteLike[] | undefined) ?? [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = oldLimit;
+  }
+}
+
+function stripUrl(file: string): string {
+  return file.startsWith('file://') ? decodeURIComponent(file.slice(7)) : file;
+}
+
+function dirOf(file: string): string {
+  const i = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  return i < 0 ? '' : file.slice(0, i + 1);
+}
+
+/**
+ * The library root: in a bundle (dist/x.js) every library frame is in the bundle's own file;
+ * from sources (src/core/source.ts) everything under src/.
+ */
+function defaultMatcher(): LibraryMatcher {
+  const me = stripUrl(thisFile());
+  const srcIdx = me.lastIndexOf('/src/core/');
+  const roots = srcIdx >= 0 ? [me.slice(0, srcIdx + 5)] : [];
+  const exact = srcIdx >= 0 ? '' : me;
+  const bundleDir = srcIdx >= 0 ? '' : dirOf(me);
+  return (file: string) => {
+    const f = stripUrl(file);
+    if (f === exact) return true;
+    if (bundleDir && f.startsWith(bundleDir) && /\/dist\/[^/]+\.(c|m)?js$/.test(f)) return true;
+    return roots.some((r) => f.startsWith(r));
+  };
+}
+
+let isLibrary: LibraryMatcher = defaultMatcher();
+
+/** Replace how library frames are recognised (the runner does this for bundles and tests). */
+export function setLibraryMatcher(m: LibraryMatcher): void {
+  isLibrary = m;
+}
+
+/** True for AutoDist's own files and node's (not the person's code). */
+export function isLibraryFile(file: string): boolean {
+  return isInternal(file) || isLibrary(file);
+}
+
+function isInternal(file: string): boolean {
+  return file.startsWith('node:') || file.includes('/node_modules/') || file.startsWith('internal/') || file === 'native';
+}
+
+/** Maps a generated position to the original one (source maps); identity by default. */
+export type PositionMapper = (file: string, line: number, column: number) => SourceLocation;
+
+let mapPosition: PositionMapper = (file, line, column) => ({ file, line, column });
+
+/** Install a source-map aware position mapper (the runner does, from node:module). */
+export function setPositionMapper(m: PositionMapper): void {
+  mapPosition = m;
+}
+
+const MAX_FRAMES = 24;
+
+/**
+ * The person's source location of the current call: the first frame that is neither AutoDist's
+ * nor node's. `undefined` when the whole stack is library code.
+ */
+export function captureSource(): SourceLocation | undefined {
+  const sites = callSites(captureSource, MAX_FRAMES);
+  for (const s of sites) {
+    const file = s.getFileName();
+    if (!file || isInternal(file) || isLibrary(file)) continue;
+    return mapPosition(stripUrl(file), s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0);
+  }
+  return undefined;
+}

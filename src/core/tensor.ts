@@ -1,0 +1,90 @@
+import type * as tf from '@tensorflow/tfjs';
+import { numel, type DType } from './dtype.js';
+import type { RankContext } from './context.js';
+import type { SourceLocation } from './source.js';
+
+/** Gradient function of one op: given dL/d(output), dL/d(each input) (null where none). */
+export type BackwardFn = (dy: Tensor) => (Tensor | null)[] | Promise<(Tensor | null)[]>;
+
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly backward: BackwardFn;
+  readonly source?: SourceLocation;
+  readonly module?: string;
+}
+
+let nextId = 1;
+
+/**
+ * A tensor on one simulated rank. In numeric mode `data` holds a TensorFlow.js tensor; in meta
+ * mode it is null and only shape and dtype exist. Every op goes through the rank's context, which
+ * computes (or infers the shape), charges simulated time, records the trace and the autograd
+ * tape. A tensor belongs to exactly one rank: moving it to another rank takes a collective.
+ */
+export class Tensor {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly ctx: RankContext;
+  /** null in meta mode, and after dispose(). */
+  data: tf.Tensor | null;
+  requiresGrad: boolean;
+  /** The op that produced this tensor (null for leaves and when no gradient is needed). */
+  node: GradNode | null = null;
+  /** Accumulated gradient, for leaves that require it (parameters, inputs). */
+  grad: Tensor | null = null;
+  /** A name for reports, e.g. "h.0.attn.c_attn.weight". */
+  name?: string;
+  /** Index in the rank's memory tracker (-1: a view that owns no memory). */
+  memIndex = -1;
+
+  constructor(ctx: RankContext, shape: readonly number[], dtype: DType, data: tf.Tensor | null, requiresGrad = false) {
+    this.id = nextId++;
+    this.ctx = ctx;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.data = data;
+    this.requiresGrad = requiresGrad;
+  }
+
+  get rank(): number {
+    return this.ctx.rank;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  get isMeta(): boolean {
+    return this.data === null;
+  }
+
+  /** Values as a flat typed array (numeric mode only). */
+  async values(): Promise<Float32Array | Int32Array | Uint8Array> {
+    return (await this.requireData().data()) as Float32Array | Int32Array | Uint8Array;
+  }
+
+  valuesSync(): Float32Array | Int32Array | Uint8Array {
+    return this.requireData().dataSync() as Float32Array | Int32Array | Uint8Array;
+  }
+
+  requireData(): tf.Tensor {
+    if (!this.data) {
+      throw new Error(
+        this.ctx.mode === 'meta'
+          ? `tensor ${this.describe()} on rank ${this.rank} has no values: this run is in meta mode (shapes only)`
+          : `tensor ${this.describe()} on rank ${this.rank} was disposed`,
+      );
+    }
+    return this.data;
+  }
+
+  describe(): string {
+    return `${this.name ? this.name + ' ' : ''}[${this.shape.join(', ')}] ${this.dtype}`;
+  }
+}

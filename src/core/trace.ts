@@ -1,0 +1,29 @@
+import type { Phase } from './ledger.js';
+import type { SourceLocation } from './source.js';
+
+/**
+ * One event on a rank's simulated timeline.
+ *  compute — an op's kernel time (roofline of its FLOPs and bytes on the hardware preset);
+ *  comm    — the rank's part of a collective or send/recv, from the moment all peers are there;
+ *  wait    — time a rank spent blocked waiting for its peers (pipeline bubbles show up here).
+ */
+export type TraceKind = 'compute' | 'comm' | 'wait';
+
+export interface TraceEvent {
+  readonly rank: number;
+  readonly kind: TraceKind;
+  readonly name: string;
+  readonly phase: Phase;
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly inShapes?: readonly (readonly number[])[];
+  readonly outShape?: readonly number[];
+  readonly flops?: number;
+  /** Ledger entry for comm events. */
+  readonly ledgerSeq?: number;
+  readonly source?: SourceLocation;
+  /** The module the op ran in (e.g. "h.0.attn.c_attn"), when known. */
+  readonly module?: string;
+  /** Free-form tag: microbatch id, stage, ... */
+  readonly tag?: string;
+}

@@ -1,0 +1,77 @@
+import { getHardware, type HardwarePreset, type Algorithm, type CollectiveOp } from './cost/index.js';
+import type { LedgerEntry } from './ledger.js';
+import { Mesh } from './mesh.js';
+import type { Mode } from './context.js';
+import type { SimError } from './errors.js';
+import type { TraceEvent } from './trace.js';
+import type { SimEvent } from './events.js';
+
+export type SourceMode = 'all' | 'collectives' | 'none';
+
+export interface WorldOptions {
+  readonly mesh: Mesh;
+  readonly mode: Mode;
+  readonly hardware: HardwarePreset;
+  readonly gpusPerNode: number;
+  readonly algorithms: Readonly<Partial<Record<CollectiveOp, Algorithm>>>;
+  readonly seed: number;
+  readonly sourceMode: SourceMode;
+  readonly traceCompute: boolean;
+  readonly onEvent?: (e: SimEvent) => void;
+}
+
+/**
+ * What all ranks of one run share: the mesh, the hardware, the ledger, the trace, and whether the
+ * run has been stopped. Ranks never reach each other through here — only the collectives engine
+ * moves data between them.
+ */
+export class World {
+  readonly mesh: Mesh;
+  readonly mode: Mode;
+  readonly hardware: HardwarePreset;
+  readonly gpusPerNode: number;
+  readonly algorithms: Readonly<Partial<Record<CollectiveOp, Algorithm>>>;
+  readonly seed: number;
+  readonly sourceMode: SourceMode;
+  readonly traceCompute: boolean;
+  readonly ledger: LedgerEntry[] = [];
+  readonly trace: TraceEvent[] = [];
+  readonly computeFlops: Float64Array;
+  aborted: SimError | null = null;
+  private readonly onEvent?: (e: SimEvent) => void;
+
+  constructor(o: WorldOptions) {
+    this.mesh = o.mesh;
+    this.mode = o.mode;
+    this.hardware = o.hardware;
+    this.gpusPerNode = o.gpusPerNode;
+    this.algorithms = o.algorithms;
+    this.seed = o.seed;
+    this.sourceMode = o.sourceMode;
+    this.traceCompute = o.traceCompute;
+    this.onEvent = o.onEvent;
+    this.computeFlops = new Float64Array(o.mesh.worldSize);
+  }
+
+  algorithmFor(op: CollectiveOp): Algorithm {
+    return this.algorithms[op] ?? (op === 'all_to_all' || op === 'send_recv' ? 'direct' : 'ring');
+  }
+
+  pushLedger(e: LedgerEntry): void {
+    this.ledger.push(e);
+    this.onEvent?.({ type: 'ledger', entry: e });
+  }
+
+  pushTrace(e: TraceEvent): void {
+    this.trace.push(e);
+    this.onEvent?.({ type: 'trace', event: e });
+  }
+
+  emit(e: SimEvent): void {
+    this.onEvent?.(e);
+  }
+}
+
+export function defaultHardware(): HardwarePreset {
+  return getHardware('h100-sxm');
+}
