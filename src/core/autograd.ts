@@ -44,8 +44,10 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
         if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
         continue;
       }
+      if (t.retainGrad) t.grad = g;
       const node = t.node;
       ctx.moduleStack.push(node.module ?? '');
+      ctx.moduleSites.push(node.site);
       let inGrads: (Tensor | null)[];
       try {
         ctx.memory.tick();
@@ -53,6 +55,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
         inGrads = await node.backward(g);
       } finally {
         ctx.moduleStack.pop();
+        ctx.moduleSites.pop();
       }
       for (let i = 0; i < node.inputs.length; i++) {
         const x = node.inputs[i];

@@ -11,6 +11,7 @@ import type { TraceEvent } from './trace.js';
 import type { World } from './world.js';
 import type { Comm } from './collectives/comm.js';
 import { runBackward } from './autograd.js';
+import type { ReplayEntry } from './replay.js';
 
 export type Mode = 'numeric' | 'meta';
 
@@ -46,9 +47,13 @@ export class RankContext {
   gradEnabled = true;
   /** Module path stack, e.g. ["h.0", "h.0.attn", "h.0.attn.c_attn"]. */
   readonly moduleStack: string[] = [];
+  /** Where each module on the stack was built (the fallback source of ops inside library layers). */
+  readonly moduleSites: (SourceLocation | undefined)[] = [];
   /** A free-form tag put on trace events (microbatch, stage ...). */
   tag: string | undefined;
   comm!: Comm;
+  /** When set, every op is recorded for `replayGradients` (the verifier's reference run). */
+  replay: ReplayEntry[] | null = null;
   private readonly owned: tf.Tensor[] = [];
 
   constructor(world: World, rank: number) {
@@ -173,6 +178,7 @@ export class RankContext {
       data = this.own(spec.compute());
     }
     const out = new Tensor(this, spec.shape, spec.dtype, data);
+    if (this.replay) this.replay.push({ out, compute: spec.compute });
     const outBytes = bytesOf(out.size, out.dtype);
     this.memory.tick();
     for (const x of spec.inputs) this.memory.use(x.memIndex);
@@ -180,7 +186,20 @@ export class RankContext {
     if (!spec.free) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
     if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
       out.requiresGrad = true;
-      out.node = { op: spec.name, inputs: spec.inputs, backward: spec.backward, module: this.module };
+      out.node = { op: spec.name, inputs: spec.inputs, backward: spec.backward, module: this.module, site: this.moduleSite() };
+    }
+    return out;
+  }
+
+  /**
+   * Give `out` a custom gradient (like torch.autograd.Function): `backward(dy)` returns one
+   * gradient per input and may run collectives. Used for ops whose forward is a collective with
+   * a non-default backward (Megatron's sequence-parallel gather, vocab-parallel cross-entropy).
+   */
+  customGrad(out: Tensor, inputs: readonly Tensor[], backward: BackwardFn, name: string): Tensor {
+    if (this.gradEnabled && inputs.some((x) => x.requiresGrad)) {
+      out.requiresGrad = true;
+      out.node = { op: name, inputs, backward, module: this.module, site: this.moduleSite() };
     }
     return out;
   }
@@ -203,7 +222,7 @@ export class RankContext {
         inShapes: inputs?.map((x) => x.shape),
         outShape,
         flops,
-        source: w.sourceMode === 'all' ? captureSource() : undefined,
+        source: w.sourceMode === 'all' ? (captureSource() ?? this.moduleSite()) : undefined,
         module: this.module,
         tag: this.tag,
       });
@@ -237,12 +256,14 @@ export class RankContext {
   }
 
   /** Run `fn` inside a named module scope (names trace events and shard records). */
-  async inModule<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+  async inModule<T>(name: string, fn: () => Promise<T> | T, site?: SourceLocation): Promise<T> {
     this.moduleStack.push(name);
+    this.moduleSites.push(site);
     try {
       return await fn();
     } finally {
       this.moduleStack.pop();
+      this.moduleSites.pop();
     }
   }
 
@@ -253,7 +274,14 @@ export class RankContext {
 
   /** The person's source location of the current call (honours the world's source mode). */
   source(force = false): SourceLocation | undefined {
-    return force || this.world.sourceMode !== 'none' ? captureSource() : undefined;
+    if (!force && this.world.sourceMode === 'none') return undefined;
+    return captureSource() ?? this.moduleSite();
+  }
+
+  /** The construction site of the innermost module with one. */
+  moduleSite(): SourceLocation | undefined {
+    for (let i = this.moduleSites.length - 1; i >= 0; i--) if (this.moduleSites[i]) return this.moduleSites[i];
+    return undefined;
   }
 
   checkAlive(): void {

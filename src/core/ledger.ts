@@ -43,6 +43,8 @@ export interface LedgerEntry {
   readonly source?: SourceLocation;
   /** For send_recv: the tag. */
   readonly tag?: number;
+  /** The module path the call was made in (e.g. "h.0.mlp.c_proj"). */
+  readonly module?: string;
   /** A label the caller gave (e.g. the Megatron mapping that issued it). */
   readonly label?: string;
 }

@@ -21,6 +21,18 @@ export class MemoryTracker {
   private pinned: boolean[] = [];
   private clock = 0;
 
+  /**
+   * The step starts here: forget every tensor recorded so far except `keep` (memory indices,
+   * e.g. the parameters of the parallelized model), which become pinned.
+   */
+  reset(keep: Iterable<number>): void {
+    const k = new Set(keep);
+    for (let i = 0; i < this.bytes.length; i++) {
+      if (k.has(i)) this.pinned[i] = true;
+      else this.bytes[i] = 0;
+    }
+  }
+
   /** Advance the op counter; returns the new op index. */
   tick(): number {
     return ++this.clock;

@@ -78,7 +78,8 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   for (const c of ranks) c.comm = new Comm(c, engine);
   const errors: SimError[] = [];
   const fail = (e: SimError) => {
-    if (!errors.includes(e)) errors.push(e);
+    if (errors.includes(e)) return; // another rank's echo of an error already reported
+    errors.push(e);
     world.emit({ type: 'error', error: e });
   };
   const onAbort = () => engine.scheduler.abort(new SimError('cancelled', 'run cancelled'));

@@ -17,6 +17,7 @@ export function fmtSource(s: SourceLocation | undefined): string {
 export type LibraryMatcher = (file: string) => boolean;
 
 interface CallSiteLike {
+  isAsync?(): boolean;
   getFileName(): string | null | undefined;
   getLineNumber(): number | null;
   getColumnNumber(): number | null;
@@ -82,7 +83,8 @@ export function isLibraryFile(file: string): boolean {
 }
 
 function isInternal(file: string): boolean {
-  return file.startsWith('node:') || file.includes('/node_modules/') || file.startsWith('internal/') || file === 'native';
+  // "/tfjs-core/src/..." is how a source-mapped TensorFlow.js frame looks.
+  return file.startsWith('node:') || file.includes('/node_modules/') || file.startsWith('internal/') || file === 'native' || /\/tfjs-[a-z-]+\/src\//.test(file);
 }
 
 /** Maps a generated position to the original one (source maps); identity by default. */
@@ -99,11 +101,14 @@ const MAX_FRAMES = 24;
 
 /**
  * The person's source location of the current call: the first frame that is neither AutoDist's
- * nor node's. `undefined` when the whole stack is library code.
+ * nor node's. Only synchronous frames count: when library code (a parallel layer's forward)
+ * runs after an await, the frames below it are the async chain that merely led there, and the
+ * caller falls back to the module's construction site instead. `undefined` when none is found.
  */
 export function captureSource(): SourceLocation | undefined {
   const sites = callSites(captureSource, MAX_FRAMES);
   for (const s of sites) {
+    if (s.isAsync?.()) break;
     const file = s.getFileName();
     if (!file || isInternal(file) || isLibrary(file)) continue;
     return mapPosition(stripUrl(file), s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0);

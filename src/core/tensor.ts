@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { numel, type DType } from './dtype.js';
 import type { RankContext } from './context.js';
 import type { SourceLocation } from './source.js';
+import type { GlobalRef, Placement } from './placement.js';
 
 /** Gradient function of one op: given dL/d(output), dL/d(each input) (null where none). */
 export type BackwardFn = (dy: Tensor) => (Tensor | null)[] | Promise<(Tensor | null)[]>;
@@ -12,6 +13,8 @@ export interface GradNode {
   readonly backward: BackwardFn;
   readonly source?: SourceLocation;
   readonly module?: string;
+  /** Where the module was built (the fallback source of its backward ops). */
+  readonly site?: SourceLocation;
 }
 
 let nextId = 1;
@@ -34,8 +37,14 @@ export class Tensor {
   node: GradNode | null = null;
   /** Accumulated gradient, for leaves that require it (parameters, inputs). */
   grad: Tensor | null = null;
+  /** Keep this (non-leaf) tensor's gradient in `.grad` after backward (torch's retain_grad). */
+  retainGrad = false;
   /** A name for reports, e.g. "h.0.attn.c_attn.weight". */
   name?: string;
+  /** How this tensor relates to the dense one it shards (set for parameters made from a weight store). */
+  placement?: Placement;
+  /** The dense tensor this one is (a shard of). */
+  global?: GlobalRef;
   /** Index in the rank's memory tracker (-1: a view that owns no memory). */
   memIndex = -1;
 

@@ -117,7 +117,12 @@ export class Comm {
       });
     }
     const op = opt.op ?? 'sum';
-    if (op !== 'sum' && op !== 'avg') throw new SimError('config', `reduceScatter supports op sum or avg, not ${op}`);
+    if (op !== 'sum' && op !== 'avg') {
+      throw new SimError('config', `reduceScatter supports op sum or avg, not ${op}`, {
+        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
+        fix: 'use op "sum" or "avg"',
+      });
+    }
     const d = await this.call(g, { op: 'reduce_scatter', shape: x.shape, dtype: x.dtype, dim, reduceOp: op }, x, opt.label);
     return this.wrap(d, [x], async (dy) => {
       const full = await this.allGather(dy, { group: g, dim, label: 'reduce_scatter.backward' });
@@ -183,6 +188,7 @@ export class Comm {
   isend(x: Tensor, dst: number, opt: { tag?: number } = {}): Work {
     const tag = opt.tag ?? 0;
     if (this.ctx.mode === 'numeric') x.requireData();
+    this.checkOwn(x, 'send');
     const post = this.engine.send(this.ctx, dst, tag, x, this.src());
     this.ctx.memory.tick();
     this.ctx.memory.use(x.memIndex);
@@ -244,10 +250,20 @@ export class Comm {
 
   private call(g: ProcessGroup, sig: CallSig, x: Tensor, label?: string): Promise<Delivery> {
     if (this.ctx.mode === 'numeric') x.requireData();
-    if (x.ctx !== this.ctx) throw new SimError('user-exception', `rank ${this.ctx.rank} passed a tensor of rank ${x.rank} to ${sig.op}`, { fix: 'each rank passes its own tensor' });
+    this.checkOwn(x, sig.op);
     this.ctx.memory.tick();
     this.ctx.memory.use(x.memIndex);
     return this.engine.collective(this.ctx, g, sig, x.data, this.src(), label);
+  }
+
+  /** A rank may only pass its own tensors to comm. */
+  private checkOwn(x: Tensor, what: string): void {
+    if (x.ctx !== this.ctx) {
+      throw new SimError('user-exception', `rank ${this.ctx.rank} passed a tensor of rank ${x.rank} to ${what}`, {
+        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
+        fix: 'each rank passes its own tensor',
+      });
+    }
   }
 
   private wrap(d: Delivery, inputs: Tensor[], backward: BackwardFn | null): Tensor {
@@ -258,12 +274,12 @@ export class Comm {
     t.memIndex = ctx.memory.alloc(bytesOf(t.size, t.dtype));
     if (backward && ctx.gradEnabled && inputs.some((x) => x.requiresGrad)) {
       t.requiresGrad = true;
-      t.node = { op: 'collective', inputs, backward, module: ctx.module };
+      t.node = { op: 'collective', inputs, backward, module: ctx.module, site: ctx.moduleSite() };
     }
     return t;
   }
 }
 
 function equalMask(x: Tensor, y: Tensor): Tensor {
-  return x.ctx.apply({ name: 'equal_mask', inputs: [x, y], shape: x.shape, dtype: x.dtype, flops: x.size, compute: () => tf.cast(tf.equal(x.data!, y.data!), 'float32') });
+  return x.ctx.apply({ name: 'equal_mask', inputs: [x, y], shape: x.shape, dtype: x.dtype, flops: x.size, compute: () => tf.tidy(() => tf.cast(tf.equal(x.data!, y.data!), 'float32')) });
 }

@@ -28,6 +28,7 @@ interface Arrival {
   readonly clock: number;
   readonly phase: Phase;
   readonly label?: string;
+  readonly module?: string;
   resolve(d: Delivery): void;
   reject(e: Error): void;
 }
@@ -49,6 +50,7 @@ interface SendPost {
   readonly clock: number;
   readonly phase: Phase;
   readonly source?: SourceLocation;
+  readonly module?: string;
   /** Set once matched: simulated completion time and ledger seq. */
   doneAt?: number;
   seq?: number;
@@ -122,7 +124,7 @@ export class CollectiveEngine {
     }
     const open = round;
     return new Promise<Delivery>((resolve, reject) => {
-      const a: Arrival = { ctx, sig, data, source, clock: ctx.clock, phase: ctx.phase, label, resolve, reject };
+      const a: Arrival = { ctx, sig, data, source, clock: ctx.clock, phase: ctx.phase, label, module: ctx.module, resolve, reject };
       open.arrivals[idx] = a;
       open.count++;
       const first = open.arrivals.find((x) => x && x !== a);
@@ -209,6 +211,7 @@ export class CollectiveEngine {
       timeUs: cost.timeUs,
       source: arr[0].source,
       label: arr[0].label,
+      module: arr[0].module || undefined,
     };
     w.pushLedger(entry);
     for (let i = 0; i < n; i++) {
@@ -234,7 +237,7 @@ export class CollectiveEngine {
   send(ctx: RankContext, dst: number, tag: number, t: { data: tf.Tensor | null; shape: readonly number[]; dtype: DType }, source: SourceLocation | undefined): SendPost {
     ctx.checkAlive();
     this.checkPeer(ctx, dst, 'send to', source);
-    const post: SendPost = { ctx, dst, tag, data: t.data, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source };
+    const post: SendPost = { ctx, dst, tag, data: t.data, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, module: ctx.module };
     const key = chan(ctx.rank, dst, tag);
     const waiting = this.recvs.get(key);
     if (waiting && waiting.length) this.match(post, waiting.shift()!);
@@ -316,6 +319,7 @@ export class CollectiveEngine {
       timeUs: time,
       source: s.source,
       tag: s.tag,
+      module: s.module || undefined,
     });
     s.doneAt = end;
     s.seq = seq;

@@ -113,7 +113,7 @@ export function step(x: Tensor): Tensor {
 
 /** x · sigmoid(x) (SiLU / swish, Llama's MLP activation). */
 export function silu(x: Tensor): Tensor {
-  return unary('silu', x, 5, (t) => tf.mul(t, tf.sigmoid(t)), (dy) => {
+  return unary('silu', x, 5, (t) => tf.tidy(() => tf.mul(t, tf.sigmoid(t))), (dy) => {
     const s = sigmoid(x);
     // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
     return mul(dy, mul(s, addScalar(mul(x, addScalar(neg(s), 1)), 1)));

@@ -154,7 +154,8 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
         shape: [v, h],
         dtype: table.dtype,
         flops: dy.size,
-        compute: () => tf.tidy(() => tf.unsortedSegmentSum(tf.reshape(dy.data!, [-1, h]), tf.reshape(ids.data!, [-1]) as tf.Tensor1D, v)),
+        // scatterND sums rows of repeated ids; unsortedSegmentSum has no WASM kernel
+        compute: () => tf.tidy(() => tf.scatterND(tf.reshape(ids.data!, [-1, 1]), tf.reshape(dy.data!, [-1, h]), [v, h])),
       }),
       null,
     ],

@@ -1,0 +1,122 @@
+import type { RankContext } from '../../core/context.js';
+import { captureSource, type SourceLocation } from '../../core/source.js';
+import { Tensor } from '../../core/tensor.js';
+
+/**
+ * A layer. Like torch.nn.Module, children and parameters are simply its properties: assigning
+ * `model.fc1 = new ColumnParallelLinear(...)` replaces a child, and arrays of modules are
+ * numbered ("h.0", "h.1", ...). Each module remembers the line of the person's code that built
+ * it, so reports can point there. A module tree lives on one rank (its tensors do).
+ */
+export abstract class Module {
+  /** Dotted path from the root, e.g. "h.0.attn.c_attn" (set by `assignPaths`). */
+  path = '';
+  /** Where the person's code constructed this module. */
+  builtAt: SourceLocation | undefined;
+
+  constructor() {
+    this.builtAt = captureSource();
+  }
+
+  /** The module's computation. Use `call` to run a child, so it is scoped and recorded. */
+  abstract forward(...inputs: Tensor[]): Promise<Tensor>;
+
+  /** Run `forward` inside this module's scope: trace events are named after it and hooks see its output. */
+  async call(...inputs: Tensor[]): Promise<Tensor> {
+    const ctx = inputs[0]?.ctx;
+    if (!ctx) return this.forward(...inputs);
+    ctx.moduleStack.push(this.path);
+    ctx.moduleSites.push(this.builtAt);
+    let out: Tensor;
+    try {
+      out = await this.forward(...inputs);
+    } finally {
+      ctx.moduleStack.pop();
+      ctx.moduleSites.pop();
+    }
+    const hooks = moduleHooks.get(ctx);
+    if (hooks) for (const h of hooks) h(this, inputs, out);
+    return out;
+  }
+
+  /** Short type name for reports. */
+  get kind(): string {
+    return this.constructor.name;
+  }
+
+  /** Direct children: [name, module] for Module-valued properties and arrays of modules. */
+  children(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (k === 'path' || k === 'builtAt') continue;
+      if (v instanceof Module) out.push([k, v]);
+      else if (Array.isArray(v) && v.length && v.every((m) => m instanceof Module)) v.forEach((m: Module, i: number) => out.push([`${k}.${i}`, m]));
+    }
+    return out;
+  }
+
+  /** Own parameters: [name, tensor] for Tensor-valued properties that require grad. */
+  ownParameters(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [k, v] of Object.entries(this)) if (v instanceof Tensor && v.requiresGrad) out.push([k, v]);
+    return out;
+  }
+
+  /** Every module below (and including) this one, with its path. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [k, m] of this.children()) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    return out;
+  }
+
+  /** Every parameter below this module: ["h.0.attn.c_attn.weight", tensor]. */
+  namedParameters(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [p, m] of this.namedModules()) for (const [k, t] of m.ownParameters()) out.push([p ? `${p}.${k}` : k, t]);
+    return out;
+  }
+
+  /** Look a module up by dotted path. */
+  get(path: string): Module | undefined {
+    return this.namedModules().find(([p]) => p === path)?.[1];
+  }
+
+  /** Replace the module at `path` (a property of its parent, or an element of its array). */
+  set(path: string, m: Module): void {
+    for (const [p, parent] of this.namedModules()) {
+      for (const [k] of parent.children()) {
+        if ((p ? `${p}.${k}` : k) !== path) continue;
+        const holder = parent as unknown as Record<string, unknown>;
+        const dot = k.indexOf('.');
+        if (dot < 0) holder[k] = m;
+        else (holder[k.slice(0, dot)] as Module[])[Number(k.slice(dot + 1))] = m;
+        m.path = path;
+        return;
+      }
+    }
+    throw new Error(`no module at "${path}"`);
+  }
+}
+
+/** Give every module its path from `root`. Call after building or rewriting a tree. */
+export function assignPaths(root: Module): void {
+  for (const [p, m] of root.namedModules()) m.path = p;
+}
+
+export type ModuleHook = (m: Module, inputs: readonly Tensor[], output: Tensor) => void;
+
+const moduleHooks = new WeakMap<RankContext, ModuleHook[]>();
+
+/** Observe every module call on a rank (the verifier records activations this way). */
+export function addModuleHook(ctx: RankContext, h: ModuleHook): () => void {
+  let list = moduleHooks.get(ctx);
+  if (!list) {
+    list = [];
+    moduleHooks.set(ctx, list);
+  }
+  list.push(h);
+  return () => {
+    const l = moduleHooks.get(ctx);
+    if (l) l.splice(l.indexOf(h), 1);
+  };
+}

@@ -1,0 +1,63 @@
+import { add, matmul } from '../core/ops/index.js';
+import { shapeError } from '../core/ops/check.js';
+import type { Tensor } from '../core/tensor.js';
+import { Module } from '../models/nn/module.js';
+import { copyToRegion, gatherFromRegion, gatherFromSequenceRegion } from './mappings.js';
+import type { LinearShard } from './shard-weights.js';
+
+export interface ColumnParallelOptions {
+  /** All-gather Y along its last dim so every rank holds the whole output (default false). */
+  readonly gatherOutput?: boolean;
+  /** Bias shard [out/tp], when the first argument is a bare weight tensor. */
+  readonly bias?: Tensor | null;
+  /** Mesh axis the columns are split over (default "tp"). */
+  readonly axis?: string;
+  /** Megatron sequence parallelism: X arrives split along the sequence dim. */
+  readonly sequenceParallel?: boolean;
+  readonly sequenceDim?: number;
+}
+
+/**
+ * Column-parallel linear layer (Megatron-LM ColumnParallelLinear).
+ *
+ *   Y = X·A + b,  A [in, out] split along dim 1 (columns) over tp ranks:
+ *   rank i holds A_i [in, out/tp] and b_i [out/tp];  Y_i = X·A_i + b_i  [..., out/tp].
+ *
+ *   fwd: none — X is replicated, Y stays split along its last dim
+ *        (all-gather of Y along the last dim if gatherOutput; all-gather of X along S if
+ *        sequenceParallel).
+ *   bwd: all-reduce of dX (Megatron's f: each rank's dX = dY_i·A_iᵀ is a partial sum)
+ *        (reduce-scatter of dX along S instead, with sequenceParallel).
+ */
+export class ColumnParallelLinear extends Module {
+  weight: Tensor; // [in, out/tp]
+  bias: Tensor | null; // [out/tp]
+  readonly gatherOutput: boolean;
+  readonly axis: string;
+  readonly sequenceParallel: boolean;
+  readonly sequenceDim: number;
+
+  constructor(w: LinearShard | Tensor, opts: ColumnParallelOptions = {}) {
+    super();
+    const shard = 'weight' in w && !('ctx' in w) ? (w as LinearShard) : { weight: w as Tensor, bias: opts.bias ?? null };
+    this.weight = shard.weight;
+    this.bias = shard.bias;
+    this.gatherOutput = opts.gatherOutput ?? false;
+    this.axis = opts.axis ?? 'tp';
+    this.sequenceParallel = opts.sequenceParallel ?? false;
+    this.sequenceDim = opts.sequenceDim ?? 1;
+  }
+
+  async forward(x: Tensor): Promise<Tensor> {
+    const xin = this.sequenceParallel
+      ? await gatherFromSequenceRegion(x, this.axis, this.sequenceDim) // [B, S, in] from [B, S/tp, in]
+      : copyToRegion(x, this.axis); // [B, S, in]
+    if (xin.shape[xin.ndim - 1] !== this.weight.shape[0]) {
+      throw shapeError(xin, `${this.path || 'ColumnParallelLinear'}: input [${xin.shape.join(', ')}] has last dim ${xin.shape[xin.ndim - 1]} but the weight shard is [${this.weight.shape.join(', ')}] (in = ${this.weight.shape[0]})`,
+        'a column-parallel layer takes the whole input; split the weight along dim 1 (its columns), not dim 0');
+    }
+    let y = matmul(xin, this.weight); // [B, S, out/tp]
+    if (this.bias) y = add(y, this.bias); // [B, S, out/tp]
+    return this.gatherOutput ? gatherFromRegion(y, this.axis, -1) : y; // [B, S, out] or [B, S, out/tp]
+  }
+}

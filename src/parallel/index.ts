@@ -1,0 +1,11 @@
+/** The user-facing parallel API: layers, mappings, plans, simulations. */
+export * from './axis.js';
+export * from './mappings.js';
+export * from './column.js';
+export * from './row.js';
+export * from './vocab.js';
+export * from './plan.js';
+export * from './shard-weights.js';
+export * from './simulation/spec.js';
+export * from './simulation/run.js';
+export { computeLoss } from './simulation/loss.js';

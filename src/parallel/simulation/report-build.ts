@@ -1,0 +1,200 @@
+import type { Mesh } from '../../core/mesh.js';
+import { fmtPlacement } from '../../core/placement.js';
+import type { SimResult } from '../../core/simulate.js';
+import type { SourceLocation } from '../../core/source.js';
+import type { Tensor } from '../../core/tensor.js';
+import type { SimError } from '../../core/errors.js';
+import { REPORT_SCHEMA_VERSION, type CollectiveInfo, type Report, type ReportError, type TimelineEvent, type TrafficSummary, type VerificationInfo } from '../../report/types.js';
+import type { SimulationSpec } from './spec.js';
+
+export const VERSION = '0.1.0';
+
+/** Timeline events kept in a report; beyond this the report says it is truncated. */
+export const MAX_TIMELINE_EVENTS = 50_000;
+
+export interface ShardRecordRow {
+  readonly rank: number;
+  readonly module: string;
+  readonly param: string;
+  readonly kind: string;
+  readonly tensor: Tensor;
+  readonly builtAt?: SourceLocation;
+}
+
+export interface ModuleShape {
+  readonly rank: number;
+  readonly module: string;
+  readonly kind: string;
+  readonly outputShape: readonly number[];
+  readonly builtAt?: SourceLocation;
+}
+
+export interface BuildInput {
+  readonly spec: SimulationSpec;
+  readonly mesh: Mesh;
+  readonly mode: 'numeric' | 'meta';
+  readonly res: SimResult;
+  readonly shards: readonly ShardRecordRow[];
+  readonly modules: readonly ModuleShape[];
+  readonly verification: VerificationInfo;
+  readonly backend?: string;
+  readonly script?: string;
+  readonly wallMs: number;
+}
+
+/** Turn a run's raw records into the JSON-safe report. */
+export function buildReport(b: BuildInput): Report {
+  const { res, mesh } = b;
+  const hw = res.hardware;
+  const coords = Array.from({ length: mesh.worldSize }, (_, r) => ({ ...mesh.coords(r) }));
+  const collectives: CollectiveInfo[] = res.ledger.map((e) => ({
+    seq: e.seq,
+    op: e.op,
+    reduceOp: e.reduceOp,
+    axis: e.axis,
+    group: e.group,
+    ranks: [...e.ranks],
+    phase: e.phase,
+    dtype: e.dtype,
+    shape: [...e.shape],
+    elements: e.elements,
+    bytes: e.bytes,
+    algorithm: e.algorithm,
+    sentBytes: [...e.sentBytes],
+    sentBytesPerRank: e.sentBytesPerRank,
+    wireBytes: e.wireBytes,
+    steps: e.steps,
+    link: e.link,
+    startUs: e.startUs,
+    timeUs: e.timeUs,
+    label: e.label,
+    module: e.module,
+    source: src(e.source),
+  }));
+  const denseShapes = new Map<string, readonly number[]>();
+  const errors = res.errors.map(toReportError);
+  const exitCode: 0 | 1 | 2 = errors.length ? 2 : b.verification.passed ? 0 : 1;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'autodist', version: VERSION },
+    script: b.script,
+    model: b.spec.model ? { name: b.spec.model.name, params: b.spec.model.paramCount(), config: b.spec.model.config } : undefined,
+    mode: b.mode,
+    backend: b.backend,
+    hardware: { id: hw.id, name: hw.name, gpusPerNode: b.spec.gpusPerNode ?? hw.gpusPerNode },
+    batch: b.spec.input ? { batch: b.spec.input.batch, seq: b.spec.input.seq, microbatches: b.spec.input.microbatches ?? 1 } : undefined,
+    mesh: { axes: [...mesh.axes], sizes: [...mesh.sizes], worldSize: mesh.worldSize, coords },
+    stages: stagesOf(b),
+    shards: b.shards.map((s) => ({
+      module: s.module,
+      param: s.param,
+      rank: s.rank,
+      globalShape: [...(s.tensor.global?.shape ?? s.tensor.shape)],
+      localShape: [...s.tensor.shape],
+      placement: fmtPlacement(s.tensor.placement),
+      kind: s.kind,
+      source: src(s.builtAt),
+    })),
+    modules: b.modules.map((m) => ({ module: m.module, kind: m.kind, rank: m.rank, outputShape: [...m.outputShape], denseOutputShape: denseShapes.get(m.module), source: src(m.builtAt) })),
+    collectives,
+    traffic: traffic(collectives, mesh.worldSize),
+    timeline: timeline(res),
+    memory: {
+      perRank: res.memory.map((m, rank) => ({ rank, peakBytes: m.peakBytes, persistentBytes: m.persistentBytes, peakTransientBytes: m.peakTransientBytes })),
+      deviceBytes: hw.memoryBytes,
+      fits: res.memory.every((m) => m.peakBytes <= hw.memoryBytes),
+    },
+    verification: b.verification,
+    errors,
+    wallMs: b.wallMs,
+    exitCode,
+  };
+}
+
+function stagesOf(b: BuildInput) {
+  const mesh = b.mesh;
+  const pp = mesh.has('pp') ? mesh.size('pp') : 1;
+  const layers = b.spec.model?.layerPaths() ?? [];
+  return Array.from({ length: pp }, (_, stage) => ({
+    stage,
+    ranks: Array.from({ length: mesh.worldSize }, (_, r) => r).filter((r) => (mesh.has('pp') ? mesh.coord(r, 'pp') : 0) === stage),
+    layers: pp === 1 ? layers : [],
+  }));
+}
+
+function traffic(cs: readonly CollectiveInfo[], world: number): TrafficSummary {
+  const add = (m: Record<string, { count: number; bytes: number; wireBytes: number }>, k: string, c: CollectiveInfo) => {
+    const e = (m[k] ??= { count: 0, bytes: 0, wireBytes: 0 });
+    e.count++;
+    e.bytes += c.bytes;
+    e.wireBytes += c.wireBytes;
+  };
+  const byPhase: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
+  const byOp: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
+  const byAxis: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
+  const sent = new Float64Array(world);
+  const recv = new Float64Array(world);
+  let totalBytes = 0;
+  let totalWire = 0;
+  for (const c of cs) {
+    add(byPhase, c.phase, c);
+    add(byOp, c.op, c);
+    add(byAxis, c.axis ?? c.group, c);
+    totalBytes += c.bytes;
+    totalWire += c.wireBytes;
+    c.ranks.forEach((r, i) => {
+      sent[r] += c.sentBytes[i] ?? 0;
+    });
+    if (c.op === 'send_recv') recv[c.ranks[1]] += c.bytes;
+    else c.ranks.forEach((r, i) => (recv[r] += c.sentBytes[(i - 1 + c.ranks.length) % c.ranks.length] ?? 0));
+  }
+  return {
+    byPhase,
+    byOp,
+    byAxis,
+    perRank: Array.from({ length: world }, (_, rank) => ({ rank, sentBytes: sent[rank], recvBytes: recv[rank] })),
+    totalBytes,
+    totalWireBytes: totalWire,
+  };
+}
+
+function timeline(res: SimResult) {
+  const n = res.clocks.length;
+  const compute = new Float64Array(n);
+  const comm = new Float64Array(n);
+  const wait = new Float64Array(n);
+  for (const e of res.trace) {
+    const d = e.endUs - e.startUs;
+    if (e.kind === 'compute') compute[e.rank] += d;
+    else if (e.kind === 'comm') comm[e.rank] += d;
+    else wait[e.rank] += d;
+  }
+  const step = Math.max(0, ...res.clocks);
+  let idle = 0;
+  const perRank = Array.from({ length: n }, (_, rank) => {
+    const busy = Math.min(step, compute[rank] + comm[rank]);
+    idle += step > 0 ? (step - busy) / step : 0;
+    return { rank, computeUs: compute[rank], commUs: comm[rank], waitUs: wait[rank], endUs: res.clocks[rank] };
+  });
+  const events: TimelineEvent[] = [];
+  for (const e of res.trace) {
+    if (events.length >= MAX_TIMELINE_EVENTS) break;
+    events.push({ rank: e.rank, kind: e.kind, name: e.name, phase: e.phase, startUs: e.startUs, endUs: e.endUs, module: e.module || undefined, tag: e.tag, ledgerSeq: e.ledgerSeq, source: src(e.source) });
+  }
+  return { stepTimeUs: step, perRank, bubbleFraction: n ? idle / n : 0, events, truncated: res.trace.length > MAX_TIMELINE_EVENTS };
+}
+
+function src(s: SourceLocation | undefined) {
+  return s ? { file: s.file, line: s.line, column: s.column } : undefined;
+}
+
+export function toReportError(e: SimError): ReportError {
+  return {
+    kind: e.kind,
+    message: e.message,
+    headline: e.headline,
+    fix: e.fix,
+    ranks: e.ranks.map((r) => ({ rank: r.rank, detail: r.detail, source: src(r.source) })),
+    source: src(e.source),
+  };
+}

@@ -1,0 +1,257 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { RankContext } from '../../core/context.js';
+import type { SimError } from '../../core/errors.js';
+import type { SimEvent } from '../../core/events.js';
+import { Mesh } from '../../core/mesh.js';
+import { narrow } from '../../core/ops/index.js';
+import { isFloat } from '../../core/dtype.js';
+import { replayGradients } from '../../core/replay.js';
+import { simulate } from '../../core/simulate.js';
+import type { SourceLocation } from '../../core/source.js';
+import type { Tensor } from '../../core/tensor.js';
+import { addModuleHook, assignPaths, type Module } from '../../models/nn/module.js';
+import { Params, WeightStore } from '../../models/weights.js';
+import type { Report, VerificationInfo } from '../../report/types.js';
+import { axisInfo } from '../axis.js';
+import { applyPlan } from '../plan.js';
+import { weightHandles } from '../shard-weights.js';
+import { RankCapture } from '../verify/capture.js';
+import { tolerancesFor } from '../verify/compare.js';
+import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
+import { verify } from '../verify/verify.js';
+import { computeLoss } from './loss.js';
+import { buildReport, type ModuleShape, type ShardRecordRow } from './report-build.js';
+import { checkSpec, type SimulationSpec } from './spec.js';
+
+export type RunEvent = SimEvent | { readonly type: 'progress'; readonly stage: 'reference' | 'sharded' | 'verify' | 'done'; readonly percent: number; readonly message: string };
+
+export interface RunOptions {
+  readonly onEvent?: (e: RunEvent) => void;
+  readonly signal?: AbortSignal;
+  /** The line of the script that holds a string (plan keys), for reports. */
+  readonly locate?: (needle: string) => SourceLocation | undefined;
+  /** Load weights into the store once the model has declared them (the runner reads safetensors). */
+  readonly loadWeights?: (store: WeightStore) => void;
+  readonly backend?: string;
+  readonly script?: string;
+  /** Overrides from the command line / settings. */
+  readonly overrides?: Partial<Pick<SimulationSpec, 'mesh' | 'mode' | 'hardware' | 'algorithm' | 'gpusPerNode'>>;
+}
+
+/**
+ * Run a simulation spec end to end: the unsharded reference (numeric mode), the sharded run on
+ * every rank of the mesh, the comparison, and the report. A failing run still returns everything
+ * recorded up to the failure.
+ */
+export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {}): Promise<Report> {
+  const t0 = performance.now();
+  const spec: SimulationSpec = { ...specIn, ...stripUndefined(opts.overrides ?? {}) };
+  checkSpec(spec);
+  const mesh = new Mesh(spec.mesh);
+  const mode = spec.mode ?? 'numeric';
+  const seed = spec.seed ?? 0;
+  const progress = (stage: 'reference' | 'sharded' | 'verify' | 'done', percent: number, message: string) => opts.onEvent?.({ type: 'progress', stage, percent, message });
+  const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed };
+
+  if (!spec.model) {
+    progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
+    const res = await simulate({ ...simBase, mesh, mode, onEvent: opts.onEvent, signal: opts.signal }, spec.program!);
+    progress('done', 100, 'done');
+    return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
+  }
+
+  const model = spec.model;
+  const input = spec.input!;
+  const store = new WeightStore({ mode, seed, dtype: spec.dtype });
+  const vocab = (model.config as { vocab?: number; vocabSize?: number }).vocab ?? (model.config as { vocabSize?: number }).vocabSize;
+  try {
+    // Declare every parameter (shapes only), then let the runner load real weights.
+    await simulate({ mesh: {}, mode: 'meta', sources: 'none', traceCompute: false }, (ctx) => {
+      model.build(new Params(ctx, store));
+    });
+    opts.loadWeights?.(store);
+
+    const wantVerify = spec.verify !== false && mode === 'numeric';
+    const tol = tolerancesFor(spec.dtype ?? 'float32', typeof spec.verify === 'object' ? spec.verify : undefined);
+
+    // ---- the unsharded reference
+    let ref: ReferenceRecord | null = null;
+    let refError: SimError | undefined;
+    if (wantVerify) {
+      progress('reference', 0, 'running the unsharded model');
+      const r = await simulate({ ...simBase, mesh: {}, mode: 'numeric', traceCompute: false, sources: 'none', signal: opts.signal }, async (ctx) => {
+        ref = await referenceRun(ctx, spec, store, vocab);
+      });
+      if (!r.ok) refError = r.errors[0];
+    }
+
+    // ---- the sharded run
+    progress('sharded', 0, `simulating ${mesh.describe()}`);
+    const captures: (RankCapture | null)[] = new Array(mesh.worldSize).fill(null);
+    const params: Map<string, ParamRecord>[] = Array.from({ length: mesh.worldSize }, () => new Map());
+    const losses: (number | null)[] = new Array(mesh.worldSize).fill(null);
+    const shards: ShardRecordRow[] = [];
+    const modules: ModuleShape[] = [];
+    let done = 0;
+    const res = await simulate({ ...simBase, mesh, mode, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
+      const m = model.build(new Params(ctx, store)); // dense, then rewritten
+      assignPaths(m);
+      if (spec.plan) applyPlan(ctx, store, m, spec.plan, { locate: opts.locate });
+      if (spec.parallelize) {
+        await spec.parallelize(m, {
+          rank: ctx.rank,
+          tp: axisInfo(ctx, 'tp'),
+          dp: axisInfo(ctx, 'dp'),
+          pp: axisInfo(ctx, 'pp'),
+          mesh: ctx.mesh,
+          comm: ctx.comm,
+          ctx,
+          weights: weightHandles(ctx, store, m),
+        });
+      }
+      assignPaths(m);
+      const named = m.namedParameters();
+      ctx.memory.reset(named.map(([, p]) => p.memIndex));
+      shards.push(...shardRows(ctx.rank, m));
+      recordModuleShapes(ctx, modules);
+      if (wantVerify) captures[ctx.rank] = new RankCapture(ctx);
+
+      const dp = axisInfo(ctx, 'dp');
+      const batch = model.batch(ctx, { batch: input.batch, seq: input.seq }, seed);
+      const rows = input.batch / dp.size;
+      const x = sliceRows(batch.input, dp.index * rows, rows, dp.size);
+      const target = sliceRows(batch.target, dp.index * rows, rows, dp.size);
+      if (isFloat(x.dtype)) x.requiresGrad = true; // dX is computed, as for any activation
+      const out = await m.call(x); // dense: [B/dp, S, H] or logits
+      const loss = await computeLoss(out, target, model.loss, vocab);
+      if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
+      await ctx.backward(loss);
+      if (dp.size > 1) await syncDataParallel(ctx, named);
+      captures[ctx.rank]?.collectInputGrads();
+      for (const [name, p] of named) {
+        const owner = m.get(name.slice(0, Math.max(0, name.lastIndexOf('.'))));
+        const key = name.slice(name.lastIndexOf('.') + 1);
+        const dense = p.global?.name ?? name;
+        params[ctx.rank].set(dense, {
+          name: dense,
+          module: owner?.path ?? '',
+          key,
+          shape: p.shape,
+          grad: p.grad?.data ? p.grad.data.clone() : null,
+          placement: p.placement,
+          fused: (owner as { fused?: number } | undefined)?.fused ?? fusedOf(m, dense),
+        });
+      }
+      done++;
+      progress('sharded', Math.round((100 * done) / mesh.worldSize), `rank ${ctx.rank} done`);
+    });
+    for (const c of captures) c?.stop();
+
+    // ---- compare
+    let verification: VerificationInfo;
+    if (!wantVerify) verification = { passed: res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : 'verification is off', outputs: [], grads: [] };
+    else if (!ref) verification = { passed: false, skipped: `the unsharded reference failed: ${refError?.headline ?? 'unknown error'}`, outputs: [], grads: [] };
+    else {
+      progress('verify', 0, 'comparing with the unsharded model');
+      verification = verify({ mesh, captures, params, losses, trace: res.trace }, ref, tol);
+      if (!res.ok) verification = { ...verification, passed: false };
+    }
+    disposeRecords(captures, params, ref);
+    progress('done', 100, verification.passed ? 'verified' : 'not verified');
+    const errors = refError && !res.errors.length ? [refError] : res.errors;
+    return buildReport({ spec, mesh, mode, res: { ...res, errors, ok: res.ok && !refError }, shards, modules, verification, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
+  } finally {
+    store.dispose();
+  }
+}
+
+/** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */
+async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: WeightStore, vocab: number | undefined): Promise<ReferenceRecord> {
+  const model = spec.model!;
+  const m = model.build(new Params(ctx, store));
+  assignPaths(m);
+  const cap = new RankCapture(ctx);
+  const batch = model.batch(ctx, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0);
+  const x = batch.input;
+  if (isFloat(x.dtype)) x.requiresGrad = true;
+  ctx.replay = [];
+  const out = await m.call(x);
+  const loss = await computeLoss(out, batch.target, model.loss, vocab);
+  const named = m.namedParameters();
+  const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
+  const g = replayGradients(ctx.replay, leaves, loss);
+  ctx.replay = null;
+  await ctx.backward(loss); // AutoDist's own autograd, for the gradients flowing into each module
+  cap.collectInputGrads();
+  cap.stop();
+  const grads = new Map<string, tf.Tensor>();
+  const values = new Map<string, tf.Tensor>();
+  named.forEach(([name, p], i) => {
+    grads.set(name, g[i]);
+    values.set(name, p.requireData().clone());
+  });
+  return { capture: cap, grads, values, loss: (await loss.values())[0], inputGrad: x.requiresGrad ? g[g.length - 1] : null };
+}
+
+/** Data-parallel gradient averaging (phase "optimizer"), one all-reduce per parameter. */
+async function syncDataParallel(ctx: RankContext, named: [string, Tensor][]): Promise<void> {
+  await ctx.withPhase('optimizer', async () => {
+    for (const [, p] of [...named].reverse()) {
+      if (!p.grad) continue;
+      const g = await ctx.comm.allReduce(p.grad, { axis: 'dp', op: 'avg', label: 'dp_grad_sync' });
+      p.grad = g;
+    }
+  });
+}
+
+function sliceRows(t: Tensor, start: number, rows: number, parts: number): Tensor {
+  if (parts === 1) return t;
+  const s = t.ctx.noGrad(() => narrow(t, 0, start, rows)); // [B/dp, ...]
+  return s;
+}
+
+function shardRows(rank: number, m: Module): ShardRecordRow[] {
+  const rows: ShardRecordRow[] = [];
+  for (const [path, mod] of m.namedModules()) {
+    for (const [key, p] of mod.ownParameters()) rows.push({ rank, module: path, param: key, kind: mod.kind, tensor: p, builtAt: mod.builtAt });
+  }
+  return rows;
+}
+
+function recordModuleShapes(ctx: RankContext, out: ModuleShape[]): void {
+  const seen = new Set<string>();
+  addModuleHook(ctx, (m, _inputs, y) => {
+    if (seen.has(m.path)) return;
+    seen.add(m.path);
+    out.push({ rank: ctx.rank, module: m.path, kind: m.kind, outputShape: y.shape, builtAt: m.builtAt });
+  });
+}
+
+function fusedOf(m: Module, dense: string): number | undefined {
+  const owner = m.get(dense.slice(0, Math.max(0, dense.lastIndexOf('.'))));
+  return (owner as { fused?: number } | undefined)?.fused;
+}
+
+function disposeRecords(captures: (RankCapture | null)[], params: Map<string, ParamRecord>[], ref: ReferenceRecord | null): void {
+  const disp = (t: tf.Tensor | null | undefined) => {
+    if (t && !t.isDisposed) t.dispose();
+  };
+  const caps = [...captures, ref?.capture ?? null];
+  for (const c of caps) {
+    for (const call of c?.calls ?? []) {
+      disp(call.output.data);
+      disp(call.inputGrad?.data);
+    }
+  }
+  for (const m of params) for (const r of m.values()) disp(r.grad);
+  if (ref) {
+    for (const t of ref.grads.values()) disp(t);
+    for (const t of ref.values.values()) disp(t);
+    disp(ref.inputGrad);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+

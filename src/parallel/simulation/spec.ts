@@ -1,0 +1,92 @@
+import type { RankContext } from '../../core/context.js';
+import type { Algorithm, CollectiveOp } from '../../core/cost/index.js';
+import type { DType } from '../../core/dtype.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Mesh, MeshSpec } from '../../core/mesh.js';
+import type { Comm } from '../../core/collectives/comm.js';
+import type { Model, ModelSpec } from '../../models/model.js';
+import type { AxisInfo } from '../axis.js';
+import type { Plan } from '../plan.js';
+import type { WeightHandles } from '../shard-weights.js';
+
+/** What a parallelize function gets on each rank. */
+export interface ParallelizeContext {
+  readonly rank: number;
+  readonly tp: AxisInfo;
+  readonly dp: AxisInfo;
+  readonly pp: AxisInfo;
+  readonly mesh: Mesh;
+  readonly comm: Comm;
+  readonly ctx: RankContext;
+  /** The dense checkpoint, by module path: weights["h.0.attn.c_attn"].split(1, tp). */
+  readonly weights: WeightHandles;
+}
+
+export interface InputSpec {
+  /** Global batch size (all data-parallel replicas together). */
+  readonly batch: number;
+  readonly seq: number;
+  readonly microbatches?: number;
+}
+
+/**
+ * A simulation, as a script's default export describes it. Either a model (built in, from a
+ * HuggingFace config, or the person's own ModelSpec) parallelized by a `plan`, a `parallelize`
+ * function, or both — or a fully custom per-rank `program`.
+ */
+export interface SimulationSpec {
+  readonly name?: string;
+  readonly mesh: MeshSpec;
+  readonly model?: ModelSpec;
+  readonly input?: InputSpec;
+  /** Parameter / activation dtype for bytes, memory and time (numbers are computed in fp32). */
+  readonly dtype?: DType;
+  readonly mode?: 'numeric' | 'meta';
+  readonly hardware?: string;
+  readonly gpusPerNode?: number;
+  readonly algorithm?: Algorithm | Partial<Record<CollectiveOp, Algorithm>>;
+  readonly seed?: number;
+  readonly plan?: Plan;
+  /** Runs on every rank after the dense model is built; replaces modules with parallel ones. */
+  readonly parallelize?: (model: Model, p: ParallelizeContext) => void | Promise<void>;
+  /** Compare with the unsharded model (numeric mode only); tolerances override the defaults. */
+  readonly verify?: boolean | { readonly output?: number; readonly grad?: number };
+  /** A fully custom SPMD program instead of a model: the same function on every rank. */
+  readonly program?: (rank: RankContext) => unknown | Promise<unknown>;
+  /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
+  readonly weights?: string;
+}
+
+const BRAND = Symbol.for('autodist.simulation');
+
+/** Declare a simulation (the default export of a script). Checks the spec's shape once, here. */
+export function simulation(spec: SimulationSpec): SimulationSpec {
+  checkSpec(spec);
+  return Object.freeze({ ...spec, [BRAND]: true }) as SimulationSpec;
+}
+
+export function isSimulationSpec(x: unknown): x is SimulationSpec {
+  return typeof x === 'object' && x !== null && 'mesh' in x && ('model' in x || 'program' in x);
+}
+
+export function checkSpec(spec: SimulationSpec): void {
+  if (typeof spec !== 'object' || spec === null) throw new ConfigError('a simulation must be an object', 'export default simulation({ mesh: { tp: 2 }, model: models.ffn({ hidden: 64 }), input: { batch: 2, seq: 8 } })');
+  if (typeof spec.mesh !== 'object' || spec.mesh === null) throw new ConfigError('the simulation has no mesh', 'add mesh: { tp: 4 } (axes dp, pp, tp)');
+  const known = ['dp', 'pp', 'tp', 'cp', 'ep'];
+  for (const k of Object.keys(spec.mesh)) {
+    if (!known.includes(k)) throw new ConfigError(`unknown mesh axis "${k}"`, `use the axes ${known.slice(0, 3).join(', ')} (e.g. mesh: { dp: 2, pp: 2, tp: 2 })`);
+  }
+  if (!spec.model && !spec.program) throw new ConfigError('the simulation has neither a model nor a program', 'add model: models.gpt2({...}) or program: async (rank) => {...}');
+  if (spec.model && !spec.input) throw new ConfigError('the simulation has a model but no input', 'add input: { batch: 8, seq: 128 }');
+  if (spec.input) {
+    for (const k of ['batch', 'seq'] as const) {
+      const v = spec.input[k];
+      if (!Number.isInteger(v) || v < 1) throw new ConfigError(`input.${k} must be a positive integer, got ${String(v)}`);
+    }
+    const dp = spec.mesh.dp ?? 1;
+    if (spec.input.batch % dp !== 0) throw new ConfigError(`the batch (${spec.input.batch}) does not divide among dp=${dp} replicas`, `use a batch that is a multiple of ${dp}`);
+  }
+  if (spec.mode && spec.mode !== 'numeric' && spec.mode !== 'meta') throw new ConfigError(`unknown mode "${String(spec.mode)}"`, 'use "numeric" or "meta"');
+  if (spec.plan !== undefined && (typeof spec.plan !== 'object' || spec.plan === null)) throw new ConfigError('plan must be an object of module-name patterns', '{ "h.*.mlp.c_fc": "colwise", "h.*.mlp.c_proj": "rowwise" }');
+  if (spec.parallelize !== undefined && typeof spec.parallelize !== 'function') throw new ConfigError('parallelize must be a function (model, { tp, weights, ... }) => void');
+}

@@ -1,0 +1,227 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Mesh } from '../../core/mesh.js';
+import type { SourceLocation } from '../../core/source.js';
+import type { Divergence, ErrorCheck, VerificationInfo } from '../../report/types.js';
+import { assemble, type Assembly } from './assemble.js';
+import type { Captured, ModuleCall } from './capture.js';
+import { errorStats, worst, ZERO_ERROR, type ErrorStats, type Tolerances } from './compare.js';
+import { biasCountedTwice, missingReduce, naiveFusedSplit, shapeMismatch, type Diagnosis } from './diagnose.js';
+import type { ParamRecord, ReferenceRecord, ShardedRecord } from './records.js';
+
+/**
+ * Compare the sharded run with the unsharded reference: every module's output (in forward
+ * order), the loss, every gradient flowing into a module (in backward order), and every
+ * parameter gradient re-assembled from its shards. The first divergence is the earliest module
+ * whose output is wrong; if all outputs are right, the latest module whose input gradient is
+ * wrong (backward runs in reverse); then the parameter gradients.
+ */
+export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {
+  const mesh = sh.mesh;
+  const tp = mesh.has('tp') ? mesh.size('tp') : 1;
+  const outputs: ErrorCheck[] = [];
+  const grads: ErrorCheck[] = [];
+  let first: Divergence | undefined;
+  const diverge = (d: Divergence) => {
+    if (!first) first = d;
+  };
+
+  // ---- forward: module outputs
+  for (const rc of ref.capture.calls) {
+    const parts = collect(sh, rc, (c) => c.output);
+    if (parts.groups.length === 0) continue; // not run on the sharded side (e.g. replaced parent)
+    const cmp = compareGroups(parts.groups, rc.output.data!, rc.output.shape);
+    const name = label(rc);
+    const passed = cmp.kind === 'ok' && cmp.err.maxRel <= tol.output;
+    const src = parts.builtAt ?? rc.builtAt;
+    outputs.push({ name, kind: 'output', maxAbs: cmp.kind === 'ok' ? cmp.err.maxAbs : Infinity, maxRel: cmp.kind === 'ok' ? cmp.err.maxRel : Infinity, tolerance: tol.output, passed, shape: rc.output.shape, source: src });
+    if (!passed && !first) {
+      const d = explainOutput(sh, ref, rc, parts, cmp, tp);
+      diverge({
+        where: name,
+        kind: 'output',
+        message: `output of ${name} differs from the unsharded model${cmp.kind === 'ok' ? ` (max |Δ| ${fmtNum(cmp.err.maxAbs)}, relative ${fmtNum(cmp.err.maxRel)})` : ''}${d ? `: ${d.message}` : ''}`,
+        maxAbs: cmp.kind === 'ok' ? cmp.err.maxAbs : Infinity,
+        source: d?.source ?? src,
+        builtAt: src,
+        rank: parts.groups[0]?.[0]?.rank,
+      });
+    }
+    if (cmp.kind === 'ok') disposeAssemblies(cmp.assemblies);
+  }
+
+  // ---- loss
+  const shLoss = sh.losses.find((l) => l !== null && l !== undefined) ?? null;
+  let lossInfo: VerificationInfo['loss'];
+  if (shLoss !== null) {
+    lossInfo = { sharded: shLoss, reference: ref.loss };
+    const e = Math.abs(shLoss - ref.loss);
+    const rel = e / Math.max(Math.abs(ref.loss), 1e-12);
+    const passed = rel <= tol.output;
+    outputs.push({ name: 'loss', kind: 'loss', maxAbs: e, maxRel: rel, tolerance: tol.output, passed });
+    if (!passed) diverge({ where: 'loss', kind: 'loss', message: `the loss is ${shLoss} where the unsharded model gives ${ref.loss}`, maxAbs: e });
+  }
+
+  // ---- backward: gradients flowing into each module (reverse order)
+  for (const rc of [...ref.capture.calls].reverse()) {
+    if (!rc.inputGrad?.data) continue;
+    const parts = collect(sh, rc, (c) => c.inputGrad);
+    if (parts.groups.length === 0) continue;
+    const cmp = compareGroups(parts.groups, rc.inputGrad.data, rc.inputGrad.shape);
+    const name = `d(input of ${label(rc)})`;
+    const passed = cmp.kind === 'ok' && cmp.err.maxRel <= tol.grad;
+    grads.push({ name, kind: 'input-grad', maxAbs: cmp.kind === 'ok' ? cmp.err.maxAbs : Infinity, maxRel: cmp.kind === 'ok' ? cmp.err.maxRel : Infinity, tolerance: tol.grad, passed, shape: rc.inputGrad.shape, source: parts.builtAt ?? rc.builtAt });
+    if (!passed && !first) {
+      const d = parts.groups.length === 1 ? missingReduce(parts.groups[0].map((g) => g.captured), rc.inputGrad.data, rc.path, sh.trace, parts.groups[0].map((g) => g.rank), 'input-grad') : null;
+      diverge({
+        where: name,
+        kind: 'input-grad',
+        message: `the gradient flowing into ${label(rc)} differs from the unsharded model${cmp.kind === 'ok' ? ` (max |Δ| ${fmtNum(cmp.err.maxAbs)})` : ''}${d ? `: ${d.message}` : ''}`,
+        maxAbs: cmp.kind === 'ok' ? cmp.err.maxAbs : Infinity,
+        source: parts.builtAt ?? rc.builtAt,
+        builtAt: parts.builtAt ?? rc.builtAt,
+      });
+    }
+    if (cmp.kind === 'ok') disposeAssemblies(cmp.assemblies);
+  }
+
+  // ---- parameter gradients
+  for (const [name, g] of ref.grads) {
+    const recs = paramShards(sh, mesh, name);
+    if (recs.length === 0) {
+      grads.push({ name, kind: 'grad', maxAbs: NaN, maxRel: NaN, tolerance: tol.grad, passed: true, shape: g.shape, note: 'not present in the sharded model' });
+      continue;
+    }
+    const parts: Captured[] = recs.map((r) => ({ shape: r.rec.shape, data: r.rec.grad, hint: r.rec.placement?.kind === 'shard' ? { dim: r.rec.placement.dim, ranges: r.rec.placement.ranges } : undefined }));
+    if (parts.some((p) => !p.data)) {
+      grads.push({ name, kind: 'grad', maxAbs: Infinity, maxRel: Infinity, tolerance: tol.grad, passed: false, shape: g.shape, note: 'no gradient on some rank' });
+      diverge({ where: name, kind: 'grad', message: `${name} got no gradient on rank ${recs.find((r) => !r.rec.grad)?.rank}: it does not take part in computing the loss there`, maxAbs: Infinity });
+      continue;
+    }
+    const a = assemble(g.shape, parts);
+    const err = assemblyError(a, g);
+    const passed = err !== null && err.maxRel <= tol.grad;
+    grads.push({ name, kind: 'grad', maxAbs: err?.maxAbs ?? Infinity, maxRel: err?.maxRel ?? Infinity, tolerance: tol.grad, passed, shape: g.shape });
+    if (!passed && !first) {
+      const r0 = recs[0].rec;
+      const d = naiveFusedSplit(r0.fused, r0.placement?.kind === 'shard' ? r0.placement.ranges : undefined, name, tp);
+      diverge({ where: name, kind: 'grad', message: `the gradient of ${name} differs from the unsharded model${err ? ` (max |Δ| ${fmtNum(err.maxAbs)})` : ' (shape mismatch)'}${d ? `: ${d.message}` : ''}`, maxAbs: err?.maxAbs ?? Infinity });
+    }
+    disposeAssemblies([a]);
+  }
+
+  if (first) first = withFusedHint(first, sh, tp);
+  return { passed: !first, loss: lossInfo, outputs, grads, firstDivergence: first };
+}
+
+// ------------------------------------------------------------------ helpers
+
+interface RankPart {
+  readonly rank: number;
+  readonly captured: Captured;
+}
+
+/** The sharded side of one reference call: per data-parallel group, tp-ordered parts. */
+function collect(sh: ShardedRecord, rc: ModuleCall, pick: (c: ModuleCall) => Captured | undefined): { groups: RankPart[][]; builtAt?: SourceLocation } {
+  const mesh = sh.mesh;
+  const byDp = new Map<number, RankPart[]>();
+  let builtAt: SourceLocation | undefined;
+  sh.captures.forEach((cap, rank) => {
+    if (!cap) return;
+    const c = cap.calls.find((x) => x.path === rc.path && x.call === rc.call);
+    if (!c) return;
+    builtAt ??= c.builtAt;
+    const v = pick(c);
+    if (!v) return;
+    const dp = mesh.has('dp') ? mesh.coord(rank, 'dp') : 0;
+    const list = byDp.get(dp) ?? [];
+    list.push({ rank, captured: v });
+    byDp.set(dp, list);
+  });
+  const tpOf = (r: number) => (mesh.has('tp') ? mesh.coord(r, 'tp') : 0);
+  const groups = [...byDp.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => l.sort((a, b) => tpOf(a.rank) - tpOf(b.rank)));
+  return { groups, builtAt };
+}
+
+type GroupCompare = { kind: 'ok'; err: ErrorStats; assemblies: Assembly[] } | { kind: 'mismatch'; shapes: readonly (readonly number[])[] };
+
+/** Assemble each dp group (its slice of the batch) and compare with the reference's rows. */
+function compareGroups(groups: RankPart[][], ref: tf.Tensor, dense: readonly number[]): GroupCompare {
+  const ndp = groups.length;
+  const rows = dense.length > 0 && ndp > 1 ? dense[0] / ndp : undefined;
+  const assemblies: Assembly[] = [];
+  let err = ZERO_ERROR;
+  for (let j = 0; j < ndp; j++) {
+    const shapeJ = rows !== undefined ? [rows, ...dense.slice(1)] : dense;
+    const a = assemble(shapeJ, groups[j].map((g) => g.captured));
+    assemblies.push(a);
+    if (a.kind === 'mismatch') return { kind: 'mismatch', shapes: a.shapes };
+    const refJ = rows !== undefined ? tf.slice(ref, [j * rows, ...dense.slice(1).map(() => 0)], [...shapeJ]) : ref;
+    const e = assemblyError(a, refJ);
+    if (refJ !== ref) refJ.dispose();
+    if (!e) return { kind: 'mismatch', shapes: groups[j].map((g) => g.captured.shape) };
+    err = worst(err, e);
+  }
+  return { kind: 'ok', err, assemblies };
+}
+
+function assemblyError(a: Assembly, ref: tf.Tensor): ErrorStats | null {
+  if (a.kind === 'mismatch') return null;
+  if (a.kind === 'sharded') return errorStats(a.dense, ref);
+  let e = ZERO_ERROR;
+  for (const t of a.perRank) e = worst(e, errorStats(t, ref));
+  return e;
+}
+
+function disposeAssemblies(as: Assembly[]): void {
+  for (const a of as) if (a.kind === 'sharded') a.dense.dispose();
+}
+
+function explainOutput(sh: ShardedRecord, ref: ReferenceRecord, rc: ModuleCall, parts: { groups: RankPart[][] }, cmp: GroupCompare, tp: number): Diagnosis | null {
+  const g0 = parts.groups[0];
+  const rank = g0[0].rank;
+  if (cmp.kind === 'mismatch') return shapeMismatch(cmp.shapes, rc.output.shape, rc.path, sh.trace, rank);
+  if (parts.groups.length !== 1) return null;
+  const out = g0[0].captured.data;
+  const refOut = rc.output.data!;
+  if (out && g0.every((p) => p.captured.shape.length === refOut.shape.length && p.captured.shape.every((d, i) => d === refOut.shape[i]))) {
+    const bias = ref.values.get(rc.path ? `${rc.path}.bias` : 'bias') ?? null;
+    const b = biasCountedTwice(out, refOut, bias, tp, rc.path, sh.trace, rank);
+    if (b) return b;
+    return missingReduce(g0.map((p) => p.captured), refOut, rc.path, sh.trace, g0.map((p) => p.rank), 'output');
+  }
+  return null;
+}
+
+/** Parameter records for a dense name on the first data-parallel replica, tp-ordered. */
+function paramShards(sh: ShardedRecord, mesh: Mesh, name: string): { rank: number; rec: ParamRecord }[] {
+  const out: { rank: number; rec: ParamRecord }[] = [];
+  sh.params.forEach((m, rank) => {
+    if (mesh.has('dp') && mesh.coord(rank, 'dp') !== 0) return;
+    const rec = m.get(name);
+    if (rec) out.push({ rank, rec });
+  });
+  const tpOf = (r: number) => (mesh.has('tp') ? mesh.coord(r, 'tp') : 0);
+  return out.sort((a, b) => tpOf(a.rank) - tpOf(b.rank));
+}
+
+/** Add the fused-split hint to a divergence inside a module whose fused weight was split contiguously. */
+function withFusedHint(d: Divergence, sh: ShardedRecord, tp: number): Divergence {
+  for (const m of sh.params[0]?.values() ?? []) {
+    const h = naiveFusedSplit(m.fused, m.placement?.kind === 'shard' ? m.placement.ranges : undefined, m.name, tp);
+    if (h && (d.where.startsWith(m.module) || m.module.startsWith(d.where.replace(/ \(call \d+\)$/, '')))) {
+      return d.message.includes('splitFused') ? d : { ...d, message: `${d.message}. Likely cause: ${h.message}` };
+    }
+  }
+  return d;
+}
+
+function label(c: ModuleCall): string {
+  const base = c.path || 'model';
+  return c.call > 0 ? `${base} (call ${c.call + 1})` : base;
+}
+
+export function fmtNum(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2);
+}
