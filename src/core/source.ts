@@ -18,6 +18,8 @@ export type LibraryMatcher = (file: string) => boolean;
 
 interface CallSiteLike {
   isAsync?(): boolean;
+  isConstructor?(): boolean;
+  getFunctionName?(): string | null;
   getFileName(): string | null | undefined;
   getLineNumber(): number | null;
   getColumnNumber(): number | null;
@@ -105,10 +107,11 @@ const MAX_FRAMES = 24;
  * runs after an await, the frames below it are the async chain that merely led there, and the
  * caller falls back to the module's construction site instead. `undefined` when none is found.
  */
-export function captureSource(): SourceLocation | undefined {
+export function captureSource(skipConstructorsOf?: ReadonlySet<string>): SourceLocation | undefined {
   const sites = callSites(captureSource, MAX_FRAMES);
   for (const s of sites) {
     if (s.isAsync?.()) break;
+    if (skipConstructorsOf && s.isConstructor?.() && skipConstructorsOf.has(s.getFunctionName?.() ?? '')) continue;
     const file = s.getFileName();
     if (!file || isInternal(file) || isLibrary(file)) continue;
     return mapPosition(stripUrl(file), s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0);

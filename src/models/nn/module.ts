@@ -15,7 +15,10 @@ export abstract class Module {
   builtAt: SourceLocation | undefined;
 
   constructor() {
-    this.builtAt = captureSource();
+    // The line that said `new X(...)`, not the `super()` lines of X and its base classes.
+    const chain = new Set<string>();
+    for (let c = new.target; c && c !== Module; c = Object.getPrototypeOf(c)) chain.add(c.name);
+    this.builtAt = captureSource(chain);
   }
 
   /** The module's computation. Use `call` to run a child, so it is scoped and recorded. */

@@ -21,7 +21,7 @@ export function biasCountedTwice(out: tf.Tensor, ref: tf.Tensor, bias: tf.Tensor
   const r = errorStats(tf.add(ref, resid), ref);
   resid.dispose();
   if (!(base.maxAbs > 0) || r.maxAbs > base.maxAbs * 1e-2) return null;
-  const add = trace.find((e) => e.rank === rank && e.kind === 'compute' && e.module === path && e.name === 'add' && e.inShapes?.some((s) => s.length === 1 && s[0] === bias.shape[0]));
+  const add = trace.find((e) => e.rank === rank && e.kind === 'compute' && e.phase === 'forward' && e.module === path && e.name === 'add' && e.inShapes?.some((s) => s.length === 1 && s[0] === bias.shape[0]));
   return {
     message: `the bias is added on each of ${p} ranks before the all-reduce sums them, so it is counted ${p} times (output = reference + ${p - 1} × bias) — add it after the all-reduce`,
     source: add?.source,
@@ -36,7 +36,7 @@ export function missingReduce(parts: readonly Captured[], ref: tf.Tensor, path: 
   sum.dispose();
   if (e.maxRel > 1e-3) return null;
   if (what === 'output') {
-    const mm = [...trace].reverse().find((t) => t.rank === ranks[0] && t.kind === 'compute' && t.module === path && t.name === 'matmul');
+    const mm = [...trace].reverse().find((t) => t.rank === ranks[0] && t.kind === 'compute' && t.phase === 'forward' && t.module === path && t.name === 'matmul');
     return {
       message: `each rank holds a partial sum of the output; their sum equals the unsharded result — all-reduce it across the ${parts.length} ranks (reduceFromRegion / comm.allReduce) before it is used`,
       source: mm?.source,
@@ -59,7 +59,7 @@ export function shapeMismatch(shapes: readonly (readonly number[])[], dense: rea
       msg += `: the ${n} shards were concatenated along dim ${bigger}${bigger === 0 ? ' (batch)' : ''} but they split dim ${smaller} — gather along dim ${smaller}${smaller === s.length - 1 ? ' (the last dim)' : ''}`;
     }
   }
-  const gather = [...trace].reverse().find((t) => t.rank === rank && t.kind === 'comm' && t.module === path && t.name === 'all_gather');
+  const gather = [...trace].reverse().find((t) => t.rank === rank && t.kind === 'comm' && t.phase === 'forward' && t.module === path && t.name === 'all_gather');
   return { message: msg, source: gather?.source };
 }
 

@@ -61,8 +61,15 @@ export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances)
     if (!passed) diverge({ where: 'loss', kind: 'loss', message: `the loss is ${shLoss} where the unsharded model gives ${ref.loss}`, maxAbs: e });
   }
 
-  // ---- backward: gradients flowing into each module (reverse order)
+  // ---- backward: gradients flowing into each module (reverse order; of modules sharing one
+  // input tensor, the innermost is the one the gradient flows into)
+  const innermost = new Map<number, ModuleCall>();
+  for (const c of ref.capture.calls) {
+    const prev = c.input ? innermost.get(c.input.id) : undefined;
+    if (c.input && (!prev || c.path.length > prev.path.length)) innermost.set(c.input.id, c);
+  }
   for (const rc of [...ref.capture.calls].reverse()) {
+    if (rc.input && innermost.get(rc.input.id) !== rc) continue;
     if (!rc.inputGrad?.data) continue;
     const parts = collect(sh, rc, (c) => c.inputGrad);
     if (parts.groups.length === 0) continue;
