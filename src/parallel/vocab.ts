@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matmul, reshape, transposeLast } from '../core/ops/index.js';
 import { shapeError } from '../core/ops/check.js';
+import { scatterAddRows } from '../core/ops/nn.js';
 import type { Tensor } from '../core/tensor.js';
 import { Module } from '../models/nn/module.js';
 import { copyToRegion, custom, reduceFromRegion } from './mappings.js';
@@ -46,7 +47,7 @@ export class VocabParallelEmbedding extends Module {
         tf.tidy(() => {
           const flat = tf.reshape(ids.data!, [-1]);
           const inRange = tf.logicalAnd(tf.greaterEqual(flat, start), tf.less(flat, start + vLocal));
-          const local = tf.where(inRange, tf.sub(flat, start), tf.zerosLike(flat));
+          const local = tf.where(inRange, tf.sub(flat, tf.scalar(start, 'int32')), tf.zerosLike(flat));
           const rows = tf.mul(tf.gather(w.data!, local), tf.expandDims(tf.cast(inRange, 'float32'), 1));
           return tf.reshape(rows, [...ids.shape, h]);
         }),
@@ -57,14 +58,7 @@ export class VocabParallelEmbedding extends Module {
           shape: [vLocal, h],
           dtype: w.dtype,
           flops: dy.size,
-          compute: () =>
-            tf.tidy(() => {
-              const flat = tf.reshape(ids.data!, [-1]);
-              const inRange = tf.logicalAnd(tf.greaterEqual(flat, start), tf.less(flat, start + vLocal));
-              // out-of-range ids go to an extra segment that is dropped
-              const seg = tf.where(inRange, tf.sub(flat, start), tf.fill(flat.shape, vLocal, 'int32'));
-              return tf.slice(tf.unsortedSegmentSum(tf.reshape(dy.data!, [-1, h]), seg as tf.Tensor1D, vLocal + 1), [0, 0], [vLocal, h]);
-            }),
+          compute: () => scatterAddRows(dy.data!, ids.data!, vLocal, start), // rows outside this shard are dropped
         }),
         null,
       ],
@@ -141,7 +135,7 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
           tf.tidy(() => {
             const t = targets.data!;
             const inRange = tf.logicalAnd(tf.greaterEqual(t, start), tf.less(t, start + vLocal));
-            const local = tf.where(inRange, tf.sub(t, start), tf.zerosLike(t));
+            const local = tf.where(inRange, tf.sub(t, tf.scalar(start, 'int32')), tf.zerosLike(t));
             const z = tf.sum(tf.mul(logits.data!, tf.oneHot(local as tf.Tensor1D, vLocal)), -1);
             return tf.mul(z, tf.cast(inRange, 'float32'));
           }),
@@ -173,7 +167,7 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
               const p = tf.div(tf.exp(tf.sub(logits.data!, tf.expandDims(mm.data!, 1))), tf.expandDims(ss.data!, 1));
               const t = targets.data!;
               const inRange = tf.logicalAnd(tf.greaterEqual(t, start), tf.less(t, start + vLocal));
-              const local = tf.where(inRange, tf.sub(t, start), tf.zerosLike(t));
+              const local = tf.where(inRange, tf.sub(t, tf.scalar(start, 'int32')), tf.zerosLike(t));
               const onehot = tf.mul(tf.oneHot(local as tf.Tensor1D, vLocal), tf.expandDims(tf.cast(inRange, 'float32'), 1));
               return tf.mul(tf.div(tf.sub(p, onehot), n), dy.data!);
             }),

@@ -146,7 +146,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
     dtype: table.dtype,
     flops: 0,
     bytes: (ids.size * h + ids.size) * 4,
-    compute: () => tf.tidy(() => tf.reshape(tf.gather(table.data!, tf.reshape(ids.data!, [-1])), [...ids.shape, h])),
+    compute: () => lookupRows(table.data!, ids.data!),
     backward: (dy) => [
       table.ctx.apply({
         name: 'embedding_grad',
@@ -160,6 +160,42 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
       null,
     ],
   });
+}
+
+/**
+ * table[ids] with its gradient declared through tf.customGrad (a scatter-add), so TensorFlow.js
+ * autodiff of a replayed forward works on the WASM backend, whose gather gradient would need the
+ * missing UnsortedSegmentSum kernel. ids [...] → [..., H]
+ */
+function lookupRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  const [v, h] = table.shape;
+  const f = tf.customGrad(((t: tf.Tensor) => {
+    return {
+      value: tf.reshape(tf.gather(t, tf.reshape(ids, [-1])), [...ids.shape, h]),
+      gradFunc: (dy: tf.Tensor) => scatterAddRows(dy, ids, v, 0),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(table);
+}
+
+/**
+ * out[ids[n] − offset] += dy[n] for every n whose id falls in [offset, offset + rows): the
+ * gradient of a row lookup (unsorted segment sum; done in JS because the WASM backend has no
+ * UnsortedSegmentSum kernel). dy [..., H], ids [...] → [rows, H].
+ */
+export function scatterAddRows(dy: tf.Tensor, ids: tf.Tensor, rows: number, offset: number): tf.Tensor {
+  const h = dy.shape[dy.shape.length - 1];
+  const g = dy.dataSync() as Float32Array;
+  const id = ids.dataSync() as Int32Array;
+  const out = new Float32Array(rows * h);
+  for (let n = 0; n < id.length; n++) {
+    const r = id[n] - offset;
+    if (r < 0 || r >= rows) continue;
+    const src = n * h;
+    const dst = r * h;
+    for (let k = 0; k < h; k++) out[dst + k] += g[src + k];
+  }
+  return tf.tensor(out, [rows, h]);
 }
 
 /**

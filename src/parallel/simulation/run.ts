@@ -96,6 +96,11 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     const res = await simulate({ ...simBase, mesh, mode, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
       const m = model.build(new Params(ctx, store)); // dense, then rewritten
       assignPaths(m);
+      const fusedDense = new Map<string, number>();
+      for (const [path, mod] of m.namedModules()) {
+        const f = (mod as { fused?: number }).fused;
+        if (f && f > 1) fusedDense.set(path, f);
+      }
       if (spec.plan) applyPlan(ctx, store, m, spec.plan, { locate: opts.locate });
       if (spec.parallelize) {
         await spec.parallelize(m, {
@@ -139,7 +144,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
           shape: p.shape,
           grad: p.grad?.data ? p.grad.data.clone() : null,
           placement: p.placement,
-          fused: (owner as { fused?: number } | undefined)?.fused ?? fusedOf(m, dense),
+          fused: fusedDense.get(dense.slice(0, Math.max(0, dense.lastIndexOf('.')))),
+          builtAt: owner?.builtAt,
         });
       }
       done++;
@@ -225,11 +231,6 @@ function recordModuleShapes(ctx: RankContext, out: ModuleShape[]): void {
     seen.add(m.path);
     out.push({ rank: ctx.rank, module: m.path, kind: m.kind, outputShape: y.shape, builtAt: m.builtAt });
   });
-}
-
-function fusedOf(m: Module, dense: string): number | undefined {
-  const owner = m.get(dense.slice(0, Math.max(0, dense.lastIndexOf('.'))));
-  return (owner as { fused?: number } | undefined)?.fused;
 }
 
 function disposeRecords(captures: (RankCapture | null)[], params: Map<string, ParamRecord>[], ref: ReferenceRecord | null): void {

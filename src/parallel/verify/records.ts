@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Mesh } from '../../core/mesh.js';
 import type { Placement } from '../../core/placement.js';
 import type { TraceEvent } from '../../core/trace.js';
+import type { SourceLocation } from '../../core/source.js';
 import type { RankCapture } from './capture.js';
 
 /** One parameter's gradient on one rank, and how it maps to the dense parameter. */
@@ -14,6 +15,8 @@ export interface ParamRecord {
   readonly placement?: Placement;
   /** The module's fused block count (GPT-2 c_attn: 3), if it has one. */
   readonly fused?: number;
+  /** Where the (parallel) module holding it was built. */
+  readonly builtAt?: SourceLocation;
 }
 
 /** What the sharded run left for the verifier. */

@@ -211,15 +211,26 @@ function paramShards(sh: ShardedRecord, mesh: Mesh, name: string): { rank: numbe
   return out.sort((a, b) => tpOf(a.rank) - tpOf(b.rank));
 }
 
-/** Add the fused-split hint to a divergence inside a module whose fused weight was split contiguously. */
+/**
+ * Add the fused-split hint to a divergence in the block that holds a fused weight split
+ * contiguously (the attention's c_attn), and point at the line that split it.
+ */
 function withFusedHint(d: Divergence, sh: ShardedRecord, tp: number): Divergence {
+  const where = d.where.replace(/ \(call \d+\)$/, '').replace(/^d\(input of (.*)\)$/, '$1');
   for (const m of sh.params[0]?.values() ?? []) {
     const h = naiveFusedSplit(m.fused, m.placement?.kind === 'shard' ? m.placement.ranges : undefined, m.name, tp);
-    if (h && (d.where.startsWith(m.module) || m.module.startsWith(d.where.replace(/ \(call \d+\)$/, '')))) {
-      return d.message.includes('splitFused') ? d : { ...d, message: `${d.message}. Likely cause: ${h.message}` };
+    if (!h) continue;
+    const block = parentOf(m.module);
+    if (where === m.module || where.startsWith(`${block}.`) || where === block) {
+      return d.message.includes('splitFused') ? d : { ...d, message: `${d.message}. Likely cause: ${h.message}`, source: m.builtAt ?? d.source };
     }
   }
   return d;
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('.');
+  return i < 0 ? '' : path.slice(0, i);
 }
 
 function label(c: ModuleCall): string {
