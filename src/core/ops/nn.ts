@@ -172,7 +172,7 @@ function lookupRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const f = tf.customGrad(((t: tf.Tensor) => {
     return {
       value: tf.reshape(tf.gather(t, tf.reshape(ids, [-1])), [...ids.shape, h]),
-      gradFunc: (dy: tf.Tensor) => scatterAddRows(dy, ids, v, 0),
+      gradFunc: (dy: tf.Tensor) => tf.scatterND(tf.reshape(ids, [-1, 1]), tf.reshape(dy, [-1, h]), [v, h]),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(table);

@@ -1,0 +1,47 @@
+// Bundles AutoDist with esbuild into dist/: the CLI, the simulation worker, the VS Code
+// extension, the webview, and the benchmarks; copies the tfjs WASM binaries next to them.
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const root = new URL('..', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+const nodeEntries = {
+  cli: 'src/cli/main.ts',
+  worker: 'src/runner/worker.ts',
+  autodist: 'src/index.ts',
+  extension: 'src/extension/extension.ts',
+  bench: 'bench/main.ts',
+};
+const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(join(root, f))));
+
+const common = { bundle: true, sourcemap: false, logLevel: 'warning', legalComments: 'none' };
+await build({
+  ...common,
+  absWorkingDir: root,
+  entryPoints,
+  outdir: dist,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  external: ['vscode'],
+  define: { 'process.env.AUTODIST_BUNDLED': '"1"' },
+});
+if (existsSync(join(root, 'webview/main.ts'))) {
+  await build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: join(root, 'media'),
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+  });
+}
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(dist, f));
+console.log(`built ${Object.keys(entryPoints).join(', ')} → dist/`);
