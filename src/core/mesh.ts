@@ -30,6 +30,7 @@ export class Mesh {
   readonly worldSize: number;
   private readonly strides: readonly number[];
   private readonly groups = new Map<string, ProcessGroup>();
+  private readonly byRank = new Map<string, ProcessGroup>();
 
   constructor(spec: MeshSpec, order?: readonly string[]) {
     const names = Object.keys(spec).filter((k) => spec[k] !== undefined);
@@ -95,6 +96,15 @@ export class Mesh {
 
   /** The process group of `rank` along `axis`: the ranks that share every other coordinate. */
   axisGroup(axis: string, rank: number): ProcessGroup {
+    const key = `${axis}:${rank}`;
+    const hit = this.byRank.get(key);
+    if (hit) return hit;
+    const g = this.makeAxisGroup(axis, rank);
+    this.byRank.set(key, g);
+    return g;
+  }
+
+  private makeAxisGroup(axis: string, rank: number): ProcessGroup {
     const i = this.axes.indexOf(axis);
     if (i < 0) throw new ConfigError(`unknown mesh axis "${axis}"`, `use one of ${this.axes.join(', ')}`);
     this.checkRank(rank);

@@ -4,7 +4,7 @@ import { Mesh } from './mesh.js';
 import type { Mode } from './context.js';
 import type { SimError } from './errors.js';
 import type { TraceEvent } from './trace.js';
-import type { SimEvent } from './events.js';
+import type { RankState, SimEvent } from './events.js';
 
 export type SourceMode = 'all' | 'collectives' | 'none';
 
@@ -69,6 +69,10 @@ export class World {
 
   emit(e: SimEvent): void {
     this.onEvent?.(e);
+  }
+
+  emitRankState(rank: number, state: RankState): void {
+    if (this.onEvent) this.onEvent({ type: 'rank-state', rank, state });
   }
 }
 

@@ -13,7 +13,7 @@ before(async () => {
   await useBackend();
 });
 
-const THIS = new URL(import.meta.url).pathname;
+const THIS = __filename;
 
 function megatronFfn(hidden: number, tp: number, batch = 2, seq = 8, mode: 'numeric' | 'meta' = 'numeric') {
   return simulation({

@@ -10,7 +10,7 @@ before(async () => {
   await useBackend();
 });
 
-const THIS = new URL(import.meta.url).pathname;
+const THIS = __filename;
 const small = () => gpt2({ nLayer: 2, nEmbd: 32, nHead: 4, vocab: 64, nPositions: 16 });
 
 const PLAN: Plan = {

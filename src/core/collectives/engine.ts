@@ -140,7 +140,7 @@ export class CollectiveEngine {
         this.complete(open);
         return;
       }
-      this.scheduler.block(ctx.rank, { what: `${describeSig(sig)} on ${group.id} (call #${k + 1} on that group)`, source }, reject);
+      this.scheduler.block(ctx.rank, { what: () => `${describeSig(sig)} on ${group.id} (call #${k + 1} on that group)`, source }, reject);
     });
   }
 
@@ -254,7 +254,7 @@ export class CollectiveEngine {
     }
     return new Promise<void>((resolve, reject) => {
       post.waiter = { resolve, reject, since: ctx.clock };
-      this.scheduler.block(ctx.rank, { what: `send [${post.shape.join(', ')}] ${post.dtype} to rank ${post.dst} (tag ${post.tag}), waiting for its recv`, source: post.source }, reject);
+      this.scheduler.block(ctx.rank, { what: () => `send [${post.shape.join(', ')}] ${post.dtype} to rank ${post.dst} (tag ${post.tag}), waiting for its recv`, source: post.source }, reject);
     });
   }
 
@@ -270,7 +270,7 @@ export class CollectiveEngine {
         return;
       }
       push(this.recvs, key, post);
-      this.scheduler.block(ctx.rank, { what: `recv [${shape.join(', ')}] ${dtype} from rank ${src} (tag ${tag})`, source }, reject);
+      this.scheduler.block(ctx.rank, { what: () => `recv [${shape.join(', ')}] ${dtype} from rank ${src} (tag ${tag})`, source }, reject);
     });
   }
 

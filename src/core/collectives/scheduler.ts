@@ -5,7 +5,8 @@ import type { World } from '../world.js';
 
 /** What a blocked rank is waiting for, for deadlock reports. */
 export interface WaitInfo {
-  readonly what: string;
+  /** What the rank waits in; a function so the text is only built for a report. */
+  readonly what: string | (() => string);
   readonly source?: SourceLocation;
 }
 
@@ -44,7 +45,7 @@ export class Scheduler {
     this.waits[rank] = info;
     this.rejects[rank] = reject;
     this.running--;
-    this.world.emit({ type: 'rank-state', rank, state: 'blocked' });
+    this.world.emitRankState(rank, 'blocked');
     this.checkDeadlock();
   }
 
@@ -60,7 +61,7 @@ export class Scheduler {
     if (this.states[rank] === 'blocked') this.unblock(rank);
     if (this.states[rank] === 'running') this.running--;
     this.states[rank] = failed ? 'failed' : 'done';
-    this.world.emit({ type: 'rank-state', rank, state: this.states[rank] });
+    this.world.emitRankState(rank, this.states[rank]);
     this.checkDeadlock();
   }
 
@@ -82,7 +83,7 @@ export class Scheduler {
     const finished: number[] = [];
     for (let r = 0; r < this.states.length; r++) {
       const w = this.waits[r];
-      if (this.states[r] === 'blocked' && w) blocked.push({ rank: r, source: w.source, detail: `waits in ${w.what}` });
+      if (this.states[r] === 'blocked' && w) blocked.push({ rank: r, source: w.source, detail: `waits in ${typeof w.what === 'function' ? w.what() : w.what}` });
       else finished.push(r);
     }
     if (blocked.length === 0) return;

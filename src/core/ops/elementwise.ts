@@ -9,7 +9,9 @@ import { sumToShape } from './reduce.js';
  */
 type Bin = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
-function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+type Lazy = () => Tensor;
+
+function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Lazy, Lazy]): Tensor {
   const shape = broadcastShapes(a, b, name);
   return a.ctx.apply({
     name,
@@ -19,29 +21,29 @@ function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) 
     flops: shape.reduce((p, d) => p * d, 1),
     compute: () => f(a.data!, b.data!),
     backward: (dy) => {
-      const [ga, gb] = grads(dy);
+      const [fa, fb] = grads(dy);
+      // only the inputs that need a gradient get one (constants such as RoPE tables do not)
+      const ga = a.requiresGrad ? fa() : null;
+      const gb = b.requiresGrad ? fb() : null;
       return [ga && !sameShape(ga.shape, a.shape) ? sumToShape(ga, a.shape) : ga, gb && !sameShape(gb.shape, b.shape) ? sumToShape(gb, b.shape) : gb];
     },
   });
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  return binary('add', a, b, tf.add, (dy) => [dy, dy]);
+  return binary('add', a, b, tf.add, (dy) => [() => dy, () => dy]);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return binary('sub', a, b, tf.sub, (dy) => [dy, neg(dy)]);
+  return binary('sub', a, b, tf.sub, (dy) => [() => dy, () => neg(dy)]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return binary('mul', a, b, tf.mul, (dy) => [mul(dy, b), mul(dy, a)]);
+  return binary('mul', a, b, tf.mul, (dy) => [() => mul(dy, b), () => mul(dy, a)]);
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
-  return binary('div', a, b, tf.div, (dy) => {
-    const ga = div(dy, b);
-    return [ga, neg(div(mul(ga, a), b))];
-  });
+  return binary('div', a, b, tf.div, (dy) => [() => div(dy, b), () => neg(div(mul(div(dy, b), a), b))]);
 }
 
 function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor): Tensor {

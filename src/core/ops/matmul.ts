@@ -32,11 +32,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       dtype: a.dtype,
       flops: 2 * rows * k * n,
       compute: () => tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(a.data!, [rows, k]), b.data!), [...lead, n])),
-      backward: (dy) => {
-        const da = matmul(dy, transposeLast(b));
-        const db = matmul(transposeLast(reshape(a, [rows, k])), reshape(dy, [rows, n]));
-        return [da, db];
-      },
+      backward: (dy) => [
+        a.requiresGrad ? matmul(dy, transposeLast(b)) : null, // [..., k]
+        b.requiresGrad ? matmul(transposeLast(reshape(a, [rows, k])), reshape(dy, [rows, n])) : null, // [k, n]
+      ],
     });
   }
   const ba = a.shape.slice(0, -2);
@@ -57,10 +56,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     dtype: a.dtype,
     flops: 2 * nbatch * m * k * n,
     compute: () => tf.matMul(a.data!, b.data!),
-    backward: (dy) => {
-      const da = matmul(dy, transposeLast(b));
-      const db = matmul(transposeLast(a), dy);
-      return [sumToShape(da, a.shape), sumToShape(db, b.shape)];
-    },
+    backward: (dy) => [
+      a.requiresGrad ? sumToShape(matmul(dy, transposeLast(b)), a.shape) : null,
+      b.requiresGrad ? sumToShape(matmul(transposeLast(a), dy), b.shape) : null,
+    ],
   });
 }
