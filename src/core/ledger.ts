@@ -43,6 +43,8 @@ export interface LedgerEntry {
   readonly source?: SourceLocation;
   /** For send_recv: the tag. */
   readonly tag?: number;
+  /** Identical groups across the world this entry stands for (symmetry folding; 1 otherwise). */
+  readonly multiplicity: number;
   /** The module path the call was made in (e.g. "h.0.mlp.c_proj"). */
   readonly module?: string;
   /** A label the caller gave (e.g. the Megatron mapping that issued it). */

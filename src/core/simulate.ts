@@ -26,6 +26,12 @@ export interface SimOptions {
   readonly traceCompute?: boolean;
   readonly onEvent?: (e: SimEvent) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Meta mode only: mesh axes to fold by symmetry (see fold.ts) — only one representative rank
+   * per class runs; the others mirror it. "auto" folds dp and tp when the world has more than
+   * 64 ranks.
+   */
+  readonly fold?: readonly string[] | 'auto';
 }
 
 export interface SimResult {
@@ -43,6 +49,8 @@ export interface SimResult {
   readonly errors: readonly SimError[];
   /** What each rank's program returned (undefined on failure). */
   readonly returns: readonly unknown[];
+  /** Folded axes and the representative ranks that actually ran (empty when nothing was folded). */
+  readonly folded: { readonly axes: readonly string[]; readonly representatives: readonly number[] };
   /** Wall time of the simulation itself, ms. */
   readonly wallMs: number;
 }
@@ -62,6 +70,8 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   const algorithms = typeof opts.algorithm === 'string' ? allAlgorithms(opts.algorithm) : (opts.algorithm ?? {});
   const mode = opts.mode ?? 'numeric';
   if (mode !== 'numeric' && mode !== 'meta') throw new ConfigError(`unknown mode "${String(mode)}"`, 'use "numeric" or "meta"');
+  const fold = opts.fold === 'auto' ? (mode === 'meta' && mesh.worldSize > 64 ? ['dp', 'tp'].filter((a) => mesh.has(a)) : []) : (opts.fold ?? []);
+  if (fold.length && mode !== 'meta') throw new ConfigError('symmetry folding is for meta mode only', 'drop fold, or run with mode: "meta"');
   const world = new World({
     mesh,
     mode,
@@ -72,10 +82,14 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     sourceMode: opts.sources ?? (mode === 'meta' ? 'collectives' : 'all'),
     traceCompute: opts.traceCompute ?? true,
     onEvent: opts.onEvent,
+    fold,
   });
   const engine = new CollectiveEngine(world);
-  const ranks = Array.from({ length: mesh.worldSize }, (_, r) => new RankContext(world, r));
+  const reps = world.fold.active ? world.fold.reps() : Array.from({ length: mesh.worldSize }, (_, r) => r);
+  const ranks = reps.map((r) => new RankContext(world, r));
   for (const c of ranks) c.comm = new Comm(c, engine);
+  const ctxOf = new Map(ranks.map((c) => [c.rank, c]));
+  const repCtx = (r: number) => ctxOf.get(world.fold.repOf(r))!;
   const errors: SimError[] = [];
   const fail = (e: SimError) => {
     if (errors.includes(e)) return; // another rank's echo of an error already reported
@@ -107,7 +121,11 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     const u = engine.unmatched();
     if (u) fail(u);
   }
-  const memory = ranks.map((c) => c.memory.report());
+  const repMemory = new Map(ranks.map((c) => [c.rank, c.memory.report()]));
+  const all = Array.from({ length: mesh.worldSize }, (_, r) => r);
+  const memory = all.map((r) => repMemory.get(world.fold.repOf(r))!);
+  const flops = Array.from(world.computeFlops);
+  if (world.fold.active) for (const r of all) flops[r] = flops[world.fold.repOf(r)];
   const result: SimResult = {
     ok: errors.length === 0,
     mesh,
@@ -115,11 +133,12 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     hardware: hw,
     ledger: world.ledger,
     trace: world.trace,
-    clocks: ranks.map((c) => c.clock),
-    flops: Array.from(world.computeFlops),
+    clocks: all.map((r) => repCtx(r).clock),
+    flops,
     memory,
     errors,
     returns,
+    folded: { axes: world.fold.axes, representatives: world.fold.active ? reps : [] },
     wallMs: performance.now() - t0,
   };
   for (const c of ranks) c.disposeAll();

@@ -51,7 +51,7 @@ export class Tensor {
   constructor(ctx: RankContext, shape: readonly number[], dtype: DType, data: tf.Tensor | null, requiresGrad = false) {
     this.id = nextId++;
     this.ctx = ctx;
-    this.shape = Object.freeze([...shape]);
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = dtype;
     this.data = data;
     this.requiresGrad = requiresGrad;

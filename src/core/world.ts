@@ -1,6 +1,7 @@
 import { getHardware, type HardwarePreset, type Algorithm, type CollectiveOp } from './cost/index.js';
 import type { LedgerEntry } from './ledger.js';
 import { Mesh } from './mesh.js';
+import { Fold } from './fold.js';
 import type { Mode } from './context.js';
 import type { SimError } from './errors.js';
 import type { TraceEvent } from './trace.js';
@@ -18,6 +19,8 @@ export interface WorldOptions {
   readonly sourceMode: SourceMode;
   readonly traceCompute: boolean;
   readonly onEvent?: (e: SimEvent) => void;
+  /** Mesh axes folded by symmetry (meta mode). */
+  readonly fold?: readonly string[];
 }
 
 /**
@@ -38,6 +41,7 @@ export class World {
   readonly trace: TraceEvent[] = [];
   readonly computeFlops: Float64Array;
   aborted: SimError | null = null;
+  readonly fold: Fold;
   private readonly onEvent?: (e: SimEvent) => void;
 
   constructor(o: WorldOptions) {
@@ -51,6 +55,7 @@ export class World {
     this.traceCompute = o.traceCompute;
     this.onEvent = o.onEvent;
     this.computeFlops = new Float64Array(o.mesh.worldSize);
+    this.fold = new Fold(o.mesh, o.fold ?? []);
   }
 
   algorithmFor(op: CollectiveOp): Algorithm {

@@ -69,6 +69,8 @@ export interface CollectiveInfo {
   readonly label?: string;
   readonly module?: string;
   readonly source?: SourceRef;
+  /** Identical groups across the world this entry stands for (symmetry folding in meta mode). */
+  readonly multiplicity: number;
 }
 
 export interface TimelineEvent {
@@ -160,6 +162,8 @@ export interface Report {
   readonly hardware: { readonly id: string; readonly name: string; readonly gpusPerNode: number };
   readonly batch?: { readonly batch: number; readonly seq: number; readonly microbatches: number };
   readonly mesh: MeshInfo;
+  /** Meta-mode symmetry folding: the axes folded and the ranks that ran (others mirror them). */
+  readonly folded?: { readonly axes: readonly string[]; readonly representatives: readonly number[] };
   readonly stages: readonly StageInfo[];
   readonly shards: readonly ShardInfo[];
   readonly modules: readonly ModuleShapeInfo[];

@@ -63,7 +63,8 @@ function reduceAll(xs: readonly tf.Tensor[], op: ReduceOp): tf.Tensor {
 }
 
 /** Output shape on each member. */
-export function outputShape(sig: CallSig, n: number): number[] {
+export function outputShape(sig: CallSig, n: number): readonly number[] {
+  if (sig.op !== 'all_gather' && sig.op !== 'reduce_scatter' && sig.op !== 'all_to_all') return sig.shape;
   const s = [...sig.shape];
   switch (sig.op) {
     case 'all_gather':

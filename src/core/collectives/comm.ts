@@ -58,18 +58,24 @@ export class Comm {
     return this.ctx.worldSize;
   }
 
+  private readonly axisGroups = new Map<string, ProcessGroup>();
+
   /** Resolve the group of a call (default: the world). */
   group(opt: GroupOpt = {}): ProcessGroup {
     const m = this.ctx.mesh;
     if (opt.group) return opt.group;
     if (opt.axis) {
+      const hit = this.axisGroups.get(opt.axis);
+      if (hit) return hit;
       if (!m.has(opt.axis)) {
         throw new SimError('config', `unknown mesh axis "${opt.axis}"`, {
           ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'named here' }],
           fix: `use one of ${m.axes.join(', ')}`,
         });
       }
-      return m.axisGroup(opt.axis, this.ctx.rank);
+      const g = m.axisGroup(opt.axis, this.ctx.rank);
+      this.axisGroups.set(opt.axis, g);
+      return g;
     }
     return m.world();
   }

@@ -38,6 +38,8 @@ interface Round {
   readonly arrivals: (Arrival | undefined)[];
   count: number;
   readonly k: number;
+  /** Members that run (all of them, unless the world is folded). */
+  readonly live: number;
 }
 
 interface SendPost {
@@ -118,8 +120,15 @@ export class CollectiveEngine {
     const k = counter[idx]++;
     // A member blocks in its call k until round k completes, so a group has at most one open round.
     let round = this.rounds.get(group.id);
+    if (!round && this.liveCount(group) === 1) {
+      // Folded world, the only live member: the round completes now (no round bookkeeping).
+      let delivered: Delivery | undefined;
+      const solo: Arrival = { ctx, sig, data, source, clock: ctx.clock, phase: ctx.phase, label, module: ctx.module, resolve: (d) => (delivered = d), reject: () => undefined };
+      this.complete({ group, arrivals: [solo], count: 1, k, live: 1 });
+      return Promise.resolve(delivered!);
+    }
     if (!round) {
-      round = { group, arrivals: new Array(group.ranks.length), count: 0, k };
+      round = { group, arrivals: new Array(group.ranks.length), count: 0, k, live: this.liveCount(group) };
       this.rounds.set(group.id, round);
     }
     const open = round;
@@ -135,7 +144,7 @@ export class CollectiveEngine {
         reject(err);
         return;
       }
-      if (open.count === group.ranks.length) {
+      if (open.count === open.live) {
         this.rounds.delete(group.id);
         this.complete(open);
         return;
@@ -160,11 +169,25 @@ export class CollectiveEngine {
     });
   }
 
+  private readonly liveCache = new Map<string, number>();
+
+  private liveCount(group: ProcessGroup): number {
+    const f = this.world.fold;
+    if (!f.active) return group.ranks.length;
+    let n = this.liveCache.get(group.id);
+    if (n === undefined) {
+      n = 0;
+      for (const r of group.ranks) if (f.isRep(r)) n++;
+      this.liveCache.set(group.id, n);
+    }
+    return n;
+  }
+
   private complete(round: Round): void {
     const w = this.world;
-    const arr = round.arrivals as Arrival[];
+    const arr = round.count === round.arrivals.length ? (round.arrivals as Arrival[]) : round.arrivals.filter((a): a is Arrival => a !== undefined);
     const sig = arr[0].sig;
-    const n = arr.length;
+    const n = round.group.ranks.length;
     const ranks = round.group.ranks;
     const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
     const outShape = outputShape(sig, n);
@@ -180,10 +203,7 @@ export class CollectiveEngine {
       }
     }
     const elements = ncclElements(sig, n);
-    const algorithm = w.algorithmFor(sig.op);
-    const traffic = trafficOf(sig.op, algorithm, n, elements, DTYPE_BYTES[sig.dtype], rootIdx);
-    const bytes = bytesOf(elements, sig.dtype);
-    const cost = collectiveTimeUs({ op: sig.op, algorithm: traffic.algorithm, ranks, bytes, hw: w.hardware, gpusPerNode: w.gpusPerNode });
+    const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, round.group, elements, rootIdx);
     let start = 0;
     for (const a of arr) if (a.clock > start) start = a.clock;
     const end = start + cost.timeUs;
@@ -203,8 +223,8 @@ export class CollectiveEngine {
       algorithm: traffic.algorithm,
       sentBytes: traffic.sent,
       recvBytes: traffic.recv,
-      sentBytesPerRank: Math.max(0, ...traffic.sent),
-      wireBytes: traffic.sent.reduce((p, x) => p + x, 0),
+      sentBytesPerRank: sentMax,
+      wireBytes: wire,
       steps: traffic.steps,
       link: cost.link,
       startUs: start,
@@ -212,14 +232,47 @@ export class CollectiveEngine {
       source: arr[0].source,
       label: arr[0].label,
       module: arr[0].module || undefined,
+      multiplicity: w.fold.active ? w.fold.multiplicity(round.group) : 1,
     };
     w.pushLedger(entry);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < arr.length; i++) {
       const a = arr[i];
       this.timeline(a.ctx, a.clock, start, end, sig.op, a.phase, seq, a.source, [sig.shape], outShape);
       this.scheduler.unblock(a.ctx.rank);
-      a.resolve({ data: outs ? outs[i] : null, shape: outShape, dtype: sig.dtype, ledgerSeq: seq });
+      a.resolve({ data: outs ? outs[ranks.indexOf(a.ctx.rank)] : null, shape: outShape, dtype: sig.dtype, ledgerSeq: seq });
     }
+  }
+
+  private readonly costCache = new Map<string, { traffic: ReturnType<typeof trafficOf>; cost: ReturnType<typeof collectiveTimeUs>; bytes: number; sentMax: number; wire: number }>();
+
+  /** The last accounting per group: a loop of identical calls skips even the key. */
+  private readonly lastCost = new Map<string, { op: string; elements: number; dtype: string; rootIdx: number; value: NonNullable<ReturnType<CollectiveEngine['costCache']['get']>> }>();
+
+  /** Traffic and time of a collective, cached per (op, algorithm, group, size, dtype, root). */
+  private accounting(sig: CallSig, group: ProcessGroup, elements: number, rootIdx: number) {
+    const last = this.lastCost.get(group.id);
+    if (last && last.op === sig.op && last.elements === elements && last.dtype === sig.dtype && last.rootIdx === rootIdx) return last.value;
+    const w = this.world;
+    const algorithm = w.algorithmFor(sig.op);
+    const key = `${sig.op}|${algorithm}|${group.id}|${elements}|${sig.dtype}|${rootIdx}`;
+    let hit = this.costCache.get(key);
+    if (!hit) {
+      const n = group.ranks.length;
+      const traffic = trafficOf(sig.op, algorithm, n, elements, DTYPE_BYTES[sig.dtype], rootIdx);
+      const bytes = bytesOf(elements, sig.dtype);
+      const cost = collectiveTimeUs({ op: sig.op, algorithm: traffic.algorithm, ranks: group.ranks, bytes, hw: w.hardware, gpusPerNode: w.gpusPerNode });
+      let sentMax = 0;
+      let wire = 0;
+      for (const x of traffic.sent) {
+        if (x > sentMax) sentMax = x;
+        wire += x;
+      }
+      hit = { traffic, cost, bytes, sentMax, wire };
+      if (this.costCache.size > 10_000) this.costCache.clear();
+      this.costCache.set(key, hit);
+    }
+    this.lastCost.set(group.id, { op: sig.op, elements, dtype: sig.dtype, rootIdx, value: hit });
+    return hit;
   }
 
   private timeline(ctx: RankContext, arrived: number, start: number, end: number, name: string, phase: Phase, seq: number, source: SourceLocation | undefined, inShapes: (readonly number[])[], outShape: readonly number[]): void {
@@ -238,6 +291,11 @@ export class CollectiveEngine {
     ctx.checkAlive();
     this.checkPeer(ctx, dst, 'send to', source);
     const post: SendPost = { ctx, dst, tag, data: t.data, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, module: ctx.module };
+    if (this.world.fold.active && !this.world.fold.isRep(dst)) {
+      // A mirror receives it as its representative would: delivered at once.
+      this.match(post, { ctx: null as unknown as RankContext, src: ctx.rank, tag, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, resolve: () => undefined, reject: () => undefined }, dst);
+      return post;
+    }
     const key = chan(ctx.rank, dst, tag);
     const waiting = this.recvs.get(key);
     if (waiting && waiting.length) this.match(post, waiting.shift()!);
@@ -261,6 +319,13 @@ export class CollectiveEngine {
   recv(ctx: RankContext, src: number, tag: number, shape: readonly number[], dtype: DType, source: SourceLocation | undefined): Promise<Delivery> {
     ctx.checkAlive();
     this.checkPeer(ctx, src, 'receive from', source);
+    if (this.world.fold.active && !this.world.fold.isRep(src)) {
+      // The mirror's send is the symmetric image of a representative's, already on the ledger.
+      const start = ctx.clock;
+      const end = start + p2pTimeUs(bytesOf(numel(shape), dtype), this.world.hardware, linkBetween(src, ctx.rank, this.world.gpusPerNode));
+      this.timeline(ctx, start, start, end, 'recv', ctx.phase, -1, source, [shape], shape);
+      return Promise.resolve({ data: null, shape, dtype, ledgerSeq: -1 });
+    }
     return new Promise<Delivery>((resolve, reject) => {
       const post: RecvPost = { ctx, src, tag, shape, dtype, clock: ctx.clock, phase: ctx.phase, source, resolve, reject };
       const key = chan(src, ctx.rank, tag);
@@ -274,8 +339,9 @@ export class CollectiveEngine {
     });
   }
 
-  private match(s: SendPost, r: RecvPost): void {
+  private match(s: SendPost, r: RecvPost, virtualDst?: number): void {
     const w = this.world;
+    const dstRank = virtualDst ?? r.ctx.rank;
     if (s.dtype !== r.dtype || s.shape.length !== r.shape.length || s.shape.some((d, i) => d !== r.shape[i])) {
       const err = new SimError('p2p-mismatch', `rank ${s.ctx.rank} sends [${s.shape.join(', ')}] ${s.dtype} but rank ${r.ctx.rank} receives into [${r.shape.join(', ')}] ${r.dtype} (tag ${s.tag})`, {
         ranks: [
@@ -290,18 +356,18 @@ export class CollectiveEngine {
     }
     const elements = numel(s.shape);
     const bytes = bytesOf(elements, s.dtype);
-    const link = linkBetween(s.ctx.rank, r.ctx.rank, w.gpusPerNode);
+    const link = linkBetween(s.ctx.rank, dstRank, w.gpusPerNode);
     const time = p2pTimeUs(bytes, w.hardware, link);
     const start = Math.max(s.clock, r.clock);
     const end = start + time;
     const seq = this.seq++;
-    const ranks = [s.ctx.rank, r.ctx.rank];
+    const ranks = [s.ctx.rank, dstRank];
     const traffic = trafficOf('send_recv', 'direct', 2, elements, DTYPE_BYTES[s.dtype]);
     w.pushLedger({
       seq,
       op: 'send_recv',
-      axis: this.p2pAxis(s.ctx.rank, r.ctx.rank),
-      group: `p2p[${s.ctx.rank}->${r.ctx.rank}]`,
+      axis: this.p2pAxis(s.ctx.rank, dstRank),
+      group: `p2p[${s.ctx.rank}->${dstRank}]`,
       ranks,
       phase: s.phase,
       dtype: s.dtype,
@@ -320,12 +386,15 @@ export class CollectiveEngine {
       source: s.source,
       tag: s.tag,
       module: s.module || undefined,
+      multiplicity: w.fold.active ? this.p2pMultiplicity() : 1,
     });
     s.doneAt = end;
     s.seq = seq;
     // receiver
-    this.timeline(r.ctx, r.clock, start, end, 'recv', r.phase, seq, r.source, [s.shape], s.shape);
-    this.scheduler.unblock(r.ctx.rank);
+    if (virtualDst === undefined) {
+      this.timeline(r.ctx, r.clock, start, end, 'recv', r.phase, seq, r.source, [s.shape], s.shape);
+      this.scheduler.unblock(r.ctx.rank);
+    }
     r.resolve({ data: s.data ? cloneOf(s.data) : null, shape: s.shape, dtype: s.dtype, ledgerSeq: seq });
     // sender: its comm event; a blocked waiter resumes at the completion time
     s.ctx.record({ rank: s.ctx.rank, kind: 'comm', name: 'send', phase: s.phase, startUs: start, endUs: end, ledgerSeq: seq, source: s.source, inShapes: [s.shape], tag: s.ctx.tag });
@@ -355,6 +424,12 @@ export class CollectiveEngine {
         fix: 'address peers by global rank; for pipeline stages use the pp-axis neighbour (e.g. rank.peer("pp", +1)), not the stage number',
       });
     }
+  }
+
+  /** Every rank of a representative's class makes the same send. */
+  private p2pMultiplicity(): number {
+    const m = this.world.mesh;
+    return this.world.fold.axes.reduce((p, a) => p * m.size(a), 1);
   }
 
   /** The mesh axis along which two ranks differ, if exactly one. */

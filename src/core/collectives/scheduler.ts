@@ -29,6 +29,14 @@ export class Scheduler {
     this.waits = new Array<WaitInfo | null>(n).fill(null);
     this.rejects = new Array<((e: Error) => void) | null>(n).fill(null);
     this.running = n;
+    if (world.fold.active) {
+      for (let r = 0; r < n; r++) {
+        if (!world.fold.isRep(r)) {
+          this.states[r] = 'done';
+          this.running--;
+        }
+      }
+    }
   }
 
   state(rank: number): RankState {

@@ -70,6 +70,7 @@ export function buildReport(b: BuildInput): Report {
     label: e.label,
     module: e.module,
     source: src(e.source),
+    multiplicity: e.multiplicity,
   }));
   const denseShapes = new Map<string, readonly number[]>();
   const errors = res.errors.map(toReportError);
@@ -84,6 +85,7 @@ export function buildReport(b: BuildInput): Report {
     hardware: { id: hw.id, name: hw.name, gpusPerNode: b.spec.gpusPerNode ?? hw.gpusPerNode },
     batch: b.spec.input ? { batch: b.spec.input.batch, seq: b.spec.input.seq, microbatches: b.spec.input.microbatches ?? 1 } : undefined,
     mesh: { axes: [...mesh.axes], sizes: [...mesh.sizes], worldSize: mesh.worldSize, coords },
+    folded: res.folded.axes.length ? { axes: [...res.folded.axes], representatives: [...res.folded.representatives] } : undefined,
     stages: stagesOf(b),
     shards: b.shards.map((s) => ({
       module: s.module,
@@ -97,7 +99,7 @@ export function buildReport(b: BuildInput): Report {
     })),
     modules: b.modules.map((m) => ({ module: m.module, kind: m.kind, rank: m.rank, outputShape: [...m.outputShape], denseOutputShape: denseShapes.get(m.module), source: src(m.builtAt) })),
     collectives,
-    traffic: traffic(collectives, mesh.worldSize),
+    traffic: traffic(collectives, mesh, res.folded.axes),
     timeline: timeline(res),
     memory: {
       perRank: res.memory.map((m, rank) => ({ rank, peakBytes: m.peakBytes, persistentBytes: m.persistentBytes, peakTransientBytes: m.peakTransientBytes })),
@@ -122,12 +124,14 @@ function stagesOf(b: BuildInput) {
   }));
 }
 
-function traffic(cs: readonly CollectiveInfo[], world: number): TrafficSummary {
+/** Totals by phase, kind and axis, per-rank sent/received; folded entries count `multiplicity` times. */
+function traffic(cs: readonly CollectiveInfo[], mesh: Mesh, foldAxes: readonly string[]): TrafficSummary {
+  const world = mesh.worldSize;
   const add = (m: Record<string, { count: number; bytes: number; wireBytes: number }>, k: string, c: CollectiveInfo) => {
     const e = (m[k] ??= { count: 0, bytes: 0, wireBytes: 0 });
-    e.count++;
-    e.bytes += c.bytes;
-    e.wireBytes += c.wireBytes;
+    e.count += c.multiplicity;
+    e.bytes += c.bytes * c.multiplicity;
+    e.wireBytes += c.wireBytes * c.multiplicity;
   };
   const byPhase: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
   const byOp: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
@@ -140,13 +144,23 @@ function traffic(cs: readonly CollectiveInfo[], world: number): TrafficSummary {
     add(byPhase, c.phase, c);
     add(byOp, c.op, c);
     add(byAxis, c.axis ?? c.group, c);
-    totalBytes += c.bytes;
-    totalWire += c.wireBytes;
+    totalBytes += c.bytes * c.multiplicity;
+    totalWire += c.wireBytes * c.multiplicity;
     c.ranks.forEach((r, i) => {
       sent[r] += c.sentBytes[i] ?? 0;
     });
     if (c.op === 'send_recv') recv[c.ranks[1]] += c.bytes;
     else c.ranks.forEach((r, i) => (recv[r] += c.sentBytes[(i - 1 + c.ranks.length) % c.ranks.length] ?? 0));
+  }
+  if (foldAxes.length) {
+    // mirrors send and receive what their representative does
+    for (let r = 0; r < world; r++) {
+      const c = { ...mesh.coords(r) };
+      for (const a of foldAxes) c[a] = 0;
+      const rep = mesh.rankOf(c);
+      sent[r] = sent[rep];
+      recv[r] = recv[rep];
+    }
   }
   return {
     byPhase,

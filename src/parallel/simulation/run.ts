@@ -93,7 +93,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     const shards: ShardRecordRow[] = [];
     const modules: ModuleShape[] = [];
     let done = 0;
-    const res = await simulate({ ...simBase, mesh, mode, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
+    const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
+    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
       const m = model.build(new Params(ctx, store)); // dense, then rewritten
       assignPaths(m);
       const fusedDense = new Map<string, number>();

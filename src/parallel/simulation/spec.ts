@@ -53,6 +53,11 @@ export interface SimulationSpec {
   readonly verify?: boolean | { readonly output?: number; readonly grad?: number };
   /** A fully custom SPMD program instead of a model: the same function on every rank. */
   readonly program?: (rank: RankContext) => unknown | Promise<unknown>;
+  /**
+   * Meta mode: fold data- and tensor-parallel ranks by symmetry (one representative per class
+   * runs). "auto" (default) folds worlds of more than 64 ranks; false never folds.
+   */
+  readonly fold?: 'auto' | false | readonly string[];
   /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
   readonly weights?: string;
 }
