@@ -2,7 +2,7 @@ import { gelu } from '../core/ops/index.js';
 import type { RankContext } from '../core/context.js';
 import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { Model, type Batch, type BatchShape, type ModelSpec } from './model.js';
+import { Model, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
 import { Linear } from './nn/linear.js';
 import type { Module } from './nn/module.js';
 import type { Params } from './weights.js';
@@ -51,6 +51,15 @@ export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>> {
     },
     loss: 'mse',
     layerPaths: () => ['fc1', 'fc2'],
+    sequential: (model) => {
+      const m = model as FFN;
+      return {
+        blocks: [
+          { name: 'fc1', get kind() { return m.fc1.kind; }, run: async (x) => gelu(await m.fc1.call(x)), parameters: () => paramsOf(m.fc1) }, // [B, S, 4d(/tp)]
+          moduleLayer('fc2', () => m.fc2), // [B, S, d]
+        ],
+      };
+    },
     paramCount: () => 2 * c.hidden * c.ffnHidden + (c.bias ? c.hidden + c.ffnHidden : 0),
   };
 }

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import { causalSelfAttention } from './attention.js';
-import { Model, type Batch, type BatchShape, type ModelSpec } from './model.js';
+import { Model, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
 import { Embedding } from './nn/embedding.js';
 import { Linear } from './nn/linear.js';
 import { Module } from './nn/module.js';
@@ -145,13 +145,23 @@ export class GPT2 extends Model {
 
   /** ids [B, S] int32 → logits [B, S, V] (the loss reshapes them to [B·S, V]). */
   async forward(ids: Tensor): Promise<Tensor> {
+    let x = await this.embed(ids); // [B, S, H]
+    for (const block of this.h) x = await block.call(x); // [B, S, H]
+    return this.head(x); // [B, S, V]
+  }
+
+  /** wte[ids] + wpe[0..S)  → [B, S, H] (the first pipeline stage's part). */
+  async embed(ids: Tensor): Promise<Tensor> {
     if (ids.ndim !== 2) throw shapeError(ids, `GPT-2 takes token ids [B, S], got ${fmt(ids.shape)}`);
     const s = ids.shape[1];
     if (s > this.nPositions) throw shapeError(ids, `sequence length ${s} exceeds GPT-2's ${this.nPositions} positions`, `use seq ≤ ${this.nPositions} or raise nPositions`);
     const pos = ids.ctx.tensor(() => Int32Array.from({ length: s }, (_, i) => i), [s], 'int32'); // [S]
     const tok = await this.wte.call(ids); // [B, S, H]
-    let x = add(tok, await this.wpe.call(pos)); // [B, S, H]
-    for (const block of this.h) x = await block.call(x); // [B, S, H]
+    return add(tok, await this.wpe.call(pos)); // [B, S, H]
+  }
+
+  /** ln_f then the LM head → logits [B, S, V] (the last pipeline stage's part). */
+  async head(x: Tensor): Promise<Tensor> {
     const y = await this.ln_f.call(x); // [B, S, H]
     return this.lm_head.call(y); // [B, S, V]
   }
@@ -218,6 +228,14 @@ export function gpt2(cfg: Gpt2Config): ModelSpec<Required<Gpt2Config>> & { hfTen
     batch: (ctx, s, seed) => tokenBatch(ctx, s, seed, V),
     loss: 'cross_entropy',
     layerPaths: () => Array.from({ length: L }, (_, i) => `h.${i}`),
+    sequential: (model) => {
+      const g = model as GPT2;
+      return {
+        pre: { name: 'embed', kind: 'Embedding', run: (ids) => g.embed(ids), parameters: () => paramsOf(g.wte, g.wpe) },
+        blocks: g.h.map((_, i) => moduleLayer(`h.${i}`, () => g.h[i])),
+        post: { name: 'head', kind: 'LMHead', run: (x) => g.head(x), parameters: () => paramsOf(g.ln_f, g.lm_head) },
+      };
+    },
     // wte + wpe + L·(ln_1, c_attn, c_proj, ln_2, c_fc, c_proj) + ln_f; the head is tied.
     paramCount: () => V * H + P * H + L * (2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * F + F) + (F * H + H)) + 2 * H,
     hfTensorLayout,

@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { causalSelfAttention } from './attention.js';
 import { divisorNear, optional, positiveInt, required, TiedLMHead, tokenBatch } from './gpt2.js';
-import { Model, type ModelSpec } from './model.js';
+import { Model, paramsOf, moduleLayer, type ModelSpec } from './model.js';
 import { Embedding } from './nn/embedding.js';
 import { Linear } from './nn/linear.js';
 import { Module } from './nn/module.js';
@@ -166,6 +166,17 @@ export class LlamaForCausalLM extends Model {
     const h = await this.model.call(ids); // [B, S, H]
     return this.lm_head.call(h); // [B, S, V]
   }
+
+  /** embed_tokens[ids] → [B, S, H] (the first pipeline stage's part). */
+  async embed(ids: Tensor): Promise<Tensor> {
+    if (ids.ndim !== 2) throw shapeError(ids, `Llama takes token ids [B, S], got ${fmt(ids.shape)}`);
+    return this.model.embed_tokens.call(ids);
+  }
+
+  /** norm then the LM head → logits [B, S, V] (the last pipeline stage's part). */
+  async head(x: Tensor): Promise<Tensor> {
+    return this.lm_head.call(await this.model.norm.call(x));
+  }
 }
 
 /** HF stores nn.Linear weights [out, in]; ours are [in, out]. Embeddings, norms and biases are as-is. */
@@ -223,6 +234,14 @@ export function llama(cfg: LlamaConfig): ModelSpec<LlamaResolved> & { hfTensorLa
     batch: (ctx, s, seed) => tokenBatch(ctx, s, seed, V),
     loss: 'cross_entropy',
     layerPaths: () => Array.from({ length: L }, (_, i) => `model.layers.${i}`),
+    sequential: (model) => {
+      const l = model as LlamaForCausalLM;
+      return {
+        pre: { name: 'embed', kind: 'Embedding', run: (ids) => l.embed(ids), parameters: () => paramsOf(l.model.embed_tokens) },
+        blocks: l.model.layers.map((_, i) => moduleLayer(`model.layers.${i}`, () => l.model.layers[i])),
+        post: { name: 'head', kind: 'LMHead', run: (x) => l.head(x), parameters: () => paramsOf(l.model.norm, l.lm_head) },
+      };
+    },
     // embed_tokens + L·(2 norms, attention, MLP) + norm (+ lm_head unless tied).
     paramCount: () => V * H + L * (2 * H + attn + mlp) + H + (c.tieEmbeddings ? 0 : H * V),
     hfTensorLayout,

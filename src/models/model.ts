@@ -33,7 +33,51 @@ export interface ModelSpec<C = unknown> {
   layerPaths(): string[];
   /** Parameter count (for planning and stage balancing). */
   paramCount(): number;
+  /** The forward as pre → blocks → post, for pipeline parallelism. */
+  sequential?(model: Model): Sequential;
 }
 
 /** A model's root module. */
 export abstract class Model extends Module {}
+
+/**
+ * One step of a model's forward as a sequence, for pipeline stages: `run` reads the model's
+ * current modules (so plan replacements apply) and `parameters` names the dense parameters the
+ * step uses (a tied head lists the embedding's table).
+ */
+export interface PipelineLayer {
+  readonly name: string;
+  readonly kind: string;
+  run(x: Tensor): Promise<Tensor>;
+  parameters(): [string, Tensor][];
+}
+
+/** pre (embeddings) → blocks → post (final norm and head); the blocks are what stages split. */
+export interface Sequential {
+  readonly pre?: PipelineLayer;
+  readonly blocks: readonly PipelineLayer[];
+  readonly post?: PipelineLayer;
+}
+
+/** A module as a pipeline layer. */
+export function moduleLayer(name: string, get: () => Module): PipelineLayer {
+  return {
+    name,
+    get kind() {
+      return get().kind;
+    },
+    run: (x) => get().call(x),
+    parameters: () => paramsOf(get()),
+  };
+}
+
+/** Dense names of a module's parameters, including a tied head's embedding table. */
+export function paramsOf(...mods: Module[]): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  for (const m of mods) {
+    for (const [name, t] of m.namedParameters()) out.push([t.global?.name ?? (m.path ? `${m.path}.${name}` : name), t]);
+    const emb = (m as unknown as { embedding?: { weight?: Tensor; path?: string } }).embedding;
+    if (emb?.weight) out.push([emb.weight.global?.name ?? `${emb.path}.weight`, emb.weight]);
+  }
+  return out;
+}

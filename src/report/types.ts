@@ -96,6 +96,21 @@ export interface TimelineInfo {
   readonly truncated: boolean;
 }
 
+/** Pipeline schedule facts: the bubble measured on the timeline beside (p−1)/(v·m). */
+export interface PipelineInfo {
+  readonly schedule: string;
+  readonly stages: number;
+  readonly microbatches: number;
+  readonly virtual: number;
+  /** (step − compute) / compute, averaged over stages. */
+  readonly bubbleMeasured: number;
+  readonly bubblePerStage: readonly number[];
+  /** (p−1)/(v·m), Narayanan et al. 2021. */
+  readonly bubbleFormula: number;
+  /** Most micro-batches whose activations one stage held at once. */
+  readonly peakStash: readonly number[];
+}
+
 export interface MemoryInfo {
   readonly perRank: readonly { readonly rank: number; readonly peakBytes: number; readonly persistentBytes: number; readonly peakTransientBytes: number }[];
   readonly deviceBytes: number;
@@ -165,6 +180,7 @@ export interface Report {
   /** Meta-mode symmetry folding: the axes folded and the ranks that ran (others mirror them). */
   readonly folded?: { readonly axes: readonly string[]; readonly representatives: readonly number[] };
   readonly stages: readonly StageInfo[];
+  readonly pipeline?: PipelineInfo;
   readonly shards: readonly ShardInfo[];
   readonly modules: readonly ModuleShapeInfo[];
   readonly collectives: readonly CollectiveInfo[];

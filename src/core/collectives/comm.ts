@@ -226,6 +226,15 @@ export class Comm {
     return out;
   }
 
+  /**
+   * Receive whatever `src` sends with `tag`, taking its shape and dtype (the pipeline runtime's
+   * receives: the activation shape is whatever the previous stage produced).
+   */
+  async recvAny(src: number, opt: { tag?: number } = {}): Promise<Tensor> {
+    const d = await this.engine.recv(this.ctx, src, opt.tag ?? 0, null, 'float32', this.src());
+    return this.wrap(d, [], null);
+  }
+
   /** Receive the gradient of a tensor this rank sent with `send`, and backpropagate it. */
   async backwardFromPeer(x: Tensor, peer: number, opt: { tag?: number } = {}): Promise<void> {
     const prev = this.ctx.phase;

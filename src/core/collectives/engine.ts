@@ -64,7 +64,8 @@ interface RecvPost {
   readonly ctx: RankContext;
   readonly src: number;
   readonly tag: number;
-  readonly shape: readonly number[];
+  /** null: take the sender's shape and dtype (the pipeline runtime's receives). */
+  readonly shape: readonly number[] | null;
   readonly dtype: DType;
   readonly clock: number;
   readonly phase: Phase;
@@ -316,11 +317,12 @@ export class CollectiveEngine {
     });
   }
 
-  recv(ctx: RankContext, src: number, tag: number, shape: readonly number[], dtype: DType, source: SourceLocation | undefined): Promise<Delivery> {
+  recv(ctx: RankContext, src: number, tag: number, shape: readonly number[] | null, dtype: DType, source: SourceLocation | undefined): Promise<Delivery> {
     ctx.checkAlive();
     this.checkPeer(ctx, src, 'receive from', source);
     if (this.world.fold.active && !this.world.fold.isRep(src)) {
       // The mirror's send is the symmetric image of a representative's, already on the ledger.
+      if (!shape) throw new SimError('p2p-mismatch', `rank ${ctx.rank} receives from folded rank ${src} without a buffer shape`, { fix: 'give recv the shape it expects' });
       const start = ctx.clock;
       const end = start + p2pTimeUs(bytesOf(numel(shape), dtype), this.world.hardware, linkBetween(src, ctx.rank, this.world.gpusPerNode));
       this.timeline(ctx, start, start, end, 'recv', ctx.phase, -1, source, [shape], shape);
@@ -335,18 +337,19 @@ export class CollectiveEngine {
         return;
       }
       push(this.recvs, key, post);
-      this.scheduler.block(ctx.rank, { what: () => `recv [${shape.join(', ')}] ${dtype} from rank ${src} (tag ${tag})`, source }, reject);
+      this.scheduler.block(ctx.rank, { what: () => `recv ${shape ? `[${shape.join(', ')}] ${dtype}` : 'an activation'} from rank ${src} (tag ${tag})`, source }, reject);
     });
   }
 
   private match(s: SendPost, r: RecvPost, virtualDst?: number): void {
     const w = this.world;
     const dstRank = virtualDst ?? r.ctx.rank;
-    if (s.dtype !== r.dtype || s.shape.length !== r.shape.length || s.shape.some((d, i) => d !== r.shape[i])) {
-      const err = new SimError('p2p-mismatch', `rank ${s.ctx.rank} sends [${s.shape.join(', ')}] ${s.dtype} but rank ${r.ctx.rank} receives into [${r.shape.join(', ')}] ${r.dtype} (tag ${s.tag})`, {
+    const rs = r.shape;
+    if (rs && (s.dtype !== r.dtype || s.shape.length !== rs.length || s.shape.some((d, i) => d !== rs[i]))) {
+      const err = new SimError('p2p-mismatch', `rank ${s.ctx.rank} sends [${s.shape.join(', ')}] ${s.dtype} but rank ${r.ctx.rank} receives into [${rs.join(', ')}] ${r.dtype} (tag ${s.tag})`, {
         ranks: [
           { rank: s.ctx.rank, source: s.source, detail: `send [${s.shape.join(', ')}] ${s.dtype} to rank ${r.ctx.rank}` },
-          { rank: r.ctx.rank, source: r.source, detail: `recv [${r.shape.join(', ')}] ${r.dtype} from rank ${s.ctx.rank}` },
+          { rank: r.ctx.rank, source: r.source, detail: `recv [${rs.join(', ')}] ${r.dtype} from rank ${s.ctx.rank}` },
         ],
         fix: 'the recv buffer must have the shape and dtype of what the peer sends (for pipeline stages: the activation shape of the micro-batch)',
       });

@@ -4,7 +4,7 @@ import type { SimResult } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { SimError } from '../../core/errors.js';
-import { REPORT_SCHEMA_VERSION, type CollectiveInfo, type Report, type ReportError, type TimelineEvent, type TrafficSummary, type VerificationInfo } from '../../report/types.js';
+import { REPORT_SCHEMA_VERSION, type PipelineInfo, type StageInfo, type CollectiveInfo, type Report, type ReportError, type TimelineEvent, type TrafficSummary, type VerificationInfo } from '../../report/types.js';
 import type { SimulationSpec } from './spec.js';
 
 export const VERSION = '0.1.0';
@@ -40,6 +40,8 @@ export interface BuildInput {
   readonly backend?: string;
   readonly script?: string;
   readonly wallMs: number;
+  readonly stages?: readonly StageInfo[];
+  readonly pipeline?: PipelineInfo;
 }
 
 /** Turn a run's raw records into the JSON-safe report. */
@@ -86,7 +88,8 @@ export function buildReport(b: BuildInput): Report {
     batch: b.spec.input ? { batch: b.spec.input.batch, seq: b.spec.input.seq, microbatches: b.spec.input.microbatches ?? 1 } : undefined,
     mesh: { axes: [...mesh.axes], sizes: [...mesh.sizes], worldSize: mesh.worldSize, coords },
     folded: res.folded.axes.length ? { axes: [...res.folded.axes], representatives: [...res.folded.representatives] } : undefined,
-    stages: stagesOf(b),
+    stages: b.stages ?? stagesOf(b),
+    pipeline: b.pipeline,
     shards: b.shards.map((s) => ({
       module: s.module,
       param: s.param,

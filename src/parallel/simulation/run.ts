@@ -20,6 +20,14 @@ import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
 import { verify } from '../verify/verify.js';
 import { computeLoss } from './loss.js';
+import { ConfigError } from '../../core/errors.js';
+
+import type { SimResult } from '../../core/simulate.js';
+import type { Model, ModelSpec, Sequential } from '../../models/model.js';
+import type { PipelineInfo, StageInfo } from '../../report/types.js';
+import { partition, type StageRange } from '../pipeline/partition.js';
+import { runPipeline, stageLayers } from '../pipeline/runtime.js';
+import { idealBubble, scheduleFn } from '../pipeline/schedule.js';
 import { buildReport, type ModuleShape, type ShardRecordRow } from './report-build.js';
 import { checkSpec, type SimulationSpec } from './spec.js';
 
@@ -93,6 +101,9 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     const shards: ShardRecordRow[] = [];
     const modules: ModuleShape[] = [];
     let done = 0;
+    const pipelined = mesh.size('pp') > 1 || (input.microbatches ?? 1) > 1 || spec.schedule !== undefined;
+    const peakStash: number[] = new Array(mesh.worldSize).fill(0);
+    let stageInfo: StageInfo[] | undefined;
     const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
       const m = model.build(new Params(ctx, store)); // dense, then rewritten
@@ -116,22 +127,42 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         });
       }
       assignPaths(m);
-      const named = m.namedParameters();
+      const dp = axisInfo(ctx, 'dp');
+      const pp = axisInfo(ctx, 'pp');
+      const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
+      const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
+      if (pipe && ctx.rank === 0) stageInfo = describeStages(pipe, mesh);
       ctx.memory.reset(named.map(([, p]) => p.memIndex));
-      shards.push(...shardRows(ctx.rank, m));
+      const mine = new Set(named.map(([, t]) => t));
+      shards.push(...shardRows(ctx.rank, m).filter((r) => mine.has(r.tensor)));
       recordModuleShapes(ctx, modules);
       if (wantVerify) captures[ctx.rank] = new RankCapture(ctx);
 
-      const dp = axisInfo(ctx, 'dp');
       const batch = model.batch(ctx, { batch: input.batch, seq: input.seq }, seed);
       const rows = input.batch / dp.size;
       const x = sliceRows(batch.input, dp.index * rows, rows, dp.size);
       const target = sliceRows(batch.target, dp.index * rows, rows, dp.size);
       if (isFloat(x.dtype)) x.requiresGrad = true; // dX is computed, as for any activation
-      const out = await m.call(x); // dense: [B/dp, S, H] or logits
-      const loss = await computeLoss(out, target, model.loss, vocab);
-      if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
-      await ctx.backward(loss);
+      if (pipe) {
+        const r = await runPipeline(ctx, {
+          seq: pipe.seq,
+          stages: pipe.stages,
+          schedule: scheduleFn(spec.schedule),
+          microbatches: pipe.microbatches,
+          virtual: pipe.virtual,
+          input: x,
+          target,
+          loss: (o, t) => computeLoss(o, t, model.loss, vocab),
+        });
+        if (r.losses.length) losses[ctx.rank] = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
+        peakStash[ctx.rank] = r.peakStash;
+        await syncSharedAcrossStages(ctx, pipe, pp.index, pp.size);
+      } else {
+        const out = await m.call(x); // dense: [B/dp, S, H] or logits
+        const loss = await computeLoss(out, target, model.loss, vocab);
+        if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
+        await ctx.backward(loss);
+      }
       if (dp.size > 1) await syncDataParallel(ctx, named);
       captures[ctx.rank]?.collectInputGrads();
       for (const [name, p] of named) {
@@ -160,13 +191,14 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     else if (!ref) verification = { passed: false, skipped: `the unsharded reference failed: ${refError?.headline ?? 'unknown error'}`, outputs: [], grads: [] };
     else {
       progress('verify', 0, 'comparing with the unsharded model');
-      verification = verify({ mesh, captures, params, losses, trace: res.trace }, ref, tol);
+      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1 }, ref, tol);
       if (!res.ok) verification = { ...verification, passed: false };
     }
     disposeRecords(captures, params, ref);
     progress('done', 100, verification.passed ? 'verified' : 'not verified');
     const errors = refError && !res.errors.length ? [refError] : res.errors;
-    return buildReport({ spec, mesh, mode, res: { ...res, errors, ok: res.ok && !refError }, shards, modules, verification, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
+    const pipeline = pipelined ? pipelineInfo(spec, mesh, res, peakStash) : undefined;
+    return buildReport({ spec, mesh, mode, res: { ...res, errors, ok: res.ok && !refError }, shards, modules, verification, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0, stages: stageInfo, pipeline });
   } finally {
     store.dispose();
   }
@@ -198,6 +230,91 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
     values.set(name, p.requireData().clone());
   });
   return { capture: cap, grads, values, loss: (await loss.values())[0], inputGrad: x.requiresGrad ? g[g.length - 1] : null };
+}
+
+interface Pipe {
+  readonly seq: Sequential;
+  readonly stages: StageRange[];
+  readonly virtual: number;
+  readonly microbatches: number;
+}
+
+function pipelineOf(model: ModelSpec, m: Model, p: number, spec: SimulationSpec): Pipe {
+  const seq = model.sequential?.(m);
+  if (!seq) throw new ConfigError(`the model "${model.name}" has no sequential form, so it cannot be cut into pipeline stages`, 'give its ModelSpec a sequential(model) → { pre, blocks, post }');
+  const interleaved = spec.schedule === 'Interleaved1F1B';
+  const virtual = spec.stages?.virtual ?? (interleaved ? 2 : 1);
+  if (virtual > 1 && !interleaved && typeof spec.schedule !== 'function') throw new ConfigError(`stages.virtual = ${virtual} needs the Interleaved1F1B schedule`, 'set schedule: "Interleaved1F1B"');
+  const layers = seq.blocks.map((b) => ({ name: b.name, kind: b.kind, params: b.parameters().reduce((a, [, t]) => a + t.size, 0) }));
+  const stages = partition(layers, p * virtual, spec.stages?.method ?? 'uniform');
+  return { seq, stages, virtual, microbatches: spec.input?.microbatches ?? 1 };
+}
+
+/** The dense-named parameters of this rank's chunks. */
+function rankParams(pipe: Pipe, s: number, p: number): [string, Tensor][] {
+  const out = new Map<string, Tensor>();
+  for (let c = 0; c < pipe.virtual; c++) for (const l of stageLayers(pipe.seq, pipe.stages, c * p + s)) for (const [n, t] of l.parameters()) out.set(n, t);
+  return [...out.entries()];
+}
+
+function describeStages(pipe: Pipe, mesh: Mesh): StageInfo[] {
+  const p = mesh.size('pp');
+  return Array.from({ length: p }, (_, s) => ({
+    stage: s,
+    ranks: Array.from({ length: mesh.worldSize }, (_, r) => r).filter((r) => mesh.coord(r, 'pp') === s),
+    layers: Array.from({ length: pipe.virtual }, (_, c) => stageLayers(pipe.seq, pipe.stages, c * p + s).map((l) => l.name)).flat(),
+  }));
+}
+
+/**
+ * A parameter used by several stages (GPT-2's wte: the embedding on the first, the tied head on
+ * the last) has a gradient part on each; sum them over those stages (Megatron's embedding group),
+ * phase "optimizer".
+ */
+async function syncSharedAcrossStages(ctx: RankContext, pipe: Pipe, s: number, p: number): Promise<void> {
+  const holders = new Map<string, Set<number>>();
+  for (let g = 0; g < p * pipe.virtual; g++) {
+    for (const l of stageLayers(pipe.seq, pipe.stages, g)) for (const [n] of l.parameters()) {
+      const set = holders.get(n) ?? new Set<number>();
+      set.add(g % p);
+      holders.set(n, set);
+    }
+  }
+  const mine = new Map(rankParams(pipe, s, p));
+  await ctx.withPhase('optimizer', async () => {
+    for (const [name, set] of [...holders.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      if (set.size < 2 || !set.has(s)) continue;
+      const t = mine.get(name);
+      if (!t?.grad) continue;
+      const ranks = [...set].sort((a, b) => a - b).map((stage) => ctx.mesh.rankOf({ ...ctx.coords, pp: stage }));
+      t.grad = await ctx.comm.allReduce(t.grad, { group: ctx.mesh.group(ranks), label: 'tied_grad_sync' });
+    }
+  });
+}
+
+function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStash: number[]): PipelineInfo {
+  const p = mesh.size('pp');
+  const m = spec.input?.microbatches ?? 1;
+  const v = spec.stages?.virtual ?? (spec.schedule === 'Interleaved1F1B' ? 2 : 1);
+  // bubble = (step − compute) / compute on each rank: idle time relative to the ideal m·(t_f + t_b)
+  const compute = new Float64Array(mesh.worldSize);
+  for (const e of res.trace) if (e.kind === 'compute') compute[e.rank] += e.endUs - e.startUs;
+  const step = Math.max(0, ...res.clocks);
+  const perStage = Array.from({ length: p }, (_, stage) => {
+    const r = mesh.rankOf({ pp: stage });
+    const c = compute[res.folded.axes.length ? r : r];
+    return c > 0 ? (step - c) / c : 0;
+  });
+  return {
+    schedule: typeof spec.schedule === 'function' ? 'custom' : (spec.schedule ?? '1F1B'),
+    stages: p,
+    microbatches: m,
+    virtual: v,
+    bubbleMeasured: perStage.reduce((a, b) => a + b, 0) / p,
+    bubblePerStage: perStage,
+    bubbleFormula: idealBubble(p, m, v),
+    peakStash: Array.from({ length: p }, (_, stage) => peakStash[mesh.rankOf({ pp: stage })]),
+  };
 }
 
 /** Data-parallel gradient averaging (phase "optimizer"), one all-reduce per parameter. */

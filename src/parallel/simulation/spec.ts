@@ -8,6 +8,8 @@ import type { Model, ModelSpec } from '../../models/model.js';
 import type { AxisInfo } from '../axis.js';
 import type { Plan } from '../plan.js';
 import type { WeightHandles } from '../shard-weights.js';
+import type { PartitionMethod } from '../pipeline/partition.js';
+import type { ScheduleFn, ScheduleName } from '../pipeline/schedule.js';
 
 /** What a parallelize function gets on each rank. */
 export interface ParallelizeContext {
@@ -58,6 +60,10 @@ export interface SimulationSpec {
    * runs). "auto" (default) folds worlds of more than 64 ranks; false never folds.
    */
   readonly fold?: 'auto' | false | readonly string[];
+  /** Pipeline schedule (torch.distributed.pipelining names) or your own (shape) → actions. */
+  readonly schedule?: ScheduleName | ScheduleFn;
+  /** How layers are cut into pp stages, and virtual stages per rank (interleaving). */
+  readonly stages?: { readonly method?: PartitionMethod; readonly virtual?: number };
   /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
   readonly weights?: string;
 }
@@ -90,6 +96,15 @@ export function checkSpec(spec: SimulationSpec): void {
     }
     const dp = spec.mesh.dp ?? 1;
     if (spec.input.batch % dp !== 0) throw new ConfigError(`the batch (${spec.input.batch}) does not divide among dp=${dp} replicas`, `use a batch that is a multiple of ${dp}`);
+    const mb = spec.input.microbatches ?? 1;
+    if (!Number.isInteger(mb) || mb < 1) throw new ConfigError(`input.microbatches must be a positive integer, got ${String(mb)}`);
+    if ((spec.input.batch / dp) % mb !== 0) {
+      throw new ConfigError(`each data-parallel replica's batch (${spec.input.batch / dp}) does not split into ${mb} micro-batches`, `use a batch that is a multiple of dp × microbatches = ${dp * mb}`);
+    }
+    const pp = spec.mesh.pp ?? 1;
+    if (spec.schedule === 'Interleaved1F1B' && mb % pp !== 0) {
+      throw new ConfigError(`Interleaved1F1B needs the micro-batch count (${mb}) to be a multiple of pp (${pp})`, `use microbatches: ${Math.ceil(mb / pp) * pp}`);
+    }
   }
   if (spec.mode && spec.mode !== 'numeric' && spec.mode !== 'meta') throw new ConfigError(`unknown mode "${String(spec.mode)}"`, 'use "numeric" or "meta"');
   if (spec.plan !== undefined && (typeof spec.plan !== 'object' || spec.plan === null)) throw new ConfigError('plan must be an object of module-name patterns', '{ "h.*.mlp.c_fc": "colwise", "h.*.mlp.c_proj": "rowwise" }');

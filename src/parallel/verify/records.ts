@@ -26,6 +26,8 @@ export interface ShardedRecord {
   readonly params: readonly ReadonlyMap<string, ParamRecord>[];
   readonly losses: readonly (number | null)[];
   readonly trace: readonly TraceEvent[];
+  /** Micro-batches per step: each module runs this many times per reference call. */
+  readonly microbatches?: number;
 }
 
 /** What the unsharded reference run left. */

@@ -16,6 +16,11 @@ import type { ParamRecord, ReferenceRecord, ShardedRecord } from './records.js';
  * wrong (backward runs in reverse); then the parameter gradients.
  */
 export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {
+  // every tensor made while comparing (assemblies, joined micro-batches, slices) is freed here
+  return tf.tidy(() => verifyInner(sh, ref, tol));
+}
+
+function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {
   const mesh = sh.mesh;
   const tp = mesh.has('tp') ? mesh.size('tp') : 1;
   const outputs: ErrorCheck[] = [];
@@ -50,7 +55,14 @@ export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances)
   }
 
   // ---- loss
-  const shLoss = sh.losses.find((l) => l !== null && l !== undefined) ?? null;
+  // the step's loss: each data-parallel replica's (any rank holding it), averaged
+  const byDp = new Map<number, number>();
+  sh.losses.forEach((l, rank) => {
+    if (l === null || l === undefined) return;
+    const dp = mesh.has('dp') ? mesh.coord(rank, 'dp') : 0;
+    if (!byDp.has(dp)) byDp.set(dp, l);
+  });
+  const shLoss = byDp.size ? [...byDp.values()].reduce((a, b) => a + b, 0) / byDp.size : null;
   let lossInfo: VerificationInfo['loss'];
   if (shLoss !== null) {
     lossInfo = { sharded: shLoss, reference: ref.loss };
@@ -73,12 +85,16 @@ export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances)
     if (!rc.inputGrad?.data) continue;
     const parts = collect(sh, rc, (c) => c.inputGrad);
     if (parts.groups.length === 0) continue;
-    const cmp = compareGroups(parts.groups, rc.inputGrad.data, rc.inputGrad.shape);
+    // each data-parallel replica differentiates its own mean loss: its activation gradients are
+    // ndp × those of the global mean (parameter gradients are averaged back by the dp all-reduce)
+    const ndp = parts.groups.length;
+    const refGrad = ndp > 1 ? tf.mul(rc.inputGrad.data, ndp) : rc.inputGrad.data;
+    const cmp = compareGroups(parts.groups, refGrad, rc.inputGrad.shape);
     const name = `d(input of ${label(rc)})`;
     const passed = cmp.kind === 'ok' && cmp.err.maxRel <= tol.grad;
     grads.push({ name, kind: 'input-grad', maxAbs: cmp.kind === 'ok' ? cmp.err.maxAbs : Infinity, maxRel: cmp.kind === 'ok' ? cmp.err.maxRel : Infinity, tolerance: tol.grad, passed, shape: rc.inputGrad.shape, source: parts.builtAt ?? rc.builtAt });
     if (!passed && !first) {
-      const d = parts.groups.length === 1 ? missingReduce(parts.groups[0].map((g) => g.captured), rc.inputGrad.data, rc.path, sh.trace, parts.groups[0].map((g) => g.rank), 'input-grad') : null;
+      const d = parts.groups.length === 1 ? missingReduce(parts.groups[0].map((g) => g.captured), refGrad, rc.path, sh.trace, parts.groups[0].map((g) => g.rank), 'input-grad') : null;
       diverge({
         where: name,
         kind: 'input-grad',
@@ -127,18 +143,25 @@ interface RankPart {
   readonly captured: Captured;
 }
 
-/** The sharded side of one reference call: per data-parallel group, tp-ordered parts. */
+/**
+ * The sharded side of one reference call: per data-parallel group, tp-ordered parts. With
+ * micro-batches a module runs m times per reference call; its outputs are concatenated along
+ * the batch dim (unless each already has the reference's shape, e.g. position embeddings).
+ */
 function collect(sh: ShardedRecord, rc: ModuleCall, pick: (c: ModuleCall) => Captured | undefined): { groups: RankPart[][]; builtAt?: SourceLocation } {
   const mesh = sh.mesh;
+  const m = sh.microbatches ?? 1;
   const byDp = new Map<number, RankPart[]>();
   let builtAt: SourceLocation | undefined;
   sh.captures.forEach((cap, rank) => {
     if (!cap) return;
-    const c = cap.calls.find((x) => x.path === rc.path && x.call === rc.call);
-    if (!c) return;
-    builtAt ??= c.builtAt;
-    const v = pick(c);
-    if (!v) return;
+    const calls = cap.calls.filter((x) => x.path === rc.path).sort((a, b) => a.call - b.call);
+    const mine = calls.length > rc.call * m ? calls.slice(rc.call * m, rc.call * m + m) : [];
+    if (mine.length === 0) return;
+    builtAt ??= mine[0].builtAt;
+    const vals = mine.map(pick);
+    if (vals.some((v) => !v)) return;
+    const v = joinMicrobatches(vals as Captured[], rc);
     const dp = mesh.has('dp') ? mesh.coord(rank, 'dp') : 0;
     const list = byDp.get(dp) ?? [];
     list.push({ rank, captured: v });
@@ -149,23 +172,42 @@ function collect(sh: ShardedRecord, rc: ModuleCall, pick: (c: ModuleCall) => Cap
   return { groups, builtAt };
 }
 
+function joinMicrobatches(vals: Captured[], rc: ModuleCall): Captured {
+  if (vals.length === 1) return vals[0];
+  const ref = rc.output.shape;
+  if (vals[0].shape.length === ref.length && vals[0].shape.every((d, i) => d === ref[i])) return vals[0];
+  if (vals.some((v) => !v.data)) return vals[0];
+  const data = tf.concat(vals.map((v) => v.data!), 0);
+  return { shape: data.shape, data, hint: vals[0].hint };
+}
+
 type GroupCompare = { kind: 'ok'; err: ErrorStats; assemblies: Assembly[] } | { kind: 'mismatch'; shapes: readonly (readonly number[])[] };
 
-/** Assemble each dp group (its slice of the batch) and compare with the reference's rows. */
+/**
+ * Assemble each dp group and compare it with the reference: a group holding the whole tensor
+ * (replicated over dp, e.g. a position embedding) is compared whole, otherwise with its rows.
+ */
 function compareGroups(groups: RankPart[][], ref: tf.Tensor, dense: readonly number[]): GroupCompare {
   const ndp = groups.length;
-  const rows = dense.length > 0 && ndp > 1 ? dense[0] / ndp : undefined;
   const assemblies: Assembly[] = [];
   let err = ZERO_ERROR;
   for (let j = 0; j < ndp; j++) {
-    const shapeJ = rows !== undefined ? [rows, ...dense.slice(1)] : dense;
-    const a = assemble(shapeJ, groups[j].map((g) => g.captured));
+    const parts = groups[j].map((g) => g.captured);
+    // a replica's rows first (so a tp shard is never mistaken for a dp slice), then the whole
+    let a: Assembly = { kind: 'mismatch', shapes: parts.map((p) => p.shape) };
+    let refJ = ref;
+    if (ndp > 1 && dense.length > 0 && dense[0] % ndp === 0) {
+      const rows = dense[0] / ndp;
+      const shapeJ = [rows, ...dense.slice(1)];
+      a = assemble(shapeJ, parts);
+      if (a.kind !== 'mismatch') refJ = tf.slice(ref, [j * rows, ...dense.slice(1).map(() => 0)], shapeJ);
+    }
+    if (a.kind === 'mismatch') a = assemble(dense, parts);
     assemblies.push(a);
     if (a.kind === 'mismatch') return { kind: 'mismatch', shapes: a.shapes };
-    const refJ = rows !== undefined ? tf.slice(ref, [j * rows, ...dense.slice(1).map(() => 0)], [...shapeJ]) : ref;
     const e = assemblyError(a, refJ);
     if (refJ !== ref) refJ.dispose();
-    if (!e) return { kind: 'mismatch', shapes: groups[j].map((g) => g.captured.shape) };
+    if (!e) return { kind: 'mismatch', shapes: parts.map((p) => p.shape) };
     err = worst(err, e);
   }
   return { kind: 'ok', err, assemblies };
@@ -199,14 +241,18 @@ function explainOutput(sh: ShardedRecord, ref: ReferenceRecord, rc: ModuleCall, 
   return null;
 }
 
-/** Parameter records for a dense name on the first data-parallel replica, tp-ordered. */
+/** Parameter records for a dense name on the first data-parallel replica and first stage holding it, tp-ordered. */
 function paramShards(sh: ShardedRecord, mesh: Mesh, name: string): { rank: number; rec: ParamRecord }[] {
-  const out: { rank: number; rec: ParamRecord }[] = [];
+  let out: { rank: number; rec: ParamRecord }[] = [];
   sh.params.forEach((m, rank) => {
     if (mesh.has('dp') && mesh.coord(rank, 'dp') !== 0) return;
     const rec = m.get(name);
     if (rec) out.push({ rank, rec });
   });
+  if (mesh.has('pp') && out.length) {
+    const first = Math.min(...out.map((o) => mesh.coord(o.rank, 'pp')));
+    out = out.filter((o) => mesh.coord(o.rank, 'pp') === first);
+  }
   const tpOf = (r: number) => (mesh.has('tp') ? mesh.coord(r, 'tp') : 0);
   return out.sort((a, b) => tpOf(a.rank) - tpOf(b.rank));
 }

@@ -1,0 +1,20 @@
+import * as path from 'node:path';
+import type { SourceRef } from '../report/types.js';
+
+export { fmtBytes, fmtUs, fmtMs, fmtShape, fmtCount, fmtErr, fmtRanks } from '../report-html/units.js';
+
+/** "file.ts:12" relative to the working directory when inside it. */
+export function fmtSource(s: SourceRef | undefined, cwd = process.cwd()): string {
+  if (!s) return '';
+  const rel = path.relative(cwd, s.file);
+  const f = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : s.file;
+  return `${f}:${s.line}`;
+}
+
+/** Left-aligned text columns (right-aligned where `right[i]`), two spaces apart. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[] = [], indent = '  '): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    indent + cells.map((c, i) => (right[i] ? (c ?? '').padStart(w[i]) : (c ?? '').padEnd(w[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

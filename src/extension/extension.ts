@@ -1,0 +1,133 @@
+/**
+ * AutoDist for VS Code: the only code that imports `vscode`. `activate` builds the parts and
+ * registers everything into `context.subscriptions`; the command ids live in ids.ts.
+ *
+ * Activation is lazy: on the commands (implicit since VS Code 1.74), on a restored panel, and in
+ * workspaces with `*.autodist.ts` scripts. The simulation runs in a worker thread, only in
+ * trusted workspaces, and nothing here touches the network.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { RunController } from './controller.js';
+import { ProblemsReporter } from './diagnostics.js';
+import { exportTrace, openHtmlReport } from './file-commands.js';
+import { HintStore } from './hints/hint-store.js';
+import { AutoDistCodeLens, AutoDistHover, AutoDistInlayHints } from './hints/providers.js';
+import { COMMANDS, CONFIG_SECTION, CONTEXT, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES } from './ids.js';
+import { ReportPanel } from './panel/panel.js';
+import { newScript } from './scaffold.js';
+import { chooseScript } from './scripts.js';
+import { readSettings, type SettingKey } from './settings.js';
+import { StatusItem } from './status.js';
+import { WorkerRunner } from './worker-runner.js';
+import type { PanelCommand } from '../protocol.js';
+import type { SimulationRunner } from './runner.js';
+
+const readDisk = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+export interface AutoDistApi {
+  readonly controller: RunController;
+  readonly hints: HintStore;
+  readonly panel: ReportPanel;
+}
+
+export function activate(context: vscode.ExtensionContext, runner: SimulationRunner = new WorkerRunner()): AutoDistApi {
+  const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
+  const log = vscode.window.createOutputChannel('AutoDist', { log: true });
+  const hints = new HintStore(readDisk);
+  const problems = new ProblemsReporter(readDisk);
+  const status = new StatusItem();
+  sub(log, hints, problems, status);
+
+  // the panel and the controller need each other: the panel's handlers go through `controller`
+  let controller: RunController;
+  const panel = new ReportPanel(context.extensionUri, {
+    openSource: (file, line, column) => openSource(controller, hints, file, line, column),
+    command: async (c: PanelCommand) => {
+      const script = controller.script;
+      const arg = (c === 'rerun' || c === 'rerunMeta') && script ? vscode.Uri.file(script) : undefined;
+      await vscode.commands.executeCommand(PANEL_COMMAND_IDS[c], arg);
+    },
+    replay: (runId) => controller.replay(runId),
+  });
+  controller = new RunController({
+    runner,
+    panel,
+    hints,
+    problems,
+    status,
+    settings: () => {
+      const cfg = vscode.workspace.getConfiguration(CONFIG_SECTION);
+      return readSettings((k: SettingKey) => cfg.get(k));
+    },
+    log: (l) => log.info(l),
+  });
+  sub(panel, controller);
+  sub(controller.onDidChangeRunning((r) => void vscode.commands.executeCommand('setContext', CONTEXT.running, r)));
+
+  const simulate = (mode: 'numeric' | 'meta') => async (arg?: unknown) => {
+    if (!vscode.workspace.isTrusted) {
+      const manage = 'Manage Workspace Trust';
+      const pick = await vscode.window.showWarningMessage('AutoDist runs scripts only in trusted workspaces: simulating a script executes its code.', manage);
+      if (pick === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+      return;
+    }
+    const uri = await chooseScript(arg);
+    if (!uri) return;
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (doc?.isDirty) await doc.save();
+    const done = await controller.simulate(uri, mode);
+    if (done) void vscode.commands.executeCommand('setContext', CONTEXT.hasReport, true);
+  };
+
+  sub(
+    vscode.commands.registerCommand(COMMANDS.simulate, simulate('numeric')),
+    vscode.commands.registerCommand(COMMANDS.simulateMeta, simulate('meta')),
+    vscode.commands.registerCommand(COMMANDS.stop, () => {
+      if (!controller.stop()) void vscode.window.showInformationMessage('AutoDist: no simulation is running.');
+    }),
+    vscode.commands.registerCommand(COMMANDS.newScript, () => newScript(context.extensionUri)),
+    vscode.commands.registerCommand(COMMANDS.exportTrace, () => exportTrace(controller.last)),
+    vscode.commands.registerCommand(COMMANDS.openReport, () => openHtmlReport(controller.last, context.globalStorageUri)),
+    vscode.commands.registerCommand(COMMANDS.showPanel, () => panel.show(false)),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (p) => panel.restore(p),
+    }),
+  );
+
+  const selector: vscode.DocumentSelector = SCRIPT_LANGUAGES.map((language) => ({ language, scheme: 'file' }));
+  sub(
+    vscode.languages.registerInlayHintsProvider(selector, new AutoDistInlayHints(hints)),
+    vscode.languages.registerHoverProvider(selector, new AutoDistHover(hints)),
+    vscode.languages.registerCodeLensProvider(selector, new AutoDistCodeLens(hints)),
+  );
+  return { controller, hints, panel };
+}
+
+export function deactivate(): void {
+  // everything is in context.subscriptions
+}
+
+/** The panel's toolbar buttons, as commands. */
+const PANEL_COMMAND_IDS: Readonly<Record<PanelCommand, string>> = {
+  rerun: COMMANDS.simulate,
+  rerunMeta: COMMANDS.simulateMeta,
+  stop: COMMANDS.stop,
+  exportTrace: COMMANDS.exportTrace,
+  openHtmlReport: COMMANDS.openReport,
+};
+
+/** Opens a file the run pointed at, at the line where that code is now. */
+export async function openSource(controller: RunController, hints: HintStore, file: string, line: number, column: number | undefined): Promise<void> {
+  if (!controller.knows(file)) return; // the page may only open files of the run
+  const now = hints.currentLine(file, line) ?? line - 1;
+  const col = Math.max(0, (column ?? 1) - 1);
+  const pos = new vscode.Position(now, col);
+  await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos), preserveFocus: false });
+}

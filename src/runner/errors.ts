@@ -1,0 +1,68 @@
+import { AbortedError } from '../core/context.js';
+import { SimError } from '../core/errors.js';
+import { fmtSource, isLibraryFile, type SourceLocation } from '../core/source.js';
+import { toReportError } from '../parallel/simulation/report-build.js';
+import type { ReportError } from '../report/types.js';
+
+/**
+ * What can go wrong around a simulation rather than inside it: the script does not parse, does
+ * not load, exports the wrong thing, or the run is refused, stopped or killed. Shaped like a
+ * SimError (kind, headline, fix, source), so reports and the panel treat both alike.
+ */
+export type RunnerErrorKind =
+  | 'syntax' // the script does not parse
+  | 'load' // a file is missing or unreadable
+  | 'script' // the script threw while being evaluated
+  | 'export' // the default export is not a simulation
+  | 'memory-limit' // the numeric run would need more memory than allowed
+  | 'time-limit' // the run took longer than allowed
+  | 'cancelled'
+  | 'internal'; // the worker died
+
+export class RunnerError extends Error {
+  readonly kind: RunnerErrorKind;
+  readonly fix?: string;
+  readonly source?: SourceLocation;
+  readonly ranks: readonly [] = [];
+
+  constructor(kind: RunnerErrorKind, message: string, opts: { fix?: string; source?: SourceLocation } = {}) {
+    super(opts.fix ? `${message}\n  fix: ${opts.fix}` : message);
+    this.name = `RunnerError(${kind})`;
+    this.kind = kind;
+    this.fix = opts.fix;
+    this.source = opts.source;
+  }
+
+  get headline(): string {
+    return this.message.split('\n')[0];
+  }
+}
+
+/** Any thrown value as a report error. */
+export function reportErrorOf(e: unknown): ReportError {
+  if (e instanceof SimError) return toReportError(e);
+  if (e instanceof AbortedError) return toReportError(e.reason);
+  if (e instanceof RunnerError) {
+    return { kind: e.kind, message: e.message, headline: e.headline, fix: e.fix, ranks: [], source: e.source ? { ...e.source } : undefined };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  const source = userFrame(err);
+  const headline = `${err.name}: ${err.message.split('\n')[0]}`;
+  return { kind: 'internal', message: `${err.name}: ${err.message}`, headline, ranks: [], source };
+}
+
+/** The first frame of an error's stack in the person's code (not AutoDist's, not node's). */
+export function userFrame(err: Error, file?: string): SourceLocation | undefined {
+  for (const line of (err.stack ?? '').split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    if (!m) continue;
+    const f = m[1].replace(/^file:\/\//, '');
+    if (file ? f !== file : isLibraryFile(f)) continue;
+    return { file: f, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+export function describeError(e: ReportError): string {
+  return e.source ? `${e.headline} (${fmtSource(e.source)})` : e.headline;
+}

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { SimError } from '../core/errors.js';
+import type { SourceLocation } from '../core/source.js';
+import * as api from '../index.js';
+import { loadIntoStore, parseSafetensors, type HFCheckpointMapping } from '../models/safetensors.js';
+import type { WeightStore } from '../models/weights.js';
+import { checkSpec, isSimulationSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
+import { RunnerError, userFrame } from './errors.js';
+import { ScriptModules } from './module-loader.js';
+
+/** A loaded script: its simulation and what the run needs to point back into its text. */
+export interface LoadedScript {
+  /** Absolute path. */
+  readonly file: string;
+  readonly text: string;
+  readonly spec: SimulationSpec;
+  /** The first line of the script holding `needle` (plan keys are found this way). */
+  locate(needle: string): SourceLocation | undefined;
+  /** Puts the spec's `weights` file into the weight store, when the spec names one. */
+  readonly loadWeights?: (store: WeightStore) => void;
+  /** What loadWeights did (filled in when it runs). */
+  readonly weightsLog: string[];
+}
+
+/** The modules a script's bare `require`s resolve to before node's resolution: AutoDist itself. */
+export function scriptBuiltins(): Readonly<Record<string, unknown>> {
+  const autodist = Object.freeze({ ...api, __esModule: true });
+  return { autodist, '@tensorflow/tfjs-core': tf };
+}
+
+const EXPECTED = 'export default simulation({ mesh: { tp: 2 }, model: models.ffn({ hidden: 64 }), input: { batch: 2, seq: 8 }, plan: {...} })';
+
+/**
+ * Read, transpile and evaluate a script, and take its default export as the simulation.
+ * Errors say where: a syntax error at its file:line:column, an exception at the script's line
+ * that threw, a wrong export with the shape that is expected.
+ */
+export function loadScript(file: string, modules = new ScriptModules(scriptBuiltins())): LoadedScript {
+  const abs = path.resolve(file);
+  if (!existsSync(abs)) throw new RunnerError('load', `no such script: ${abs}`, { fix: 'check the path; scripts are .ts or .js files' });
+  const text = readFileSync(abs, 'utf8');
+  let exports: unknown;
+  try {
+    exports = modules.load(abs);
+  } catch (e) {
+    throw asLoadError(e, abs);
+  }
+  const spec = defaultExport(exports, abs);
+  const locate = locator(abs, text);
+  const weightsLog: string[] = [];
+  const loadWeights = spec.weights === undefined ? undefined : weightsLoader(spec, abs, locate, weightsLog);
+  return { file: abs, text, spec, locate, loadWeights, weightsLog };
+}
+
+function asLoadError(e: unknown, file: string): Error {
+  if (e instanceof RunnerError) return e;
+  if (e instanceof SimError) {
+    // simulation({...}) checks the spec as the script runs: point at the script's line.
+    return e.source ? e : new SimError(e.kind, e.message.split('\n')[0], { ranks: e.ranks, fix: e.fix, source: userFrame(e, file) });
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  const source = userFrame(err, file) ?? userFrame(err);
+  return new RunnerError('script', `${path.basename(file)} threw while loading: ${err.name}: ${err.message}`, { source });
+}
+
+function defaultExport(exports: unknown, file: string): SimulationSpec {
+  const ex = exports as Record<string, unknown> | null | undefined;
+  const candidate = ex && typeof ex === 'object' && 'default' in ex ? ex.default : ex;
+  if (!isSimulationSpec(candidate)) {
+    const names = ex && typeof ex === 'object' ? Object.keys(ex).filter((k) => k !== '__esModule') : [];
+    const got = !ex || (typeof ex === 'object' && !('default' in ex))
+      ? `it has no default export${names.length ? ` (it exports ${names.join(', ')})` : ''}`
+      : `its default export is ${describeValue(candidate)}`;
+    throw new RunnerError('export', `${path.basename(file)} does not export a simulation: ${got}`, {
+      fix: `end the script with ${EXPECTED} — an object with a mesh and either a model (with input) or a program`,
+      source: { file, line: 1, column: 1 },
+    });
+  }
+  try {
+    checkSpec(candidate);
+  } catch (e) {
+    throw asLoadError(e, file);
+  }
+  return candidate;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'function') return `a function (${v.name || 'anonymous'}) — call simulation({...}) instead of exporting a function`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v as object);
+    return keys.length ? `an object with ${keys.map((k) => `"${k}"`).join(', ')} but no ${'mesh' in (v as object) ? 'model or program' : 'mesh'}` : 'an empty object';
+  }
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** The first line holding `needle` — quoted ("h.*.mlp.c_fc") if it appears quoted, else bare. */
+export function locator(file: string, text: string): (needle: string) => SourceLocation | undefined {
+  const lines = text.split('\n');
+  return (needle: string) => {
+    if (!needle) return undefined;
+    for (const q of [`"${needle}"`, `'${needle}'`, `\`${needle}\``, needle]) {
+      for (let i = 0; i < lines.length; i++) {
+        const c = lines[i].indexOf(q);
+        if (c >= 0) return { file, line: i + 1, column: c + 1 };
+      }
+    }
+    return undefined;
+  };
+}
+
+/** Reads the spec's safetensors file (relative to the script) and loads it into the store. */
+function weightsLoader(spec: SimulationSpec, file: string, locate: (n: string) => SourceLocation | undefined, log: string[]): (store: WeightStore) => void {
+  const rel = spec.weights!;
+  const at = locate(rel);
+  const abs = path.resolve(path.dirname(file), rel);
+  if (!existsSync(abs)) throw new RunnerError('load', `the weights file ${rel} does not exist (looked for ${abs})`, { fix: 'give weights: a .safetensors path relative to the script', source: at });
+  const model = spec.model as (Partial<HFCheckpointMapping> & object) | undefined;
+  const mapping: HFCheckpointMapping = model && typeof model.hfTensorLayout === 'function'
+    ? (model as HFCheckpointMapping)
+    : { hfTensorLayout: () => 'as-is' };
+  return (store: WeightStore) => {
+    const parsed = parseSafetensors(new Uint8Array(readFileSync(abs)));
+    const r = loadIntoStore(store, parsed, mapping);
+    log.push(`loaded ${r.loaded.length} tensors from ${rel}` +
+      (r.missing.length ? `; ${r.missing.length} parameters not in the file keep synthetic values (${r.missing.slice(0, 4).join(', ')}${r.missing.length > 4 ? ', …' : ''})` : '') +
+      (r.unexpected.length ? `; ${r.unexpected.length} tensors of the file are not in the model (${r.unexpected.slice(0, 4).join(', ')}${r.unexpected.length > 4 ? ', …' : ''})` : ''));
+  };
+}

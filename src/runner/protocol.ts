@@ -1,0 +1,64 @@
+import type { RankState } from '../core/events.js';
+import type { LedgerEntry } from '../core/ledger.js';
+import type { TraceEvent } from '../core/trace.js';
+import type { RunEvent } from '../parallel/simulation/run.js';
+import type { Report, ReportError } from '../report/types.js';
+import type { BackendName } from './backend.js';
+import type { MemoryEstimate } from './memory-guard.js';
+
+/**
+ * What a script run streams to whoever started it (the CLI, the panel), as JSON-safe objects:
+ * they cross a worker_threads boundary and the extension↔webview boundary unchanged.
+ * A run's own progress stages plus the runner's: "load" (reading and evaluating the script).
+ */
+export type RunStage = Extract<RunEvent, { type: 'progress' }>['stage'] | 'load';
+
+export type StreamEvent =
+  | { readonly type: 'progress'; readonly stage: RunStage; readonly percent: number; readonly message: string }
+  | { readonly type: 'ledger'; readonly entry: LedgerEntry }
+  | { readonly type: 'trace'; readonly event: TraceEvent }
+  | { readonly type: 'rank-state'; readonly rank: number; readonly state: RankState }
+  | { readonly type: 'error'; readonly error: ReportError };
+
+/** What is known once the script is loaded and before anything is allocated. */
+export interface RunInfo {
+  readonly script: string;
+  readonly backend: string;
+  readonly mode: 'numeric' | 'meta';
+  /** The effective mesh (the script's, with command-line overrides). */
+  readonly mesh: Readonly<Record<string, number>>;
+  readonly hardware?: string;
+  readonly gpusPerNode?: number;
+  readonly model?: { readonly name: string; readonly params: number; readonly config: unknown; readonly layers: readonly string[] };
+  readonly input?: { readonly batch: number; readonly seq: number; readonly microbatches?: number };
+  /** Numeric mode: the memory the run is expected to need (see memory-guard.ts). */
+  readonly memory?: MemoryEstimate;
+}
+
+/** Overrides and limits of one script run (command-line flags, extension settings). */
+export interface ScriptRunSettings {
+  readonly mesh?: Readonly<Record<string, number>>;
+  readonly mode?: 'numeric' | 'meta';
+  readonly hardware?: string;
+  readonly algorithm?: 'ring' | 'tree';
+  readonly gpusPerNode?: number;
+  readonly backend?: BackendName;
+  /** Refuse numeric runs whose estimate exceeds this (default 4 GiB; Infinity turns it off). */
+  readonly maxMemoryBytes?: number;
+  /** Stop at the first op whose output holds NaN or ±Inf (numeric mode; default true). */
+  readonly nanCheck?: boolean;
+}
+
+/** Worker → parent. */
+export type WorkerMessage =
+  | { readonly type: 'started'; readonly info: RunInfo }
+  | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
+  | { readonly type: 'report'; readonly report: Report };
+
+/** Parent → worker, at start (workerData). */
+export interface WorkerInput {
+  readonly file: string;
+  readonly settings: ScriptRunSettings;
+  /** Post streamed events at most this often (ms). */
+  readonly batchMs: number;
+}

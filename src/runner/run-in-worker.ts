@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Report, ReportError } from '../report/types.js';
+import { failureReport } from './partial-report.js';
+import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import { EventLog } from './event-log.js';
+
+export const DEFAULT_TIMEOUT_S = 120;
+
+export interface WorkerRunOptions extends ScriptRunSettings {
+  /** Wall-time limit of the whole run in seconds (default 120; Infinity for none). */
+  readonly timeoutS?: number;
+  readonly onEvent?: (e: StreamEvent) => void;
+  readonly onStart?: (info: RunInfo) => void;
+  /** Post streamed events at most this often (default 50 ms). */
+  readonly batchMs?: number;
+}
+
+/** A run in progress. */
+export interface RunHandle {
+  /** Always resolves: a run that fails, times out or is cancelled gives a report with exit code 2. */
+  readonly result: Promise<Report>;
+  /** The streamed events from the moment of the call on (subscribe before awaiting `result`). */
+  events(): AsyncIterable<StreamEvent>;
+  /** Stop now (the worker is terminated); `result` resolves with a "cancelled" report. */
+  cancel(): void;
+}
+
+/**
+ * Run a script in a worker thread, streaming its events and resolving with its report. The
+ * worker is terminated on cancel and when the wall-time limit passes, so a script stuck in an
+ * infinite loop cannot hang the caller.
+ */
+export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandle {
+  const t0 = performance.now();
+  const script = path.resolve(file);
+  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, ...settings } = opts;
+  const input: WorkerInput = { file: script, settings, batchMs };
+  const log = new EventLog();
+  const subscribers = new Set<(e: StreamEvent | null) => void>();
+  let info: RunInfo | undefined;
+  let settled = false;
+  let resolve!: (r: Report) => void;
+  const result = new Promise<Report>((r) => (resolve = r));
+
+  const worker = spawnWorker(input);
+  const deliver = (e: StreamEvent) => {
+    log.add(e);
+    onEvent?.(e);
+    for (const s of subscribers) s(e);
+  };
+  const finish = (report: Report) => {
+    if (settled) return;
+    settled = true;
+    if (timer) clearTimeout(timer);
+    for (const s of subscribers) s(null);
+    subscribers.clear();
+    void worker.terminate();
+    resolve(report);
+  };
+  const stop = (error: ReportError) => {
+    if (settled) return;
+    deliver({ type: 'error', error });
+    finish(failureReport({ info, script, errors: [error], ledger: log.ledger, trace: log.trace, wallMs: performance.now() - t0 }));
+  };
+
+  worker.on('message', (m: WorkerMessage) => {
+    if (settled) return;
+    if (m.type === 'started') {
+      info = m.info;
+      onStart?.(m.info);
+    } else if (m.type === 'events') for (const e of m.events) deliver(e);
+    else if (m.type === 'report') finish(m.report);
+  });
+  worker.on('error', (e) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] }));
+  worker.on('exit', (code) => {
+    if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report`, headline: `the simulation worker exited (code ${code}) without a report`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
+  });
+  const timer = Number.isFinite(timeoutS)
+    ? setTimeout(() => {
+        const headline = `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout or use --meta`;
+        stop({ kind: 'time-limit', message: headline, headline, fix: 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only', ranks: [] });
+      }, timeoutS * 1000)
+    : null;
+
+  return {
+    result,
+    cancel: () => stop({ kind: 'cancelled', message: 'run cancelled', headline: 'run cancelled', ranks: [] }),
+    events: () => subscribe(subscribers, settled),
+  };
+}
+
+function subscribe(subscribers: Set<(e: StreamEvent | null) => void>, done: boolean): AsyncIterable<StreamEvent> {
+  const queue: (StreamEvent | null)[] = done ? [null] : [];
+  let wake: (() => void) | null = null;
+  const push = (e: StreamEvent | null) => {
+    queue.push(e);
+    wake?.();
+    wake = null;
+  };
+  if (!done) subscribers.add(push);
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for (;;) {
+          if (queue.length === 0) await new Promise<void>((r) => (wake = r));
+          const e = queue.shift()!;
+          if (e === null) return;
+          yield e;
+        }
+      } finally {
+        subscribers.delete(push);
+      }
+    },
+  };
+}
+
+/**
+ * The worker: dist/worker.js next to the bundle that runs this code, or — when running from the
+ * TypeScript sources (tests, tsx) — src/runner/worker.ts through tsx's CommonJS hook.
+ */
+function spawnWorker(input: WorkerInput): Worker {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const bundled = path.join(here, 'worker.js');
+  if (process.env.AUTODIST_BUNDLED === '1' || (existsSync(bundled) && !existsSync(path.join(here, 'worker.ts')))) {
+    return new Worker(bundled, { workerData: input });
+  }
+  const source = path.join(here, 'worker.ts');
+  const tsx = createRequire(source).resolve('tsx/cjs/api');
+  const code = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`;
+  return new Worker(code, { eval: true, workerData: input });
+}

@@ -1,0 +1,125 @@
+import { getHardware } from '../core/cost/index.js';
+import { ConfigError } from '../core/errors.js';
+import { toReportError } from '../parallel/simulation/report-build.js';
+import { runSimulation, type RunEvent } from '../parallel/simulation/run.js';
+import { checkSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
+import type { Report } from '../report/types.js';
+import { initBackend } from './backend.js';
+import { reportErrorOf } from './errors.js';
+import { loadScript, type LoadedScript } from './load-script.js';
+import { checkMemory, DEFAULT_MAX_MEMORY_BYTES } from './memory-guard.js';
+import { withNanCheck } from './nan-guard.js';
+import { failureReport } from './partial-report.js';
+import type { RunInfo, ScriptRunSettings, StreamEvent } from './protocol.js';
+
+export interface ScriptRunHooks {
+  readonly onEvent?: (e: StreamEvent) => void;
+  /** Called once the script is loaded and checked, before anything is allocated. */
+  readonly onStart?: (info: RunInfo) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Load a script and run its simulation in this thread: backend, script, overrides, the memory
+ * guard, the NaN check, the run. Always resolves to a report — a script that does not load or
+ * a run that is refused gives a report with its error and exit code 2. The worker runs this;
+ * tests may call it directly.
+ */
+export async function runScript(file: string, settings: ScriptRunSettings = {}, hooks: ScriptRunHooks = {}): Promise<Report> {
+  const t0 = performance.now();
+  const emit = hooks.onEvent ?? (() => {});
+  const backend = await initBackend(settings.backend ?? 'wasm');
+  const backendLabel = backend.name + (backend.name === 'wasm' && backend.simd ? '-simd' : '');
+  if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 0, message: `using the cpu backend: ${backend.fallbackReason}` });
+  emit({ type: 'progress', stage: 'load', percent: 0, message: `loading ${file}` });
+
+  let info: RunInfo | undefined;
+  const fail = (e: unknown) => {
+    const error = reportErrorOf(e);
+    emit({ type: 'error', error });
+    return failureReport({ info, script: file, backend: backendLabel, errors: [error], wallMs: performance.now() - t0 });
+  };
+
+  let loaded: LoadedScript;
+  let spec: SimulationSpec;
+  try {
+    loaded = loadScript(file);
+    spec = withSettings(loaded.spec, settings);
+    checkSpec(spec);
+    if (spec.hardware) checkHardware(spec.hardware, loaded);
+  } catch (e) {
+    return fail(e);
+  }
+  info = runInfo(loaded.file, backendLabel, spec);
+  try {
+    const memory = checkMemory(spec, settings.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES);
+    info = { ...info, memory };
+  } catch (e) {
+    return fail(e);
+  }
+  hooks.onStart?.(info);
+  emit({ type: 'progress', stage: 'load', percent: 100, message: `loaded ${loaded.file}` });
+
+  const run = settings.nanCheck === false ? spec : withNanCheck(spec);
+  const loadWeights = loaded.loadWeights;
+  try {
+    return await runSimulation(run, {
+      onEvent: (e) => emit(toStreamEvent(e)),
+      signal: hooks.signal,
+      locate: loaded.locate,
+      loadWeights: loadWeights
+        ? (store) => {
+            loadWeights(store);
+            for (const m of loaded.weightsLog) emit({ type: 'progress', stage: 'load', percent: 100, message: m });
+          }
+        : undefined,
+      backend: backendLabel,
+      script: loaded.file,
+    });
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+/** The script's spec with the command line's (or the settings') overrides. */
+export function withSettings(spec: SimulationSpec, s: ScriptRunSettings): SimulationSpec {
+  const o: Record<string, unknown> = { mesh: s.mesh, mode: s.mode, hardware: s.hardware, algorithm: s.algorithm, gpusPerNode: s.gpusPerNode };
+  const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...spec, ...defined } as SimulationSpec;
+}
+
+function checkHardware(id: string, loaded: LoadedScript): void {
+  try {
+    getHardware(id);
+  } catch (e) {
+    throw new ConfigError((e as Error).message, 'use --hardware a100, h100 or h200', loaded.locate(id));
+  }
+}
+
+function runInfo(script: string, backend: string, spec: SimulationSpec): RunInfo {
+  const mesh = Object.fromEntries(Object.entries(spec.mesh).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+  const m = spec.model;
+  return {
+    script,
+    backend,
+    mode: spec.mode ?? 'numeric',
+    mesh,
+    hardware: spec.hardware,
+    gpusPerNode: spec.gpusPerNode,
+    model: m ? { name: m.name, params: m.paramCount(), config: jsonSafe(m.config), layers: m.layerPaths() } : undefined,
+    input: spec.input ? { batch: spec.input.batch, seq: spec.input.seq, microbatches: spec.input.microbatches } : undefined,
+  };
+}
+
+function jsonSafe(v: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(v ?? null));
+  } catch {
+    return null;
+  }
+}
+
+/** A run event as plain data (errors become report errors). */
+export function toStreamEvent(e: RunEvent): StreamEvent {
+  return e.type === 'error' ? { type: 'error', error: toReportError(e.error) } : e;
+}

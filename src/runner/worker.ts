@@ -1,0 +1,59 @@
+/**
+ * The simulation worker (worker_threads): runs one script and posts back, as plain data,
+ *   { type: "started", info }       once the script is loaded, before anything is allocated
+ *   { type: "events", events: [] }  the streamed events, batched (every `batchMs` at most)
+ *   { type: "report", report }      at the end, after the last events
+ * The parent enforces the time limit and cancels by terminating this thread.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import { runScript } from './run-script.js';
+import { installSourceMaps } from './sourcemaps.js';
+
+class Batcher {
+  private queue: StreamEvent[] = [];
+  private last = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly post: (m: WorkerMessage) => void,
+    private readonly everyMs: number,
+  ) {}
+
+  /** Queue an event; post the batch when `everyMs` has passed (runs rarely yield to timers). */
+  push(e: StreamEvent): void {
+    this.queue.push(e);
+    const now = performance.now();
+    if (now - this.last >= this.everyMs || e.type === 'error') this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.everyMs);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.last = performance.now();
+    if (this.queue.length === 0) return;
+    const events = this.queue;
+    this.queue = [];
+    this.post({ type: 'events', events });
+  }
+}
+
+async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): Promise<void> {
+  installSourceMaps();
+  const post = (m: WorkerMessage) => port.postMessage(m);
+  const batch = new Batcher(post, input.batchMs);
+  const report = await runScript(input.file, input.settings, {
+    onEvent: (e) => batch.push(e),
+    onStart: (info) => {
+      batch.flush();
+      post({ type: 'started', info });
+    },
+  });
+  batch.flush();
+  post({ type: 'report', report });
+}
+
+if (!isMainThread && parentPort) {
+  void main(parentPort, workerData as WorkerInput);
+}
