@@ -92,7 +92,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     vscode.commands.registerCommand(COMMANDS.stop, () => {
       if (!controller.stop()) void vscode.window.showInformationMessage('AutoDist: no simulation is running.');
     }),
-    vscode.commands.registerCommand(COMMANDS.newScript, () => newScript(context.extensionUri)),
+    vscode.commands.registerCommand(COMMANDS.newScript, () => newScript()),
     vscode.commands.registerCommand(COMMANDS.exportTrace, () => exportTrace(controller.last)),
     vscode.commands.registerCommand(COMMANDS.openReport, () => openHtmlReport(controller.last, context.globalStorageUri)),
     vscode.commands.registerCommand(COMMANDS.showPanel, () => panel.show(false)),

@@ -41,6 +41,7 @@ export function collectiveInfo(e: LedgerEntry): CollectiveInfo {
     label: e.label,
     module: e.module,
     source: src(e.source),
+    multiplicity: e.multiplicity ?? 1,
   };
 }
 

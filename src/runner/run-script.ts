@@ -46,7 +46,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
     loaded = loadScript(file);
     spec = withSettings(loaded.spec, settings);
     checkSpec(spec);
-    if (spec.hardware) checkHardware(spec.hardware, loaded);
+    if (typeof spec.hardware === 'string') checkHardware(spec.hardware, loaded);
   } catch (e) {
     return fail(e);
   }
@@ -104,7 +104,7 @@ function runInfo(script: string, backend: string, spec: SimulationSpec): RunInfo
     backend,
     mode: spec.mode ?? 'numeric',
     mesh,
-    hardware: spec.hardware,
+    hardware: typeof spec.hardware === 'string' ? spec.hardware : spec.hardware?.id,
     gpusPerNode: spec.gpusPerNode,
     model: m ? { name: m.name, params: m.paramCount(), config: jsonSafe(m.config), layers: m.layerPaths() } : undefined,
     input: spec.input ? { batch: spec.input.batch, seq: spec.input.seq, microbatches: spec.input.microbatches } : undefined,

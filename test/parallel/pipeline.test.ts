@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { runSimulation, simulation, type Plan } from '../../src/parallel/index.js';
 import { gpt2 } from '../../src/models/gpt2.js';
 import { useBackend } from '../helpers/backend.js';
+import { getHardware } from '../../src/core/index.js';
+import { stackModel } from '../fixtures/stack-model.js';
 
 before(async () => {
   await useBackend();
@@ -51,4 +53,25 @@ describe('pipeline parallel GPT-2', () => {
     assert.throws(() => simulation({ mesh: { pp: 2 }, model: model(), input: { batch: 6, seq: 8, microbatches: 4 } }), /does not split into 4 micro-batches/);
     assert.throws(() => simulation({ mesh: { pp: 2 }, model: model(), input: { batch: 6, seq: 8, microbatches: 3 }, schedule: 'Interleaved1F1B' }), /multiple of pp/);
   });
+});
+
+describe('pipeline bubbles on uniform stages (Narayanan et al. 2021)', () => {
+  // links and memory traffic made free, so the timeline holds only the layers' matmuls
+  const hw = getHardware('h100', { nvlinkLatencyUs: 0, nicLatencyUs: 0, nvlinkBandwidth: 1e18, nicBandwidth: 1e18, kernelLaunchUs: 0, hbmBandwidth: 1e18 });
+  const cases = [
+    { schedule: '1F1B', m: 8, v: 1, stash: [4, 3, 2, 1] },
+    { schedule: 'GPipe', m: 8, v: 1, stash: [8, 8, 8, 8] },
+    { schedule: '1F1B', m: 16, v: 1, stash: [4, 3, 2, 1] },
+    { schedule: 'Interleaved1F1B', m: 8, v: 2, stash: [11, 9, 7, 5] },
+  ] as const;
+  for (const c of cases) {
+    test(`${c.schedule}, p=4, m=${c.m}${c.v > 1 ? `, v=${c.v}` : ''}: measured bubble = (p−1)/(v·m)`, async () => {
+      const r = await runSimulation(simulation({ mesh: { pp: 4 }, mode: 'meta', model: stackModel(8, 1024), input: { batch: c.m, seq: 512, microbatches: c.m }, schedule: c.schedule, stages: { virtual: c.v }, hardware: hw }));
+      assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
+      const want = 3 / (c.v * c.m);
+      assert.equal(r.pipeline!.bubbleFormula, want);
+      for (const b of r.pipeline!.bubblePerStage) assert.ok(Math.abs(b - want) / want < 0.005, `stage bubble ${b} vs ${want}`);
+      assert.deepEqual(r.pipeline!.peakStash, c.stash);
+    });
+  }
 });

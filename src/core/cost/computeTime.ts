@@ -63,7 +63,7 @@ export function computeTimeUs(input: ComputeCostInput): ComputeCost {
   const computeUs = (flops / (hw.peakFlops[key] * hw.computeEfficiency)) * 1e6;
   const memoryUs = (bytes / (hw.hbmBandwidth * hw.memoryEfficiency)) * 1e6;
   return {
-    timeUs: KERNEL_LAUNCH_US + Math.max(computeUs, memoryUs),
+    timeUs: (hw.kernelLaunchUs ?? KERNEL_LAUNCH_US) + Math.max(computeUs, memoryUs),
     bound: computeUs >= memoryUs ? 'compute' : 'memory',
     arithmeticIntensity,
   };

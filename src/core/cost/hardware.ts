@@ -41,6 +41,8 @@ export interface HardwarePreset {
   readonly computeEfficiency: number;
   /** Achievable fraction of HBM bandwidth for streaming kernels, in (0, 1]. Assumption. */
   readonly memoryEfficiency: number;
+  /** Fixed cost of launching one kernel, µs (default KERNEL_LAUNCH_US). Assumption. */
+  readonly kernelLaunchUs?: number;
 }
 
 /** What {@link getHardware} lets a caller change; `peakFlops` merges per dtype. */
@@ -193,8 +195,8 @@ export function validateHardware(hw: HardwarePreset): void {
   positive('hbmBandwidth', hw.hbmBandwidth);
   positive('nvlinkBandwidth', hw.nvlinkBandwidth);
   positive('nicBandwidth', hw.nicBandwidth);
-  for (const field of ['nvlinkLatencyUs', 'nicLatencyUs'] as const) {
-    const v = hw[field];
+  for (const field of ['nvlinkLatencyUs', 'nicLatencyUs', 'kernelLaunchUs'] as const) {
+    const v = hw[field] ?? 0;
     if (!(Number.isFinite(v) && v >= 0)) {
       throw new InvalidHardwareError(`Hardware '${hw.id}': ${field} must be a finite number >= 0, got ${v}.`);
     }

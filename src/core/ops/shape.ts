@@ -43,11 +43,23 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   });
 }
 
-/** Swap the last two dims. */
+/**
+ * Swap the last two dims — a view, as in PyTorch (`.mT`): the matmul that consumes it reads it
+ * transposed, so no time is charged.
+ */
 export function transposeLast(x: Tensor): Tensor {
   const p = x.shape.map((_, i) => i);
   [p[x.ndim - 1], p[x.ndim - 2]] = [p[x.ndim - 2], p[x.ndim - 1]];
-  return transpose(x, p);
+  return x.ctx.apply({
+    name: 'transpose',
+    inputs: [x],
+    shape: p.map((d) => x.shape[d]),
+    dtype: x.dtype,
+    flops: 0,
+    free: true,
+    compute: () => tf.transpose(x.data!, p),
+    backward: (dy) => [transposeLast(dy)],
+  });
 }
 
 /** x[..., start:start+length, ...] along `dim`. */
@@ -64,6 +76,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
     shape: size,
     dtype: x.dtype,
     flops: 0,
+    free: true, // a view, as torch.narrow is
     compute: () => tf.slice(x.data!, begin, size),
     backward: (dy) => [pad(dy, d, start, x.shape[d] - start - length)],
   });

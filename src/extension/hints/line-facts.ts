@@ -26,7 +26,7 @@ export function factsOf(r: Report): FactsByFile {
     if (!f) out.set(s.file, (f = new Map()));
     let l = f.get(s.line);
     if (!l) f.set(s.line, (l = { file: s.file, line: s.line, shards: [], modules: [], collectives: [] }));
-    return l as { shards: ShardInfo[]; modules: ModuleShapeInfo[]; collectives: CollectiveInfo[] };
+    return l as unknown as { shards: ShardInfo[]; modules: ModuleShapeInfo[]; collectives: CollectiveInfo[] };
   };
   for (const s of r.shards) if (s.source && s.source.line > 0) at(s.source).shards.push(s);
   for (const m of r.modules) if (m.source && m.source.line > 0) at(m.source).modules.push(m);

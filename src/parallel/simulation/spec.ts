@@ -1,5 +1,5 @@
 import type { RankContext } from '../../core/context.js';
-import type { Algorithm, CollectiveOp } from '../../core/cost/index.js';
+import type { Algorithm, CollectiveOp, HardwarePreset } from '../../core/cost/index.js';
 import type { DType } from '../../core/dtype.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Mesh, MeshSpec } from '../../core/mesh.js';
@@ -44,7 +44,8 @@ export interface SimulationSpec {
   /** Parameter / activation dtype for bytes, memory and time (numbers are computed in fp32). */
   readonly dtype?: DType;
   readonly mode?: 'numeric' | 'meta';
-  readonly hardware?: string;
+  /** A preset id ('h100', 'a100', 'h200') or a preset object (getHardware('h100', overrides)). */
+  readonly hardware?: string | HardwarePreset;
   readonly gpusPerNode?: number;
   readonly algorithm?: Algorithm | Partial<Record<CollectiveOp, Algorithm>>;
   readonly seed?: number;

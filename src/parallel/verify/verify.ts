@@ -17,7 +17,11 @@ import type { ParamRecord, ReferenceRecord, ShardedRecord } from './records.js';
  */
 export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {
   // every tensor made while comparing (assemblies, joined micro-batches, slices) is freed here
-  return tf.tidy(() => verifyInner(sh, ref, tol));
+  let out: VerificationInfo | undefined;
+  tf.tidy(() => {
+    out = verifyInner(sh, ref, tol);
+  });
+  return out!;
 }
 
 function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {

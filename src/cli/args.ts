@@ -1,0 +1,181 @@
+/** The command line, parsed into typed commands (no dependency: a dozen flags do not need one). */
+
+export interface SimulateArgs {
+  readonly command: 'simulate';
+  readonly script: string;
+  /** The whole mesh, replacing the script's: --mesh dp=2,pp=2,tp=2 */
+  readonly mesh?: Readonly<Record<string, number>>;
+  readonly meta: boolean;
+  readonly backend?: 'wasm' | 'cpu';
+  readonly hardware?: string;
+  readonly algorithm?: 'ring' | 'tree';
+  readonly json?: string;
+  readonly trace?: string;
+  readonly html?: string;
+  readonly timeoutS: number;
+  readonly maxMemoryGB: number;
+  readonly nanCheck: boolean;
+  readonly quiet: boolean;
+}
+
+export type CliCommand =
+  | SimulateArgs
+  | { readonly command: 'init'; readonly dir: string; readonly force: boolean }
+  | { readonly command: 'demo'; readonly backend?: 'wasm' | 'cpu'; readonly timeoutS: number }
+  | { readonly command: 'help' }
+  | { readonly command: 'version' };
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `AutoDist — simulate LLM parallelization code on N virtual ranks and check it against the unsharded model.
+
+Usage:
+  autodist simulate <script.ts> [options]   run a script's simulation and print its summary
+  autodist init [dir] [--force]             write an example script and the types an editor needs
+  autodist demo                             the seed-003 FFN at TP=4 and a GPT-2 at TP=2
+  autodist --help | --version
+
+Options of simulate:
+  --mesh dp=2,pp=2,tp=2    the mesh to use instead of the script's (axes dp, pp, tp)
+  --meta                   shapes, bytes and time only: no numbers, no verification (any size)
+  --backend wasm|cpu       TensorFlow.js backend for numeric mode (default wasm)
+  --hardware h100          hardware preset for time and memory: a100, h100, h200 (default h100)
+  --algorithm ring|tree    collective algorithm for the cost model (default ring)
+  --json FILE              write the report as JSON (docs/report.schema.json); "-" for stdout
+  --trace FILE             write a Chrome trace (open it in Perfetto or chrome://tracing)
+  --html FILE              write a self-contained HTML report
+  --timeout S              stop the run after S seconds (default 120)
+  --max-memory GB          refuse numeric runs estimated above this (default 4)
+  --no-nan-check           do not stop at the first op that makes NaN or Inf
+  --quiet                  no progress on stderr
+
+Exit codes: 0 verified, 1 verification failed, 2 bad input or script error.`;
+
+const AXIS = /^[a-z][a-z0-9_]*$/;
+
+/** "dp=2,pp=2,tp=2" → { dp: 2, pp: 2, tp: 2 } (axis names are checked by the simulation). */
+export function parseMesh(s: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=]+)=(.*)$/.exec(part);
+    if (!m) throw new UsageError(`--mesh: "${part}" is not axis=size (e.g. --mesh dp=2,tp=4)`);
+    const axis = m[1].trim();
+    const size = Number(m[2].trim());
+    if (!AXIS.test(axis)) throw new UsageError(`--mesh: "${axis}" is not an axis name (e.g. dp, pp, tp)`);
+    if (!Number.isInteger(size) || size < 1) throw new UsageError(`--mesh: ${axis}=${m[2]} — the size must be a whole number ≥ 1`);
+    if (axis in out) throw new UsageError(`--mesh: axis "${axis}" is given twice`);
+    out[axis] = size;
+  }
+  if (Object.keys(out).length === 0) throw new UsageError('--mesh needs at least one axis, e.g. --mesh tp=4');
+  return out;
+}
+
+export function parseArgs(argv: readonly string[]): CliCommand {
+  const args = [...argv];
+  const first = args.shift();
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { command: 'help' };
+  if (first === '--version' || first === '-v' || first === 'version') return { command: 'version' };
+  const { flags, positional } = split(args);
+  switch (first) {
+    case 'simulate':
+    case 'sim':
+    case 'run': {
+      const known = ['mesh', 'meta', 'backend', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help'];
+      checkFlags(flags, known);
+      if (flags.has('help')) return { command: 'help' };
+      if (positional.length !== 1) throw new UsageError(positional.length ? `simulate takes one script, got ${positional.join(' ')}` : 'simulate needs a script: autodist simulate my_script.ts');
+      return {
+        command: 'simulate',
+        script: positional[0],
+        mesh: flags.has('mesh') ? parseMesh(value(flags, 'mesh')) : undefined,
+        meta: bool(flags, 'meta'),
+        backend: choice(flags, 'backend', ['wasm', 'cpu']),
+        hardware: flags.has('hardware') ? value(flags, 'hardware') : undefined,
+        algorithm: choice(flags, 'algorithm', ['ring', 'tree']),
+        json: flags.has('json') ? value(flags, 'json') : undefined,
+        trace: flags.has('trace') ? value(flags, 'trace') : undefined,
+        html: flags.has('html') ? value(flags, 'html') : undefined,
+        timeoutS: positive(flags, 'timeout', 120),
+        maxMemoryGB: positive(flags, 'max-memory', 4),
+        nanCheck: !bool(flags, 'no-nan-check'),
+        quiet: bool(flags, 'quiet'),
+      };
+    }
+    case 'init':
+      checkFlags(flags, ['force']);
+      if (positional.length > 1) throw new UsageError('init takes at most one folder');
+      return { command: 'init', dir: positional[0] ?? '.', force: bool(flags, 'force') };
+    case 'demo':
+      checkFlags(flags, ['backend', 'timeout']);
+      return { command: 'demo', backend: choice(flags, 'backend', ['wasm', 'cpu']), timeoutS: positive(flags, 'timeout', 300) };
+    default:
+      throw new UsageError(`unknown command "${first}" (commands: simulate, init, demo)`);
+  }
+}
+
+type Flags = Map<string, string | true>;
+
+function split(args: string[]): { flags: Flags; positional: string[] } {
+  const flags: Flags = new Map();
+  const positional: string[] = [];
+  const takesValue = new Set(['mesh', 'backend', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory']);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (flags.has(name)) throw new UsageError(`--${name} is given twice`);
+    if (eq >= 0) flags.set(name, a.slice(eq + 1));
+    else if (takesValue.has(name)) {
+      const v = args[i + 1];
+      if (v === undefined || (v.startsWith('--') && v !== '-')) throw new UsageError(`--${name} needs a value`);
+      flags.set(name, v);
+      i++;
+    } else flags.set(name, true);
+  }
+  return { flags, positional };
+}
+
+function checkFlags(flags: Flags, known: readonly string[]): void {
+  for (const k of flags.keys()) if (!known.includes(k)) throw new UsageError(`unknown option --${k}`);
+}
+
+function value(flags: Flags, name: string): string {
+  const v = flags.get(name);
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} needs a value`);
+  return v;
+}
+
+function bool(flags: Flags, name: string): boolean {
+  const v = flags.get(name);
+  if (v === undefined) return false;
+  if (v !== true) throw new UsageError(`--${name} takes no value`);
+  return true;
+}
+
+function choice<T extends string>(flags: Flags, name: string, options: readonly T[]): T | undefined {
+  if (!flags.has(name)) return undefined;
+  const v = value(flags, name);
+  if (!options.includes(v as T)) throw new UsageError(`--${name} must be ${options.join(' or ')}, got "${v}"`);
+  return v as T;
+}
+
+function positive(flags: Flags, name: string, dflt: number): number {
+  if (!flags.has(name)) return dflt;
+  const raw = value(flags, name);
+  const v = Number(raw);
+  if (!(v > 0)) throw new UsageError(`--${name} must be a positive number, got "${raw}"`);
+  return v;
+}

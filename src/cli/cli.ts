@@ -1,0 +1,35 @@
+/**
+ * The `autodist` command line. Simulations run in a worker thread (src/runner/run-in-worker.ts);
+ * this thread parses flags, shows progress, prints the summary and writes report files.
+ * Returns the exit code.
+ */
+import { VERSION } from '../parallel/simulation/report-build.js';
+import { parseArgs, UsageError, USAGE, type CliCommand } from './args.js';
+import { demoCommand } from './demo.js';
+import { initCommand } from './init.js';
+import { simulateCommand } from './simulate.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let cmd: CliCommand;
+  try {
+    cmd = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`autodist: ${e.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  switch (cmd.command) {
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    case 'version':
+      process.stdout.write(`autodist ${VERSION}\n`);
+      return 0;
+    case 'simulate':
+      return simulateCommand(cmd);
+    case 'init':
+      return initCommand(cmd.dir, cmd.force);
+    case 'demo':
+      return demoCommand(cmd);
+  }
+}

@@ -1,0 +1,12 @@
+/** Entry of the `autodist` command (bundled as dist/cli.js; bin/autodist.js requires it). */
+import { main } from './cli.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`autodist: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);
