@@ -26,7 +26,7 @@ export function summarize(r: Report, o: SummaryOptions = {}): string {
   if (r.shards.length) out.push('', ...shardSection(r.shards, o.maxShardRows ?? 60, cwd));
   if (r.collectives.length) out.push('', ...trafficSection(r, o.maxLedgerRows ?? 40, cwd));
   else if (r.mesh.worldSize > 0 && !r.errors.length) out.push('', 'Traffic none: no rank sent anything');
-  if (r.mesh.worldSize > 0 && r.timeline.perRank.length) out.push('', ...timeMemorySection(r));
+  if (r.timeline.stepTimeUs > 0) out.push('', ...timeMemorySection(r));
   out.push('', ...verdictSection(r, cwd));
   return out.join('\n');
 }
@@ -107,7 +107,10 @@ function verdictSection(r: Report, cwd: string): string[] {
     for (const rk of e.ranks.slice(0, 8)) lines.push(`    rank ${rk.rank}: ${rk.detail}${rk.source ? ` at ${fmtSource(rk.source, cwd)}` : ''}`);
     if (e.ranks.length > 8) lines.push(`    … ${e.ranks.length - 8} more ranks`);
     if (e.fix) lines.push(`    fix: ${e.fix}`);
-    for (const more of r.errors.slice(1, 4)) lines.push(`  also: ${more.headline}${more.source ? ` (${fmtSource(more.source, cwd)})` : ''}`);
+    // Other errors, once each (every rank that hit the same problem reports it).
+    const seen = new Set([unranked(e.headline)]);
+    const others = r.errors.slice(1).filter((x) => !seen.has(unranked(x.headline)) && seen.add(unranked(x.headline)));
+    for (const more of others.slice(0, 3)) lines.push(`  also: ${more.headline}${more.source ? ` (${fmtSource(more.source, cwd)})` : ''}`);
     return lines;
   }
   if (v.skipped) {
@@ -128,4 +131,8 @@ function verdictSection(r: Report, cwd: string): string[] {
     if (failed.length > 12) lines.push(`  … ${failed.length - 12} more failed checks`);
   }
   return lines;
+}
+
+function unranked(headline: string): string {
+  return headline.replace(/^rank \d+: /, '');
 }

@@ -99,7 +99,7 @@ export function setPositionMapper(m: PositionMapper): void {
   mapPosition = m;
 }
 
-const MAX_FRAMES = 24;
+const MAX_FRAMES = 14;
 
 /**
  * The person's source location of the current call: the first frame that is neither AutoDist's

@@ -2,7 +2,7 @@ import { gelu } from '../core/ops/index.js';
 import type { RankContext } from '../core/context.js';
 import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { Model, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
+import { Model, memo, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
 import { Linear } from './nn/linear.js';
 import type { Module } from './nn/module.js';
 import type { Params } from './weights.js';
@@ -55,7 +55,7 @@ export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>> {
       const m = model as FFN;
       return {
         blocks: [
-          { name: 'fc1', get kind() { return m.fc1.kind; }, run: async (x) => gelu(await m.fc1.call(x)), parameters: () => paramsOf(m.fc1) }, // [B, S, 4d(/tp)]
+          { name: 'fc1', get kind() { return m.fc1.kind; }, run: async (x) => gelu(await m.fc1.call(x)), parameters: memo(() => paramsOf(m.fc1)) }, // [B, S, 4d(/tp)]
           moduleLayer('fc2', () => m.fc2), // [B, S, d]
         ],
       };

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import { causalSelfAttention } from './attention.js';
-import { Model, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
+import { Model, memo, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
 import { Embedding } from './nn/embedding.js';
 import { Linear } from './nn/linear.js';
 import { Module } from './nn/module.js';
@@ -231,9 +231,9 @@ export function gpt2(cfg: Gpt2Config): ModelSpec<Required<Gpt2Config>> & { hfTen
     sequential: (model) => {
       const g = model as GPT2;
       return {
-        pre: { name: 'embed', kind: 'Embedding', run: (ids) => g.embed(ids), parameters: () => paramsOf(g.wte, g.wpe) },
+        pre: { name: 'embed', kind: 'Embedding', run: (ids) => g.embed(ids), parameters: memo(() => paramsOf(g.wte, g.wpe)) },
         blocks: g.h.map((_, i) => moduleLayer(`h.${i}`, () => g.h[i])),
-        post: { name: 'head', kind: 'LMHead', run: (x) => g.head(x), parameters: () => paramsOf(g.ln_f, g.lm_head) },
+        post: { name: 'head', kind: 'LMHead', run: (x) => g.head(x), parameters: memo(() => paramsOf(g.ln_f, g.lm_head)) },
       };
     },
     // wte + wpe + L·(ln_1, c_attn, c_proj, ln_2, c_fc, c_proj) + ln_f; the head is tied.

@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { causalSelfAttention } from './attention.js';
 import { divisorNear, optional, positiveInt, required, TiedLMHead, tokenBatch } from './gpt2.js';
-import { Model, paramsOf, moduleLayer, type ModelSpec } from './model.js';
+import { Model, memo, paramsOf, moduleLayer, type ModelSpec } from './model.js';
 import { Embedding } from './nn/embedding.js';
 import { Linear } from './nn/linear.js';
 import { Module } from './nn/module.js';
@@ -237,9 +237,9 @@ export function llama(cfg: LlamaConfig): ModelSpec<LlamaResolved> & { hfTensorLa
     sequential: (model) => {
       const l = model as LlamaForCausalLM;
       return {
-        pre: { name: 'embed', kind: 'Embedding', run: (ids) => l.embed(ids), parameters: () => paramsOf(l.model.embed_tokens) },
+        pre: { name: 'embed', kind: 'Embedding', run: (ids) => l.embed(ids), parameters: memo(() => paramsOf(l.model.embed_tokens)) },
         blocks: l.model.layers.map((_, i) => moduleLayer(`model.layers.${i}`, () => l.model.layers[i])),
-        post: { name: 'head', kind: 'LMHead', run: (x) => l.head(x), parameters: () => paramsOf(l.model.norm, l.lm_head) },
+        post: { name: 'head', kind: 'LMHead', run: (x) => l.head(x), parameters: memo(() => paramsOf(l.model.norm, l.lm_head)) },
       };
     },
     // embed_tokens + L·(2 norms, attention, MLP) + norm (+ lm_head unless tied).

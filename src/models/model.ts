@@ -67,7 +67,23 @@ export function moduleLayer(name: string, get: () => Module): PipelineLayer {
       return get().kind;
     },
     run: (x) => get().call(x),
-    parameters: () => paramsOf(get()),
+    parameters: memo(() => paramsOf(get())),
+  };
+}
+
+/**
+ * A parameter list computed once: `sequential(model)` is taken after the model is parallelized,
+ * so the modules (and their parameters) no longer change.
+ */
+export function memo<T>(f: () => T): () => T {
+  let v: T | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v as T;
   };
 }
 

@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import type { SourceLocation } from '../core/source.js';
 import { Embedding } from '../models/nn/embedding.js';
 import { Linear } from '../models/nn/linear.js';
-import { assignPaths, type Module } from '../models/nn/module.js';
+import { assignPaths, buildQuietly, moduleEntries, replaceChild, type Module } from '../models/nn/module.js';
 import type { WeightStore } from '../models/weights.js';
 import { axisInfo } from './axis.js';
 import { ColumnParallelLinear } from './column.js';
@@ -44,17 +44,23 @@ export function patternToRegExp(pattern: string): RegExp {
 
 /** Rewrite `root` on this rank according to `plan`; returns the paths replaced per pattern. */
 export function applyPlan(ctx: RankContext, store: WeightStore, root: Module, plan: Plan, opts: PlanOptions = {}): Map<string, string[]> {
+  // the new modules' lines are the plan's keys (opts.locate), not frames of AutoDist's own
+  return buildQuietly(() => applyPlanInner(ctx, store, root, plan, opts));
+}
+
+function applyPlanInner(ctx: RankContext, store: WeightStore, root: Module, plan: Plan, opts: PlanOptions): Map<string, string[]> {
   const axis = opts.axis ?? 'tp';
   const tp = axisInfo(ctx, axis);
   assignPaths(root);
   const entries = Object.entries(plan).map(([pattern, style]) => ({ pattern, style, re: patternToRegExp(pattern) }));
   const matched = new Map<string, string[]>(entries.map((e) => [e.pattern, []]));
-  const modules = root.namedModules();
+  const entries0 = moduleEntries(root);
+  const modules = entries0.map((e) => [e.path, e.module] as const);
   // Embeddings first, so a tied head can find its vocab-parallel embedding.
-  const ordered = [...modules.filter(([, m]) => m instanceof Embedding), ...modules.filter(([, m]) => !(m instanceof Embedding))];
+  const ordered = [...entries0.filter((e) => e.module instanceof Embedding), ...entries0.filter((e) => !(e.module instanceof Embedding))];
   const replaced = new Map<Module, Module>();
-  for (const [path, m] of ordered) {
-    if (!path) continue;
+  for (const { path, module: m, parent, key } of ordered) {
+    if (!path || !parent) continue;
     const e = entries.find((x) => x.re.test(path));
     if (!e) continue;
     matched.get(e.pattern)!.push(path);
@@ -86,7 +92,8 @@ export function applyPlan(ctx: RankContext, store: WeightStore, root: Module, pl
     } else throw styleError(path, m, e.pattern, style);
     next.builtAt = opts.locate?.(e.pattern) ?? next.builtAt;
     replaced.set(m, next);
-    root.set(path, next);
+    replaceChild(parent, key, next);
+    next.path = path;
   }
   for (const [pattern, paths] of matched) {
     if (paths.length === 0) {

@@ -51,6 +51,7 @@ export interface ScriptRunSettings {
 
 /** Worker → parent. */
 export type WorkerMessage =
+  | { readonly type: 'ready' }
   | { readonly type: 'started'; readonly info: RunInfo }
   | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
   | { readonly type: 'report'; readonly report: Report };

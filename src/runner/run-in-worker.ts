@@ -8,6 +8,7 @@ import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessag
 import { EventLog } from './event-log.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
+const BOOT_TIMEOUT_S = 60;
 
 export interface WorkerRunOptions extends ScriptRunSettings {
   /** Wall-time limit of the whole run in seconds (default 120; Infinity for none). */
@@ -42,6 +43,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;
   let settled = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   let resolve!: (r: Report) => void;
   const result = new Promise<Report>((r) => (resolve = r));
 
@@ -68,7 +70,8 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
 
   worker.on('message', (m: WorkerMessage) => {
     if (settled) return;
-    if (m.type === 'started') {
+    if (m.type === 'ready') armRunTimer();
+    else if (m.type === 'started') {
       info = m.info;
       onStart?.(m.info);
     } else if (m.type === 'events') for (const e of m.events) deliver(e);
@@ -78,12 +81,15 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   worker.on('exit', (code) => {
     if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report`, headline: `the simulation worker exited (code ${code}) without a report`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
   });
-  const timer = Number.isFinite(timeoutS)
-    ? setTimeout(() => {
-        const headline = `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout or use --meta`;
-        stop({ kind: 'time-limit', message: headline, headline, fix: 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only', ranks: [] });
-      }, timeoutS * 1000)
-    : null;
+  // The limit counts from the moment the worker has loaded AutoDist (booting it from the
+  // TypeScript sources takes a while); a worker that does not even boot is stopped too.
+  const armTimer = (seconds: number, headline: string, fix: string) => {
+    if (timer) clearTimeout(timer);
+    timer = Number.isFinite(seconds) ? setTimeout(() => stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] }), seconds * 1000) : null;
+  };
+  armTimer(Math.max(BOOT_TIMEOUT_S, timeoutS), 'the simulation worker did not start', 'check that AutoDist is built (npm run build)');
+  const armRunTimer = () =>
+    armTimer(timeoutS, `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout or use --meta`, 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only');
 
   return {
     result,

@@ -1,5 +1,6 @@
 /**
  * The simulation worker (worker_threads): runs one script and posts back, as plain data,
+ *   { type: "ready" }               once AutoDist's own code is loaded (the time limit starts)
  *   { type: "started", info }       once the script is loaded, before anything is allocated
  *   { type: "events", events: [] }  the streamed events, batched (every `batchMs` at most)
  *   { type: "report", report }      at the end, after the last events
@@ -42,6 +43,7 @@ class Batcher {
 async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): Promise<void> {
   installSourceMaps();
   const post = (m: WorkerMessage) => port.postMessage(m);
+  post({ type: 'ready' });
   const batch = new Batcher(post, input.batchMs);
   const report = await runScript(input.file, input.settings, {
     onEvent: (e) => batch.push(e),

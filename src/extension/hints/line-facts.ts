@@ -116,7 +116,8 @@ export function hoverMarkdown(f: LineFacts, mesh: MeshInfo): string {
   lines.push(`**AutoDist** · ${mods.length ? mods.join(', ') : 'collectives'} · line ${f.line}`);
   if (f.shards.length) {
     lines.push('', '| rank | coords | module | param | global | local | placement |', '|---:|---|---|---|---|---|---|');
-    const rows = [...f.shards].sort((a, b) => a.module.localeCompare(b.module) || a.rank - b.rank || a.param.localeCompare(b.param));
+    const order = (p: string) => (p === 'weight' ? 0 : p === 'bias' ? 1 : 2);
+    const rows = [...f.shards].sort((a, b) => a.module.localeCompare(b.module) || a.rank - b.rank || order(a.param) - order(b.param) || a.param.localeCompare(b.param));
     for (const s of rows.slice(0, MAX_HOVER_ROWS)) lines.push(`| ${s.rank} | ${coordLabel(mesh, s.rank)} | ${cell(s.module)} | ${cell(s.param)} | ${fmtShape(s.globalShape)} | ${fmtShape(s.localShape)} | ${s.placement} |`);
     if (rows.length > MAX_HOVER_ROWS) lines.push(`| … | ${rows.length - MAX_HOVER_ROWS} more rows in the panel's Shards tab | | | | | |`);
   }

@@ -15,6 +15,7 @@ export abstract class Module {
   builtAt: SourceLocation | undefined;
 
   constructor() {
+    if (quietBuilds > 0) return; // a built-in model being built: no line of the person's to find
     // The line that said `new X(...)`, not the `super()` lines of X and its base classes.
     const chain = new Set<string>();
     for (let c = new.target; c && c !== Module; c = Object.getPrototypeOf(c)) chain.add(c.name);
@@ -99,6 +100,36 @@ export abstract class Module {
     }
     throw new Error(`no module at "${path}"`);
   }
+}
+
+let quietBuilds = 0;
+
+/** Build modules without looking up source lines (built-in model construction in meta-size runs). */
+export function buildQuietly<T>(fn: () => T): T {
+  quietBuilds++;
+  try {
+    return fn();
+  } finally {
+    quietBuilds--;
+  }
+}
+
+/** Every module with its path, its parent and its key in the parent (one traversal). */
+export function moduleEntries(root: Module): { path: string; module: Module; parent: Module | null; key: string }[] {
+  const out: { path: string; module: Module; parent: Module | null; key: string }[] = [{ path: '', module: root, parent: null, key: '' }];
+  for (let i = 0; i < out.length; i++) {
+    const e = out[i];
+    for (const [k, c] of e.module.children()) out.push({ path: e.path ? `${e.path}.${k}` : k, module: c, parent: e.module, key: k });
+  }
+  return out;
+}
+
+/** Replace a child given its parent and key (as returned by moduleEntries). */
+export function replaceChild(parent: Module, key: string, m: Module): void {
+  const holder = parent as unknown as Record<string, unknown>;
+  const dot = key.indexOf('.');
+  if (dot < 0) holder[key] = m;
+  else (holder[key.slice(0, dot)] as Module[])[Number(key.slice(dot + 1))] = m;
 }
 
 /** Give every module its path from `root`. Call after building or rewriting a tree. */

@@ -9,7 +9,7 @@ import { replayGradients } from '../../core/replay.js';
 import { simulate } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
-import { addModuleHook, assignPaths, type Module } from '../../models/nn/module.js';
+import { addModuleHook, assignPaths, buildQuietly, type Module } from '../../models/nn/module.js';
 import { Params, WeightStore } from '../../models/weights.js';
 import type { Report, VerificationInfo } from '../../report/types.js';
 import { axisInfo } from '../axis.js';
@@ -75,7 +75,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   try {
     // Declare every parameter (shapes only), then let the runner load real weights.
     await simulate({ mesh: {}, mode: 'meta', sources: 'none', traceCompute: false }, (ctx) => {
-      model.build(new Params(ctx, store));
+      buildQuietly(() => model.build(new Params(ctx, store)));
     });
     opts.loadWeights?.(store);
 
@@ -106,7 +106,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     let stageInfo: StageInfo[] | undefined;
     const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
-      const m = model.build(new Params(ctx, store)); // dense, then rewritten
+      const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);
       const fusedDense = new Map<string, number>();
       for (const [path, mod] of m.namedModules()) {
@@ -207,7 +207,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
 /** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */
 async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: WeightStore, vocab: number | undefined): Promise<ReferenceRecord> {
   const model = spec.model!;
-  const m = model.build(new Params(ctx, store));
+  const m = buildQuietly(() => model.build(new Params(ctx, store)));
   assignPaths(m);
   const cap = new RankCapture(ctx);
   const batch = model.batch(ctx, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0);
@@ -237,6 +237,8 @@ interface Pipe {
   readonly stages: StageRange[];
   readonly virtual: number;
   readonly microbatches: number;
+  /** Parameter name → the pp ranks whose chunks use it (computed once). */
+  holders?: Map<string, Set<number>>;
 }
 
 function pipelineOf(model: ModelSpec, m: Model, p: number, spec: SimulationSpec): Pipe {
@@ -272,13 +274,17 @@ function describeStages(pipe: Pipe, mesh: Mesh): StageInfo[] {
  * phase "optimizer".
  */
 async function syncSharedAcrossStages(ctx: RankContext, pipe: Pipe, s: number, p: number): Promise<void> {
-  const holders = new Map<string, Set<number>>();
-  for (let g = 0; g < p * pipe.virtual; g++) {
-    for (const l of stageLayers(pipe.seq, pipe.stages, g)) for (const [n] of l.parameters()) {
-      const set = holders.get(n) ?? new Set<number>();
-      set.add(g % p);
-      holders.set(n, set);
+  let holders = pipe.holders;
+  if (!holders) {
+    holders = new Map<string, Set<number>>();
+    for (let g = 0; g < p * pipe.virtual; g++) {
+      for (const l of stageLayers(pipe.seq, pipe.stages, g)) for (const [n] of l.parameters()) {
+        const set = holders.get(n) ?? new Set<number>();
+        set.add(g % p);
+        holders.set(n, set);
+      }
     }
+    pipe.holders = holders;
   }
   const mine = new Map(rankParams(pipe, s, p));
   await ctx.withPhase('optimizer', async () => {
@@ -296,14 +302,16 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
   const p = mesh.size('pp');
   const m = spec.input?.microbatches ?? 1;
   const v = spec.stages?.virtual ?? (spec.schedule === 'Interleaved1F1B' ? 2 : 1);
-  // bubble = (step − compute) / compute on each rank: idle time relative to the ideal m·(t_f + t_b)
-  const compute = new Float64Array(mesh.worldSize);
-  for (const e of res.trace) if (e.kind === 'compute') compute[e.rank] += e.endUs - e.startUs;
+  // bubble = (step − busy) / busy on each stage, busy = compute + collectives inside the stage
+  // (tensor-parallel all-reduces are part of t_f and t_b); waits and p2p transfers are bubble
+  const busy = new Float64Array(mesh.worldSize);
+  for (const e of res.trace) {
+    if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send')) busy[e.rank] += e.endUs - e.startUs;
+  }
   const step = Math.max(0, ...res.clocks);
   const perStage = Array.from({ length: p }, (_, stage) => {
-    const r = mesh.rankOf({ pp: stage });
-    const c = compute[res.folded.axes.length ? r : r];
-    return c > 0 ? (step - c) / c : 0;
+    const b = busy[mesh.rankOf({ pp: stage })];
+    return b > 0 ? (step - b) / b : 0;
   });
   return {
     schedule: typeof spec.schedule === 'function' ? 'custom' : (spec.schedule ?? '1F1B'),
