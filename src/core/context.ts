@@ -55,6 +55,7 @@ export class RankContext {
   /** When set, every op is recorded for `replayGradients` (the verifier's reference run). */
   replay: ReplayEntry[] | null = null;
   private readonly owned: tf.Tensor[] = [];
+  private readonly finalizers: (() => void)[] = [];
 
   constructor(world: World, rank: number) {
     this.world = world;
@@ -289,10 +290,16 @@ export class RankContext {
     if (a) throw new AbortedError(a);
   }
 
+  /** Run `fn` when the run ends (to free what a rank built outside its tensors, e.g. a weight store). */
+  onDispose(fn: () => void): void {
+    this.finalizers.push(fn);
+  }
+
   /** Free every TensorFlow.js tensor this rank made. */
   disposeAll(): void {
     for (const t of this.owned) if (!t.isDisposed) t.dispose();
     this.owned.length = 0;
+    for (const f of this.finalizers.splice(0)) f();
   }
 }
 

@@ -9,3 +9,8 @@ export * from './shard-weights.js';
 export * from './simulation/spec.js';
 export * from './simulation/run.js';
 export { computeLoss } from './simulation/loss.js';
+export * from './pipeline/schedule.js';
+export * from './pipeline/partition.js';
+export * from './pipeline/stage-layer.js';
+export { runPipeline, stageLayers } from './pipeline/runtime.js';
+export { buildModel } from './simulation/build.js';
