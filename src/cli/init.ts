@@ -42,6 +42,7 @@ export function initCommand(dir: string, force: boolean, out: NodeJS.WritableStr
     wrote.push(name);
   };
   put(EXAMPLE_FILE, readFileSync(path.join(examplesDir(), EXAMPLE_FILE), 'utf8'));
+  out.write(`writing the type declarations of "autodist"…\n`);
   put(DECLARATIONS_FILE, declarations(), true);
   put('tsconfig.json', JSON.stringify(INIT_TSCONFIG, null, 2) + '\n');
   out.write(`initialized ${abs}\n`);

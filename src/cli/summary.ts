@@ -47,8 +47,8 @@ function meshSection(r: Report): string[] {
 }
 
 function shardSection(shards: readonly ShardInfo[], max: number, cwd: string): string[] {
-  const all = shardRows(shards);
-  const body = all.slice(0, max).map(({ shard: s, ranks }) => [s.module || '(root)', s.param, fmtRanks(ranks), fmtShape(s.globalShape), '→', fmtShape(s.localShape), s.placement, s.kind, fmtSource(s.source, cwd)]);
+  const all = shardRows(shards, { foldLayers: true });
+  const body = all.slice(0, max).map(({ shard: s, ranks, module }) => [module || '(root)', s.param, fmtRanks(ranks), fmtShape(s.globalShape), '→', fmtShape(s.localShape), s.placement, s.kind, fmtSource(s.source, cwd)]);
   const lines = ['Shards (per rank: global → local shape, placement)', table(['module', 'param', 'ranks', 'global', '', 'local', 'placement', 'layer', 'line'], body)];
   if (all.length > max) lines.push(`  … ${all.length - max} more rows (--json has them all)`);
   return lines;
@@ -56,14 +56,14 @@ function shardSection(shards: readonly ShardInfo[], max: number, cwd: string): s
 
 /** The ledger, identical calls of different groups (e.g. each dp replica's tp group) merged. */
 function trafficSection(r: Report, max: number, cwd: string): string[] {
-  const all = collectiveRows(r.collectives);
-  const body = all.slice(0, max).map(({ c, n }) => [
+  const all = collectiveRows(r.collectives, { foldLayers: true });
+  const body = all.slice(0, max).map(({ c, calls, module }) => [
     String(c.seq),
     c.op + (c.reduceOp && c.reduceOp !== 'sum' ? `(${c.reduceOp})` : ''),
     c.axis ?? c.group,
     c.phase,
-    c.module ?? c.label ?? '',
-    n > 1 ? `×${n}` : '',
+    module,
+    calls > 1 ? `×${calls}` : '',
     fmtBytes(c.bytes),
     `${fmtBytes(c.sentBytesPerRank)} ${c.algorithm}`,
     fmtBytes(c.wireBytes),
@@ -72,8 +72,8 @@ function trafficSection(r: Report, max: number, cwd: string): string[] {
   ]);
   const count = callCount(r);
   const lines = [
-    `Traffic (${count} collective call${count === 1 ? '' : 's'} and transfers; logical = nccl-tests size, sent/rank = what one rank sends, wire = all ranks' sends)`,
-    table(['#', 'op', 'axis', 'phase', 'module', 'groups', 'logical', 'sent/rank', 'wire', 'time', 'line'], body, [true, false, false, false, false, false, true, true, true, true, false]),
+    `Traffic (${count} collective call${count === 1 ? '' : 's'} and transfers; # = first ledger entry, logical = nccl-tests size, sent/rank = what one rank sends, wire = all ranks' sends; per call)`,
+    table(['#', 'op', 'axis', 'phase', 'module', 'calls', 'logical', 'sent/rank', 'wire', 'time', 'line'], body, [true, false, false, false, false, false, true, true, true, true, false]),
   ];
   if (all.length > max) lines.push(`  … ${all.length - max} more rows (--json has them all)`);
   const phases = Object.entries(r.traffic.byPhase);

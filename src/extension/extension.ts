@@ -3,7 +3,9 @@
  * registers everything into `context.subscriptions`; the command ids live in ids.ts.
  *
  * Activation is lazy: on the commands (implicit since VS Code 1.74), on a restored panel, and in
- * workspaces with `*.autodist.ts` scripts. The simulation runs in a worker thread, only in
+ * workspaces that hold AutoDist scripts — recognised by `autodist.d.ts` (written by `autodist init`
+ * and "New Simulation Script") or by the `*.autodist.ts` naming convention; "a file that imports
+ * autodist" cannot be expressed as an activation event. The simulation runs in a worker thread, only in
  * trusted workspaces, and nothing here touches the network.
  */
 import { readFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { AutoDistCodeLens, AutoDistHover, AutoDistInlayHints } from './hints/pro
 import { COMMANDS, CONFIG_SECTION, CONTEXT, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES } from './ids.js';
 import { ReportPanel } from './panel/panel.js';
 import { newScript } from './scaffold.js';
-import { chooseScript } from './scripts.js';
+import { chooseScript, isScriptText } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
 import { StatusItem } from './status.js';
 import { WorkerRunner } from './worker-runner.js';
@@ -100,6 +102,10 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
       deserializeWebviewPanel: async (p) => panel.restore(p),
     }),
   );
+
+  const markScript = (e: vscode.TextEditor | undefined) => void vscode.commands.executeCommand('setContext', CONTEXT.activeIsScript, !!e && e.document.uri.scheme === 'file' && isScriptText(e.document.getText()));
+  markScript(vscode.window.activeTextEditor);
+  sub(vscode.window.onDidChangeActiveTextEditor(markScript));
 
   const selector: vscode.DocumentSelector = SCRIPT_LANGUAGES.map((language) => ({ language, scheme: 'file' }));
   sub(

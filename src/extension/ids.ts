@@ -36,6 +36,8 @@ export const DIAGNOSTIC_SOURCE = 'AutoDist';
 export const CONTEXT = {
   running: 'autodist.running',
   hasReport: 'autodist.hasReport',
+  /** The active editor holds a script (a file that imports AutoDist): the editor's Run button. */
+  activeIsScript: 'autodist.activeIsScript',
 } as const;
 
 /** Languages whose files can be simulation scripts (hints, hovers, CodeLens are offered there). */

@@ -37,9 +37,12 @@ export function parseMesh(text: string): Readonly<Record<string, number>> | unde
   const t = text.trim();
   if (!t) return undefined;
   const mesh: Record<string, number> = {};
-  for (const part of t.split(/[\s,;×x]+(?=[a-z])/i)) {
-    const m = /^\s*([a-z]+)\s*[=:]\s*(\d+)\s*$/i.exec(part);
-    if (!m) throw new Error(`cannot read "${part}" in the mesh "${text}": write axis=size, e.g. "tp=2" or "dp=2, tp=4"`);
+  const pair = /([a-z]+)\s*[=:]\s*(\d+)/gi;
+  let at = 0;
+  for (let m = pair.exec(t); m; m = pair.exec(t)) {
+    const between = t.slice(at, m.index);
+    if (!/^[\s,;x×]*$/i.test(between) || (at > 0 && !between)) throw new Error(`cannot read "${t.slice(at).trim()}" in the mesh "${text}": write axis=size, e.g. "tp=2" or "dp=2, tp=4"`);
+    at = m.index + m[0].length;
     const axis = m[1].toLowerCase();
     if (!(MESH_AXES as readonly string[]).includes(axis)) throw new Error(`unknown mesh axis "${axis}" in "${text}": use ${MESH_AXES.slice(0, 3).join(', ')}`);
     const size = Number(m[2]);
@@ -47,12 +50,15 @@ export function parseMesh(text: string): Readonly<Record<string, number>> | unde
     if (axis in mesh) throw new Error(`mesh axis ${axis} is given twice in "${text}"`);
     mesh[axis] = size;
   }
+  if (at === 0 || t.slice(at).trim()) throw new Error(`cannot read "${t.slice(at).trim()}" in the mesh "${text}": write axis=size, e.g. "tp=2" or "dp=2, tp=4"`);
   return mesh;
 }
 
 const oneOf = <T extends string>(v: unknown, allowed: readonly T[], d: T): T => (allowed as readonly unknown[]).includes(v) ? (v as T) : d;
 const positive = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
 const optPositive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+
+const tolerances = (output: number | undefined, grad: number | undefined): RunSettings['tolerances'] => ({ ...(output !== undefined ? { output } : {}), ...(grad !== undefined ? { grad } : {}) });
 
 /**
  * Settings from a getter (`vscode.workspace.getConfiguration('autodist').get`). Problems (an
@@ -72,8 +78,8 @@ export function readSettings(get: (key: SettingKey) => unknown): { settings: Run
   const settings: RunSettings = {
     backend: oneOf(get('backend'), ['wasm', 'cpu'], DEFAULT_SETTINGS.backend),
     hardware: oneOf(get('hardware'), ['h100', 'a100', 'h200'], DEFAULT_SETTINGS.hardware),
-    mesh,
-    tolerances: { output: optPositive(get('tolerance.output')), grad: optPositive(get('tolerance.grad')) },
+    ...(mesh ? { mesh } : {}),
+    tolerances: tolerances(optPositive(get('tolerance.output')), optPositive(get('tolerance.grad'))),
     timeLimitS: positive(get('timeLimit'), DEFAULT_SETTINGS.timeLimitS),
     memoryLimitGB: positive(get('memoryLimit'), DEFAULT_SETTINGS.memoryLimitGB),
     algorithm: oneOf(get('algorithm'), ['ring', 'tree'], DEFAULT_SETTINGS.algorithm),

@@ -116,8 +116,17 @@ function styleError(path: string, m: Module, pattern: string, style: string): Co
   );
 }
 
+/** The module names closest to a pattern: most shared path segments first. */
 function suggest(pattern: string, names: string[]): string {
-  const last = pattern.split('.').pop() ?? '';
-  const close = names.filter((n) => n.endsWith(last) || n.includes(last));
-  return (close.length ? close : names).slice(0, 6).join(', ');
+  const want = pattern.split('.').filter((x) => x !== '*' && x !== '');
+  const score = (n: string) => {
+    const segs = n.split('.');
+    return want.reduce((a, w) => a + (segs.includes(w) ? 2 : segs.some((s) => s.includes(w) || w.includes(s)) ? 1 : 0), 0);
+  };
+  return [...names]
+    .map((n) => ({ n, s: score(n) }))
+    .sort((a, b) => b.s - a.s || a.n.length - b.n.length)
+    .slice(0, 6)
+    .map((x) => x.n)
+    .join(', ');
 }

@@ -8,41 +8,98 @@ import type { CollectiveInfo, Report, ShardInfo } from '../report/types.js';
 export interface ShardRow {
   readonly shard: ShardInfo;
   readonly ranks: number[];
+  /** The module, or with `foldLayers` its repeated layers folded: "h.{0-3}.attn.c_attn". */
+  module: string;
+  readonly layers: Set<number>;
 }
 
-export function shardRows(shards: readonly ShardInfo[]): ShardRow[] {
+/**
+ * Shards merged across ranks with the same shapes; with `foldLayers`, also across the repeated
+ * layers of a model ("h.0.mlp.c_fc" … "h.11.mlp.c_fc" → one row "h.{0-11}.mlp.c_fc").
+ */
+export function shardRows(shards: readonly ShardInfo[], opts: { foldLayers?: boolean } = {}): ShardRow[] {
   const rows = new Map<string, ShardRow>();
   for (const s of shards) {
-    const k = [s.module, s.param, s.globalShape.join('x'), s.localShape.join('x'), s.placement, s.kind].join('|');
+    const f = opts.foldLayers ? layerPattern(s.module) : { pattern: s.module, index: undefined };
+    const k = [f.pattern, s.param, s.globalShape.join('x'), s.localShape.join('x'), s.placement, s.kind, s.source?.file, s.source?.line].join('|');
     const e = rows.get(k);
-    if (e) e.ranks.push(s.rank);
-    else rows.set(k, { shard: s, ranks: [s.rank] });
+    if (e) {
+      if (!e.ranks.includes(s.rank)) e.ranks.push(s.rank);
+      if (f.index !== undefined) e.layers.add(f.index);
+    } else rows.set(k, { shard: s, ranks: [s.rank], module: s.module, layers: new Set(f.index === undefined ? [] : [f.index]) });
   }
+  for (const r of rows.values()) if (r.layers.size > 1) r.module = foldedName(r.shard.module, r.layers);
   return [...rows.values()];
+}
+
+/** "h.3.attn.c_attn" → pattern "h.*.attn.c_attn", index 3 (the first numeric segment). */
+export function layerPattern(path: string): { pattern: string; index: number | undefined } {
+  const parts = path.split('.');
+  const i = parts.findIndex((p) => /^\d+$/.test(p));
+  if (i < 0) return { pattern: path, index: undefined };
+  const index = Number(parts[i]);
+  parts[i] = '*';
+  return { pattern: parts.join('.'), index };
+}
+
+/** "h.3.attn.c_attn" with layers {0,1,2,3} → "h.{0-3}.attn.c_attn". */
+export function foldedName(path: string, layers: Iterable<number>): string {
+  const parts = path.split('.');
+  const i = parts.findIndex((p) => /^\d+$/.test(p));
+  if (i < 0) return path;
+  parts[i] = `{${rangeList([...layers])}}`;
+  return parts.join('.');
+}
+
+/** [0,1,2,3,6] → "0-3,6". */
+function rangeList(xs: number[]): string {
+  const s = [...new Set(xs)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    out.push(j > i ? `${s[i]}-${s[j]}` : String(s[i]));
+    i = j + 1;
+  }
+  return out.join(',');
 }
 
 export interface CollectiveRow {
   readonly c: CollectiveInfo;
-  /** How many groups made this call (counting folded multiplicity). */
-  n: number;
+  /** Calls merged into this row (folded multiplicity counted). */
+  calls: number;
   readonly groups: Set<string>;
+  /** The module, or its repeated layers folded: "h.{0-3}.mlp.c_proj". */
+  module: string;
+  readonly layers: Set<number>;
 }
 
-export function collectiveRows(cs: readonly CollectiveInfo[]): CollectiveRow[] {
+/**
+ * The ledger as table rows. By default one row per call, merged across the groups that make the
+ * same call at once (each dp replica's tp group); with `foldLayers`, one row per kind of call:
+ * the same op, phase, size and line in every repeated layer ("h.{0-11}.mlp.c_proj", 24 calls).
+ */
+export function collectiveRows(cs: readonly CollectiveInfo[], opts: { foldLayers?: boolean } = {}): CollectiveRow[] {
   const rows: CollectiveRow[] = [];
   const open = new Map<string, CollectiveRow[]>();
   for (const c of cs) {
-    const k = [c.op, c.reduceOp, c.axis, c.phase, c.module, c.label, c.shape.join('x'), c.dtype, c.bytes, c.source?.file, c.source?.line].join('|');
+    const f = opts.foldLayers && c.module ? layerPattern(c.module) : { pattern: c.module ?? '', index: undefined };
+    const k = [c.op, c.reduceOp, c.axis, c.phase, f.pattern, c.label, c.shape.join('x'), c.dtype, c.bytes, c.source?.file, c.source?.line].join('|');
+    const m = c.multiplicity ?? 1;
     const cands = open.get(k) ?? [];
-    const row = cands.find((x) => !x.groups.has(c.group));
+    const row = opts.foldLayers ? cands[0] : cands.find((x) => !x.groups.has(c.group));
     if (row) {
       row.groups.add(c.group);
-      row.n += c.multiplicity ?? 1;
-    } else {
-      const fresh: CollectiveRow = { c, n: c.multiplicity ?? 1, groups: new Set([c.group]) };
-      rows.push(fresh);
-      open.set(k, [...cands, fresh]);
+      row.calls += m;
+      if (f.index !== undefined && !row.layers.has(f.index)) {
+        row.layers.add(f.index);
+        row.module = foldedName(row.c.module ?? '', row.layers);
+      }
+      continue;
     }
+    const fresh: CollectiveRow = { c, calls: m, groups: new Set([c.group]), module: c.module ?? c.label ?? '', layers: new Set(f.index === undefined ? [] : [f.index]) };
+    rows.push(fresh);
+    open.set(k, [...cands, fresh]);
   }
   return rows;
 }

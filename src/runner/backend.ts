@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { registerFastMatMulGradient } from './matmul-grad.js';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -39,6 +40,7 @@ function wasmDir(): string | null {
  */
 export async function initBackend(prefer: BackendName = 'wasm'): Promise<BackendInfo> {
   if (current && current.name === prefer) return current;
+  registerFastMatMulGradient();
   let fallbackReason: string | undefined;
   if (prefer === 'wasm') {
     const dir = wasmDir();

@@ -21,11 +21,15 @@ class Batcher {
     private readonly everyMs: number,
   ) {}
 
-  /** Queue an event; post the batch when `everyMs` has passed (runs rarely yield to timers). */
+  /**
+   * Queue an event; post the batch when `everyMs` has passed since the last post — checked on
+   * each event, since a busy run rarely yields to timers. Progress and errors (rare, and what a
+   * person waits for) go at once.
+   */
   push(e: StreamEvent): void {
     this.queue.push(e);
     const now = performance.now();
-    if (now - this.last >= this.everyMs || e.type === 'error') this.flush();
+    if (now - this.last >= this.everyMs || e.type === 'progress' || e.type === 'error') this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.everyMs);
   }
 

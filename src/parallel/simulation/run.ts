@@ -218,18 +218,24 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
   const loss = await computeLoss(out, batch.target, model.loss, vocab);
   const named = m.namedParameters();
   const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
-  const g = replayGradients(ctx.replay, leaves, loss);
+  // one TensorFlow.js backward gives the parameters', the input's and every module input's gradients
+  const probes = cap.calls.map((c) => c.input).filter((t): t is Tensor => !!t && t.data !== null);
+  const g = replayGradients(ctx.replay, leaves, loss, probes);
   ctx.replay = null;
-  await ctx.backward(loss); // AutoDist's own autograd, for the gradients flowing into each module
-  cap.collectInputGrads();
   cap.stop();
+  const inputGrad = x.requiresGrad ? g.leaves[g.leaves.length - 1] : null;
+  for (const c of cap.calls) {
+    const t = c.input ? (g.probes.get(c.input.id) ?? (c.input === x ? inputGrad : null)) : null;
+    if (t) c.inputGrad = { shape: t.shape, data: t.clone() };
+  }
+  for (const t of g.probes.values()) t.dispose();
   const grads = new Map<string, tf.Tensor>();
   const values = new Map<string, tf.Tensor>();
   named.forEach(([name, p], i) => {
-    grads.set(name, g[i]);
+    grads.set(name, g.leaves[i]);
     values.set(name, p.requireData().clone());
   });
-  return { capture: cap, grads, values, loss: (await loss.values())[0], inputGrad: x.requiresGrad ? g[g.length - 1] : null };
+  return { capture: cap, grads, values, loss: (await loss.values())[0], inputGrad };
 }
 
 interface Pipe {

@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { simulate } from '../src/core/simulate.js';
+import { runSimulation, simulation, type Plan } from '../src/parallel/index.js';
+import { ffn } from '../src/models/ffn.js';
+import { gpt2 } from '../src/models/gpt2.js';
+import { llama } from '../src/models/llama.js';
+import { ColumnParallelLinear, RowParallelLinear } from '../src/parallel/index.js';
+import type { Model } from '../src/models/model.js';
+import type { Module } from '../src/models/nn/module.js';
+
+export interface BenchResult {
+  readonly id: string;
+  readonly pass: boolean;
+  readonly summary: string;
+  readonly details?: string[];
+}
+
+export interface Bench {
+  readonly id: string;
+  run(): Promise<BenchResult>;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+async function timeIt(fn: () => Promise<unknown> | unknown, reps: number): Promise<number> {
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+/** Issue 2: all-reduce of 16 MiB fp32 over 8 simulated ranks vs summing the 8 buffers directly. */
+const allReduce: Bench = {
+  id: 'core.allreduce-16MiB-8ranks',
+  async run() {
+    const n = 8;
+    const elems = (16 * 2 ** 20) / 4;
+    const bufs = Array.from({ length: n }, (_, i) => tf.fill([elems], i + 1));
+    const direct = async () => {
+      const s = tf.addN(bufs);
+      await s.data();
+      s.dispose();
+    };
+    const sim = async () => {
+      await simulate({ mesh: { tp: n }, traceCompute: false }, async (r) => {
+        const x = r.fromTf(bufs[r.rank].clone());
+        const y = await r.comm.allReduce(x, { axis: 'tp' });
+        if (r.rank === 0) await y.values();
+      });
+    };
+    await direct();
+    await sim();
+    const tDirect = await timeIt(direct, 5);
+    const tSim = await timeIt(sim, 5);
+    for (const b of bufs) b.dispose();
+    const ratio = tSim / tDirect;
+    return { id: this.id, pass: ratio <= 2.0, summary: `simulated ${tSim.toFixed(1)} ms vs direct sum ${tDirect.toFixed(1)} ms → ratio ${ratio.toFixed(2)} (target ≤ 2.0)` };
+  },
+};
+
+/** Issue 2: meta-mode ledger throughput (recorded entries per second). */
+const metaLedger: Bench = {
+  id: 'core.meta-ledger-events',
+  async run() {
+    const calls = 300_000;
+    const go = async (fold: string[]) => {
+      const t0 = performance.now();
+      const r = await simulate({ mesh: { dp: 4, tp: 8 }, mode: 'meta', sources: 'none', traceCompute: false, fold }, async (ctx) => {
+        const x = ctx.zeros([8, 128, 1024]);
+        for (let i = 0; i < calls; i++) await ctx.comm.allReduce(x, { axis: 'tp' });
+      });
+      const s = (performance.now() - t0) / 1000;
+      return { recorded: r.ledger.length / s, represented: r.ledger.reduce((a, e) => a + e.multiplicity, 0) / s };
+    };
+    const folded = await go(['dp', 'tp']);
+    const full = await go([]);
+    return {
+      id: this.id,
+      pass: folded.recorded >= 1e6,
+      summary: `${(folded.recorded / 1e6).toFixed(2)} M recorded entries/s folded (target ≥ 1 M), ${(folded.represented / 1e6).toFixed(1)} M represented/s`,
+      details: [`unfolded (every rank runs): ${(full.recorded / 1e6).toFixed(2)} M entries/s`],
+    };
+  },
+};
+
+const GPT2_PLAN: Plan = { 'h.*.attn.c_attn': 'colwise', 'h.*.attn.c_proj': 'rowwise', 'h.*.mlp.c_fc': 'colwise', 'h.*.mlp.c_proj': 'rowwise' };
+
+/** Issue 3: GPT-2-shaped model fwd+bwd at TP=4 in the simulator vs unsharded, same backend. */
+const gpt2Tp: Bench = {
+  id: 'tp.gpt2-tp4-vs-unsharded',
+  async run() {
+    const model = gpt2({ nLayer: 4, nEmbd: 256, nHead: 8, vocab: 2048, nPositions: 128 });
+    const input = { batch: 8, seq: 128 };
+    const sharded = () => runSimulation(simulation({ mesh: { tp: 4 }, model, input, plan: GPT2_PLAN, verify: false }));
+    const dense = () => runSimulation(simulation({ mesh: {}, model, input, verify: false }));
+    await dense();
+    await sharded();
+    const tDense = await timeIt(dense, 3);
+    const tSharded = await timeIt(sharded, 3);
+    const r = await dense();
+    const flops = r.timeline.perRank.length ? (await denseFlops(model, input)) : 0;
+    const ratio = tSharded / tDense;
+    return {
+      id: this.id,
+      pass: ratio <= 1.15,
+      summary: `TP=4 ${tSharded.toFixed(0)} ms vs unsharded ${tDense.toFixed(0)} ms → ratio ${ratio.toFixed(3)} (target ≤ 1.15)`,
+      details: [`backend throughput on the unsharded run: ${((flops / (tDense / 1000)) / 1e9).toFixed(1)} GFLOP/s`],
+    };
+  },
+};
+
+async function denseFlops(model: ReturnType<typeof gpt2>, input: { batch: number; seq: number }): Promise<number> {
+  const r = await simulate({ mesh: {}, mode: 'meta', traceCompute: false }, async (ctx) => {
+    const { Params, WeightStore } = await import('../src/models/weights.js');
+    const store = new WeightStore({ mode: 'meta' });
+    const m = model.build(new Params(ctx, store));
+    const b = model.batch(ctx, input, 0);
+    const out = await m.call(b.input);
+    const { computeLoss } = await import('../src/parallel/simulation/loss.js');
+    await ctx.backward(await computeLoss(out, b.target, 'cross_entropy', 2048));
+  });
+  return r.flops[0];
+}
+
+/** Issue 4: Llama-70B shapes, dp8 × pp8 × tp8 = 512 ranks, 1F1B, 32 micro-batches, meta. */
+const llama70b: Bench = {
+  id: 'pp.meta-llama70b-512ranks',
+  async run() {
+    const model = llama({ nLayer: 80, hidden: 8192, nHead: 64, nKvHead: 8, ffnHidden: 28672, vocab: 128256, maxPositions: 8192 });
+    const plan: Plan = {
+      'model.layers.*.self_attn.q_proj': 'colwise', 'model.layers.*.self_attn.k_proj': 'colwise', 'model.layers.*.self_attn.v_proj': 'colwise', 'model.layers.*.self_attn.o_proj': 'rowwise',
+      'model.layers.*.mlp.gate_proj': 'colwise', 'model.layers.*.mlp.up_proj': 'colwise', 'model.layers.*.mlp.down_proj': 'rowwise',
+    };
+    const t0 = performance.now();
+    const r = await runSimulation(simulation({ mesh: { dp: 8, pp: 8, tp: 8 }, mode: 'meta', dtype: 'bfloat16', model, input: { batch: 256, seq: 4096, microbatches: 32 }, schedule: '1F1B', plan }));
+    const s = (performance.now() - t0) / 1000;
+    const heap = process.memoryUsage().heapUsed;
+    return {
+      id: this.id,
+      pass: s <= 2 && r.errors.length === 0,
+      summary: `${s.toFixed(2)} s for the whole ledger and timeline (target ≤ 2 s); ${r.collectives.length} ledger entries standing for ${r.traffic.byOp ? Object.values(r.traffic.byOp).reduce((a, x) => a + x.count, 0) : 0} collectives`,
+      details: [`simulated step ${(r.timeline.stepTimeUs / 1e6).toFixed(2)} s, bubble ${r.pipeline?.bubbleMeasured.toFixed(3)} vs (p−1)/m = ${r.pipeline?.bubbleFormula.toFixed(3)}, heap ${mib(heap)}`, ...r.errors.map((e) => e.headline)],
+    };
+  },
+};
+
+/** Issue 5: seed-003 FFN (B=8, S=128, d=1024, P=4) forward + backward to a verified report. */
+const seedFfn: Bench = {
+  id: 'runner.seed003-ffn-verified',
+  async run() {
+    const spec = simulation({
+      mesh: { tp: 4 },
+      model: ffn({ hidden: 1024 }),
+      input: { batch: 8, seq: 128 },
+      parallelize(model: Model, { tp, weights }) {
+        const m = model as unknown as { fc1: Module; fc2: Module };
+        m.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp));
+        m.fc2 = new RowParallelLinear(weights.fc2.split(0, tp));
+      },
+    });
+    const t0 = performance.now();
+    const r = await runSimulation(spec);
+    const s = (performance.now() - t0) / 1000;
+    // sharded fwd+bwd plus the unsharded reference (and its replayed forward): 4 × the fwd FLOPs of each, 2 matmuls
+    const fwd = 2 * 2 * 8 * 128 * 1024 * 4096;
+    const total = fwd * 3 /* sharded */ + fwd * 3 /* reference */ + fwd /* replay */;
+    return {
+      id: this.id,
+      pass: r.verification.passed,
+      summary: `${s.toFixed(2)} s to a ${r.verification.passed ? 'verified' : 'FAILED'} report, ${(total / s / 1e9).toFixed(1)} GFLOP/s`,
+      details: ['peer: torch.distributed gloo, 4 CPU processes — run `npm run bench:torch` (python3-torch) for its figure'],
+    };
+  },
+};
+
+export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn];

@@ -1,0 +1,46 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs, parseMesh, UsageError } from '../../src/cli/args.js';
+
+describe('command line', () => {
+  test('simulate with every option', () => {
+    const a = parseArgs(['simulate', 's.ts', '--mesh', 'dp=2,pp=2,tp=2', '--meta', '--backend=cpu', '--hardware', 'a100', '--algorithm', 'tree', '--json', '-', '--trace', 't.json', '--html', 'r.html', '--timeout', '30', '--max-memory', '0.5', '--no-nan-check', '--quiet']);
+    assert.deepEqual(a, {
+      command: 'simulate', script: 's.ts', mesh: { dp: 2, pp: 2, tp: 2 }, meta: true, backend: 'cpu', hardware: 'a100', algorithm: 'tree',
+      json: '-', trace: 't.json', html: 'r.html', timeoutS: 30, maxMemoryGB: 0.5, nanCheck: false, quiet: true,
+    });
+  });
+
+  test('defaults, init, demo, help, version', () => {
+    const a = parseArgs(['simulate', 's.ts']);
+    assert.equal(a.command, 'simulate');
+    if (a.command === 'simulate') {
+      assert.equal(a.timeoutS, 120);
+      assert.equal(a.maxMemoryGB, 4);
+      assert.equal(a.nanCheck, true);
+      assert.equal(a.mesh, undefined);
+    }
+    assert.deepEqual(parseArgs(['init']), { command: 'init', dir: '.', force: false });
+    assert.deepEqual(parseArgs(['init', 'scripts', '--force']), { command: 'init', dir: 'scripts', force: true });
+    assert.deepEqual(parseArgs(['demo']), { command: 'demo', backend: undefined, timeoutS: 300 });
+    assert.deepEqual(parseArgs([]), { command: 'help' });
+    assert.deepEqual(parseArgs(['--version']), { command: 'version' });
+  });
+
+  test('bad input says what is wrong', () => {
+    const bad: [string[], RegExp][] = [
+      [['simulate'], /needs a script/],
+      [['simulate', 'a.ts', 'b.ts'], /one script/],
+      [['simulate', 's.ts', '--mesh', 'tp=0'], /whole number ≥ 1/],
+      [['simulate', 's.ts', '--mesh', 'tp=2,tp=4'], /given twice/],
+      [['simulate', 's.ts', '--mesh', 'TP=2'], /not an axis name/],
+      [['simulate', 's.ts', '--backend', 'gpu'], /wasm or cpu/],
+      [['simulate', 's.ts', '--timeout', '-1'], /positive number/],
+      [['simulate', 's.ts', '--json'], /needs a value/],
+      [['simulate', 's.ts', '--meta=yes'], /takes no value/],
+      [['frob'], /unknown command "frob"/],
+    ];
+    for (const [argv, msg] of bad) assert.throws(() => parseArgs(argv), (e: Error) => e instanceof UsageError && msg.test(e.message), argv.join(' '));
+    assert.deepEqual(parseMesh(' dp = 2 , tp=4 '), { dp: 2, tp: 4 });
+  });
+});

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { zipEntries } from './helpers/zip.js';
+
+const root = path.resolve(__dirname, '../..');
+const MB = 1024 * 1024;
+
+describe('the VSIX (npm run package)', () => {
+  test('small, self-contained, no sources, maps or tests', { timeout: 300_000 }, () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'autodist-vsix-')), 'autodist.vsix');
+    const r = spawnSync('npm', ['run', 'package', '--', '-o', out], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    assert.equal(r.status, 0, `npm run package failed:\n${r.stdout}\n${r.stderr}`);
+    const size = statSync(out).size;
+    assert.ok(size <= 10 * MB, `the VSIX is ${(size / MB).toFixed(2)} MB`);
+
+    const names = zipEntries(out).map((e) => e.name);
+    const files = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
+    // what the installed extension runs
+    for (const f of ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/autodist.d.ts', 'media/webview.js', 'media/webview.css', 'media/icon.png', 'examples/ffn_tp4.ts']) {
+      assert.ok(files.includes(f), `${f} is in the VSIX`);
+    }
+    // and nothing else of the repository: the only .ts files are the declarations "New Simulation
+    // Script" writes and the example it copies
+    const ts = files.filter((f) => /\.[cm]?tsx?$/.test(f));
+    assert.deepEqual(ts.sort(), ['dist/autodist.d.ts', 'examples/ffn_tp4.ts']);
+    assert.deepEqual(files.filter((f) => /\.map$/.test(f)), []);
+    assert.deepEqual(files.filter((f) => /(^|\/)(test|tests|__tests__|fixtures)\//.test(f) || /\.test\./.test(f)), []);
+    assert.deepEqual(files.filter((f) => /^(src|webview|node_modules|scripts|bench|\.ci|\.cache|docs)\//.test(f)), []);
+    assert.deepEqual(files.filter((f) => /\.vsix$|\.cpuprofile$/.test(f)), []);
+
+    // everything is bundled: the extension needs only node's own modules and vscode at run time,
+    // and none of node's network modules
+    const bundle = readFileSync(path.join(root, 'dist/extension.js'), 'utf8');
+    const required = [...new Set([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]))];
+    const builtin = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    assert.deepEqual(required.filter((m) => m !== 'vscode' && !builtin.has(m)), [], 'external modules');
+    assert.deepEqual(required.filter((m) => /^(node:)?(http|https|http2|net|tls|dns|dgram)$/.test(m)), [], 'network modules');
+  });
+});

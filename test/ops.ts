@@ -1,0 +1,15 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/runner/backend.js';
+(async () => { await initBackend('wasm');
+  const t = (name: string, f: () => tf.Tensor) => { f().dispose(); const t0 = performance.now(); const r = f(); r.dataSync(); r.dispose(); console.log(name, (performance.now()-t0).toFixed(1), 'ms'); };
+  const x = tf.randomNormal([1024, 1024]); const w = tf.randomNormal([1024, 4096]); const dy = tf.randomNormal([1024, 4096]);
+  t('fwd matmul', () => tf.matMul(x, w));
+  t('dX matmul (dy·wT via transpose)', () => tf.matMul(dy, tf.transpose(w)));
+  t('dX matmul transposeB flag', () => tf.matMul(dy, w, false, true));
+  t('dW matmul (xT·dy via transpose)', () => tf.matMul(tf.transpose(x), dy));
+  t('dW matmul transposeA flag', () => tf.matMul(x, dy, true, false));
+  const y3 = tf.randomNormal([8, 128, 4096]);
+  t('pow3', () => tf.pow(y3, 3));
+  t('sum01', () => tf.sum(y3, [0, 1], true));
+  t('tanh', () => tf.tanh(y3));
+})();

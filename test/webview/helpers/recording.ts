@@ -1,0 +1,26 @@
+/**
+ * A recorded run as the panel receives it: the host messages of the seed-003 FFN
+ * (examples/ffn_tp4.ts, meta mode) — runStarted, the streamed events in batches, runFinished
+ * with the report — made by runSimulation and the extension's own converters.
+ */
+import { liveEvent, meshInfo } from '../../../src/extension/live.js';
+import { verdictOf } from '../../../src/extension/verdict.js';
+import type { HostMessage, LiveEvent, RunInfo } from '../../../src/protocol.js';
+import { EXAMPLE, seedMeta, type Recorded } from '../../extension/helpers/reports.js';
+
+export interface Recording {
+  readonly seed: Recorded;
+  readonly run: RunInfo;
+  /** runStarted and the live batches. */
+  readonly live: HostMessage[];
+  readonly finished: HostMessage;
+}
+
+export async function recordSeed(batch = 12): Promise<Recording> {
+  const seed = await seedMeta();
+  const run: RunInfo = { id: 1, script: EXAMPLE, name: 'examples/ffn_tp4.ts', mode: 'meta', startedAt: 0 };
+  const events: LiveEvent[] = [{ kind: 'loaded', mesh: meshInfo({ tp: 4 }), model: 'ffn', layers: ['fc1', 'fc2'] }, ...seed.events.map(liveEvent)];
+  const live: HostMessage[] = [{ type: 'runStarted', run }];
+  for (let i = 0; i < events.length; i += batch) live.push({ type: 'runEvents', runId: run.id, events: events.slice(i, i + batch) });
+  return { seed, run, live, finished: { type: 'runFinished', run, report: seed.report, verdict: verdictOf(seed.report) } };
+}

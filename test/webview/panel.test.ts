@@ -1,0 +1,219 @@
+/**
+ * The panel's UI in headless Chromium, fed a recorded run (the seed-003 FFN in meta mode, made
+ * by runSimulation) the way the host feeds it, and checked by what it shows. Screenshots of every
+ * tab, dark and light, go to test-results/webview/.
+ *
+ * Needs Debian's Chromium at /usr/bin/chromium (CI: `apt-get install -y chromium`); without it
+ * the suite is skipped. It installs nothing itself.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { HostMessage, TabId } from '../../src/protocol.js';
+import { TABS } from '../../src/protocol.js';
+import { EXAMPLE, lineOf } from '../extension/helpers/reports.js';
+import { recordSeed, type Recording } from './helpers/recording.js';
+import { buildBundle, servePanel, type PageServer } from './helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (CI installs it: apt-get install -y chromium); skipping the webview UI tests`;
+const SHOTS = path.resolve(__dirname, '../../test-results/webview');
+
+let browser: Browser;
+let server: PageServer;
+let rec: Recording;
+
+/** Everything the page posted to the host so far. */
+const posted = (page: Page) => page.evaluate(() => (globalThis as unknown as { __posted: { type: string; [k: string]: unknown }[] }).__posted);
+
+/** Deliver host messages as VS Code does (message events on the window). */
+async function send(page: Page, msgs: readonly HostMessage[]): Promise<void> {
+  await page.evaluate((ms) => {
+    for (const m of ms) (globalThis as unknown as { postMessage(m: unknown, origin: string): void }).postMessage(m, '*');
+  }, msgs);
+}
+
+async function tab(page: Page, id: TabId): Promise<void> {
+  await page.click(`#tab-${id}`);
+  await page.waitForFunction((t) => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document.querySelector('vscode-panels')?.getAttribute('activeid') === `tab-${t}`, id);
+}
+
+/** Pixels of the timeline canvas that are drawn in a color (bars), not grey (labels, grid). */
+async function coloredPixels(page: Page): Promise<number> {
+  return page.evaluate(`(() => {
+    const c = document.querySelector('canvas.gantt');
+    if (!c || !c.width) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.abs(d[i] - d[i + 1]) + Math.abs(d[i + 1] - d[i + 2]) > 80) n++;
+    return n;
+  })()`);
+}
+
+const texts = (page: Page, sel: string) => page.locator(sel).allTextContents();
+
+async function openPanel(theme: 'dark' | 'light' = 'dark'): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(`${server.url}/?theme=${theme}`);
+  await page.waitForFunction(() => (globalThis as unknown as { __posted: unknown[] }).__posted.length > 0);
+  return { page, problems };
+}
+
+describe('the AutoDist panel in Chromium', { skip }, () => {
+  before(async () => {
+    const { chromium } = await import('playwright-core');
+    const [bundle, recording] = await Promise.all([buildBundle(), recordSeed()]);
+    rec = recording;
+    server = await servePanel(bundle);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('live: the mesh, the ledger and the timeline grow as the run streams', async () => {
+    const { page, problems } = await openPanel();
+    assert.deepEqual(await posted(page), [{ type: 'ready', runId: null }], 'a fresh page asks for the run');
+    const [started, ...batches] = rec.live;
+    await send(page, [started, batches[0]]); // runStarted, then "loaded" and the first events
+    await page.locator('.rank-cell').nth(3).waitFor({ state: 'attached' });
+    assert.equal(await page.locator('.rank-cell').count(), 4);
+    assert.match((await page.locator('.status').textContent()) ?? '', /meta mode/);
+
+    await tab(page, 'traffic');
+    const rowsSeen: number[] = [];
+    for (const b of batches.slice(1)) {
+      await send(page, [b]);
+      await page.waitForTimeout(20);
+      rowsSeen.push(await page.locator('tr.ledger-row').count());
+    }
+    assert.equal(rowsSeen.at(-1), 2, 'both all-reduces are listed before the report arrives');
+    assert.ok(rowsSeen.some((n) => n < 2), `rows appear one by one (${rowsSeen.join(',')})`);
+    await page.screenshot({ path: path.join(SHOTS, 'dark-live-traffic.png'), fullPage: true });
+    await tab(page, 'timeline');
+    await page.waitForTimeout(50);
+    assert.ok((await coloredPixels(page)) > 100, 'live timeline bars are drawn');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('the final report replaces the live view: mesh, verdict, shards, traffic, timeline', async () => {
+    const { page, problems } = await openPanel();
+    await send(page, [...rec.live, rec.finished]);
+    const report = rec.seed.report;
+    const verdict = rec.finished.type === 'runFinished' ? rec.finished.verdict.text : '';
+
+    // overview: tp=4 → one row of 4 ranks, labeled with coordinates; the verdict
+    await page.locator('.verdict[data-status]').waitFor();
+    assert.equal(await page.locator('.verdict').textContent(), verdict);
+    assert.equal(verdict, 'shapes and traffic only (meta mode)');
+    assert.deepEqual(await texts(page, '.rank-cell .rank-id'), ['rank 0', 'rank 1', 'rank 2', 'rank 3']);
+    assert.deepEqual(await texts(page, '.rank-cell .rank-coords'), ['dp0 · pp0 · tp0', 'dp0 · pp0 · tp1', 'dp0 · pp0 · tp2', 'dp0 · pp0 · tp3']);
+    assert.match((await page.locator('.mesh h3').textContent()) ?? '', /dp 1 × pp 1 × tp 4/);
+    assert.match((await page.locator('.estimates').textContent()) ?? '', /step time.*memory/s);
+
+    // shards: fc1 and fc2 weights are [1024, 1024] on every rank
+    await tab(page, 'shards');
+    for (const [module, global, placement] of [['fc1', '[1024, 4096]', 'Shard(1)'], ['fc2', '[4096, 1024]', 'Shard(0)']]) {
+      const rows = page.locator(`tr.shard-row[data-module="${module}"][data-param="weight"]`);
+      assert.equal(await rows.count(), 4, module);
+      for (let i = 0; i < 4; i++) {
+        const cells = await rows.nth(i).locator('td').allTextContents();
+        assert.deepEqual(cells.slice(5, 8), [global, '[1024, 1024]', placement], `${module} rank ${i}`);
+      }
+    }
+    await page.fill('#shard-filter input', 'fc2 bias');
+    await page.locator('#shard-filter').dispatchEvent('input');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('tr.shard-row').length === 4);
+    assert.deepEqual(new Set(await page.locator('tr.shard-row').evaluateAll((rs) => rs.map((r) => (r as unknown as { dataset: { param: string } }).dataset.param))), new Set(['bias']));
+    await page.fill('#shard-filter input', '');
+    await page.locator('#shard-filter').dispatchEvent('input');
+
+    // traffic: one forward and one backward all-reduce of 4,194,304 bytes, 6,291,456 sent per rank
+    await tab(page, 'traffic');
+    const rows = page.locator('tr.ledger-row');
+    assert.equal(await rows.count(), 2);
+    const ledger = await rows.evaluateAll((rs) => rs.map((r) => {
+      const el = r as unknown as { dataset: Record<string, string>; querySelector(s: string): { textContent: string } | null };
+      return [el.dataset.phase, el.dataset.op, el.querySelector('.bytes')?.textContent, el.querySelector('.sent')?.textContent];
+    }));
+    assert.deepEqual(ledger, [
+      ['forward', 'all_reduce', '4,194,304', '6,291,456'],
+      ['backward', 'all_reduce', '4,194,304', '6,291,456'],
+    ]);
+    assert.equal(report.collectives[0].bytes, 4_194_304);
+    assert.equal(await page.locator('.charts canvas').count(), 4, 'per kind, axis, phase, rank');
+    assert.match((await page.locator('.totals').textContent()) ?? '', /2 collectives · logical 8\.0 MiB \(8,388,608 B\) · on the wire 48\.0 MiB/);
+
+    // a ledger row opens its line
+    await rows.first().click();
+    const open = (await posted(page)).filter((m) => m.type === 'openSource');
+    assert.deepEqual(open, [{ type: 'openSource', file: EXAMPLE, line: lineOf(EXAMPLE, 'ffn.fc2 ='), column: report.collectives[0].source?.column }]);
+
+    // timeline: bars on a canvas; zoom is kept in the saved state
+    await tab(page, 'timeline');
+    await page.waitForTimeout(50);
+    assert.ok((await coloredPixels(page)) > 200, 'the Gantt is drawn');
+    await page.click('#zoom-in');
+    await page.waitForTimeout(300);
+    const saved = await page.evaluate(() => JSON.parse((globalThis as unknown as { sessionStorage: { getItem(k: string): string } }).sessionStorage.getItem('vscode-state')) as { ui: { window: { startUs: number; endUs: number } | null; tab: string } });
+    assert.ok(saved.ui.window && saved.ui.window.endUs - saved.ui.window.startUs > 0, 'zoomed window saved');
+    assert.equal(saved.ui.tab, 'timeline');
+
+    // verification: meta mode says why nothing was compared
+    await tab(page, 'verification');
+    assert.match((await page.locator('#view-verification').textContent()) ?? '', /Not compared: meta mode has shapes only/);
+    assert.deepEqual(problems, [], 'no CSP violation, no error');
+    await page.close();
+  });
+
+  test('hidden and shown again (a reload): the same view from getState, without the host', async () => {
+    const { page, problems } = await openPanel();
+    await send(page, [...rec.live, rec.finished]);
+    await page.locator('.verdict[data-status]').waitFor();
+    await tab(page, 'traffic');
+    await page.fill('#ledger-filter input', 'backward');
+    await page.locator('#ledger-filter').dispatchEvent('input');
+    await page.waitForTimeout(400); // the state is saved shortly after a change
+    await page.reload();
+    await page.waitForFunction(() => (globalThis as unknown as { __posted: unknown[] }).__posted.length > 0);
+    assert.deepEqual(await posted(page), [{ type: 'ready', runId: 1 }], 'tells the host it already shows run 1');
+    await page.locator('tr.ledger-row').first().waitFor({ state: 'attached' });
+    assert.equal(await page.locator('vscode-panels').getAttribute('activeid'), 'tab-traffic');
+    assert.equal(await page.locator('tr.ledger-row').count(), 1, 'the filter is kept');
+    assert.equal(await page.locator('#ledger-filter').evaluate((e) => (e as unknown as { value: string }).value), 'backward');
+    assert.equal(await page.locator('.rank-cell').count(), 4);
+    assert.equal(await page.locator('.status').textContent(), 'shapes and traffic only (meta mode)');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('screenshots of every tab, dark and light', async () => {
+    for (const theme of ['dark', 'light'] as const) {
+      const { page, problems } = await openPanel(theme);
+      await send(page, [...rec.live, rec.finished]);
+      await page.locator('.verdict[data-status]').waitFor();
+      for (const t of TABS) {
+        await tab(page, t);
+        await page.waitForTimeout(120);
+        await page.screenshot({ path: path.join(SHOTS, `${theme}-${t}.png`), fullPage: true });
+      }
+      assert.deepEqual(problems, []);
+      await page.close();
+    }
+  });
+});
