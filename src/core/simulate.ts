@@ -93,6 +93,18 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   const errors: SimError[] = [];
   const fail = (e: SimError) => {
     if (errors.includes(e)) return; // another rank's echo of an error already reported
+    // the same failure on several ranks (each rank ran the same code): one error, every rank listed
+    const key = sameFailureKey(e);
+    const twin = errors.findIndex((x) => sameFailureKey(x) === key);
+    if (twin >= 0 && (errors[twin].ranks.length === 0 || e.ranks.length === 0)) return; // the same config error from every rank
+    if (twin >= 0) {
+      const prev = errors[twin];
+      const sites = [...prev.ranks, ...e.ranks.filter((r) => !prev.ranks.some((p) => p.rank === r.rank))].sort((x, y) => x.rank - y.rank);
+      const ranks = sites.map((r) => r.rank).join(', ');
+      const rest = prev.headline.replace(/^ranks? [\d, ]+?(, in |: )/, (_m, sep: string) => sep);
+      errors[twin] = new SimError(e.kind, `ranks ${ranks}${rest}`, { ranks: sites, fix: prev.fix ?? e.fix, source: prev.source ?? e.source });
+      return;
+    }
     errors.push(e);
     world.emit({ type: 'error', error: e });
   };
@@ -143,6 +155,11 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   };
   for (const c of ranks) c.disposeAll();
   return result;
+}
+
+/** An error's identity without the rank it happened on. */
+function sameFailureKey(e: SimError): string {
+  return `${e.kind}|${e.headline.replace(/^ranks? [\d, ]+?(, in |: )/, '$1').replace(/\brank \d+\b/g, 'rank ?')}`;
 }
 
 function allAlgorithms(a: Algorithm): Partial<Record<CollectiveOp, Algorithm>> {

@@ -4,7 +4,8 @@ import type { Tensor } from '../tensor.js';
 
 /** Raise a shape error at the person's line, on the tensor's rank. */
 export function shapeError(x: Tensor, message: string, fix?: string): ShapeError {
-  return new ShapeError(`rank ${x.rank}: ${message}`, { rank: x.rank, source: captureSource(), fix });
+  const m = x.ctx.module;
+  return new ShapeError(`rank ${x.rank}${m ? `, in ${m}` : ''}: ${message}`, { rank: x.rank, source: captureSource() ?? x.ctx.moduleSite(), fix });
 }
 
 export function fmt(shape: readonly number[]): string {

@@ -127,6 +127,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         });
       }
       assignPaths(m);
+      checkWholeHeads(m, ctx.axisSize('tp'));
       const dp = axisInfo(ctx, 'dp');
       const pp = axisInfo(ctx, 'pp');
       const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
@@ -329,6 +330,32 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
     bubbleFormula: idealBubble(p, m, v),
     peakStash: Array.from({ length: p }, (_, stage) => peakStash[mesh.rankOf({ pp: stage })]),
   };
+}
+
+/**
+ * Attention modules (they have a `headDim`) must hold whole heads in every projection: a
+ * tensor-parallel split that cuts a head (kv heads not divisible by tp) is refused here, before
+ * anything runs, with the line that split it.
+ */
+function checkWholeHeads(root: Module, tp: number): void {
+  for (const [, mod] of root.namedModules()) {
+    const hd = (mod as { headDim?: unknown }).headDim;
+    if (typeof hd !== 'number') continue;
+    for (const [key, child] of mod.children()) {
+      const w = (child as { weight?: Tensor }).weight;
+      if (!w || w.ndim !== 2) continue;
+      const out = w.shape[1];
+      const global = w.global?.shape[1] ?? out;
+      if (out % hd === 0 || (child as { fused?: number }).fused) continue;
+      const heads = global / hd;
+      const fits = Array.from({ length: heads }, (_, i) => i + 1).filter((d) => heads % d === 0);
+      throw new ConfigError(
+        `${child.path}: each rank holds ${out} of the ${global} output columns, ${out / hd} of a head (head dim ${hd}) — the ${heads} ${/k_proj|v_proj/.test(key) ? 'kv ' : ''}heads do not divide among tp=${tp}`,
+        `use a tp that divides ${heads} (${fits.join(', ')}), or a model with more ${/k_proj|v_proj/.test(key) ? 'kv ' : ''}heads`,
+        child.builtAt,
+      );
+    }
+  }
 }
 
 /** Data-parallel gradient averaging (phase "optimizer"), one all-reduce per parameter. */
