@@ -36,9 +36,12 @@ export function fmtPhase(phase: string): string {
 }
 
 /** 3.1e-7 → "3e-7"; 0 → "0". */
+/** An error size: 0.41, 0.018, 3e-7 (two digits from 0.01 up, else one significant digit). */
 export function fmtErr(x: number): string {
   if (x === 0) return '0';
   if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 0.01 && a < 1000) return String(Number(x.toPrecision(2)));
   return x.toExponential(0).replace('e+', 'e');
 }
 

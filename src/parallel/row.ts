@@ -2,7 +2,7 @@ import { add, matmul } from '../core/ops/index.js';
 import { shapeError } from '../core/ops/check.js';
 import type { Tensor } from '../core/tensor.js';
 import { Module } from '../models/nn/module.js';
-import { reduceFromRegion, reduceScatterToSequenceRegion, scatterToRegion } from './mappings.js';
+import { copyToRegion, reduceFromRegion, reduceScatterToSequenceRegion, scatterToRegion } from './mappings.js';
 import type { LinearShard } from './shard-weights.js';
 
 export interface RowParallelOptions {
@@ -26,7 +26,8 @@ export interface RowParallelOptions {
  *   fwd: all-reduce of the partial products (Megatron's g) — reduce-scatter along S with
  *        sequenceParallel; if !inputIsParallel, X is first split along its last dim (no comm).
  *   bwd: none for dX (g's backward is the identity; dX_i = dY·A_iᵀ is exactly this rank's part)
- *        (all-gather of dY along S with sequenceParallel).
+ *        (all-gather of dY along S with sequenceParallel, and an all-reduce of the bias gradient,
+ *        which each rank only has for its own rows).
  */
 export class RowParallelLinear extends Module {
   weight: Tensor; // [in/tp, out]
@@ -57,6 +58,8 @@ export class RowParallelLinear extends Module {
     const y = this.sequenceParallel
       ? await reduceScatterToSequenceRegion(partial, this.axis, this.sequenceDim) // [B, S/tp, out]
       : await reduceFromRegion(partial, this.axis); // [B, S, out]
-    return this.bias ? add(y, this.bias) : y;
+    if (!this.bias) return y;
+    // with SP each rank adds the bias to its own S rows: the bias gradients are partial sums (f)
+    return add(y, this.sequenceParallel ? copyToRegion(this.bias, this.axis) : this.bias); // [B, S(/tp), out]
   }
 }

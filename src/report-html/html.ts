@@ -95,9 +95,9 @@ function meshGrid(r: Report): string {
 }
 
 function shards(r: Report): string {
-  const rows = shardRows(r.shards);
+  const rows = shardRows(r.shards, { foldLayers: true });
   const body = rows
-    .map(({ shard: s, ranks }) => `<tr><td>${esc(s.module || '(root)')}</td><td>${esc(s.param)}</td><td>${fmtRanks(ranks)}</td><td>${fmtShape(s.globalShape)}</td><td>${fmtShape(s.localShape)}</td><td>${esc(s.placement)}</td><td>${esc(s.kind)}</td><td>${loc(s.source)}</td></tr>`)
+    .map(({ shard: s, ranks, module }) => `<tr><td>${esc(module || '(root)')}</td><td>${esc(s.param)}</td><td>${fmtRanks(ranks)}</td><td>${fmtShape(s.globalShape)}</td><td>${fmtShape(s.localShape)}</td><td>${esc(s.placement)}</td><td>${esc(s.kind)}</td><td>${loc(s.source)}</td></tr>`)
     .join('\n');
   return `<section id="shards">
 <h2>Shards</h2>
@@ -106,17 +106,17 @@ ${rows.length ? `<table class="sortable"><thead><tr><th>module</th><th>param</th
 }
 
 function traffic(r: Report): string {
-  const rows = collectiveRows(r.collectives);
+  const rows = collectiveRows(r.collectives, { foldLayers: true });
   const body = rows
-    .map(({ c, calls: n }) => `<tr><td class="num">${c.seq}</td><td>${esc(c.op)}${c.reduceOp && c.reduceOp !== 'sum' ? ` (${esc(c.reduceOp)})` : ''}</td><td>${esc(c.axis ?? c.group)}</td><td>${esc(c.phase)}</td><td>${esc(c.module ?? c.label ?? '')}</td><td class="num">${n > 1 ? `×${n}` : ''}</td><td>${fmtShape(c.shape)} ${esc(c.dtype)}</td><td class="num" data-v="${c.bytes}">${fmtBytes(c.bytes)}</td><td class="num" data-v="${c.sentBytesPerRank}">${fmtBytes(c.sentBytesPerRank)} <small>${esc(c.algorithm)}</small></td><td class="num" data-v="${c.wireBytes}">${fmtBytes(c.wireBytes)}</td><td>${esc(c.link)}</td><td class="num" data-v="${c.timeUs}">${fmtUs(c.timeUs)}</td><td>${loc(c.source)}</td></tr>`)
+    .map(({ c, calls: n, module }) => `<tr><td class="num">${c.seq}</td><td>${esc(c.op)}${c.reduceOp && c.reduceOp !== 'sum' ? ` (${esc(c.reduceOp)})` : ''}</td><td>${esc(c.axis ?? c.group)}</td><td>${esc(c.phase)}</td><td>${esc(module)}</td><td class="num">${n > 1 ? `×${n}` : ''}</td><td>${fmtShape(c.shape)} ${esc(c.dtype)}</td><td class="num" data-v="${c.bytes}">${fmtBytes(c.bytes)}</td><td class="num" data-v="${c.sentBytesPerRank}">${fmtBytes(c.sentBytesPerRank)} <small>${esc(c.algorithm)}</small></td><td class="num" data-v="${c.wireBytes}">${fmtBytes(c.wireBytes)}</td><td>${esc(c.link)}</td><td class="num" data-v="${c.timeUs}">${fmtUs(c.timeUs)}</td><td>${loc(c.source)}</td></tr>`)
     .join('\n');
   const phases = Object.entries(r.traffic.byPhase)
     .map(([p, t]) => `<tr><td>${esc(p)}</td><td class="num">${t.count}</td><td class="num">${fmtBytes(t.bytes)}</td><td class="num">${fmtBytes(t.wireBytes)}</td></tr>`)
     .join('');
   return `<section id="traffic">
 <h2>Traffic</h2>
-<p class="note">logical = the nccl-tests size of the call · sent/rank = what one rank sends with the algorithm · wire = all ranks' sends added up</p>
-${rows.length ? `<table class="sortable"><thead><tr><th>#</th><th>op</th><th>axis</th><th>phase</th><th>module</th><th>groups</th><th>tensor</th><th>logical</th><th>sent/rank</th><th>wire</th><th>link</th><th>time</th><th>line</th></tr></thead><tbody>${body}</tbody></table>` : '<p class="note">no rank sent anything</p>'}
+<p class="note"># = first ledger entry of the row · calls = calls the row stands for (groups × repeated layers) · logical = the nccl-tests size of one call · sent/rank = what one rank sends with the algorithm · wire = all ranks' sends added up</p>
+${rows.length ? `<table class="sortable"><thead><tr><th>#</th><th>op</th><th>axis</th><th>phase</th><th>module</th><th>calls</th><th>tensor</th><th>logical</th><th>sent/rank</th><th>wire</th><th>link</th><th>time</th><th>line</th></tr></thead><tbody>${body}</tbody></table>` : '<p class="note">no rank sent anything</p>'}
 <h3>Totals by phase</h3>
 <table><thead><tr><th>phase</th><th>calls</th><th>logical</th><th>wire</th></tr></thead><tbody>${phases}<tr class="total"><td>all</td><td class="num">${callCount(r)}</td><td class="num">${fmtBytes(r.traffic.totalBytes)}</td><td class="num">${fmtBytes(r.traffic.totalWireBytes)}</td></tr></tbody></table>
 </section>`;

@@ -38,7 +38,9 @@ describe('Llama (RMSNorm, RoPE, GQA, SwiGLU) tensor parallel', () => {
     const r = await runSimulation(simulation({ mesh: { tp: 4 }, model: model(), input: { batch: 2, seq: 8 }, plan: PLAN }));
     assert.equal(r.exitCode, 2);
     const e = r.errors[0];
-    assert.match(e.message, /head/);
-    assert.match(e.message, /self_attn/);
+    assert.match(e.message, /model\.layers\.0\.self_attn\.k_proj: each rank holds 4 of the 16 output columns/);
+    assert.match(e.message, /the 2 kv heads do not divide among tp=4/);
+    assert.match(e.fix ?? '', /use a tp that divides 2 \(1, 2\)/);
+    assert.equal(r.collectives.length, 0, 'refused before anything ran');
   });
 });

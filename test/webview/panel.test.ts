@@ -13,8 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { HostMessage, TabId } from '../../src/protocol.js';
 import { TABS } from '../../src/protocol.js';
-import { EXAMPLE, lineOf } from '../extension/helpers/reports.js';
-import { recordSeed, type Recording } from './helpers/recording.js';
+import { BIAS_BUG, DEADLOCK, EXAMPLE, lineOf } from '../extension/helpers/reports.js';
+import { finishedRun, PIPELINE, recordSeed, type Recording } from './helpers/recording.js';
 import { buildBundle, servePanel, type PageServer } from './helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -196,8 +196,65 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     assert.equal(await page.locator('vscode-panels').getAttribute('activeid'), 'tab-traffic');
     assert.equal(await page.locator('tr.ledger-row').count(), 1, 'the filter is kept');
     assert.equal(await page.locator('#ledger-filter').evaluate((e) => (e as unknown as { value: string }).value), 'backward');
-    assert.equal(await page.locator('.rank-cell').count(), 4);
     assert.equal(await page.locator('.status').textContent(), 'shapes and traffic only (meta mode)');
+    await tab(page, 'overview');
+    assert.equal(await page.locator('.rank-cell').count(), 4);
+    assert.deepEqual(await posted(page), [{ type: 'ready', runId: 1 }], 'nothing asked of the host');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('a dp=2 × pp=2 × tp=2 mesh: two dp blocks of 2 × 2 ranks colored by stage; waits on the timeline', async () => {
+    const { msg, seed } = await finishedRun(PIPELINE, 3);
+    const { page, problems } = await openPanel();
+    await send(page, [msg]);
+    await page.locator('.verdict[data-status]').waitFor();
+    assert.deepEqual(await texts(page, '.mesh-block figcaption'), ['dp=0', 'dp=1']);
+    const cells = await page.locator('.rank-cell').evaluateAll((cs) => cs.map((c) => {
+      const e = c as unknown as { dataset: { rank: string; stage: string }; style: { borderColor: string } };
+      return [Number(e.dataset.rank), Number(e.dataset.stage), e.style.borderColor];
+    }));
+    assert.equal(cells.length, 8);
+    for (const [rank, stage] of cells) assert.equal(stage, seed.report.mesh.coords[rank as number].pp);
+    const colors = new Map(cells.map(([, stage, color]) => [stage, color]));
+    assert.equal(colors.size, 2);
+    assert.notEqual(colors.get(0), colors.get(1), 'the two stages have two colors');
+    await page.screenshot({ path: path.join(SHOTS, 'dark-pipeline-overview.png'), fullPage: true });
+    await tab(page, 'stages');
+    assert.equal(await page.locator('.stage-bar').count(), 2);
+    await tab(page, 'timeline');
+    await page.waitForTimeout(100);
+    assert.ok(seed.report.timeline.events.some((e) => e.kind === 'wait'), 'the run has waits');
+    assert.match((await page.locator('.timeline-info').textContent()) ?? '', /idle \d+\.\d% of the step/);
+    await page.screenshot({ path: path.join(SHOTS, 'dark-pipeline-timeline.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('a failed run: the divergence with a jump to its line; a deadlock with every waiting rank', async () => {
+    const bias = await finishedRun(BIAS_BUG, 4);
+    const { page, problems } = await openPanel();
+    await send(page, [bias.msg]);
+    await page.locator('.verdict[data-status="diverged"]').waitFor();
+    await tab(page, 'verification');
+    assert.match((await page.locator('.divergence').textContent()) ?? '', /First divergence: fc2 \(output\).*the bias is added on each of 4 ranks before the all-reduce/s);
+    assert.ok((await page.locator('tr.check-fail').count()) >= 1);
+    assert.ok((await page.locator('tr.check-pass').count()) >= 1);
+    await page.screenshot({ path: path.join(SHOTS, 'dark-divergence-verification.png'), fullPage: true });
+    await page.click('#goto-divergence');
+    const open = (await posted(page)).filter((m) => m.type === 'openSource');
+    assert.deepEqual(open.map((m) => [m.file, m.line]), [[BIAS_BUG, lineOf(BIAS_BUG, '@bias-bug')]]);
+
+    const dl = await finishedRun(DEADLOCK, 5);
+    await send(page, [dl.msg]);
+    await page.locator('.verdict[data-status="failed"]').waitFor();
+    const errs = await page.locator('.error li').allTextContents();
+    assert.deepEqual(errs.map((t) => t.replace(/\s+\S+:\d+$/, '')), ['rank 0: waits in recv [4, 8] float32 from rank 1 (tag 0)', 'rank 1: waits in recv [4, 8] float32 from rank 0 (tag 0)']);
+    assert.equal(await page.locator('vscode-panel-tab#tab-verification .tab-badge').textContent(), '1');
+    await page.screenshot({ path: path.join(SHOTS, 'dark-deadlock-verification.png'), fullPage: true });
+    await page.locator('.error li a.source').nth(1).click();
+    const last = (await posted(page)).filter((m) => m.type === 'openSource').at(-1);
+    assert.deepEqual([last?.file, last?.line], [DEADLOCK, lineOf(DEADLOCK, '@recv-on-1')]);
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -181,7 +181,7 @@ export class Comm {
       flops: 0,
       free: true,
       compute: () => tf.clone(x.data!),
-      backward: async (dy) => [await this.allReduce(dy, { group: g, label: opt.label ?? 'copy_to_region.backward' })],
+      backward: async (dy) => [await this.allReduce(dy, { group: g, label: `${opt.label ?? 'copy_to_region'}.backward` })],
     });
   }
 

@@ -37,13 +37,15 @@ async function run(file: string, mode?: 'meta'): Promise<Recorded> {
   return { report, events };
 }
 
-const once = (key: string, f: () => Promise<Recorded>): Promise<Recorded> => {
+/** The run of a script (its default export), once per test process. */
+export function record(file: string, mode?: 'meta'): Promise<Recorded> {
+  const key = `${file}|${mode ?? ''}`;
   let p = cache.get(key);
-  if (!p) cache.set(key, (p = f()));
+  if (!p) cache.set(key, (p = run(file, mode)));
   return p;
-};
+}
 
 /** examples/ffn_tp4.ts (mesh tp=4, hidden 1024, batch 8, seq 128) in meta mode. */
-export const seedMeta = () => once('seed', () => run(EXAMPLE, 'meta'));
-export const deadlock = () => once('deadlock', () => run(DEADLOCK));
-export const biasBug = () => once('bias', () => run(BIAS_BUG));
+export const seedMeta = () => record(EXAMPLE, 'meta');
+export const deadlock = () => record(DEADLOCK);
+export const biasBug = () => record(BIAS_BUG);

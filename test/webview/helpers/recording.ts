@@ -6,7 +6,8 @@
 import { liveEvent, meshInfo } from '../../../src/extension/live.js';
 import { verdictOf } from '../../../src/extension/verdict.js';
 import type { HostMessage, LiveEvent, RunInfo } from '../../../src/protocol.js';
-import { EXAMPLE, seedMeta, type Recorded } from '../../extension/helpers/reports.js';
+import * as path from 'node:path';
+import { EXAMPLE, record, seedMeta, type Recorded } from '../../extension/helpers/reports.js';
 
 export interface Recording {
   readonly seed: Recorded;
@@ -24,3 +25,12 @@ export async function recordSeed(batch = 12): Promise<Recording> {
   for (let i = 0; i < events.length; i += batch) live.push({ type: 'runEvents', runId: run.id, events: events.slice(i, i + batch) });
   return { seed, run, live, finished: { type: 'runFinished', run, report: seed.report, verdict: verdictOf(seed.report) } };
 }
+
+/** The finished-run message of any script's run (for the failure and pipeline views). */
+export async function finishedRun(file: string, id: number): Promise<{ msg: HostMessage; seed: Recorded }> {
+  const seed = await record(file);
+  const run: RunInfo = { id, script: file, name: path.basename(file), mode: seed.report.mode, startedAt: 0 };
+  return { seed, msg: { type: 'runFinished', run, report: seed.report, verdict: verdictOf(seed.report) } };
+}
+
+export const PIPELINE = path.resolve(__dirname, '../fixtures/pipeline-mesh.ts');

@@ -46,6 +46,11 @@ export async function servePanel(bundle: string): Promise<PageServer> {
       res.end(html);
       return;
     }
+    if (u.pathname === '/favicon.ico') {
+      res.writeHead(204); // VS Code's webviews ask for none; Chromium does
+      res.end();
+      return;
+    }
     const f = files[u.pathname];
     if (!f) {
       res.writeHead(404);
