@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { computeTimeUs, type ComputeDType } from './cost/index.js';
+import { roofline, type ComputeDType } from './cost/index.js';
 import { bytesOf, numel, storageDType, type DType } from './dtype.js';
 import { SimError } from './errors.js';
 import type { Phase } from './ledger.js';
@@ -208,9 +208,8 @@ export class RankContext {
   /** Advance this rank's clock by a compute op's roofline time and put it on the trace. */
   charge(name: string, flops: number, bytes: number, dtype: DType, inputs?: readonly Tensor[], outShape?: readonly number[]): void {
     const w = this.world;
-    const cost = computeTimeUs({ flops, bytes, dtype: computeDType(dtype), hw: w.hardware });
     const start = this.clock;
-    this.clock += cost.timeUs;
+    this.clock += roofline(flops, bytes, computeDType(dtype), w.hardware);
     w.computeFlops[this.rank] += flops;
     if (w.traceCompute) {
       this.record({

@@ -52,6 +52,7 @@ export class Tensor {
     this.id = nextId++;
     this.ctx = ctx;
     this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this.size = numel(this.shape);
     this.dtype = dtype;
     this.data = data;
     this.requiresGrad = requiresGrad;
@@ -65,9 +66,8 @@ export class Tensor {
     return this.shape.length;
   }
 
-  get size(): number {
-    return numel(this.shape);
-  }
+  /** Number of elements. */
+  readonly size: number;
 
   get isMeta(): boolean {
     return this.data === null;

@@ -68,3 +68,14 @@ export function computeTimeUs(input: ComputeCostInput): ComputeCost {
     arithmeticIntensity,
   };
 }
+
+/**
+ * The same roofline time as {@link computeTimeUs}, as a bare number and without argument checks:
+ * the simulator's per-op hot path (its callers pass counts they computed).
+ */
+export function roofline(flops: number, bytes: number, dtype: ComputeDType, hw: HardwarePreset): number {
+  if (flops === 0 && bytes === 0) return 0;
+  const computeUs = (flops / (hw.peakFlops[PEAK_KEY[dtype]] * hw.computeEfficiency)) * 1e6;
+  const memoryUs = (bytes / (hw.hbmBandwidth * hw.memoryEfficiency)) * 1e6;
+  return (hw.kernelLaunchUs ?? KERNEL_LAUNCH_US) + (computeUs > memoryUs ? computeUs : memoryUs);
+}

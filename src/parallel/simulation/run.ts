@@ -166,8 +166,9 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       }
       if (dp.size > 1) await syncDataParallel(ctx, named);
       captures[ctx.rank]?.collectInputGrads();
+      const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
-        const owner = m.get(name.slice(0, Math.max(0, name.lastIndexOf('.'))));
+        const owner = byPath.get(name.slice(0, Math.max(0, name.lastIndexOf('.'))));
         const key = name.slice(name.lastIndexOf('.') + 1);
         const dense = p.global?.name ?? name;
         params[ctx.rank].set(dense, {
