@@ -8,10 +8,9 @@
  * the runner's own classes.
  */
 
-// ---- declaring and running a simulation
-export { simulation, isSimulationSpec, checkSpec, type SimulationSpec, type ParallelizeContext, type InputSpec } from './parallel/simulation/spec.js';
-export { runSimulation, type RunEvent, type RunOptions } from './parallel/simulation/run.js';
-export { computeLoss } from './parallel/simulation/loss.js';
+// ---- the parallel API: simulation(), parallel layers, Megatron mappings (incl. sequence
+// parallel), plans, weight splitting, pipeline stages and schedules, runSimulation
+export * from './parallel/index.js';
 
 // ---- models: built-in references and the layers they are made of
 export { models } from './models/index.js';
@@ -22,23 +21,6 @@ export { Linear } from './models/nn/linear.js';
 export { LayerNorm, RMSNorm } from './models/nn/norm.js';
 export { Embedding } from './models/nn/embedding.js';
 export { Params, WeightStore, type Init, type ParamDecl } from './models/weights.js';
-
-// ---- parallel layers, Megatron mappings, plans, weight splitting
-export { ColumnParallelLinear, type ColumnParallelOptions } from './parallel/column.js';
-export { RowParallelLinear, type RowParallelOptions } from './parallel/row.js';
-export { VocabParallelEmbedding, ParallelLMHead, vocabParallelCrossEntropy } from './parallel/vocab.js';
-export {
-  copyToRegion,
-  reduceFromRegion,
-  scatterToRegion,
-  gatherFromRegion,
-  scatterToSequenceRegion,
-  gatherFromSequenceRegion,
-  reduceScatterToSequenceRegion,
-} from './parallel/mappings.js';
-export { applyPlan, patternToRegExp, type Plan, type PlanStyle, type PlanOptions } from './parallel/plan.js';
-export { WeightRef, ModuleWeights, type LinearShard, type TpArg, type WeightHandles } from './parallel/shard-weights.js';
-export { axisInfo, type AxisInfo } from './parallel/axis.js';
 
 // ---- the core: ranks, tensors, mesh, collectives, errors
 export { simulate, type SimOptions, type SimResult, type RankProgram } from './core/simulate.js';
@@ -60,3 +42,11 @@ export { add, sub, mul, div, matmul, gelu, relu, silu, tanh, softmax, layerNorm,
 
 // ---- the report every run produces
 export type * from './report/types.js';
+
+// Pipeline parallelism: schedules, stage partitioning, the stage-edge wrapper; custom programs.
+export { GPipe, OneFOneB, Interleaved1F1B, SCHEDULES, scheduleFn, idealBubble, checkActions, type Action, type ScheduleFn, type ScheduleName, type ScheduleShape } from './parallel/pipeline/schedule.js';
+export { partition, type PartitionMethod, type StageRange, type LayerInfo } from './parallel/pipeline/partition.js';
+export { PipelineStageLayer, buildStage, type StagePosition } from './parallel/pipeline/stage-layer.js';
+export { runPipeline, stageLayers } from './parallel/pipeline/runtime.js';
+export { buildModel } from './parallel/simulation/build.js';
+export type { PipelineLayer, Sequential } from './models/model.js';
