@@ -1,6 +1,6 @@
 // Your own Megatron-style layers, written against the communication primitives. AutoDist gives
 // them the same shapes, ledger, verification and source lines as its own.
-import { simulation, Module, models, ops, type FFN, type Tensor } from 'autodist';
+import { simulation, Module, models, ops, type Tensor } from 'autodist';
 
 /** Y_i = X·A_i (+ b_i); A split along dim 1. fwd: none; bwd: all-reduce of dX (Megatron's f). */
 class MyColumnParallelLinear extends Module {
@@ -31,10 +31,9 @@ export default simulation({
   model: models.ffn({ hidden: 256 }),
   input: { batch: 4, seq: 32 },
   parallelize(model, { tp, weights }) {
-    const ffn = model as FFN;
     const w1 = weights.fc1.split(1, tp);
     const w2 = weights.fc2.split(0, tp);
-    ffn.fc1 = new MyColumnParallelLinear(w1.weight, w1.bias);
-    ffn.fc2 = new MyRowParallelLinear(w2.weight, w2.bias);
+    model.fc1 = new MyColumnParallelLinear(w1.weight, w1.bias);
+    model.fc2 = new MyRowParallelLinear(w2.weight, w2.bias);
   },
 });

@@ -1,7 +1,7 @@
 // The seed's wording for ColumnParallelLinear(gather_output=True): "all_gather … concatenated
 // along the batch dimension". Column shards split the LAST dim, so gathering them along the batch
 // dim (0) gives [tp·B, S, 4d/tp] instead of [B, S, 4d]. AutoDist names the wrong dim at the gather.
-import { simulation, Module, RowParallelLinear, models, ops, type FFN, type Tensor } from 'autodist';
+import { simulation, Module, RowParallelLinear, models, ops, type Tensor } from 'autodist';
 
 class SeedColumnParallelLinear extends Module {
   constructor(public weight: Tensor /* [d, 4d/tp] */) {
@@ -21,8 +21,7 @@ export default simulation({
   model: models.ffn({ hidden: 128, bias: false }),
   input: { batch: 4, seq: 16 },
   parallelize(model, { tp, weights }) {
-    const ffn = model as FFN;
-    ffn.fc1 = new SeedColumnParallelLinear(weights.fc1.split(1, tp).weight);
-    ffn.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: false });
+    model.fc1 = new SeedColumnParallelLinear(weights.fc1.split(1, tp).weight);
+    model.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: false });
   },
 });

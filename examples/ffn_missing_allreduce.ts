@@ -1,6 +1,6 @@
 // A row-parallel layer that forgets the all-reduce: every rank keeps its partial sum X_i·W_i.
 // AutoDist: "each rank holds a partial sum of the output; their sum equals the unsharded result".
-import { simulation, ColumnParallelLinear, Module, models, ops, type FFN, type Tensor } from 'autodist';
+import { simulation, ColumnParallelLinear, Module, models, ops, type Tensor } from 'autodist';
 
 class RowParallelLinearNoReduce extends Module {
   constructor(public weight: Tensor /* [4d/tp, d] */) {
@@ -18,8 +18,7 @@ export default simulation({
   model: models.ffn({ hidden: 128, bias: false }),
   input: { batch: 4, seq: 16 },
   parallelize(model, { tp, weights }) {
-    const ffn = model as FFN;
-    ffn.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp));
-    ffn.fc2 = new RowParallelLinearNoReduce(weights.fc2.split(0, tp).weight);
+    model.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp));
+    model.fc2 = new RowParallelLinearNoReduce(weights.fc2.split(0, tp).weight);
   },
 });

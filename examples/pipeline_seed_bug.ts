@@ -2,14 +2,13 @@
 // stage count. On a pp=2 × tp=2 mesh stage 0 is ranks 0 and 1, so "send to stage_num + 1"
 // makes rank 1 send to itself and rank 0 send to its own tensor-parallel peer.
 // AutoDist stops the run and says which rank sent where, at which line.
-import { simulation, buildModel, models, type GPT2, type Tensor } from 'autodist';
+import { simulation, buildModel, models, type Tensor } from 'autodist';
 
 export default simulation({
   name: "seed Problem 1: stage number used as a rank (pp=2 × tp=2)",
   mesh: { pp: 2, tp: 2 },
   async program(rank) {
-    const { model } = buildModel(rank, models.gpt2({ nLayer: 4, nEmbd: 64, nHead: 4, vocab: 256, nPositions: 32 }));
-    const gpt = model as GPT2;
+    const { model: gpt } = buildModel(rank, models.gpt2({ nLayer: 4, nEmbd: 64, nHead: 4, vocab: 256, nPositions: 32 }));
     const stageNum = rank.coord('pp');
     const ids = rank.randint([2, 16], 256, { key: 'ids' });
     let hidden: Tensor = stageNum === 0 ? await gpt.embed(ids) : rank.zeros([2, 16, 64]);

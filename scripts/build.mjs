@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -19,7 +20,7 @@ const nodeEntries = {
 };
 const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(join(root, f))));
 
-const common = { bundle: true, sourcemap: false, logLevel: 'warning', legalComments: 'none' };
+const common = { bundle: true, sourcemap: false, logLevel: 'warning', legalComments: 'none', keepNames: true };
 await build({
   ...common,
   absWorkingDir: root,
@@ -44,4 +45,10 @@ if (existsSync(join(root, 'webview/main.ts'))) {
 }
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(dist, f));
+// The "autodist" module's type declarations, shipped for `autodist init` and the extension.
+if (!process.argv.includes('--no-types')) {
+  const emit = `import('./src/cli/types-emit.ts').then((m) => require('node:fs').writeFileSync('dist/autodist.d.ts', (m.emitDeclarations ?? m.default.emitDeclarations)(require('node:path').resolve('src/index.ts'))))`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', emit], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('emitting dist/autodist.d.ts failed');
+}
 console.log(`built ${Object.keys(entryPoints).join(', ')} → dist/`);

@@ -36,7 +36,7 @@ export class FFN extends Model {
   }
 }
 
-export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>> {
+export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>, FFN> {
   if (!Number.isInteger(cfg.hidden) || cfg.hidden < 1) throw new ConfigError(`ffn hidden must be a positive integer, got ${cfg.hidden}`);
   const c: Required<FfnConfig> = { hidden: cfg.hidden, ffnHidden: cfg.ffnHidden ?? 4 * cfg.hidden, bias: cfg.bias ?? true };
   return {

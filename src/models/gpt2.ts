@@ -206,7 +206,7 @@ export function fromHFName(hfName: string): string | null {
   return n;
 }
 
-export function gpt2(cfg: Gpt2Config): ModelSpec<Required<Gpt2Config>> & { hfTensorLayout: typeof hfTensorLayout; fromHFName: typeof fromHFName } {
+export function gpt2(cfg: Gpt2Config): ModelSpec<Required<Gpt2Config>, GPT2> & { hfTensorLayout: typeof hfTensorLayout; fromHFName: typeof fromHFName } {
   const m = 'gpt2';
   const nEmbd = positiveInt(m, 'nEmbd', cfg.nEmbd);
   const nHead = positiveInt(m, 'nHead', cfg.nHead);

@@ -189,7 +189,7 @@ export function fromHFName(hfName: string): string | null {
   return hfName.endsWith('.rotary_emb.inv_freq') ? null : hfName;
 }
 
-export function llama(cfg: LlamaConfig): ModelSpec<LlamaResolved> & { hfTensorLayout: typeof hfTensorLayout; fromHFName: (n: string) => string | null } {
+export function llama(cfg: LlamaConfig): ModelSpec<LlamaResolved, LlamaForCausalLM> & { hfTensorLayout: typeof hfTensorLayout; fromHFName: (n: string) => string | null } {
   const m = cfg.name ?? 'llama';
   const hidden = positiveInt(m, 'hidden', cfg.hidden);
   const nHead = positiveInt(m, 'nHead', cfg.nHead);

@@ -21,11 +21,11 @@ export type LossKind = 'mse' | 'cross_entropy';
  * A model description: how to build the dense model on a rank, what its inputs look like and
  * which loss trains it. It knows nothing of parallelism (../shared/STYLE.md habit 7).
  */
-export interface ModelSpec<C = unknown> {
+export interface ModelSpec<C = unknown, M extends Model = Model> {
   readonly name: string;
   readonly config: C;
   /** Build the dense model; parameter names follow HuggingFace where one exists. */
-  build(p: Params): Model;
+  build(p: Params): M;
   /** The global batch (all data-parallel shards), made deterministically from `seed`. */
   batch(ctx: RankContext, shape: BatchShape, seed: number): Batch;
   readonly loss: LossKind;
@@ -34,7 +34,7 @@ export interface ModelSpec<C = unknown> {
   /** Parameter count (for planning and stage balancing). */
   paramCount(): number;
   /** The forward as pre → blocks → post, for pipeline parallelism. */
-  sequential?(model: Model): Sequential;
+  sequential?(model: M): Sequential;
 }
 
 /** A model's root module. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerFastMatMulGradient } from './matmul-grad.js';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -18,6 +18,8 @@ export interface BackendInfo {
 }
 
 let current: BackendInfo | null = null;
+
+
 
 /** Where the tfjs WASM binaries are: next to our bundle (dist/) or in node_modules. */
 function wasmDir(): string | null {
@@ -40,6 +42,8 @@ function wasmDir(): string | null {
  */
 export async function initBackend(prefer: BackendName = 'wasm'): Promise<BackendInfo> {
   if (current && current.name === prefer) return current;
+  // referenced so bundlers keep the CPU backend's registration (its package claims no side effects)
+  if (!version_cpu) throw new Error('the TensorFlow.js CPU backend is missing');
   registerFastMatMulGradient();
   let fallbackReason: string | undefined;
   if (prefer === 'wasm') {

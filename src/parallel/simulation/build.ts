@@ -9,7 +9,7 @@ import { weightHandles, type WeightHandles } from '../shard-weights.js';
  * every rank, as if each loaded the same checkpoint — with its weight handles for sharding:
  *   const { model, weights } = buildModel(rank, models.gpt2({...}));
  */
-export function buildModel(ctx: RankContext, spec: ModelSpec, opts: { seed?: number } = {}): { model: Model; weights: WeightHandles; store: WeightStore } {
+export function buildModel<M extends Model>(ctx: RankContext, spec: ModelSpec<unknown, M>, opts: { seed?: number } = {}): { model: M; weights: WeightHandles; store: WeightStore } {
   const store = new WeightStore({ mode: ctx.mode, seed: opts.seed ?? ctx.world.seed });
   ctx.onDispose(() => store.dispose());
   const model = spec.build(new Params(ctx, store));

@@ -36,10 +36,10 @@ export interface InputSpec {
  * HuggingFace config, or the person's own ModelSpec) parallelized by a `plan`, a `parallelize`
  * function, or both — or a fully custom per-rank `program`.
  */
-export interface SimulationSpec {
+export interface SimulationSpec<M extends Model = Model> {
   readonly name?: string;
   readonly mesh: MeshSpec;
-  readonly model?: ModelSpec;
+  readonly model?: ModelSpec<unknown, M>;
   readonly input?: InputSpec;
   /** Parameter / activation dtype for bytes, memory and time (numbers are computed in fp32). */
   readonly dtype?: DType;
@@ -51,7 +51,7 @@ export interface SimulationSpec {
   readonly seed?: number;
   readonly plan?: Plan;
   /** Runs on every rank after the dense model is built; replaces modules with parallel ones. */
-  readonly parallelize?: (model: Model, p: ParallelizeContext) => void | Promise<void>;
+  parallelize?(model: M, p: ParallelizeContext): void | Promise<void>;
   /** Compare with the unsharded model (numeric mode only); tolerances override the defaults. */
   readonly verify?: boolean | { readonly output?: number; readonly grad?: number };
   /** A fully custom SPMD program instead of a model: the same function on every rank. */
@@ -72,9 +72,9 @@ export interface SimulationSpec {
 const BRAND = Symbol.for('autodist.simulation');
 
 /** Declare a simulation (the default export of a script). Checks the spec's shape once, here. */
-export function simulation(spec: SimulationSpec): SimulationSpec {
-  checkSpec(spec);
-  return Object.freeze({ ...spec, [BRAND]: true }) as SimulationSpec;
+export function simulation<M extends Model = Model>(spec: SimulationSpec<M>): SimulationSpec<M> {
+  checkSpec(spec as unknown as SimulationSpec);
+  return Object.freeze({ ...spec, [BRAND]: true }) as SimulationSpec<M>;
 }
 
 export function isSimulationSpec(x: unknown): x is SimulationSpec {
