@@ -47,6 +47,8 @@ export interface ScriptRunSettings {
   readonly maxMemoryBytes?: number;
   /** Stop at the first op whose output holds NaN or ±Inf (numeric mode; default true). */
   readonly nanCheck?: boolean;
+  /** Verification tolerances (scale-free error) overriding the dtype defaults. */
+  readonly tolerances?: { readonly output?: number; readonly grad?: number };
 }
 
 /** Worker → parent. */

@@ -84,6 +84,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
 /** The script's spec with the command line's (or the settings') overrides. */
 export function withSettings(spec: SimulationSpec, s: ScriptRunSettings): SimulationSpec {
   const o: Record<string, unknown> = { mesh: s.mesh, mode: s.mode, hardware: s.hardware, algorithm: s.algorithm, gpusPerNode: s.gpusPerNode };
+  if (s.tolerances && spec.verify !== false) o.verify = { ...(typeof spec.verify === 'object' ? spec.verify : {}), ...s.tolerances };
   const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   return { ...spec, ...defined } as SimulationSpec;
 }

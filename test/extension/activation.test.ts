@@ -99,7 +99,7 @@ describe('activation', () => {
     const s = start();
     const doc = await simulateExample(s);
     const webview = vscode.state.panels[0].webview;
-    const line = lineOf(EXAMPLE, 'ffn.fc2 =');
+    const line = lineOf(EXAMPLE, 'new RowParallelLinear(');
     webview.send({ type: 'openSource', file: EXAMPLE, line, column: 15 });
     await tick();
     assert.equal(vscode.state.shown.length, 1);

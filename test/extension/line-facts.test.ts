@@ -12,14 +12,14 @@ let fc2: LineFacts;
 before(async () => {
   report = (await seedMeta()).report;
   const lines = factsOf(report).get(EXAMPLE)!;
-  fc1 = lines.get(lineOf(EXAMPLE, 'ffn.fc1 ='))!;
-  fc2 = lines.get(lineOf(EXAMPLE, 'ffn.fc2 ='))!;
+  fc1 = lines.get(lineOf(EXAMPLE, 'new ColumnParallelLinear('))!;
+  fc2 = lines.get(lineOf(EXAMPLE, 'new RowParallelLinear('))!;
 });
 
 describe('inline hint texts from the seed-003 report (examples/ffn_tp4.ts, meta mode)', () => {
   test('facts sit on the two lines that built the parallel layers, and nowhere else', () => {
     const lines = factsOf(report).get(EXAMPLE)!;
-    assert.deepEqual([...lines.keys()].sort((a, b) => a - b), [lineOf(EXAMPLE, 'ffn.fc1 ='), lineOf(EXAMPLE, 'ffn.fc2 =')]);
+    assert.deepEqual([...lines.keys()].sort((a, b) => a - b), [lineOf(EXAMPLE, 'new ColumnParallelLinear('), lineOf(EXAMPLE, 'new RowParallelLinear(')]);
     assert.equal(fc1.shards.length, 8); // weight and bias on 4 ranks
     assert.equal(fc2.collectives.length, 1);
     assert.equal(fc1.collectives.length, 1); // dX all-reduce in backward

@@ -11,8 +11,8 @@ import { EXAMPLE, lineOf, seedMeta } from './helpers/reports.js';
 import * as vscode from './helpers/vscode-fake.js';
 
 let report: Report;
-const FC1 = () => lineOf(EXAMPLE, 'ffn.fc1 =') - 1; // 0-based, as the editor counts
-const FC2 = () => lineOf(EXAMPLE, 'ffn.fc2 =') - 1;
+const FC1 = () => lineOf(EXAMPLE, 'new ColumnParallelLinear(') - 1; // 0-based, as the editor counts
+const FC2 = () => lineOf(EXAMPLE, 'new RowParallelLinear(') - 1;
 const text = readFileSync(EXAMPLE, 'utf8');
 
 before(async () => {

@@ -21,8 +21,8 @@ describe('the extension runs scripts in a worker thread', () => {
     assert.ok(events.some((e) => e.type === 'ledger'));
     assert.ok(events.some((e) => e.type === 'progress' && e.stage === 'load'));
     assert.deepEqual(report.collectives.map((c) => [c.phase, c.bytes, c.sentBytesPerRank, c.source?.line]), [
-      ['forward', 4_194_304, 6_291_456, lineOf(EXAMPLE, 'ffn.fc2 =')],
-      ['backward', 4_194_304, 6_291_456, lineOf(EXAMPLE, 'ffn.fc1 =')],
+      ['forward', 4_194_304, 6_291_456, lineOf(EXAMPLE, 'new RowParallelLinear(')],
+      ['backward', 4_194_304, 6_291_456, lineOf(EXAMPLE, 'new ColumnParallelLinear(')],
     ]);
     assert.ok(ticks > 0, 'the event loop ran during the simulation');
   });

@@ -17,7 +17,7 @@ import { BIAS_BUG, DEADLOCK, EXAMPLE, lineOf } from '../extension/helpers/report
 import { finishedRun, PIPELINE, recordSeed, type Recording } from './helpers/recording.js';
 import { buildBundle, servePanel, type PageServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.AUTODIST_CHROMIUM ?? '/usr/bin/chromium'; // Debian's chromium
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (CI installs it: apt-get install -y chromium); skipping the webview UI tests`;
 const SHOTS = path.resolve(__dirname, '../../test-results/webview');
 
@@ -54,7 +54,7 @@ async function coloredPixels(page: Page): Promise<number> {
 
 const texts = (page: Page, sel: string) => page.locator(sel).allTextContents();
 
-async function openPanel(theme: 'dark' | 'light' = 'dark'): Promise<{ page: Page; problems: string[] }> {
+async function openPanel(theme: 'dark' | 'light' | 'high-contrast' = 'dark'): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -162,7 +162,7 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     // a ledger row opens its line
     await rows.first().click();
     const open = (await posted(page)).filter((m) => m.type === 'openSource');
-    assert.deepEqual(open, [{ type: 'openSource', file: EXAMPLE, line: lineOf(EXAMPLE, 'ffn.fc2 ='), column: report.collectives[0].source?.column }]);
+    assert.deepEqual(open, [{ type: 'openSource', file: EXAMPLE, line: lineOf(EXAMPLE, 'new RowParallelLinear('), column: report.collectives[0].source?.column }]);
 
     // timeline: bars on a canvas; zoom is kept in the saved state
     await tab(page, 'timeline');
@@ -259,8 +259,8 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     await page.close();
   });
 
-  test('screenshots of every tab, dark and light', async () => {
-    for (const theme of ['dark', 'light'] as const) {
+  test('screenshots of every tab: dark, light and high contrast', async () => {
+    for (const theme of ['dark', 'light', 'high-contrast'] as const) {
       const { page, problems } = await openPanel(theme);
       await send(page, [...rec.live, rec.finished]);
       await page.locator('.verdict[data-status]').waitFor();

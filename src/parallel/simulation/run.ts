@@ -197,7 +197,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       if (!res.ok) verification = { ...verification, passed: false };
     }
     disposeRecords(captures, params, ref);
-    progress('done', 100, verification.passed ? 'verified' : 'not verified');
+    progress('done', 100, verification.skipped ? `done (${verification.skipped})` : verification.passed ? 'verified' : 'not verified');
     const errors = refError && !res.errors.length ? [refError] : res.errors;
     const pipeline = pipelined ? pipelineInfo(spec, mesh, res, peakStash) : undefined;
     return buildReport({ spec, mesh, mode, res: { ...res, errors, ok: res.ok && !refError }, shards, modules, verification, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0, stages: stageInfo, pipeline });

@@ -31,12 +31,14 @@ export async function servePanel(bundle: string): Promise<PageServer> {
     '/fake-vscode-api.js': ['text/javascript', readFileSync(path.join(fixtures, 'fake-vscode-api.js'), 'utf8')],
     '/theme-dark.css': ['text/css', readFileSync(path.join(fixtures, 'theme-dark.css'), 'utf8')],
     '/theme-light.css': ['text/css', readFileSync(path.join(fixtures, 'theme-light.css'), 'utf8')],
+    '/theme-high-contrast.css': ['text/css', readFileSync(path.join(fixtures, 'theme-high-contrast.css'), 'utf8')],
   };
   let origin = '';
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', origin);
     if (u.pathname === '/') {
-      const theme = u.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+      const t = u.searchParams.get('theme');
+      const theme = t === 'light' || t === 'high-contrast' ? t : 'dark';
       const nonce = makeNonce();
       let html = panelHtml({ cspSource: origin, nonce, scriptUri: `${origin}/media/webview.js`, styleUri: `${origin}/media/webview.css` });
       // VS Code injects the theme's variables before the page's own styles, and its API before our script

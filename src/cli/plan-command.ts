@@ -1,0 +1,206 @@
+/**
+ * `autodist plan`: search the parallel plans of a model on a cluster, print the ranked table and
+ * why the rest fail; optionally write the result as JSON and simulate one plan in meta mode.
+ *
+ *   autodist plan --model llama-3-70b --gpus 512 --gpu h100 --seq 8192 --global-batch 1024
+ *                 [--gpus-per-node 8] [--top 10] [--json FILE] [--open N] …
+ *
+ * Exit codes: 0 a plan fits (and the simulation, with --open, ran); 1 no plan fits or the
+ * simulation failed; 2 bad input (the message says what to change).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { SimError } from '../core/errors.js';
+import { fmtUs } from '../report-html/units.js';
+import { estimateMemory, makeSetup, simulatorEquivalentBytes, modelFromConfigJson, planToSpec, PRESET_IDS, preset, searchPlans, searchResultJson, shownPlans, formatSearch, describePlan, type PlanRequest, type PlannerModel, type PlanEstimate, type PlanSetup } from '../planner/index.js';
+import { runSimulation } from '../parallel/simulation/run.js';
+import { summarize } from './summary.js';
+
+export interface PlanIO {
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+}
+
+export const PLAN_USAGE = `Usage: autodist plan --model MODEL --gpus N --seq S --global-batch B [options]
+
+  --model MODEL         ${PRESET_IDS.join(' | ')} | path/to/config.json (HF llama, mistral, qwen2, gpt2)
+  --gpus N              GPUs in the cluster
+  --gpu ID              h100 (default) | a100 | h200
+  --seq S               tokens per sequence
+  --global-batch B      sequences per optimizer step
+  --gpus-per-node N     default 8
+  --top N               rows of the table (default 10)
+  --json FILE           write every plan that fits, the breakdowns and the failures as JSON ("-": stdout)
+  --open N              simulate row N of the table in meta mode and print its summary
+  --attention K         flash (default) | unfused (Megatron's core attention: stores the a·s² scores)
+  --grad-dtype D        fp32 (default: Megatron's main grads) | bf16
+  --logits-dtype D      fp32 (default) | bf16: what the cross-entropy keeps of the logits
+  --no-overlap          the data-parallel gradient reduction does not overlap the backward
+  --reserve GB          device memory kept free per GPU (default 5 % of it)
+  --nvlink GBPS         NVLink bandwidth per GPU, GB/s each way (default: the GPU's)
+  --nic GBPS            inter-node bandwidth per GPU, GB/s (default: the GPU's)
+  --efficiency X        fraction of peak FLOP/s large matmuls reach (default 0.75)`;
+
+class PlanUsageError extends Error {}
+
+const VALUE_FLAGS = ['model', 'gpus', 'gpu', 'seq', 'global-batch', 'gpus-per-node', 'top', 'json', 'open', 'attention', 'grad-dtype', 'logits-dtype', 'reserve', 'nvlink', 'nic', 'efficiency'];
+const BOOL_FLAGS = ['no-overlap', 'help'];
+
+function parseFlags(argv: readonly string[]): Map<string, string | true> {
+  const flags = new Map<string, string | true>();
+  const args = argv[0] === 'plan' ? argv.slice(1) : [...argv];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new PlanUsageError(`unexpected argument "${a}" (options start with --, e.g. --model llama-3-70b)`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!VALUE_FLAGS.includes(name) && !BOOL_FLAGS.includes(name)) throw new PlanUsageError(`unknown option --${name}`);
+    if (flags.has(name)) throw new PlanUsageError(`--${name} is given twice`);
+    if (BOOL_FLAGS.includes(name)) {
+      if (eq >= 0) throw new PlanUsageError(`--${name} takes no value`);
+      flags.set(name, true);
+    } else if (eq >= 0) flags.set(name, a.slice(eq + 1));
+    else {
+      const v = args[++i];
+      if (v === undefined || (v.startsWith('--') && v !== '-')) throw new PlanUsageError(`--${name} needs a value`);
+      flags.set(name, v);
+    }
+  }
+  return flags;
+}
+
+function num(flags: Map<string, string | true>, name: string, what: string, opts: { int?: boolean; required?: boolean } = {}): number | undefined {
+  const raw = flags.get(name);
+  if (raw === undefined) {
+    if (opts.required) throw new PlanUsageError(`--${name} is required: ${what}`);
+    return undefined;
+  }
+  const v = Number(raw);
+  if (typeof raw !== 'string' || !(v > 0) || (opts.int && !Number.isInteger(v))) throw new PlanUsageError(`--${name} must be ${opts.int ? 'a whole number ≥ 1' : 'a positive number'} (${what}), got "${String(raw)}"`);
+  return v;
+}
+
+function pick<T extends string>(flags: Map<string, string | true>, name: string, options: readonly T[]): T | undefined {
+  const raw = flags.get(name);
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !options.includes(raw as T)) throw new PlanUsageError(`--${name} must be ${options.join(' or ')}, got "${String(raw)}"`);
+  return raw as T;
+}
+
+function loadModel(arg: string): PlannerModel {
+  const p = preset(arg);
+  if (p) return p;
+  if (!/\.json$/i.test(arg) && !existsSync(arg)) throw new PlanUsageError(`unknown model "${arg}": use one of ${PRESET_IDS.join(', ')}, or the path of an HF config.json`);
+  let text: string;
+  try {
+    text = readFileSync(arg, 'utf8');
+  } catch (e) {
+    throw new PlanUsageError(`cannot read ${arg}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new PlanUsageError(`${arg} is not valid JSON: ${(e as Error).message}`);
+  }
+  return modelFromConfigJson(json, path.basename(path.dirname(path.resolve(arg))) || path.basename(arg));
+}
+
+function request(flags: Map<string, string | true>): PlanRequest {
+  const model = flags.get('model');
+  if (typeof model !== 'string') throw new PlanUsageError(`--model is required: ${PRESET_IDS.join(', ')} or path/to/config.json`);
+  const gb = (n: number | undefined) => (n === undefined ? undefined : n * 1e9);
+  return {
+    model: loadModel(model),
+    gpus: num(flags, 'gpus', 'GPUs in the cluster, e.g. --gpus 512', { int: true, required: true })!,
+    seq: num(flags, 'seq', 'tokens per sequence, e.g. --seq 8192', { int: true, required: true })!,
+    globalBatch: num(flags, 'global-batch', 'sequences per step, e.g. --global-batch 1024', { int: true, required: true })!,
+    gpu: typeof flags.get('gpu') === 'string' ? (flags.get('gpu') as string) : 'h100',
+    gpusPerNode: num(flags, 'gpus-per-node', 'e.g. --gpus-per-node 8', { int: true }),
+    nvlinkBandwidth: gb(num(flags, 'nvlink', 'GB/s each way per GPU')),
+    nicBandwidth: gb(num(flags, 'nic', 'GB/s per GPU')),
+    computeEfficiency: num(flags, 'efficiency', 'in (0, 1]'),
+    options: {
+      attention: pick(flags, 'attention', ['flash', 'unfused'] as const),
+      gradBytes: { fp32: 4 as const, bf16: 2 as const, undefined }[String(pick(flags, 'grad-dtype', ['fp32', 'bf16'] as const))],
+      logitsBytes: { fp32: 4 as const, bf16: 2 as const, undefined }[String(pick(flags, 'logits-dtype', ['fp32', 'bf16'] as const))],
+      overlapGradReduce: flags.has('no-overlap') ? false : undefined,
+      reserveBytes: flags.has('reserve') ? reserveGB(flags) : undefined,
+    },
+  };
+}
+
+function reserveGB(flags: Map<string, string | true>): number {
+  const raw = flags.get('reserve');
+  const v = Number(raw);
+  if (typeof raw !== 'string' || !(v >= 0)) throw new PlanUsageError(`--reserve must be a number of GB ≥ 0, got "${String(raw)}"`);
+  return v * 1e9;
+}
+
+/** `autodist plan`; returns the exit code (see the file comment). */
+export async function planCommand(argv: string[], io: PlanIO): Promise<number> {
+  let flags: Map<string, string | true>;
+  let setup: PlanSetup;
+  let top: number;
+  let open: number | undefined;
+  try {
+    flags = parseFlags(argv);
+    if (flags.has('help')) {
+      io.stdout(PLAN_USAGE + '\n');
+      return 0;
+    }
+    setup = makeSetup(request(flags));
+    top = num(flags, 'top', 'rows of the table', { int: true }) ?? 10;
+    open = num(flags, 'open', 'a row of the table, e.g. --open 1', { int: true });
+  } catch (e) {
+    if (e instanceof PlanUsageError || e instanceof SimError) {
+      io.stderr(`autodist plan: ${e.message}\n\n${PLAN_USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const result = searchPlans(setup);
+  const json = flags.get('json');
+  const text = formatSearch(result, top);
+  const out = json === '-' ? io.stderr : io.stdout;
+  out(text + '\n');
+  if (typeof json === 'string') {
+    const data = JSON.stringify(searchResultJson(result, top), null, 2) + '\n';
+    if (json === '-') io.stdout(data);
+    else {
+      mkdirSync(path.dirname(path.resolve(json)), { recursive: true });
+      writeFileSync(json, data);
+      out(`wrote ${json}\n`);
+    }
+  }
+  const shown = shownPlans(result, top);
+  if (!shown.length) return 1;
+  if (open === undefined) return 0;
+  if (open > shown.length) {
+    io.stderr(`autodist plan: --open ${open}, but the table has ${shown.length} row${shown.length === 1 ? '' : 's'}; use --open 1…${shown.length}\n`);
+    return 2;
+  }
+  return openPlan(shown[open - 1], open, setup, out);
+}
+
+/** Simulate row `n` in meta mode and print its summary beside the analytic estimate. */
+async function openPlan(e: PlanEstimate, n: number, setup: PlanSetup, out: (s: string) => void): Promise<number> {
+  out(`\nSimulating #${n} in meta mode: ${describePlan(e.plan)} …\n`);
+  const report = await runSimulation(planToSpec(e.plan, setup), { backend: 'meta (shapes only)' });
+  out(summarize(report, { maxLedgerRows: 12, maxShardRows: 12 }) + '\n');
+  if (report.errors.length) return 1;
+  const simPeak = Math.max(...report.memory.perRank.map((r) => r.peakBytes));
+  const mem = estimateMemory(setup, e.plan);
+  const comparable = simulatorEquivalentBytes(setup, e.plan);
+  out(
+    [
+      '',
+      `Analytic vs simulated (#${n}): step ${fmtUs(e.time.stepUs)} vs ${fmtUs(report.timeline.stepTimeUs)}; memory ${(mem.peak.total / 2 ** 30).toFixed(1)} GiB analytic ` +
+        `(${(comparable / 2 ** 30).toFixed(1)} GiB for what the simulator models: bf16 weights and grads, unfused attention, no recomputation) vs ${(simPeak / 2 ** 30).toFixed(1)} GiB simulated.`,
+      '  The simulator runs eager, unfused kernels and keeps every op input for the backward; it models no optimizer',
+      '  states, ZeRO or recomputation — see src/planner/spec.ts and test/planner/simulate.test.ts for the differences.',
+    ].join('\n') + '\n',
+  );
+  return 0;
+}

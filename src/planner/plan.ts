@@ -1,0 +1,80 @@
+/**
+ * What a parallel plan is and what it is planned for. Plain readonly data; checked once where a
+ * setup is built (./setup.ts).
+ */
+import type { HardwarePreset } from '../core/cost/index.js';
+import type { PlannerModel } from './presets.js';
+import type { TransformerShape } from './shape.js';
+
+/** Activation recomputation (Korthikanti et al. 2022 §5): none, the attention core only, or whole layers. */
+export type Recompute = 'none' | 'selective' | 'full';
+
+/** ZeRO stage over the data-parallel group (Rajbhandari et al. 2020): 0 none, 1 optimizer states, 2 + gradients, 3 + parameters. */
+export type ZeroStage = 0 | 1 | 2 | 3;
+
+/** Pipeline schedule: GPipe, 1F1B (PipeDream-Flush), or interleaved 1F1B with v model chunks per rank. */
+export type PlanSchedule = 'GPipe' | '1F1B' | 'Interleaved1F1B';
+
+/**
+ * Attention kernel: "unfused" (Megatron's QKᵀ → softmax → dropout → ·V, which stores the a·s²
+ * scores, Korthikanti Eq. 1's 5as/h term) or "flash" (FlashAttention: no s² activations; its
+ * backward recomputes the scores).
+ */
+export type AttentionKernel = 'unfused' | 'flash';
+
+export interface ParallelPlan {
+  readonly tp: number;
+  readonly pp: number;
+  readonly dp: number;
+  /** b: sequences per micro-batch. */
+  readonly microBatch: number;
+  readonly schedule: PlanSchedule;
+  /** v: model chunks per pipeline rank (1 unless interleaved). */
+  readonly virtual: number;
+  /** Megatron sequence parallelism in the non-tensor-parallel regions (needs tp > 1). */
+  readonly sequenceParallel: boolean;
+  readonly recompute: Recompute;
+  readonly zero: ZeroStage;
+}
+
+export interface Cluster {
+  readonly gpus: number;
+  readonly hardware: HardwarePreset;
+  readonly gpusPerNode: number;
+}
+
+/** Training-framework assumptions; every one has a default in ./setup.ts. */
+export interface TrainingOptions {
+  /** Bytes per gradient element: 4 = fp32 main grads (Megatron's default with bf16), 2 = bf16. */
+  readonly gradBytes: 2 | 4;
+  /** Bytes per logit the cross-entropy keeps: 4 = fp32 (Megatron upcasts), 2 = bf16. */
+  readonly logitsBytes: 2 | 4;
+  readonly attention: AttentionKernel;
+  /** Data-parallel gradient reduction overlapped with the backward pass (Megatron overlap_grad_reduce). */
+  readonly overlapGradReduce: boolean;
+  /** Device memory kept free for the CUDA context, NCCL buffers, workspaces and fragmentation. */
+  readonly reserveBytes: number;
+}
+
+/** A model, a batch and a cluster: what the planner plans for. */
+export interface PlanSetup {
+  readonly model: PlannerModel;
+  readonly shape: TransformerShape;
+  /** s */
+  readonly seq: number;
+  /** B: sequences per optimizer step, all data-parallel replicas together. */
+  readonly globalBatch: number;
+  readonly cluster: Cluster;
+  readonly options: TrainingOptions;
+}
+
+/** m: micro-batches per step on each data-parallel replica = B / (dp · b). */
+export function microbatches(setup: PlanSetup, plan: ParallelPlan): number {
+  return setup.globalBatch / (plan.dp * plan.microBatch);
+}
+
+/** "tp8 pp4 dp16 mb1 1F1B" */
+export function describePlan(p: ParallelPlan): string {
+  const sched = p.schedule === 'Interleaved1F1B' ? `interleaved v=${p.virtual}` : p.schedule;
+  return `tp=${p.tp} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${sched}${p.sequenceParallel ? ' SP' : ''} recompute=${p.recompute} ZeRO-${p.zero}`;
+}

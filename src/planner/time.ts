@@ -1,0 +1,199 @@
+/**
+ * Step time of a plan, µs, and what it buys (tokens/s, MFU).
+ *
+ * Per micro-batch on the GPUs of pipeline stage s (l/p layers, in v chunks), T_s =
+ *   matmuls      FLOPs ÷ t ÷ (peak · computeEfficiency)       FLOPs: ./flops.ts (incl. recomputation)
+ *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
+ *   LM head      on the last stage: 3·2bshV/t FLOPs and the cross-entropy's bytes
+ *   TP comm      the layer's collectives (./comm.ts), on the critical path (not overlapped)
+ *   PP p2p       2v messages (an activation forward, a gradient backward per chunk)
+ *   ZeRO-3       all-gathers/reduce-scatter per micro-batch; hidden behind the compute when
+ *                overlapped, else added
+ * Pipeline (Narayanan et al. 2021 §2.2): m micro-batches at the pace of the slowest stage plus
+ * the fill and drain, (p − 1)/v micro-batch times — bubble fraction (p − 1)/(v·m):
+ *   step = m · max_s T_s + (p − 1)/v · mean_s T_s + DP exposed + optimizer
+ * DP exposed: the stage's gradient reduction (./comm.ts) after its last backward; overlapped, it
+ * hides behind that micro-batch's backward (Megatron overlap_grad_reduce) and the weight
+ * all-gather behind the next forward (overlap_param_gather): max(0, t_reduce − t_bwd) +
+ * max(0, t_gather − t_fwd). Not overlapped, all of it.
+ * Optimizer: Adam reads and writes the fp32 master weights and moments it owns (Ψ, or Ψ/d with
+ * ZeRO ≥ 1): read g + 12, write 12, write the 2-byte weights → (g + 26) bytes per parameter.
+ *
+ * tokens/s = B·s / step;  MFU = model FLOPs / (step · GPUs · peak);  HFU counts recomputation;
+ * 6ND cross-check: 6 · parameters · B·s / (step · GPUs · peak).
+ */
+import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
+import { dpRanks, p2pUs, ppLink, ringTimeUs, tpLayerCollectives, tpRanks } from './comm.js';
+import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
+import { hardwareFlops, headForwardFlops, layerForwardFlops, layerTrainingFlops, modelFlops, sixND } from './flops.js';
+import { stageParams } from './memory.js';
+
+export interface StageTime {
+  readonly stage: number;
+  /** Matmul time per micro-batch. */
+  readonly computeUs: number;
+  /** Memory-bound kernels per micro-batch. */
+  readonly kernelsUs: number;
+  readonly tpCommUs: number;
+  readonly p2pUs: number;
+  readonly zero3Us: number;
+  /** T_s: all of the above, one micro-batch through this stage, forward and backward. */
+  readonly perMicrobatchUs: number;
+  /** Of T_s: the forward part (the rest is backward). */
+  readonly forwardUs: number;
+  /** Data-parallel gradient reduction of this stage (all-reduce, or reduce-scatter with ZeRO ≥ 1), before overlap. */
+  readonly dpReduceUs: number;
+  /** ZeRO-1/2's all-gather of the updated weights, before overlap. */
+  readonly dpGatherUs: number;
+  readonly optimizerUs: number;
+}
+
+export interface TimeEstimate {
+  readonly stepUs: number;
+  /** m · max T_s, split by kind on the slowest stage. */
+  readonly computeUs: number;
+  readonly kernelsUs: number;
+  readonly tpCommUs: number;
+  readonly p2pUs: number;
+  readonly zero3Us: number;
+  /** (p − 1)/v · mean T_s */
+  readonly bubbleUs: number;
+  /** Data-parallel reduction left after overlap. */
+  readonly dpExposedUs: number;
+  readonly dpTotalUs: number;
+  readonly optimizerUs: number;
+  /** Bubble over the busy time: (p − 1)/(v·m) for uniform stages. */
+  readonly bubbleFraction: number;
+  readonly tokensPerSecond: number;
+  readonly modelFlops: number;
+  readonly hardwareFlops: number;
+  readonly mfu: number;
+  readonly hfu: number;
+  /** 6·N·D / (step · GPUs · peak). */
+  readonly mfu6ND: number;
+  /** The first stage, one middle stage (they are alike) and the last. */
+  readonly stages: readonly StageTime[];
+}
+
+const US = 1e6;
+
+/** T_s and the per-step terms of one stage; see the file comment. */
+export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): StageTime {
+  const { shape: m, seq: s, cluster, options } = setup;
+  const hw = cluster.hardware;
+  const t = plan.tp;
+  const b = plan.microBatch;
+  const peak = hw.peakFlops.bf16 * hw.computeEfficiency;
+  const hbm = hw.hbmBandwidth * hw.memoryEfficiency;
+  const layers = m.layers / plan.pp;
+  const first = stage === 0;
+  const last = stage === plan.pp - 1;
+
+  // matmuls
+  const fwdFlops = layerForwardFlops(m, b, s).total;
+  const layerFlops = layerTrainingFlops(m, b, s, plan.recompute, options.attention);
+  const headFlops = last ? 3 * headForwardFlops(m, b, s) : 0;
+  const computeUs = ((layers * layerFlops + headFlops) / t / peak) * US;
+  const computeFwdUs = ((layers * fwdFlops + headFlops / 3) / t / peak) * US;
+
+  // memory-bound kernels
+  const ew = layerElementwiseBytes(m, { seq: s, microBatch: b, tp: t, sequenceParallel: plan.sequenceParallel, attention: options.attention }, plan.recompute);
+  const ceBytes = last ? crossEntropyBytes(m, s, b, t, options.logitsBytes) : 0;
+  const kernelsUs = ((layers * (ew.forward + ew.backward) + ceBytes) / hbm) * US;
+  const kernelsFwdUs = ((layers * ew.forward + ceBytes / 2) / hbm) * US;
+
+  // tensor parallel
+  const bshBytes = 2 * b * s * m.hidden;
+  let tpCommUs = 0;
+  let tpFwdUs = 0;
+  if (t > 1) {
+    const ranks = tpRanks(plan);
+    const time = (op: Parameters<typeof ringTimeUs>[0]) => ringTimeUs(op, ranks, bshBytes, hw, cluster.gpusPerNode);
+    const c = tpLayerCollectives(plan, bshBytes);
+    const fwd = c.forward.reduce((a, x) => a + time(x.op), 0);
+    const bwd = c.backward.reduce((a, x) => a + time(x.op), 0);
+    const edge = (first ? 1 : 0) + (last ? 1 : 0); // embedding output (fwd), head input gradient (bwd)
+    const edgeOp = plan.sequenceParallel ? 'reduce_scatter' : 'all_reduce';
+    tpFwdUs = layers * fwd + (first ? time(edgeOp) : 0);
+    tpCommUs = layers * (fwd + bwd) + edge * time(edgeOp);
+  }
+
+  // pipeline p2p
+  const p2pBytes = plan.sequenceParallel ? bshBytes / t : bshBytes;
+  const msgUs = plan.pp > 1 ? p2pUs(p2pBytes, hw, ppLink(plan, cluster.gpusPerNode)) : 0;
+  const pipeUs = 2 * plan.virtual * msgUs;
+
+  // data parallel
+  const params = stageParams(m, plan, stage);
+  const dp = dpRanks(plan);
+  const g = options.gradBytes;
+  let dpReduceUs = 0;
+  let dpGatherUs = 0;
+  let zero3Us = 0;
+  if (plan.dp > 1) {
+    const ring = (op: Parameters<typeof ringTimeUs>[0], bytes: number) => ringTimeUs(op, dp, bytes, hw, cluster.gpusPerNode);
+    if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
+    else if (plan.zero < 3) {
+      dpReduceUs = ring('reduce_scatter', g * params);
+      dpGatherUs = ring('all_gather', 2 * params);
+    } else {
+      const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', g * params);
+      const busy = computeUs + kernelsUs;
+      zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
+    }
+  }
+  const owned = plan.zero >= 1 ? params / plan.dp : params;
+  const optimizerUs = ((owned * (g + 26)) / hbm) * US;
+  const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + pipeUs + zero3Us;
+  const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + pipeUs / 2;
+  return { stage, computeUs, kernelsUs, tpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
+}
+
+/** Step time, throughput and utilisation of a plan; see the file comment. */
+export function estimateTime(setup: PlanSetup, plan: ParallelPlan): TimeEstimate {
+  const mb = microbatches(setup, plan);
+  // stages 1 … p−2 are alike: time the first, one middle and the last, weight the middle p − 2 times
+  const p = plan.pp;
+  const ids = p === 1 ? [0] : p === 2 ? [0, 1] : [0, 1, p - 1];
+  const weight = (id: number) => (p > 2 && id === 1 ? p - 2 : 1);
+  const stages = ids.map((id) => stageTime(setup, plan, id));
+  const slow = stages.reduce((a, x) => (x.perMicrobatchUs > a.perMicrobatchUs ? x : a), stages[0]);
+  const mean = stages.reduce((a, x) => a + weight(x.stage) * x.perMicrobatchUs, 0) / p;
+  const bubbleUs = ((plan.pp - 1) / plan.virtual) * mean;
+  let dpExposedUs = 0;
+  for (const st of stages) {
+    const bwd = st.perMicrobatchUs - st.forwardUs;
+    const exposed = setup.options.overlapGradReduce ? Math.max(0, st.dpReduceUs - bwd) + Math.max(0, st.dpGatherUs - st.forwardUs) : st.dpReduceUs + st.dpGatherUs;
+    dpExposedUs = Math.max(dpExposedUs, exposed);
+  }
+  const dpTotalUs = Math.max(...stages.map((x) => x.dpReduceUs + x.dpGatherUs));
+  const optimizerUs = Math.max(...stages.map((x) => x.optimizerUs));
+  const stepUs = mb * slow.perMicrobatchUs + bubbleUs + dpExposedUs + optimizerUs;
+
+  const { shape, globalBatch: B, seq: s, cluster, options } = setup;
+  const tokens = B * s;
+  const peakAll = cluster.gpus * cluster.hardware.peakFlops.bf16;
+  const stepS = stepUs / US;
+  const mf = modelFlops(shape, B, s);
+  const hf = hardwareFlops(shape, B, s, plan.recompute, options.attention);
+  return {
+    stepUs,
+    computeUs: mb * slow.computeUs,
+    kernelsUs: mb * slow.kernelsUs,
+    tpCommUs: mb * slow.tpCommUs,
+    p2pUs: mb * slow.p2pUs,
+    zero3Us: mb * slow.zero3Us,
+    bubbleUs,
+    dpExposedUs,
+    dpTotalUs,
+    optimizerUs,
+    bubbleFraction: bubbleUs / (mb * slow.perMicrobatchUs),
+    tokensPerSecond: tokens / stepS,
+    modelFlops: mf,
+    hardwareFlops: hf,
+    mfu: mf / (stepS * peakAll),
+    hfu: hf / (stepS * peakAll),
+    mfu6ND: sixND(shape.totalParams, tokens) / (stepS * peakAll),
+    stages,
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The panel's state: what it shows, built from the host's messages, and saved with setState so a
+ * hidden-then-shown (or reloaded) panel comes back as it was. No DOM here (tests run it in Node).
+ */
+import { assertNever, TABS, type HostMessage, type LiveEvent, type RankState, type RunFailure, type RunInfo, type RunStage, type TabId, type Verdict } from '../src/protocol.js';
+import type { CollectiveInfo, MeshInfo, Report, ReportError, TimelineEvent, TrafficSummary } from '../src/report/types.js';
+
+export const STATE_VERSION = 1;
+/** Spans kept while a run streams (the report brings the whole timeline). */
+export const MAX_LIVE_SPANS = 20_000;
+
+export interface LiveData {
+  mesh: MeshInfo | null;
+  model: string | null;
+  layers: readonly string[];
+  collectives: CollectiveInfo[];
+  spans: TimelineEvent[];
+  ranks: (RankState | null)[];
+  errors: ReportError[];
+}
+
+export interface UiState {
+  tab: TabId;
+  shardFilter: string;
+  ledgerFilter: string;
+  /** The timeline's visible window (null: fit the whole run). */
+  window: { readonly startUs: number; readonly endUs: number } | null;
+}
+
+export interface PanelState {
+  readonly v: number;
+  run: RunInfo | null;
+  phase: 'empty' | 'running' | 'finished' | 'failed';
+  progress: { readonly stage: RunStage; readonly percent: number; readonly message: string } | null;
+  failure: { readonly reason: RunFailure; readonly message: string } | null;
+  live: LiveData;
+  report: Report | null;
+  verdict: Verdict | null;
+  ui: UiState;
+  /** Bumped on every change of what is shown (views redraw when it moves). */
+  rev: number;
+}
+
+const emptyLive = (): LiveData => ({ mesh: null, model: null, layers: [], collectives: [], spans: [], ranks: [], errors: [] });
+
+export function initialState(): PanelState {
+  return { v: STATE_VERSION, run: null, phase: 'empty', progress: null, failure: null, live: emptyLive(), report: null, verdict: null, ui: { tab: 'overview', shardFilter: '', ledgerFilter: '', window: null }, rev: 0 };
+}
+
+/** A saved state, if it is one this version can show. */
+export function restoreState(saved: unknown): PanelState {
+  const s = saved as Partial<PanelState> | undefined;
+  if (!s || s.v !== STATE_VERSION || !s.ui || !s.live) return initialState();
+  const tab = (TABS as readonly string[]).includes(s.ui.tab) ? s.ui.tab : 'overview';
+  return { ...initialState(), ...s, ui: { ...s.ui, tab }, rev: (s.rev ?? 0) + 1 } as PanelState;
+}
+
+function applyLive(s: PanelState, e: LiveEvent): void {
+  const l = s.live;
+  switch (e.kind) {
+    case 'loaded':
+      l.mesh = e.mesh;
+      l.model = e.model ?? null;
+      l.layers = e.layers ?? [];
+      return;
+    case 'collective':
+      l.collectives.push(e.collective);
+      return;
+    case 'span':
+      if (l.spans.length < MAX_LIVE_SPANS) l.spans.push(e.span);
+      return;
+    case 'rank':
+      l.ranks[e.rank] = e.state;
+      return;
+    case 'error':
+      l.errors.push(e.error);
+      return;
+    case 'progress':
+      s.progress = { stage: e.stage, percent: e.percent, message: e.message };
+      return;
+    default:
+      assertNever(e);
+  }
+}
+
+/** Applies a host message (in place; returns the state for chaining). */
+export function apply(s: PanelState, m: HostMessage): PanelState {
+  switch (m.type) {
+    case 'runStarted':
+      s.run = m.run;
+      s.phase = 'running';
+      s.progress = { stage: 'load', percent: 0, message: `starting ${m.run.name}` };
+      s.failure = null;
+      s.live = emptyLive();
+      s.report = null;
+      s.verdict = null;
+      s.ui = { ...s.ui, window: null };
+      break;
+    case 'runEvents':
+      if (s.run?.id !== m.runId || s.phase !== 'running') return s;
+      for (const e of m.events) applyLive(s, e);
+      break;
+    case 'runFinished':
+      if (s.run?.id !== m.run.id) s.ui = { ...s.ui, window: null };
+      s.run = m.run;
+      s.phase = 'finished';
+      s.progress = null;
+      s.failure = null;
+      s.report = m.report;
+      s.verdict = m.verdict;
+      s.live = emptyLive(); // the report replaces the live view
+      break;
+    case 'runFailed':
+      if (s.run?.id !== m.runId) return s;
+      s.phase = 'failed';
+      s.failure = { reason: m.reason, message: m.message };
+      s.progress = null;
+      break;
+    case 'showTab':
+      s.ui = { ...s.ui, tab: m.tab };
+      break;
+    default:
+      assertNever(m);
+  }
+  s.rev++;
+  return s;
+}
+
+// ---- what the views show: the report when there is one, the live data while a run streams
+
+export const meshOf = (s: PanelState): MeshInfo | null => (s.report && s.report.mesh.worldSize > 0 ? s.report.mesh : s.live.mesh);
+export const collectivesOf = (s: PanelState): readonly CollectiveInfo[] => s.report?.collectives ?? s.live.collectives;
+export const spansOf = (s: PanelState): readonly TimelineEvent[] => s.report?.timeline.events ?? s.live.spans;
+export const errorsOf = (s: PanelState): readonly ReportError[] => s.report?.errors ?? s.live.errors;
+
+/** Traffic totals: the report's, or summed from the collectives streamed so far. */
+export function trafficOf(s: PanelState): TrafficSummary {
+  if (s.report) return s.report.traffic;
+  return summarize(s.live.collectives, meshOf(s)?.worldSize ?? 0);
+}
+
+/** Traffic totals of the collectives streamed so far (the report's are exact, with folded ranks filled in). */
+export function summarize(cs: readonly CollectiveInfo[], world: number): TrafficSummary {
+  type Acc = Record<string, { count: number; bytes: number; wireBytes: number }>;
+  const byPhase: Acc = {};
+  const byOp: Acc = {};
+  const byAxis: Acc = {};
+  const add = (m: Acc, k: string, c: CollectiveInfo) => {
+    const e = (m[k] ??= { count: 0, bytes: 0, wireBytes: 0 });
+    const n = c.multiplicity ?? 1; // a folded entry stands for that many identical groups
+    e.count += n;
+    e.bytes += c.bytes * n;
+    e.wireBytes += c.wireBytes * n;
+  };
+  const n = Math.max(world, 1 + Math.max(-1, ...cs.flatMap((c) => c.ranks)));
+  const sent = new Array<number>(n).fill(0);
+  const recv = new Array<number>(n).fill(0);
+  let totalBytes = 0;
+  let totalWireBytes = 0;
+  for (const c of cs) {
+    add(byPhase, c.phase, c);
+    add(byOp, c.op, c);
+    add(byAxis, c.axis ?? c.group, c);
+    totalBytes += c.bytes * (c.multiplicity ?? 1);
+    totalWireBytes += c.wireBytes * (c.multiplicity ?? 1);
+    c.ranks.forEach((r, i) => (sent[r] += c.sentBytes[i] ?? 0));
+    if (c.op === 'send_recv') recv[c.ranks[1]] += c.bytes;
+    else c.ranks.forEach((r, i) => (recv[r] += c.sentBytes[(i - 1 + c.ranks.length) % c.ranks.length] ?? 0));
+  }
+  return { byPhase, byOp, byAxis, perRank: sent.map((s, rank) => ({ rank, sentBytes: s, recvBytes: recv[rank] })), totalBytes, totalWireBytes };
+}
