@@ -29,6 +29,12 @@ export interface OpSpec {
   readonly backward?: BackwardFn;
   /** Charge no simulated time (views: reshape, identity). */
   readonly free?: boolean;
+  /**
+   * The op's attributes as a string ("" if none), declaring that its result depends only on
+   * them, its inputs and its output shape — so identical work on several ranks is done once.
+   * Leave undefined when the result depends on anything else (the rank, a captured tensor).
+   */
+  readonly key?: string;
 }
 
 /**
@@ -98,17 +104,18 @@ export class RankContext {
   }
 
   /** Wrap values (numeric) or only a shape (meta). */
-  private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean): Tensor {
+  private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean, contentKey?: string): Tensor {
     this.checkAlive();
     const data = this.mode === 'numeric' ? this.own(make()) : null;
     const t = new Tensor(this, shape, dtype, data, requiresGrad);
+    if (contentKey !== undefined && this.world.share) t.cid = this.world.share.id(`${contentKey}|${shape.join('x')}|${dtype}`);
     this.memory.tick();
     t.memIndex = this.memory.alloc(bytesOf(numel(shape), dtype), pinned);
     return t;
   }
 
   /** A tensor from values (numeric mode; in meta mode only the shape is kept). */
-  tensor(values: ArrayLike<number> | (() => ArrayLike<number>), shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  tensor(values: ArrayLike<number> | (() => ArrayLike<number>), shape: readonly number[], dtype: DType = 'float32', contentKey?: string): Tensor {
     return this.leaf(shape, dtype, () => {
       const v = typeof values === 'function' ? values() : values;
       if (v.length !== numel(shape)) {
@@ -117,7 +124,7 @@ export class RankContext {
         });
       }
       return tf.tensor(v as number[], [...shape], storageDType(dtype));
-    }, false, false);
+    }, false, false, contentKey === undefined ? undefined : `values:${contentKey}`);
   }
 
   /** Wrap an existing TensorFlow.js tensor (numeric mode). */
@@ -126,11 +133,11 @@ export class RankContext {
   }
 
   zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    return this.leaf(shape, dtype, () => tf.zeros([...shape], storageDType(dtype)), false, false);
+    return this.leaf(shape, dtype, () => tf.zeros([...shape], storageDType(dtype)), false, false, 'zeros');
   }
 
   ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    return this.leaf(shape, dtype, () => tf.ones([...shape], storageDType(dtype)), false, false);
+    return this.leaf(shape, dtype, () => tf.ones([...shape], storageDType(dtype)), false, false, 'ones');
   }
 
   /** Shape-only tensor (any mode): for recv buffers and meta programs. */
@@ -144,19 +151,20 @@ export class RankContext {
    */
   randn(shape: readonly number[], opts: { seed?: number; key?: string; std?: number; dtype?: DType; requiresGrad?: boolean } = {}): Tensor {
     const seed = deriveSeed(opts.seed ?? this.world.seed, opts.key ?? '');
-    return this.leaf(shape, opts.dtype ?? 'float32', () => tf.tensor(new Rng(seed).fillNormal(new Float32Array(numel(shape)), opts.std ?? 1), [...shape]), opts.requiresGrad ?? false, false);
+    return this.leaf(shape, opts.dtype ?? 'float32', () => tf.tensor(new Rng(seed).fillNormal(new Float32Array(numel(shape)), opts.std ?? 1), [...shape]), opts.requiresGrad ?? false, false, `randn:${seed}:${opts.std ?? 1}`);
   }
 
   /** Integers in [0, high) from a seed (token ids). */
   randint(shape: readonly number[], high: number, opts: { seed?: number; key?: string } = {}): Tensor {
     const seed = deriveSeed(opts.seed ?? this.world.seed, opts.key ?? '');
-    return this.leaf(shape, 'int32', () => tf.tensor(new Rng(seed).fillInt(new Int32Array(numel(shape)), high), [...shape], 'int32'), false, false);
+    return this.leaf(shape, 'int32', () => tf.tensor(new Rng(seed).fillInt(new Int32Array(numel(shape)), high), [...shape], 'int32'), false, false, `randint:${seed}:${high}`);
   }
 
   /** A trainable parameter: a leaf that requires grad and stays live for the whole run. */
   param(init: Tensor, name?: string): Tensor {
     if (init.ctx !== this) throw crossRank(init, this);
     const p = new Tensor(this, init.shape, init.dtype, init.data, true);
+    p.cid = init.cid;
     p.name = name ?? init.name;
     this.memory.tick();
     p.memIndex = this.memory.alloc(bytesOf(numel(p.shape), p.dtype), true);
@@ -174,11 +182,28 @@ export class RankContext {
       inBytes += bytesOf(x.size, x.dtype);
     }
     let data: tf.Tensor | null = null;
+    const share = this.world.share;
+    let cid = 0;
+    if (share && spec.key !== undefined && !this.replay) {
+      let ok = true;
+      let ins = '';
+      for (const x of spec.inputs) {
+        if (x.cid === 0) {
+          ok = false;
+          break;
+        }
+        ins += `${x.cid},`;
+      }
+      if (ok) cid = share.id(`${spec.name}|${spec.key}|${spec.shape.join('x')}|${spec.dtype}|${ins}`);
+    }
     if (this.mode === 'numeric') {
       for (const x of spec.inputs) x.requireData();
-      data = this.own(spec.compute());
+      const hit = cid ? share!.take(cid) : undefined;
+      data = this.own(hit ?? spec.compute());
+      if (cid && !hit) share!.put(cid, data);
     }
     const out = new Tensor(this, spec.shape, spec.dtype, data);
+    out.cid = cid;
     if (this.replay) this.replay.push({ out, compute: spec.compute });
     const outBytes = bytesOf(out.size, out.dtype);
     this.memory.tick();

@@ -32,6 +32,8 @@ export interface SimOptions {
    * 64 ranks.
    */
   readonly fold?: readonly string[] | 'auto';
+  /** Compute replicated work once across ranks (numeric mode; default true). See share.ts. */
+  readonly share?: boolean;
 }
 
 export interface SimResult {
@@ -83,6 +85,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     traceCompute: opts.traceCompute ?? true,
     onEvent: opts.onEvent,
     fold,
+    share: opts.share,
   });
   const engine = new CollectiveEngine(world);
   const reps = world.fold.active ? world.fold.reps() : Array.from({ length: mesh.worldSize }, (_, r) => r);
@@ -154,6 +157,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     wallMs: performance.now() - t0,
   };
   for (const c of ranks) c.disposeAll();
+  world.share?.dispose();
   return result;
 }
 

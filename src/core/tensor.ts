@@ -37,6 +37,8 @@ export class Tensor {
   node: GradNode | null = null;
   /** Accumulated gradient, for leaves that require it (parameters, inputs). */
   grad: Tensor | null = null;
+  /** Content id: tensors with equal non-zero ids hold equal values (see share.ts); 0 = unknown. */
+  cid = 0;
   /** Keep this (non-leaf) tensor's gradient in `.grad` after backward (torch's retain_grad). */
   retainGrad = false;
   /** A name for reports, e.g. "h.0.attn.c_attn.weight". */

@@ -2,6 +2,7 @@ import { getHardware, type HardwarePreset, type Algorithm, type CollectiveOp } f
 import type { LedgerEntry } from './ledger.js';
 import { Mesh } from './mesh.js';
 import { Fold } from './fold.js';
+import { ShareCache } from './share.js';
 import type { Mode } from './context.js';
 import type { SimError } from './errors.js';
 import type { TraceEvent } from './trace.js';
@@ -21,6 +22,8 @@ export interface WorldOptions {
   readonly onEvent?: (e: SimEvent) => void;
   /** Mesh axes folded by symmetry (meta mode). */
   readonly fold?: readonly string[];
+  /** Compute replicated ops once (default on). */
+  readonly share?: boolean;
 }
 
 /**
@@ -42,6 +45,8 @@ export class World {
   readonly computeFlops: Float64Array;
   aborted: SimError | null = null;
   readonly fold: Fold;
+  /** Replicated computation done once (numeric runs of more than one rank). */
+  readonly share: ShareCache | null;
   private readonly onEvent?: (e: SimEvent) => void;
 
   constructor(o: WorldOptions) {
@@ -56,6 +61,7 @@ export class World {
     this.onEvent = o.onEvent;
     this.computeFlops = new Float64Array(o.mesh.worldSize);
     this.fold = new Fold(o.mesh, o.fold ?? []);
+    this.share = o.mode === 'numeric' && o.mesh.worldSize > 1 && o.share !== false ? new ShareCache() : null;
   }
 
   algorithmFor(op: CollectiveOp): Algorithm {

@@ -155,7 +155,7 @@ export class GPT2 extends Model {
     if (ids.ndim !== 2) throw shapeError(ids, `GPT-2 takes token ids [B, S], got ${fmt(ids.shape)}`);
     const s = ids.shape[1];
     if (s > this.nPositions) throw shapeError(ids, `sequence length ${s} exceeds GPT-2's ${this.nPositions} positions`, `use seq ≤ ${this.nPositions} or raise nPositions`);
-    const pos = ids.ctx.tensor(() => Int32Array.from({ length: s }, (_, i) => i), [s], 'int32'); // [S]
+    const pos = ids.ctx.tensor(() => Int32Array.from({ length: s }, (_, i) => i), [s], 'int32', 'positions'); // [S]
     const tok = await this.wte.call(ids); // [B, S, H]
     return add(tok, await this.wpe.call(pos)); // [B, S, H]
   }
@@ -183,8 +183,8 @@ export function tokenBatch(ctx: RankContext, s: BatchShape, seed: number, vocab:
     return out;
   };
   return {
-    input: ctx.tensor(window(0), [b, seq], 'int32'), // [B, S]
-    target: ctx.tensor(window(1), [b, seq], 'int32'), // [B, S]
+    input: ctx.tensor(window(0), [b, seq], 'int32', `tokens:${seed}:${vocab}:in`), // [B, S]
+    target: ctx.tensor(window(1), [b, seq], 'int32', `tokens:${seed}:${vocab}:out`), // [B, S]
   };
 }
 

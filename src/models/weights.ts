@@ -124,6 +124,8 @@ export class WeightStore {
   }
 
   private finish(ctx: RankContext, base: Tensor, name: string, placement: Placement): Tensor {
+    const share = ctx.world.share;
+    if (share) base.cid = share.id(`param:${this.seed}:${name}:${placement.kind === 'shard' ? `${placement.dim}@${placement.ranges.map((r) => r.join('+')).join(',')}` : 'full'}`);
     const p = ctx.param(base, name);
     p.placement = placement;
     p.global = { name, shape: this.decl(name).shape };

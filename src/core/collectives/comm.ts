@@ -100,7 +100,7 @@ export class Comm {
       if (op === 'sum') return [dy];
       if (op === 'avg') return [scale(dy, 1 / n)];
       return [mul(dy, equalMask(x, out))];
-    });
+    }, true);
     return out;
   }
 
@@ -109,7 +109,7 @@ export class Comm {
     const dim = this.dim(x, opt.dim ?? 0);
     const d = await this.call(g, { op: 'all_gather', shape: x.shape, dtype: x.dtype, dim }, x, opt.label);
     const i = g.ranks.indexOf(this.ctx.rank);
-    return this.wrap(d, [x], (dy) => [narrow(dy, dim, i * x.shape[dim], x.shape[dim])]);
+    return this.wrap(d, [x], (dy) => [narrow(dy, dim, i * x.shape[dim], x.shape[dim])], true);
   }
 
   async reduceScatter(x: Tensor, opt: GroupOpt & { dim?: number; op?: ReduceOp } = {}): Promise<Tensor> {
@@ -153,7 +153,7 @@ export class Comm {
   async broadcast(x: Tensor, opt: GroupOpt & { src: number }): Promise<Tensor> {
     const g = this.group(opt);
     const d = await this.call(g, { op: 'broadcast', shape: x.shape, dtype: x.dtype, root: opt.src }, x, opt.label);
-    return this.wrap(d, [], null);
+    return this.wrap(d, [], null, true);
   }
 
   async reduce(x: Tensor, opt: GroupOpt & { dst: number; op?: ReduceOp }): Promise<Tensor> {
@@ -180,6 +180,7 @@ export class Comm {
       dtype: x.dtype,
       flops: 0,
       free: true,
+      key: '',
       compute: () => tf.clone(x.data!),
       backward: async (dy) => [await this.allReduce(dy, { group: g, label: `${opt.label ?? 'copy_to_region'}.backward` })],
     });
@@ -281,10 +282,12 @@ export class Comm {
     }
   }
 
-  private wrap(d: Delivery, inputs: Tensor[], backward: BackwardFn | null): Tensor {
+  private wrap(d: Delivery, inputs: Tensor[], backward: BackwardFn | null, replicated = false): Tensor {
     const ctx = this.ctx;
     const data = d.data ? ctx.own(d.data) : null;
     const t = new Tensor(ctx, d.shape, d.dtype, data);
+    // every member got the same values: they share a content id (see share.ts)
+    if (replicated && ctx.world.share && d.ledgerSeq >= 0) t.cid = ctx.world.share.id(`delivery:${d.ledgerSeq}`);
     ctx.memory.tick();
     t.memIndex = ctx.memory.alloc(bytesOf(t.size, t.dtype));
     if (backward && ctx.gradEnabled && inputs.some((x) => x.requiresGrad)) {

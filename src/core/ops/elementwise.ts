@@ -19,6 +19,7 @@ function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) 
     shape,
     dtype: a.dtype,
     flops: shape.reduce((p, d) => p * d, 1),
+    key: '',
     compute: () => f(a.data!, b.data!),
     backward: (dy) => {
       const [fa, fb] = grads(dy);
@@ -46,13 +47,14 @@ export function div(a: Tensor, b: Tensor): Tensor {
   return binary('div', a, b, tf.div, (dy) => [() => div(dy, b), () => neg(div(mul(div(dy, b), a), b))]);
 }
 
-function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor): Tensor {
+function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor, key = ''): Tensor {
   return x.ctx.apply({
     name,
     inputs: [x],
     shape: x.shape,
     dtype: x.dtype,
     flops: x.size * flopsPerElem,
+    key,
     compute: () => f(x.data!),
     backward: (dy) => [grad(dy)],
   });
@@ -63,11 +65,11 @@ export function neg(x: Tensor): Tensor {
 }
 
 export function scale(x: Tensor, s: number): Tensor {
-  return unary('scale', x, 1, (t) => tf.mul(t, s), (dy) => scale(dy, s));
+  return unary('scale', x, 1, (t) => tf.mul(t, s), (dy) => scale(dy, s), String(s));
 }
 
 export function addScalar(x: Tensor, s: number): Tensor {
-  return unary('add_scalar', x, 1, (t) => tf.add(t, s), (dy) => dy);
+  return unary('add_scalar', x, 1, (t) => tf.add(t, s), (dy) => dy, String(s));
 }
 
 export function square(x: Tensor): Tensor {
@@ -110,7 +112,7 @@ export function relu(x: Tensor): Tensor {
 
 /** 1 where x > 0, else 0 (no gradient). */
 export function step(x: Tensor): Tensor {
-  return x.ctx.apply({ name: 'step', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, compute: () => tf.step(x.data!) });
+  return x.ctx.apply({ name: 'step', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, key: '', compute: () => tf.step(x.data!) });
 }
 
 /** x · sigmoid(x) (SiLU / swish, Llama's MLP activation). */
@@ -141,6 +143,7 @@ export function gelu(x: Tensor): Tensor {
         shape: x.shape,
         dtype: x.dtype,
         flops: x.size * 12,
+        key: '',
         compute: () =>
           tf.tidy(() => {
             const t = x.data!;

@@ -11,6 +11,6 @@ export function onesLike(x: Tensor): Tensor {
 export function addInto(a: Tensor, b: Tensor): Tensor {
   if (!sameShape(a.shape, b.shape)) throw new Error(`internal: gradient shapes differ [${a.shape}] vs [${b.shape}]`);
   return a.ctx.noGrad(() =>
-    a.ctx.apply({ name: 'grad_accumulate', inputs: [a, b], shape: a.shape, dtype: a.dtype, flops: a.size, compute: () => tf.add(a.data!, b.data!) }),
+    a.ctx.apply({ name: 'grad_accumulate', inputs: [a, b], shape: a.shape, dtype: a.dtype, flops: a.size, key: '', compute: () => tf.add(a.data!, b.data!) }),
   );
 }

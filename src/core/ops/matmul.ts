@@ -31,6 +31,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       shape: [...lead, n],
       dtype: a.dtype,
       flops: 2 * rows * k * n,
+      key: '',
       compute: () => tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(a.data!, [rows, k]), b.data!), [...lead, n])),
       backward: (dy) => [
         a.requiresGrad ? matmul(dy, transposeLast(b)) : null, // [..., k]
@@ -55,6 +56,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     shape: [...batch, m, n],
     dtype: a.dtype,
     flops: 2 * nbatch * m * k * n,
+    key: '',
     compute: () => tf.matMul(a.data!, b.data!),
     backward: (dy) => [
       a.requiresGrad ? sumToShape(matmul(dy, transposeLast(b)), a.shape) : null,

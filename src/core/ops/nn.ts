@@ -11,6 +11,7 @@ import { sum, broadcastTo } from './reduce.js';
 export function softmax(x: Tensor): Tensor {
   const y: Tensor = x.ctx.apply({
     name: 'softmax',
+    key: '',
     inputs: [x],
     shape: x.shape,
     dtype: x.dtype,
@@ -34,6 +35,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor | null, eps = 1
   const inputs = beta ? [x, gamma, beta] : [x, gamma];
   return x.ctx.apply({
     name: 'layer_norm',
+    key: `${eps}`,
     inputs,
     shape: x.shape,
     dtype: x.dtype,
@@ -49,6 +51,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor | null, eps = 1
       const ctx = x.ctx;
       const dx = ctx.apply({
         name: 'layer_norm_grad',
+        key: `${eps}`,
         inputs: [dy, x, gamma],
         shape: x.shape,
         dtype: x.dtype,
@@ -66,6 +69,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor | null, eps = 1
       });
       const dgamma = ctx.apply({
         name: 'layer_norm_grad_weight',
+        key: `${eps}`,
         inputs: [dy, x],
         shape: [h],
         dtype: gamma.dtype,
@@ -94,6 +98,7 @@ export function rmsNorm(x: Tensor, gamma: Tensor, eps = 1e-6): Tensor {
   const lead = x.shape.slice(0, -1);
   return x.ctx.apply({
     name: 'rms_norm',
+    key: `${eps}`,
     inputs: [x, gamma],
     shape: x.shape,
     dtype: x.dtype,
@@ -103,6 +108,7 @@ export function rmsNorm(x: Tensor, gamma: Tensor, eps = 1e-6): Tensor {
       const ctx = x.ctx;
       const dx = ctx.apply({
         name: 'rms_norm_grad',
+        key: `${eps}`,
         inputs: [dy, x, gamma],
         shape: x.shape,
         dtype: x.dtype,
@@ -117,6 +123,7 @@ export function rmsNorm(x: Tensor, gamma: Tensor, eps = 1e-6): Tensor {
       });
       const dgamma = ctx.apply({
         name: 'rms_norm_grad_weight',
+        key: `${eps}`,
         inputs: [dy, x],
         shape: [h],
         dtype: gamma.dtype,
@@ -141,6 +148,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   const [v, h] = table.shape;
   return table.ctx.apply({
     name: 'embedding',
+    key: '',
     inputs: [table, ids],
     shape: [...ids.shape, h],
     dtype: table.dtype,
@@ -150,6 +158,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
     backward: (dy) => [
       table.ctx.apply({
         name: 'embedding_grad',
+        key: '',
         inputs: [dy, ids],
         shape: [v, h],
         dtype: table.dtype,
@@ -210,6 +219,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
   const [n, v] = logits.shape;
   return logits.ctx.apply({
     name: 'cross_entropy',
+    key: '',
     inputs: [logits, targets],
     shape: [],
     dtype: logits.dtype,
@@ -218,6 +228,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
     backward: (dy) => [
       logits.ctx.apply({
         name: 'cross_entropy_grad',
+        key: '',
         inputs: [dy, logits, targets],
         shape: logits.shape,
         dtype: logits.dtype,
@@ -234,6 +245,7 @@ export function causalMask(scores: Tensor): Tensor {
   const s = scores.shape[scores.ndim - 1];
   return scores.ctx.apply({
     name: 'causal_mask',
+    key: '',
     inputs: [scores],
     shape: scores.shape,
     dtype: scores.dtype,
@@ -246,6 +258,7 @@ export function causalMask(scores: Tensor): Tensor {
     backward: (dy) => [
       dy.ctx.apply({
         name: 'causal_mask_grad',
+        key: '',
         inputs: [dy],
         shape: dy.shape,
         dtype: dy.dtype,

@@ -24,6 +24,7 @@ export function sum(x: Tensor, dims?: number | readonly number[], keepDims = fal
     shape,
     dtype: x.dtype,
     flops: x.size,
+    key: `${ds}|${keepDims}`,
     compute: () => tf.sum(x.data!, ds, keepDims),
     backward: (dy) => [broadcastTo(keepDims ? dy : reshape(dy, kept), x.shape)],
   });
@@ -41,20 +42,21 @@ export function mean(x: Tensor, dims?: number | readonly number[], keepDims = fa
     shape,
     dtype: x.dtype,
     flops: x.size,
+    key: `${ds}|${keepDims}`,
     compute: () => tf.mean(x.data!, ds, keepDims),
     backward: (dy) => [broadcastTo(scaleNoTape(keepDims ? dy : reshape(dy, kept), 1 / count), x.shape)],
   });
 }
 
 function scaleNoTape(x: Tensor, s: number): Tensor {
-  return x.ctx.apply({ name: 'scale', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, compute: () => tf.mul(x.data!, s), backward: (dy) => [scaleNoTape(dy, s)] });
+  return x.ctx.apply({ name: 'scale', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, key: String(s), compute: () => tf.mul(x.data!, s), backward: (dy) => [scaleNoTape(dy, s)] });
 }
 
 /** Max over dims (no gradient: used for numerical stabilisation). */
 export function max(x: Tensor, dims?: number | readonly number[], keepDims = false): Tensor {
   const ds = dimsOf(x, dims);
   const shape = keepDims ? keptShape(x, ds) : x.shape.filter((_, i) => !ds.includes(i));
-  return x.ctx.apply({ name: 'max', inputs: [x], shape, dtype: x.dtype, flops: x.size, compute: () => tf.max(x.data!, ds, keepDims) });
+  return x.ctx.apply({ name: 'max', inputs: [x], shape, dtype: x.dtype, flops: x.size, key: `${ds}|${keepDims}`, compute: () => tf.max(x.data!, ds, keepDims) });
 }
 
 /** Broadcast x to `shape` (NumPy rules). Backward: sum back to x's shape. */
@@ -72,6 +74,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
     shape,
     dtype: x.dtype,
     flops: 0,
+    key: '',
     bytes: 0,
     free: true,
     compute: () => tf.broadcastTo(x.data!, [...shape]),

@@ -20,6 +20,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     shape: s,
     dtype: x.dtype,
     flops: 0,
+    key: '',
     free: true,
     compute: () => tf.reshape(x.data!, s),
     backward: (dy) => [reshape(dy, x.shape)],
@@ -38,6 +39,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
     shape: p.map((d) => x.shape[d]),
     dtype: x.dtype,
     flops: 0,
+    key: p.join(','),
     compute: () => tf.transpose(x.data!, p),
     backward: (dy) => [transpose(dy, inv)],
   });
@@ -57,6 +59,7 @@ export function transposeLast(x: Tensor): Tensor {
     dtype: x.dtype,
     flops: 0,
     free: true,
+    key: p.join(','),
     compute: () => tf.transpose(x.data!, p),
     backward: (dy) => [transposeLast(dy)],
   });
@@ -76,6 +79,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
     shape: size,
     dtype: x.dtype,
     flops: 0,
+    key: `${d},${start},${length}`,
     free: true, // a view, as torch.narrow is
     compute: () => tf.slice(x.data!, begin, size),
     backward: (dy) => [pad(dy, d, start, x.shape[d] - start - length)],
@@ -92,6 +96,7 @@ export function pad(x: Tensor, dim: number, before: number, after: number): Tens
     shape,
     dtype: x.dtype,
     flops: 0,
+    key: `${d},${before},${after}`,
     compute: () => tf.pad(x.data!, x.shape.map((_, i) => (i === d ? [before, after] : [0, 0])) as [number, number][]),
     backward: (dy) => [narrow(dy, d, before, x.shape[d])],
   });
@@ -138,6 +143,7 @@ export function concat(xs: readonly Tensor[], dim: number): Tensor {
     shape,
     dtype: x0.dtype,
     flops: 0,
+    key: `${d}`,
     compute: () => tf.concat(xs.map((x) => x.data!), d),
     backward: (dy) => split(dy, d, sizes),
   });
