@@ -7,6 +7,7 @@ import { llama } from '../src/models/llama.js';
 import { ColumnParallelLinear, RowParallelLinear } from '../src/parallel/index.js';
 import type { Model } from '../src/models/model.js';
 import type { Module } from '../src/models/nn/module.js';
+import { PLANNER_BENCHES } from './planner.js';
 
 export interface BenchResult {
   readonly id: string;
@@ -95,7 +96,7 @@ const gpt2Tp: Bench = {
   async run() {
     const model = gpt2({ nLayer: 4, nEmbd: 256, nHead: 8, vocab: 2048, nPositions: 128 });
     const input = { batch: 8, seq: 128 };
-    const sharded = () => runSimulation(simulation({ mesh: { tp: 4 }, model, input, plan: GPT2_PLAN, verify: false }));
+    const sharded = () => runSimulation(simulation({ mesh: { tp: 4 }, model, input, plan: { ...GPT2_PLAN, wte: 'vocab', lm_head: 'colwise' }, verify: false }));
     const dense = () => runSimulation(simulation({ mesh: {}, model, input, verify: false }));
     await dense();
     await sharded();
@@ -177,4 +178,4 @@ const seedFfn: Bench = {
   },
 };
 
-export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn];
+export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn, ...PLANNER_BENCHES];

@@ -37,7 +37,9 @@ export const USAGE = `AutoDist — simulate LLM parallelization code on N virtua
 Usage:
   autodist simulate <script.ts> [options]   run a script's simulation and print its summary
   autodist init [dir] [--force]             write an example script and the types an editor needs
-  autodist demo                             the seed-003 FFN at TP=4 and a GPT-2 at TP=2
+  autodist demo                             the seed-003 FFN at TP=4 and a GPT-2 at TP=2 × PP=2
+  autodist plan --model M --gpus N --seq S --global-batch B [--gpu h100] [--open K]
+                                            rank dp × pp × tp plans that fit, with memory and step time
   autodist --help | --version
 
 Options of simulate:

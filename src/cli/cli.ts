@@ -8,8 +8,11 @@ import { parseArgs, UsageError, USAGE, type CliCommand } from './args.js';
 import { demoCommand } from './demo.js';
 import { initCommand } from './init.js';
 import { simulateCommand } from './simulate.js';
+import { planCommand } from './plan-command.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `plan` has its own options (the planner's), so it is routed before the simulate parser
+  if (argv[0] === 'plan') return planCommand(argv.slice(1), { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s) });
   let cmd: CliCommand;
   try {
     cmd = parseArgs(argv);

@@ -3,8 +3,8 @@ import { examplesDir } from './examples.js';
 import { runWithProgress, type CliIO } from './simulate.js';
 import { summarize } from './summary.js';
 
-/** What `npm start` shows: the seed-003 FFN at TP=4 (B=8, S=128, d=1024), then a GPT-2 at TP=2. */
-export const DEMO_SCRIPTS = ['ffn_tp4.ts', 'gpt2_tp2.ts'];
+/** What `npm start` shows: the seed-003 FFN at TP=4 (B=8, S=128, d=1024), then a GPT-2 at TP=2 × PP=2 (1F1B). */
+export const DEMO_SCRIPTS = ['ffn_tp4.ts', 'gpt2_pp2_tp2.ts'];
 
 export async function demoCommand(opts: { backend?: 'wasm' | 'cpu'; timeoutS: number }, io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const dir = examplesDir();

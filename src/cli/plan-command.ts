@@ -122,12 +122,16 @@ function request(flags: Map<string, string | true>): PlanRequest {
     computeEfficiency: num(flags, 'efficiency', 'in (0, 1]'),
     options: {
       attention: pick(flags, 'attention', ['flash', 'unfused'] as const),
-      gradBytes: { fp32: 4 as const, bf16: 2 as const, undefined }[String(pick(flags, 'grad-dtype', ['fp32', 'bf16'] as const))],
-      logitsBytes: { fp32: 4 as const, bf16: 2 as const, undefined }[String(pick(flags, 'logits-dtype', ['fp32', 'bf16'] as const))],
+      gradBytes: bytesOf(pick(flags, 'grad-dtype', ['fp32', 'bf16'] as const)),
+      logitsBytes: bytesOf(pick(flags, 'logits-dtype', ['fp32', 'bf16'] as const)),
       overlapGradReduce: flags.has('no-overlap') ? false : undefined,
       reserveBytes: flags.has('reserve') ? reserveGB(flags) : undefined,
     },
   };
+}
+
+function bytesOf(d: 'fp32' | 'bf16' | undefined): 2 | 4 | undefined {
+  return d === undefined ? undefined : d === 'fp32' ? 4 : 2;
 }
 
 function reserveGB(flags: Map<string, string | true>): number {
@@ -198,7 +202,7 @@ async function openPlan(e: PlanEstimate, n: number, setup: PlanSetup, out: (s: s
       '',
       `Analytic vs simulated (#${n}): step ${fmtUs(e.time.stepUs)} vs ${fmtUs(report.timeline.stepTimeUs)}; memory ${(mem.peak.total / 2 ** 30).toFixed(1)} GiB analytic ` +
         `(${(comparable / 2 ** 30).toFixed(1)} GiB for what the simulator models: bf16 weights and grads, unfused attention, no recomputation) vs ${(simPeak / 2 ** 30).toFixed(1)} GiB simulated.`,
-      '  The simulator runs eager, unfused kernels and keeps every op input for the backward; it models no optimizer',
+      '  The simulator runs eager, unfused kernels and keeps what each op'"'"'s backward reads (attention scores included); it models no optimizer',
       '  states, ZeRO or recomputation — see src/planner/spec.ts and test/planner/simulate.test.ts for the differences.',
     ].join('\n') + '\n',
   );

@@ -40,7 +40,9 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
       if (!g) continue;
       grads.delete(t.id);
       if (!t.node) {
-        t.grad = t.grad ? addInto(t.grad, g) : g;
+        const prev = t.grad;
+        t.grad = prev ? addInto(prev, g) : g;
+        if (prev) ctx.memory.release(prev.memIndex); // the sum replaces it
         if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
         continue;
       }
@@ -51,7 +53,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
       let inGrads: (Tensor | null)[];
       try {
         ctx.memory.tick();
-        for (const x of node.inputs) ctx.memory.use(x.memIndex);
+        for (const x of node.saved ?? node.inputs) ctx.memory.use(x.memIndex);
         inGrads = await node.backward(g);
       } finally {
         ctx.moduleStack.pop();

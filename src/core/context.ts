@@ -35,6 +35,11 @@ export interface OpSpec {
    * Leave undefined when the result depends on anything else (the rank, a captured tensor).
    */
   readonly key?: string;
+  /**
+   * What the backward reads, so the memory figures keep exactly that alive until it runs:
+   * "inputs" (default), "output", "none" (add, reshape: only shapes), or the tensors.
+   */
+  readonly saves?: 'inputs' | 'output' | 'none' | readonly Tensor[];
 }
 
 /**
@@ -212,7 +217,9 @@ export class RankContext {
     if (!spec.free) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
     if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
       out.requiresGrad = true;
-      out.node = { op: spec.name, inputs: spec.inputs, backward: spec.backward, module: this.module, site: this.moduleSite() };
+      const sv = spec.saves ?? 'inputs';
+      const saved = sv === 'inputs' ? spec.inputs : sv === 'output' ? [out] : sv === 'none' ? [] : sv;
+      out.node = { op: spec.name, inputs: spec.inputs, saved, backward: spec.backward, module: this.module, site: this.moduleSite() };
     }
     return out;
   }

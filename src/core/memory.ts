@@ -55,6 +55,13 @@ export class MemoryTracker {
     if (index >= 0) this.pinned[index] = true;
   }
 
+  /** A pinned tensor is let go now (an accumulated gradient replaced by the new sum). */
+  release(index: number): void {
+    if (index < 0) return;
+    this.pinned[index] = false;
+    if (this.last[index] < this.clock) this.last[index] = this.clock;
+  }
+
   report(): MemoryReport {
     const n = this.clock + 2;
     const delta = new Float64Array(n + 1);

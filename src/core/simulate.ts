@@ -55,6 +55,8 @@ export interface SimResult {
   readonly folded: { readonly axes: readonly string[]; readonly representatives: readonly number[] };
   /** Wall time of the simulation itself, ms. */
   readonly wallMs: number;
+  /** Ops whose result was reused from another rank instead of recomputed (see share.ts). */
+  readonly sharedOps: number;
 }
 
 /** The per-rank program: the same function on every rank (SPMD), each with its own context. */
@@ -154,6 +156,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     errors,
     returns,
     folded: { axes: world.fold.axes, representatives: world.fold.active ? reps : [] },
+    sharedOps: world.share?.hits ?? 0,
     wallMs: performance.now() - t0,
   };
   for (const c of ranks) c.disposeAll();

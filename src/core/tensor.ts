@@ -10,6 +10,8 @@ export type BackwardFn = (dy: Tensor) => (Tensor | null)[] | Promise<(Tensor | n
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
+  /** What the backward reads (kept alive until it runs); the inputs when not said. */
+  readonly saved?: readonly Tensor[];
   readonly backward: BackwardFn;
   readonly source?: SourceLocation;
   readonly module?: string;

@@ -51,6 +51,7 @@ export function failureReport(p: PartialRun): Report {
     errors: [],
     returns: [],
     folded: { axes: [], representatives: [] },
+    sharedOps: 0,
     wallMs: p.wallMs,
   };
   const model = info?.model;

@@ -173,6 +173,24 @@ export class Comm {
    */
   copyToGroup(x: Tensor, opt: GroupOpt = {}): Tensor {
     const g = this.group(opt);
+    // Several column-parallel layers reading one input (q, k and v; gate and up) share one f:
+    // their partial dX add up on it and are all-reduced once, as with Megatron's fused layers.
+    const key = `${g.id}|${opt.label ?? ''}`;
+    const seen = this.copies.get(x);
+    const hit = seen?.get(key);
+    if (hit && this.ctx.gradEnabled && hit.node) return hit;
+    const out = this.copyToGroupOnce(x, g, opt);
+    if (this.ctx.gradEnabled && x.requiresGrad) {
+      const m = seen ?? new Map<string, Tensor>();
+      m.set(key, out);
+      if (!seen) this.copies.set(x, m);
+    }
+    return out;
+  }
+
+  private readonly copies = new WeakMap<Tensor, Map<string, Tensor>>();
+
+  private copyToGroupOnce(x: Tensor, g: ProcessGroup, opt: GroupOpt): Tensor {
     return this.ctx.apply({
       name: 'copy_to_region',
       inputs: [x],

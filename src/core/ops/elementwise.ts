@@ -11,7 +11,7 @@ type Bin = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 type Lazy = () => Tensor;
 
-function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Lazy, Lazy]): Tensor {
+function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Lazy, Lazy], saves: 'inputs' | 'none' = 'inputs'): Tensor {
   const shape = broadcastShapes(a, b, name);
   return a.ctx.apply({
     name,
@@ -20,6 +20,7 @@ function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) 
     dtype: a.dtype,
     flops: shape.reduce((p, d) => p * d, 1),
     key: '',
+    saves,
     compute: () => f(a.data!, b.data!),
     backward: (dy) => {
       const [fa, fb] = grads(dy);
@@ -32,11 +33,11 @@ function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) 
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  return binary('add', a, b, tf.add, (dy) => [() => dy, () => dy]);
+  return binary('add', a, b, tf.add, (dy) => [() => dy, () => dy], 'none');
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return binary('sub', a, b, tf.sub, (dy) => [() => dy, () => neg(dy)]);
+  return binary('sub', a, b, tf.sub, (dy) => [() => dy, () => neg(dy)], 'none');
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
@@ -47,7 +48,7 @@ export function div(a: Tensor, b: Tensor): Tensor {
   return binary('div', a, b, tf.div, (dy) => [() => div(dy, b), () => neg(div(mul(div(dy, b), a), b))]);
 }
 
-function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor, key = ''): Tensor {
+function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor, key = '', saves: 'inputs' | 'output' | 'none' = 'inputs'): Tensor {
   return x.ctx.apply({
     name,
     inputs: [x],
@@ -55,21 +56,22 @@ function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) 
     dtype: x.dtype,
     flops: x.size * flopsPerElem,
     key,
+    saves,
     compute: () => f(x.data!),
     backward: (dy) => [grad(dy)],
   });
 }
 
 export function neg(x: Tensor): Tensor {
-  return unary('neg', x, 1, tf.neg, (dy) => neg(dy));
+  return unary('neg', x, 1, tf.neg, (dy) => neg(dy), '', 'none');
 }
 
 export function scale(x: Tensor, s: number): Tensor {
-  return unary('scale', x, 1, (t) => tf.mul(t, s), (dy) => scale(dy, s), String(s));
+  return unary('scale', x, 1, (t) => tf.mul(t, s), (dy) => scale(dy, s), String(s), 'none');
 }
 
 export function addScalar(x: Tensor, s: number): Tensor {
-  return unary('add_scalar', x, 1, (t) => tf.add(t, s), (dy) => dy, String(s));
+  return unary('add_scalar', x, 1, (t) => tf.add(t, s), (dy) => dy, String(s), 'none');
 }
 
 export function square(x: Tensor): Tensor {
@@ -77,7 +79,7 @@ export function square(x: Tensor): Tensor {
 }
 
 export function exp(x: Tensor): Tensor {
-  const y: Tensor = unary('exp', x, 4, tf.exp, (dy) => mul(dy, y));
+  const y: Tensor = unary('exp', x, 4, tf.exp, (dy) => mul(dy, y), '', 'output');
   return y;
 }
 
@@ -86,23 +88,23 @@ export function log(x: Tensor): Tensor {
 }
 
 export function sqrt(x: Tensor): Tensor {
-  const y: Tensor = unary('sqrt', x, 4, tf.sqrt, (dy) => div(scale(dy, 0.5), y));
+  const y: Tensor = unary('sqrt', x, 4, tf.sqrt, (dy) => div(scale(dy, 0.5), y), '', 'output');
   return y;
 }
 
 /** 1/sqrt(x). */
 export function rsqrt(x: Tensor): Tensor {
-  const y: Tensor = unary('rsqrt', x, 4, tf.rsqrt, (dy) => scale(mul(dy, mul(y, mul(y, y))), -0.5));
+  const y: Tensor = unary('rsqrt', x, 4, tf.rsqrt, (dy) => scale(mul(dy, mul(y, mul(y, y))), -0.5), '', 'output');
   return y;
 }
 
 export function tanh(x: Tensor): Tensor {
-  const y: Tensor = unary('tanh', x, 4, tf.tanh, (dy) => mul(dy, addScalar(neg(square(y)), 1)));
+  const y: Tensor = unary('tanh', x, 4, tf.tanh, (dy) => mul(dy, addScalar(neg(square(y)), 1)), '', 'output');
   return y;
 }
 
 export function sigmoid(x: Tensor): Tensor {
-  const y: Tensor = unary('sigmoid', x, 4, tf.sigmoid, (dy) => mul(dy, mul(y, addScalar(neg(y), 1))));
+  const y: Tensor = unary('sigmoid', x, 4, tf.sigmoid, (dy) => mul(dy, mul(y, addScalar(neg(y), 1))), '', 'output');
   return y;
 }
 

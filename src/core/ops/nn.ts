@@ -12,6 +12,7 @@ export function softmax(x: Tensor): Tensor {
   const y: Tensor = x.ctx.apply({
     name: 'softmax',
     key: '',
+    saves: 'output',
     inputs: [x],
     shape: x.shape,
     dtype: x.dtype,
@@ -246,6 +247,7 @@ export function causalMask(scores: Tensor): Tensor {
   return scores.ctx.apply({
     name: 'causal_mask',
     key: '',
+    saves: 'none',
     inputs: [scores],
     shape: scores.shape,
     dtype: scores.dtype,

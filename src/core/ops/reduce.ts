@@ -25,6 +25,7 @@ export function sum(x: Tensor, dims?: number | readonly number[], keepDims = fal
     dtype: x.dtype,
     flops: x.size,
     key: `${ds}|${keepDims}`,
+    saves: 'none',
     compute: () => tf.sum(x.data!, ds, keepDims),
     backward: (dy) => [broadcastTo(keepDims ? dy : reshape(dy, kept), x.shape)],
   });
@@ -43,13 +44,14 @@ export function mean(x: Tensor, dims?: number | readonly number[], keepDims = fa
     dtype: x.dtype,
     flops: x.size,
     key: `${ds}|${keepDims}`,
+    saves: 'none',
     compute: () => tf.mean(x.data!, ds, keepDims),
     backward: (dy) => [broadcastTo(scaleNoTape(keepDims ? dy : reshape(dy, kept), 1 / count), x.shape)],
   });
 }
 
 function scaleNoTape(x: Tensor, s: number): Tensor {
-  return x.ctx.apply({ name: 'scale', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, key: String(s), compute: () => tf.mul(x.data!, s), backward: (dy) => [scaleNoTape(dy, s)] });
+  return x.ctx.apply({ name: 'scale', inputs: [x], shape: x.shape, dtype: x.dtype, flops: x.size, key: String(s), saves: 'none', compute: () => tf.mul(x.data!, s), backward: (dy) => [scaleNoTape(dy, s)] });
 }
 
 /** Max over dims (no gradient: used for numerical stabilisation). */
@@ -75,6 +77,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
     dtype: x.dtype,
     flops: 0,
     key: '',
+    saves: 'none',
     bytes: 0,
     free: true,
     compute: () => tf.broadcastTo(x.data!, [...shape]),

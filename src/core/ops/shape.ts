@@ -40,6 +40,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
     dtype: x.dtype,
     flops: 0,
     key: p.join(','),
+    saves: 'none',
     compute: () => tf.transpose(x.data!, p),
     backward: (dy) => [transpose(dy, inv)],
   });
@@ -60,6 +61,7 @@ export function transposeLast(x: Tensor): Tensor {
     flops: 0,
     free: true,
     key: p.join(','),
+    saves: 'none',
     compute: () => tf.transpose(x.data!, p),
     backward: (dy) => [transposeLast(dy)],
   });
@@ -80,6 +82,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
     dtype: x.dtype,
     flops: 0,
     key: `${d},${start},${length}`,
+    saves: 'none',
     free: true, // a view, as torch.narrow is
     compute: () => tf.slice(x.data!, begin, size),
     backward: (dy) => [pad(dy, d, start, x.shape[d] - start - length)],
@@ -97,6 +100,7 @@ export function pad(x: Tensor, dim: number, before: number, after: number): Tens
     dtype: x.dtype,
     flops: 0,
     key: `${d},${before},${after}`,
+    saves: 'none',
     compute: () => tf.pad(x.data!, x.shape.map((_, i) => (i === d ? [before, after] : [0, 0])) as [number, number][]),
     backward: (dy) => [narrow(dy, d, before, x.shape[d])],
   });
@@ -144,6 +148,7 @@ export function concat(xs: readonly Tensor[], dim: number): Tensor {
     dtype: x0.dtype,
     flops: 0,
     key: `${d}`,
+    saves: 'none',
     compute: () => tf.concat(xs.map((x) => x.data!), d),
     backward: (dy) => split(dy, d, sizes),
   });

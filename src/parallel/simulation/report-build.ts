@@ -186,6 +186,17 @@ function timeline(res: SimResult) {
     else if (e.kind === 'comm') comm[e.rank] += d;
     else wait[e.rank] += d;
   }
+  if (res.folded.axes.length) {
+    // mirrors did what their representative did
+    for (let r = 0; r < n; r++) {
+      const c = { ...res.mesh.coords(r) };
+      for (const a of res.folded.axes) c[a] = 0;
+      const rep = res.mesh.rankOf(c);
+      compute[r] = compute[rep];
+      comm[r] = comm[rep];
+      wait[r] = wait[rep];
+    }
+  }
   const step = Math.max(0, ...res.clocks);
   let idle = 0;
   const perRank = Array.from({ length: n }, (_, rank) => {

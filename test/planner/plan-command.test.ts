@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planCommand } from '../../src/cli/plan-command.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await planCommand(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  return { code, out, err };
+}
+
+const LLAMA70 = ['--model', 'llama-3-70b', '--gpus', '512', '--gpu', 'h100', '--seq', '8192', '--global-batch', '1024'];
+
+test('autodist plan prints the ranked table, the breakdowns and the failure summary', async () => {
+  const r = await run('plan', ...LLAMA70, '--top', '5');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /#\s+tp\s+pp\s+dp\s+mb\s+schedule\s+SP\s+recompute\s+ZeRO\s+memory\/GPU\s+step\s+tokens\/s\s+MFU\s+MFU \(6ND\)/);
+  assert.equal(r.out.split('\n').filter((l) => /^\s+[1-5]\s+\d+\s+\d+\s+\d+\s+\d+\s+(1F1B|interleaved)/.test(l)).length, 5);
+  assert.match(r.out, /Breakdowns/);
+  assert.match(r.out, /tp=16 > 8 GPUs per node/);
+  assert.match(r.out, /out of memory: short by/);
+});
+
+test('--json writes every fitting plan with its breakdowns and the failures', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'plan-')), 'plan.json');
+  const r = await run(...LLAMA70, '--json', file);
+  assert.equal(r.code, 0);
+  const j = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(j.model.id, 'llama-3-70b');
+  assert.equal(j.shown.length, 10);
+  assert.equal(j.ranked.length, j.fitting);
+  assert.ok(j.ranked[0].memory.peak.total > 0 && j.ranked[0].time.stepUs > 0);
+  assert.ok(j.failures.some((g: { kind: string }) => g.kind === 'tp-node'));
+});
+
+test('a config.json works as --model', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ model_type: 'llama', num_hidden_layers: 16, hidden_size: 2048, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 8192, vocab_size: 128256, tie_word_embeddings: true }));
+  const r = await run('--model', file, '--gpus', '8', '--seq', '4096', '--global-batch', '64', '--top', '3');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /1\.2B parameters, 16 layers/);
+});
+
+test('bad input exits 2 and says what to change', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--gpus', '512', '--seq', '8192', '--global-batch', '1024'], /--model is required/],
+    [['--model', 'llama-3-70b', '--seq', '8192', '--global-batch', '1024'], /--gpus is required/],
+    [['--model', 'llama-9', ...LLAMA70.slice(2)], /unknown model "llama-9": use one of llama-3-8b/],
+    [[...LLAMA70, '--gpus-per-node', 'x'], /--gpus-per-node must be a whole number/],
+    [['--model', 'llama-3-70b', '--gpus', '500', '--seq', '8192', '--global-batch', '1024'], /500 GPUs do not fill whole nodes of 8/],
+    [[...LLAMA70, '--attention', 'paged'], /--attention must be flash or unfused/],
+    [[...LLAMA70, '--bogus'], /unknown option --bogus/],
+    [['--model', '/nonexistent/config.json', '--gpus', '8', '--seq', '1', '--global-batch', '1'], /cannot read/],
+    [[...LLAMA70, '--open', '99'], /--open 99, but the table has 10 rows/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = await run(...argv);
+    assert.equal(r.code, 2, `${argv.join(' ')} → ${r.code}`);
+    assert.match(r.err, re, argv.join(' '));
+  }
+});
+
+test('no plan fits: exit 1 with the reasons', async () => {
+  const r = await run('--model', 'llama-3-70b', '--gpus', '8', '--seq', '8192', '--global-batch', '8');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /No plan fits/);
+  assert.match(r.out, /out of memory/);
+});
+
+test('--open N simulates row N in meta mode and prints its summary beside the estimate', async () => {
+  const r = await run('--model', 'llama-3-8b', '--gpus', '16', '--seq', '2048', '--global-batch', '32', '--top', '3', '--open', '1');
+  assert.equal(r.code, 0, r.err + r.out.slice(-2000));
+  assert.match(r.out, /Simulating #1 in meta mode/);
+  assert.match(r.out, /meta mode/);
+  assert.match(r.out, /Analytic vs simulated \(#1\): step/);
+});

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { structuralFailure } from '../../src/planner/constraints.js';
+import { formatSearch, failureLines } from '../../src/planner/format.js';
+import type { ParallelPlan } from '../../src/planner/plan.js';
+import { bestPerLayout, candidates, divisors, oomMessage, searchPlans } from '../../src/planner/search.js';
+import { makeSetup } from '../../src/planner/setup.js';
+
+const plan = (p: Partial<ParallelPlan>): ParallelPlan => ({ tp: 8, pp: 1, dp: 1, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: false, recompute: 'none', zero: 0, ...p });
+
+test('divisors', () => {
+  assert.deepEqual(divisors(12), [1, 2, 3, 4, 6, 12]);
+  assert.deepEqual(divisors(1), [1]);
+  assert.equal(divisors(1024).length, 11);
+});
+
+test('structural failures say what is wrong in the planner\'s words', () => {
+  const s = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 3072, gpusPerNode: 64 });
+  assert.equal(structuralFailure(makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 512 }), plan({ tp: 16 }))?.message, 'tp=16 > 8 GPUs per node');
+  assert.equal(structuralFailure(s, plan({ tp: 48, pp: 1, dp: 64 }))?.message, 'heads 64 not divisible by tp=48');
+  assert.equal(structuralFailure(s, plan({ tp: 32, pp: 1, dp: 96 }))?.message, 'kv heads 8 not divisible by tp=32');
+  assert.equal(structuralFailure(s, plan({ tp: 1, pp: 48, dp: 64 }))?.message, '80 layers not divisible into pp=48 stages');
+  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 6, dp: 64, schedule: 'Interleaved1F1B', virtual: 2 }))?.message, '80 layers not divisible into pp×v = 6×2 chunks');
+  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 4, dp: 96 }))?.message, 'global batch 1024 not divisible by dp × micro-batch size = 96×1');
+  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 8, dp: 32 })), null);
+  const s2 = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 96, gpus: 64 });
+  assert.equal(structuralFailure(s2, plan({ tp: 8, pp: 8, dp: 1, schedule: 'Interleaved1F1B', virtual: 2, microBatch: 8 }))?.message, 'interleaved: 12 micro-batches not a multiple of pp=8');
+});
+
+test('OOM reasons are bucketed so they group: "OOM by 12.4 GiB" counts under 10–20 GiB', () => {
+  assert.equal(oomMessage(12.4 * 2 ** 30), 'OOM by 10–20 GiB');
+  assert.equal(oomMessage(3.2 * 2 ** 30), 'OOM by 3–4 GiB');
+  assert.equal(oomMessage(0.2 * 2 ** 30), 'OOM by < 1 GiB');
+  assert.equal(oomMessage(250 * 2 ** 30), 'OOM by 200–300 GiB');
+});
+
+test('the search skips what never wins: SP at tp=1, ZeRO at dp=1, selective recompute with FlashAttention', () => {
+  const flash = makeSetup({ model: 'llama-3-8b', seq: 4096, globalBatch: 64, gpus: 8 });
+  const all = [...candidates(flash)];
+  assert.ok(all.every((p) => p.tp > 1 || !p.sequenceParallel));
+  assert.ok(all.every((p) => p.dp > 1 || p.zero === 0));
+  assert.ok(all.every((p) => p.recompute !== 'selective'));
+  assert.ok(all.every((p) => p.pp > 1 || p.schedule === '1F1B'));
+  const unfused = makeSetup({ model: 'llama-3-8b', seq: 4096, globalBatch: 64, gpus: 8, options: { attention: 'unfused' } });
+  assert.ok([...candidates(unfused)].some((p) => p.recompute === 'selective'));
+});
+
+test('Llama-3-70B on 512×H100: ranked by step time, every ranked plan fits, every other plan has a reason', () => {
+  const setup = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 512, gpu: 'h100' });
+  const r = searchPlans(setup);
+  assert.ok(r.ranked.length > 0);
+  for (let i = 1; i < r.ranked.length; i++) assert.ok(r.ranked[i - 1].time.stepUs <= r.ranked[i].time.stepUs);
+  assert.ok(r.ranked.every((e) => e.memory.fits && e.plan.tp * e.plan.pp * e.plan.dp === 512));
+  assert.equal(r.ranked.length + r.failures.reduce((a, g) => a + g.count, 0), r.examined);
+  const kinds = r.failures.map((g) => g.kind);
+  for (const k of ['tp-node', 'pp-layers', 'oom', 'batch', 'interleave']) assert.ok(kinds.includes(k as never), `no ${k} group`);
+  assert.ok(r.failures.find((g) => g.kind === 'tp-node')!.reasons.some((x) => x.message === 'tp=16 > 8 GPUs per node'));
+  const layouts = bestPerLayout(r.ranked);
+  assert.equal(new Set(layouts.map((e) => `${e.plan.tp}/${e.plan.pp}/${e.plan.dp}/${e.plan.microBatch}/${e.plan.schedule}/${e.plan.virtual}`)).size, layouts.length);
+  // the best plan keeps tp inside a node and uses the time it has well
+  const best = r.ranked[0];
+  assert.ok(best.plan.tp <= 8);
+  assert.ok(best.time.mfu > 0.35 && best.time.mfu < 0.75, `MFU ${best.time.mfu}`);
+  const text = formatSearch(r, 5);
+  assert.match(text, /MFU \(6ND\)/);
+  assert.match(text, /Why the other [\d,]+ plans do not work:/);
+  assert.match(failureLines(r).join('\n'), /out of memory: short by .* closest: tp=/);
+});
+
+test('a bigger cluster never makes the best plan slower per token', () => {
+  const at = (gpus: number) => searchPlans(makeSetup({ model: 'llama-3-8b', seq: 4096, globalBatch: 256, gpus })).ranked[0].time.tokensPerSecond;
+  assert.ok(at(64) > at(16));
+});
