@@ -202,7 +202,7 @@ async function openPlan(e: PlanEstimate, n: number, setup: PlanSetup, out: (s: s
       '',
       `Analytic vs simulated (#${n}): step ${fmtUs(e.time.stepUs)} vs ${fmtUs(report.timeline.stepTimeUs)}; memory ${(mem.peak.total / 2 ** 30).toFixed(1)} GiB analytic ` +
         `(${(comparable / 2 ** 30).toFixed(1)} GiB for what the simulator models: bf16 weights and grads, unfused attention, no recomputation) vs ${(simPeak / 2 ** 30).toFixed(1)} GiB simulated.`,
-      '  The simulator runs eager, unfused kernels and keeps what each op'"'"'s backward reads (attention scores included); it models no optimizer',
+      '  The simulator runs eager, unfused kernels and keeps what each op\'s backward reads (attention scores included); it models no optimizer',
       '  states, ZeRO or recomputation — see src/planner/spec.ts and test/planner/simulate.test.ts for the differences.',
     ].join('\n') + '\n',
   );
