@@ -20,7 +20,7 @@ const nodeEntries = {
 };
 const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(join(root, f))));
 
-const common = { bundle: true, sourcemap: false, logLevel: 'warning', legalComments: 'none', keepNames: true };
+const common = { bundle: true, sourcemap: false, logLevel: 'warning', legalComments: 'none' };
 await build({
   ...common,
   absWorkingDir: root,

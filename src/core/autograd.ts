@@ -11,6 +11,8 @@ import { addInto, onesLike } from './ops/grad-helpers.js';
  * Gradient arithmetic runs through the same ops (autograd off, phase "backward"), so backward
  * compute is costed, traced and works in meta mode.
  */
+let backwardEpoch = 0;
+
 export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor): Promise<void> {
   if (!root.requiresGrad) {
     throw new SimError('user-exception', `backward() on ${root.describe()}, which does not depend on any parameter`, {
@@ -23,22 +25,30 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
   ctx.phase = prevPhase === 'forward' ? 'backward' : prevPhase;
   ctx.gradEnabled = false;
   try {
-    // Collect the graph reachable from the root.
-    const nodes = new Map<number, Tensor>();
+    // Collect the graph reachable from the root (an epoch mark on each tensor, no hashing).
+    const epoch = ++backwardEpoch;
+    const order: Tensor[] = [];
     const stack: Tensor[] = [root];
+    root.bwEpoch = epoch;
     while (stack.length) {
       const t = stack.pop()!;
-      if (nodes.has(t.id)) continue;
-      nodes.set(t.id, t);
-      if (t.node) for (const x of t.node.inputs) if (x.requiresGrad && !nodes.has(x.id)) stack.push(x);
+      order.push(t);
+      t.bwGrad = null;
+      if (t.node) {
+        for (const x of t.node.inputs) {
+          if (x.requiresGrad && x.bwEpoch !== epoch) {
+            x.bwEpoch = epoch;
+            stack.push(x);
+          }
+        }
+      }
     }
-    const order = [...nodes.values()].sort((a, b) => b.id - a.id);
-    const grads = new Map<number, Tensor>();
-    grads.set(root.id, seed ?? onesLike(root));
+    order.sort((a, b) => b.id - a.id);
+    root.bwGrad = seed ?? onesLike(root);
     for (const t of order) {
-      const g = grads.get(t.id);
+      const g = t.bwGrad;
       if (!g) continue;
-      grads.delete(t.id);
+      t.bwGrad = null;
       if (!t.node) {
         const prev = t.grad;
         t.grad = prev ? addInto(prev, g) : g;
@@ -69,8 +79,8 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
             fix: 'a custom backward must return one gradient per input, shaped like that input',
           });
         }
-        const prev = grads.get(x.id);
-        grads.set(x.id, prev ? addInto(prev, gx) : gx);
+        const prev = x.bwGrad;
+        x.bwGrad = prev ? addInto(prev, gx) : gx;
       }
     }
     // Free the graph: the tape is single-use, like PyTorch without retain_graph.

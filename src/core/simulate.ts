@@ -83,7 +83,8 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     gpusPerNode: opts.gpusPerNode ?? hw.gpusPerNode,
     algorithms,
     seed: opts.seed ?? 0,
-    sourceMode: opts.sources ?? (mode === 'meta' ? 'collectives' : 'all'),
+    // large meta runs skip stack walks: ops and collectives take the line that built their module
+    sourceMode: opts.sources ?? (mode === 'meta' ? (mesh.worldSize > 64 ? 'none' : 'collectives') : 'all'),
     traceCompute: opts.traceCompute ?? true,
     onEvent: opts.onEvent,
     fold,

@@ -39,6 +39,9 @@ export class Tensor {
   node: GradNode | null = null;
   /** Accumulated gradient, for leaves that require it (parameters, inputs). */
   grad: Tensor | null = null;
+  /** Backward bookkeeping: the pass that reached this tensor, and its gradient so far. */
+  bwEpoch = 0;
+  bwGrad: Tensor | null = null;
   /** Content id: tensors with equal non-zero ids hold equal values (see share.ts); 0 = unknown. */
   cid = 0;
   /** Keep this (non-leaf) tensor's gradient in `.grad` after backward (torch's retain_grad). */

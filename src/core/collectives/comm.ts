@@ -268,7 +268,7 @@ export class Comm {
   }
 
   private src(): SourceLocation | undefined {
-    return this.ctx.world.sourceMode === 'none' ? undefined : this.ctx.source(true);
+    return this.ctx.world.sourceMode === 'none' ? this.ctx.moduleSite() : this.ctx.source(true);
   }
 
   private dim(x: Tensor, dim: number): number {

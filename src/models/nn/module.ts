@@ -45,7 +45,8 @@ export abstract class Module {
 
   /** Short type name for reports. */
   get kind(): string {
-    return this.constructor.name;
+    // a bundler may rename a class to avoid a clash ("_Embedding", "Embedding2")
+    return this.constructor.name.replace(/^_+/, '').replace(/\d+$/, '');
   }
 
   /** Direct children: [name, module] for Module-valued properties and arrays of modules. */
