@@ -14,3 +14,4 @@ export * from './pipeline/partition.js';
 export * from './pipeline/stage-layer.js';
 export { runPipeline, stageLayers } from './pipeline/runtime.js';
 export { buildModel } from './simulation/build.js';
+export * from './data/grad-sync.js';

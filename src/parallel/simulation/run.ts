@@ -20,6 +20,7 @@ import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
 import { verify } from '../verify/verify.js';
 import { computeLoss } from './loss.js';
+import { syncGradients } from '../data/grad-sync.js';
 import { ConfigError } from '../../core/errors.js';
 
 import type { SimResult } from '../../core/simulate.js';
@@ -164,7 +165,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
-      if (dp.size > 1) await syncDataParallel(ctx, named);
+      if (dp.size > 1) await syncGradients(ctx, named, spec.dataParallel);
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -357,17 +358,6 @@ function checkWholeHeads(root: Module, tp: number): void {
       );
     }
   }
-}
-
-/** Data-parallel gradient averaging (phase "optimizer"), one all-reduce per parameter. */
-async function syncDataParallel(ctx: RankContext, named: [string, Tensor][]): Promise<void> {
-  await ctx.withPhase('optimizer', async () => {
-    for (const [, p] of [...named].reverse()) {
-      if (!p.grad) continue;
-      const g = await ctx.comm.allReduce(p.grad, { axis: 'dp', op: 'avg', label: 'dp_grad_sync' });
-      p.grad = g;
-    }
-  });
 }
 
 function sliceRows(t: Tensor, start: number, rows: number, parts: number): Tensor {

@@ -9,6 +9,7 @@ import type { AxisInfo } from '../axis.js';
 import type { Plan } from '../plan.js';
 import type { WeightHandles } from '../shard-weights.js';
 import type { PartitionMethod } from '../pipeline/partition.js';
+import type { DataParallelOptions } from '../data/grad-sync.js';
 import type { ScheduleFn, ScheduleName } from '../pipeline/schedule.js';
 
 /** What a parallelize function gets on each rank. */
@@ -65,6 +66,8 @@ export interface SimulationSpec<M extends Model = Model> {
   readonly schedule?: ScheduleName | ScheduleFn;
   /** How layers are cut into pp stages, and virtual stages per rank (interleaving). */
   readonly stages?: { readonly method?: PartitionMethod; readonly virtual?: number };
+  /** Data-parallel gradient sync: DDP buckets (bucketMB, default 25) or ZeRO-1/2 (zero). */
+  readonly dataParallel?: DataParallelOptions;
   /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
   readonly weights?: string;
 }
