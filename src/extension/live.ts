@@ -8,6 +8,7 @@ import { Mesh, type MeshSpec } from '../core/mesh.js';
 import type { SourceLocation } from '../core/source.js';
 import type { TraceEvent } from '../core/trace.js';
 import type { RunEvent } from '../parallel/simulation/run.js';
+import { collectiveInfo, timelineEvent } from '../parallel/simulation/report-build.js';
 import type { LiveEvent } from '../protocol.js';
 import type { CollectiveInfo, MeshInfo, ReportError, SourceRef, TimelineEvent } from '../report/types.js';
 import type { StreamEvent } from '../runner/protocol.js';
@@ -17,37 +18,7 @@ export type StreamedEvent = RunEvent | StreamEvent;
 
 const src = (s: SourceLocation | undefined): SourceRef | undefined => (s ? { file: s.file, line: s.line, column: s.column } : undefined);
 
-export function collectiveInfo(e: LedgerEntry): CollectiveInfo {
-  return {
-    seq: e.seq,
-    op: e.op,
-    reduceOp: e.reduceOp,
-    axis: e.axis,
-    group: e.group,
-    ranks: [...e.ranks],
-    phase: e.phase,
-    dtype: e.dtype,
-    shape: [...e.shape],
-    elements: e.elements,
-    bytes: e.bytes,
-    algorithm: e.algorithm,
-    sentBytes: [...e.sentBytes],
-    sentBytesPerRank: e.sentBytesPerRank,
-    wireBytes: e.wireBytes,
-    steps: e.steps,
-    link: e.link,
-    startUs: e.startUs,
-    timeUs: e.timeUs,
-    label: e.label,
-    module: e.module,
-    source: src(e.source),
-    multiplicity: e.multiplicity ?? 1,
-  };
-}
-
-export function timelineEvent(e: TraceEvent): TimelineEvent {
-  return { rank: e.rank, kind: e.kind, name: e.name, phase: e.phase, startUs: e.startUs, endUs: e.endUs, module: e.module || undefined, tag: e.tag, ledgerSeq: e.ledgerSeq, source: src(e.source) };
-}
+export { collectiveInfo, timelineEvent };
 
 /** A SimError, or its structured clone from a worker thread (which lost the `headline` getter). */
 interface ErrorLike {

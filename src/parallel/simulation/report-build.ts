@@ -1,4 +1,6 @@
 import type { Mesh } from '../../core/mesh.js';
+import type { LedgerEntry } from '../../core/ledger.js';
+import type { TraceEvent } from '../../core/trace.js';
 import { fmtPlacement } from '../../core/placement.js';
 import type { SimResult } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
@@ -49,31 +51,7 @@ export function buildReport(b: BuildInput): Report {
   const { res, mesh } = b;
   const hw = res.hardware;
   const coords = Array.from({ length: mesh.worldSize }, (_, r) => ({ ...mesh.coords(r) }));
-  const collectives: CollectiveInfo[] = res.ledger.map((e) => ({
-    seq: e.seq,
-    op: e.op,
-    reduceOp: e.reduceOp,
-    axis: e.axis,
-    group: e.group,
-    ranks: [...e.ranks],
-    phase: e.phase,
-    dtype: e.dtype,
-    shape: [...e.shape],
-    elements: e.elements,
-    bytes: e.bytes,
-    algorithm: e.algorithm,
-    sentBytes: [...e.sentBytes],
-    sentBytesPerRank: e.sentBytesPerRank,
-    wireBytes: e.wireBytes,
-    steps: e.steps,
-    link: e.link,
-    startUs: e.startUs,
-    timeUs: e.timeUs,
-    label: e.label,
-    module: e.module,
-    source: src(e.source),
-    multiplicity: e.multiplicity,
-  }));
+  const collectives: CollectiveInfo[] = res.ledger.map(collectiveInfo);
   const denseShapes = new Map<string, readonly number[]>();
   const errors = res.errors.map(toReportError);
   const exitCode: 0 | 1 | 2 = errors.length ? 2 : b.verification.passed ? 0 : 1;
@@ -207,9 +185,43 @@ function timeline(res: SimResult) {
   const events: TimelineEvent[] = [];
   for (const e of res.trace) {
     if (events.length >= MAX_TIMELINE_EVENTS) break;
-    events.push({ rank: e.rank, kind: e.kind, name: e.name, phase: e.phase, startUs: e.startUs, endUs: e.endUs, module: e.module || undefined, tag: e.tag, ledgerSeq: e.ledgerSeq, source: src(e.source) });
+    events.push(timelineEvent(e));
   }
   return { stepTimeUs: step, perRank, bubbleFraction: n ? idle / n : 0, events, truncated: res.trace.length > MAX_TIMELINE_EVENTS };
+}
+
+/** A ledger entry as the report (and the live panel) shows it. */
+export function collectiveInfo(e: LedgerEntry): CollectiveInfo {
+  return {
+    seq: e.seq,
+    op: e.op,
+    reduceOp: e.reduceOp,
+    axis: e.axis,
+    group: e.group,
+    ranks: [...e.ranks],
+    phase: e.phase,
+    dtype: e.dtype,
+    shape: [...e.shape],
+    elements: e.elements,
+    bytes: e.bytes,
+    algorithm: e.algorithm,
+    sentBytes: [...e.sentBytes],
+    sentBytesPerRank: e.sentBytesPerRank,
+    wireBytes: e.wireBytes,
+    steps: e.steps,
+    link: e.link,
+    startUs: e.startUs,
+    timeUs: e.timeUs,
+    label: e.label,
+    module: e.module,
+    source: src(e.source),
+    multiplicity: e.multiplicity ?? 1,
+  };
+}
+
+/** A trace event as the report (and the live panel) shows it. */
+export function timelineEvent(e: TraceEvent): TimelineEvent {
+  return { rank: e.rank, kind: e.kind, name: e.name, phase: e.phase, startUs: e.startUs, endUs: e.endUs, module: e.module || undefined, tag: e.tag, ledgerSeq: e.ledgerSeq, source: src(e.source) };
 }
 
 function src(s: SourceLocation | undefined) {
