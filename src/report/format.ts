@@ -1,0 +1,59 @@
+/**
+ * How reports write numbers — one set of conventions for the inline hints (extension) and the
+ * panel (webview), which both import this file. Pure: no node, no DOM.
+ */
+
+/** 4194304 → "4.0 MiB"; 512 → "512 B" (binary units, as nccl-tests and PyTorch print sizes). */
+export function fmtBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** 4194304 → "4,194,304". */
+export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** [8, 128, 1024] → "[8, 128, 1024]", or "[8,128,1024]" compact; undefined → "". */
+export const fmtShape = (s: readonly number[] | undefined, compact = false): string => (s ? `[${s.join(compact ? ',' : ', ')}]` : '');
+
+/** 1234.5 µs → "1.23 ms". */
+export function fmtUs(us: number): string {
+  if (!Number.isFinite(us)) return String(us);
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(2)} ms`;
+  return `${us.toFixed(us >= 100 ? 0 : 1)} µs`;
+}
+
+/** "all_reduce" → "all-reduce". */
+export const fmtOp = (op: string): string => op.replace(/_/g, '-');
+
+/** An error size: 0.41, 0.018, 3e-7 (two digits from 0.01 up, else one significant digit). */
+export function fmtErr(x: number): string {
+  if (x === 0) return '0';
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a >= 0.01 && a < 1000) return String(Number(x.toPrecision(2)));
+  return x.toExponential(0).replace('e+', 'e');
+}
+
+export const fmtPct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+export const basename = (file: string): string => file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+
+/** [0,1,2,3,6] → "0–3, 6" */
+export function fmtRanks(ranks: readonly number[]): string {
+  const s = [...ranks].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    out.push(j > i ? `${s[i]}–${s[j]}` : String(s[i]));
+    i = j + 1;
+  }
+  return out.join(', ');
+}
