@@ -9,8 +9,8 @@ export const EXAMPLE_FILE = 'ffn_tp4.ts';
 export const INIT_TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
-    module: 'commonjs',
-    moduleResolution: 'node10',
+    module: 'preserve',
+    moduleResolution: 'bundler',
     lib: ['ES2022', 'DOM'],
     types: [],
     strict: true,
