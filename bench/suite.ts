@@ -8,6 +8,8 @@ import { ColumnParallelLinear, RowParallelLinear } from '../src/parallel/index.j
 import type { Model } from '../src/models/model.js';
 import type { Module } from '../src/models/nn/module.js';
 import { PLANNER_BENCHES } from './planner.js';
+import { TORCH_BENCHES } from './torch-gloo.js';
+import { EXTENSION_BENCHES } from './extension.js';
 
 export interface BenchResult {
   readonly id: string;
@@ -178,4 +180,4 @@ const seedFfn: Bench = {
   },
 };
 
-export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn, ...PLANNER_BENCHES];
+export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn, ...PLANNER_BENCHES, ...TORCH_BENCHES, ...EXTENSION_BENCHES];

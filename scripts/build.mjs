@@ -41,6 +41,7 @@ if (existsSync(join(root, 'webview/main.ts'))) {
     platform: 'browser',
     target: 'es2022',
     format: 'iife',
+    minify: true, // the panel's first paint waits for this file
   });
 }
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
