@@ -109,9 +109,9 @@ export class RankContext {
   }
 
   /** Wrap values (numeric) or only a shape (meta). */
-  private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean, contentKey?: string): Tensor {
+  private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean, contentKey?: string, borrowed = false): Tensor {
     this.checkAlive();
-    const data = this.mode === 'numeric' ? this.own(make()) : null;
+    const data = this.mode === 'numeric' ? (borrowed ? make() : this.own(make())) : null;
     const t = new Tensor(this, shape, dtype, data, requiresGrad);
     if (contentKey !== undefined && this.world.share) t.cid = this.world.share.id(`${contentKey}|${shape.join('x')}|${dtype}`);
     this.memory.tick();
@@ -132,9 +132,14 @@ export class RankContext {
     }, false, false, contentKey === undefined ? undefined : `values:${contentKey}`);
   }
 
-  /** Wrap an existing TensorFlow.js tensor (numeric mode). */
+  /** Wrap an existing TensorFlow.js tensor (numeric mode); this rank frees it when the run ends. */
   fromTf(t: tf.Tensor, dtype: DType = t.dtype as DType, requiresGrad = false): Tensor {
     return this.leaf(t.shape, dtype, () => t, requiresGrad, false);
+  }
+
+  /** Use a tensor someone else owns and frees (a weight store's dense values): no copy, no free. */
+  borrow(t: tf.Tensor, dtype: DType = t.dtype as DType): Tensor {
+    return this.leaf(t.shape, dtype, () => t, false, false, undefined, true);
   }
 
   zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {

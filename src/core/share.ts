@@ -27,20 +27,22 @@ export class ShareCache {
     return id;
   }
 
-  /** A clone of the value with this id, if one was computed. */
+  /**
+   * The value with this id, if one was computed: the same immutable tensor object the first rank
+   * made (each rank frees what it holds when the run ends; a second dispose is a no-op).
+   */
   take(cid: number): tf.Tensor | undefined {
     const v = this.values.get(cid);
     if (!v || v.isDisposed) return undefined;
     this.hits++;
-    return v.clone();
+    return v;
   }
 
   put(cid: number, value: tf.Tensor): void {
-    if (!this.values.has(cid)) this.values.set(cid, value.clone());
+    if (!this.values.has(cid)) this.values.set(cid, value);
   }
 
   dispose(): void {
-    for (const v of this.values.values()) if (!v.isDisposed) v.dispose();
     this.values.clear();
     this.ids.clear();
   }

@@ -153,6 +153,22 @@ export class RunController implements vscode.Disposable {
     }
   }
 
+  /**
+   * Shows a report made outside the runner (the meta simulation of a planned layout) as a finished
+   * run called `name`: panel, hints, Problems and status bar, as a script's run.
+   */
+  showReport(name: string, report: Report, mode: 'numeric' | 'meta' = 'meta'): FinishedRun {
+    if (this.running) this.stop();
+    const run: RunInfo = { id: this.nextId++, script: name, name, mode, startedAt: Date.now() };
+    const s: Session = { run, status: 'running', live: [], files: new Set() };
+    this.session = s;
+    const { panel } = this.deps;
+    panel.setTitle(`AutoDist — ${name}`);
+    panel.show(true);
+    panel.post({ type: 'runStarted', run });
+    return this.finish(s, report);
+  }
+
   /** Stops the running simulation; false when none runs. */
   stop(): boolean {
     const s = this.session;

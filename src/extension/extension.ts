@@ -17,6 +17,7 @@ import { HintStore } from './hints/hint-store.js';
 import { AutoDistCodeLens, AutoDistHover, AutoDistInlayHints } from './hints/providers.js';
 import { COMMANDS, CONFIG_SECTION, CONTEXT, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES } from './ids.js';
 import { ReportPanel } from './panel/panel.js';
+import { PLAN_CHANNEL, planParallelism } from './plan-command.js';
 import { newScript } from './scaffold.js';
 import { chooseScript, isScriptText } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
@@ -42,10 +43,11 @@ export interface AutoDistApi {
 export function activate(context: vscode.ExtensionContext, runner: SimulationRunner = new WorkerRunner()): AutoDistApi {
   const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
   const log = vscode.window.createOutputChannel('AutoDist', { log: true });
+  const plans = vscode.window.createOutputChannel(PLAN_CHANNEL);
   const hints = new HintStore(readDisk);
   const problems = new ProblemsReporter(readDisk);
   const status = new StatusItem();
-  sub(log, hints, problems, status);
+  sub(log, plans, hints, problems, status);
 
   // the panel and the controller need each other: the panel's handlers go through `controller`
   let controller: RunController;
@@ -98,6 +100,15 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     vscode.commands.registerCommand(COMMANDS.exportTrace, () => exportTrace(controller.last)),
     vscode.commands.registerCommand(COMMANDS.openReport, () => openHtmlReport(controller.last, context.globalStorageUri)),
     vscode.commands.registerCommand(COMMANDS.showPanel, () => panel.show(false)),
+    vscode.commands.registerCommand(COMMANDS.plan, () =>
+      planParallelism({
+        channel: plans,
+        showReport: (name, report) => {
+          controller.showReport(name, report, 'meta');
+          void vscode.commands.executeCommand('setContext', CONTEXT.hasReport, true);
+        },
+      }),
+    ),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (p) => panel.restore(p),
     }),

@@ -12,6 +12,8 @@ export const COMMANDS = {
   openReport: 'autodist.openReport',
   /** Shows the panel (status bar item, CodeLens). */
   showPanel: 'autodist.showPanel',
+  /** Searches the parallel plans of a model on a cluster (the CLI's `autodist plan`). */
+  plan: 'autodist.plan',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -25,6 +27,7 @@ export const COMMAND_TITLES: Readonly<Record<CommandId, string>> = {
   'autodist.exportTrace': 'Export Trace',
   'autodist.openReport': 'Open Report',
   'autodist.showPanel': 'Show Panel',
+  'autodist.plan': 'Plan Parallelism',
 };
 
 export const CATEGORY = 'AutoDist';

@@ -96,7 +96,7 @@ export class WeightStore {
   /** The whole parameter on `ctx` (Replicate). */
   full(ctx: RankContext, name: string): Tensor {
     const d = this.decl(name);
-    const base = ctx.mode === 'numeric' ? ctx.fromTf(this.dense(name).clone(), d.dtype) : ctx.zeros(d.shape, d.dtype);
+    const base = ctx.mode === 'numeric' ? ctx.borrow(this.dense(name), d.dtype) : ctx.zeros(d.shape, d.dtype);
     return this.finish(ctx, base, name, REPLICATE);
   }
 

@@ -4,23 +4,20 @@ import type { CallSig } from './signature.js';
 
 /**
  * The numeric result of a collective for every member, from every member's input (group order).
- * Results may share buffers with each other (TensorFlow.js clones are copy-free); each rank owns
- * and frees its own handle.
+ * Members that receive the same values get the same TensorFlow.js tensor object: tensors are
+ * immutable, and every rank frees what it holds only when the run ends (disposing twice is a
+ * no-op). No clone: on the WASM backend a clone copies the buffer.
  */
 export function combine(sig: CallSig, inputs: readonly tf.Tensor[], rootIdx: number): tf.Tensor[] {
   const n = inputs.length;
   switch (sig.op) {
     case 'all_reduce': {
       const r = reduceAll(inputs, sig.reduceOp ?? 'sum');
-      const out = inputs.map(() => tf.clone(r));
-      r.dispose();
-      return out;
+      return inputs.map(() => r);
     }
     case 'all_gather': {
-      const r = n === 1 ? tf.clone(inputs[0]) : tf.concat([...inputs], sig.dim!);
-      const out = inputs.map(() => tf.clone(r));
-      r.dispose();
-      return out;
+      const r = n === 1 ? inputs[0] : tf.concat([...inputs], sig.dim!);
+      return inputs.map(() => r);
     }
     case 'reduce_scatter': {
       return tf.tidy(() => {
@@ -29,15 +26,15 @@ export function combine(sig: CallSig, inputs: readonly tf.Tensor[], rootIdx: num
       });
     }
     case 'broadcast':
-      return inputs.map(() => tf.clone(inputs[rootIdx]));
+      return inputs.map(() => inputs[rootIdx]);
     case 'reduce': {
       const r = reduceAll(inputs, sig.reduceOp ?? 'sum');
-      return inputs.map((x, i) => (i === rootIdx ? r : tf.clone(x)));
+      return inputs.map((x, i) => (i === rootIdx ? r : x));
     }
     case 'all_to_all': {
       return tf.tidy(() => {
         const parts = inputs.map((x) => (n === 1 ? [x] : tf.split(x, n, sig.splitDim!)));
-        return inputs.map((_, j) => (n === 1 ? tf.clone(parts[0][0]) : tf.concat(parts.map((p) => p[j]), sig.concatDim!)));
+        return inputs.map((_, j) => (n === 1 ? parts[0][0] : tf.concat(parts.map((p) => p[j]), sig.concatDim!)));
       });
     }
     case 'barrier':
@@ -48,7 +45,7 @@ export function combine(sig: CallSig, inputs: readonly tf.Tensor[], rootIdx: num
 
 function reduceAll(xs: readonly tf.Tensor[], op: ReduceOp): tf.Tensor {
   return tf.tidy(() => {
-    if (xs.length === 1) return tf.clone(xs[0]);
+    if (xs.length === 1) return xs[0];
     switch (op) {
       case 'sum':
         return tf.addN([...xs]);

@@ -199,7 +199,7 @@ export class Comm {
       flops: 0,
       free: true,
       key: '',
-      compute: () => tf.clone(x.data!),
+      compute: () => x.data!, // identity: the same immutable tensor, no copy
       backward: async (dy) => [await this.allReduce(dy, { group: g, label: `${opt.label ?? 'copy_to_region'}.backward` })],
     });
   }

@@ -398,7 +398,7 @@ export class CollectiveEngine {
       this.timeline(r.ctx, r.clock, start, end, 'recv', r.phase, seq, r.source, [s.shape], s.shape);
       this.scheduler.unblock(r.ctx.rank);
     }
-    r.resolve({ data: s.data ? cloneOf(s.data) : null, shape: s.shape, dtype: s.dtype, ledgerSeq: seq });
+    r.resolve({ data: s.data, shape: s.shape, dtype: s.dtype, ledgerSeq: seq }); // the same immutable tensor: no copy
     // sender: its comm event; a blocked waiter resumes at the completion time
     s.ctx.record({ rank: s.ctx.rank, kind: 'comm', name: 'send', phase: s.phase, startUs: start, endUs: end, ledgerSeq: seq, source: s.source, inShapes: [s.shape], tag: s.ctx.tag });
     if (s.waiter) {
@@ -466,8 +466,4 @@ function push<T>(m: Map<string, T[]>, k: string, v: T): void {
   const l = m.get(k);
   if (l) l.push(v);
   else m.set(k, [v]);
-}
-
-function cloneOf(t: tf.Tensor): tf.Tensor {
-  return t.clone();
 }

@@ -1,0 +1,124 @@
+/**
+ * "AutoDist: Plan Parallelism": asks for a model, a cluster and a batch, runs the planner's search
+ * (pure and fast), writes the ranked table and why the other plans fail to the "AutoDist Plans"
+ * output channel (the same text as `autodist plan`), and simulates the plan the user picks in meta
+ * mode, showing its report in the AutoDist panel. Bad input ends in an error message, never a throw.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { SimError } from '../core/errors.js';
+import { formatSearch, makeSetup, modelFromConfigJson, PRESET_IDS, scheduleLabel, searchPlans, shownPlans, simulatePlan, type PlanEstimate, type PlannerModel, type PlanSetup } from '../planner/index.js';
+import { fmtUs } from '../report-html/units.js';
+import type { Report } from '../report/types.js';
+
+export const PLAN_CHANNEL = 'AutoDist Plans';
+/** Rows of the table and entries of the plan pick. */
+export const PLAN_TOP = 10;
+export const PLAN_DEFAULTS = { gpus: 512, gpu: 'h100', seq: 8192, globalBatch: 1024 } as const;
+const GPU_PRESETS: readonly { readonly label: string; readonly description: string }[] = [
+  { label: 'h100', description: 'NVIDIA H100 SXM5 80 GB' },
+  { label: 'a100', description: 'NVIDIA A100 80 GB' },
+  { label: 'h200', description: 'NVIDIA H200 141 GB' },
+];
+const HF_CONFIG = 'HF config.json…';
+
+export interface PlanCommandDeps {
+  /** The output channel "AutoDist Plans" (created once, owned by the extension). */
+  readonly channel: Pick<vscode.OutputChannel, 'clear' | 'appendLine' | 'show'>;
+  /** Shows a report in the AutoDist panel as a finished run called `name`. */
+  readonly showReport: (name: string, report: Report) => void;
+}
+
+/** Thrown for input the user has to change; shown as an error message. */
+class PlanInputError extends Error {}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** "#1 tp=4 pp=4 dp=32 mb=1 interleaved v=4 · 13.8 s · 70.7 GiB" */
+export function planLabel(e: PlanEstimate, i: number): string {
+  const p = e.plan;
+  return `#${i + 1} tp=${p.tp} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${scheduleLabel(p)} · ${fmtUs(e.time.stepUs)} · ${(e.memory.peak.total / 2 ** 30).toFixed(1)} GiB`;
+}
+
+function validateCount(what: string) {
+  return (v: string): string | undefined => {
+    const n = Number(v.trim());
+    return v.trim() !== '' && Number.isInteger(n) && n >= 1 ? undefined : `${what} must be a whole number ≥ 1`;
+  };
+}
+
+/** An InputBox for a whole number ≥ 1; undefined when dismissed. */
+async function askCount(title: string, prompt: string, def: number): Promise<number | undefined> {
+  const validate = validateCount(title);
+  const raw = await vscode.window.showInputBox({ title: `AutoDist: ${title}`, prompt, value: String(def), validateInput: validate, ignoreFocusOut: true });
+  if (raw === undefined) return undefined;
+  const bad = validate(raw);
+  if (bad) throw new PlanInputError(`${bad}, got "${raw}"`);
+  return Number(raw.trim());
+}
+
+async function askModel(): Promise<string | PlannerModel | undefined> {
+  const items: (vscode.QuickPickItem & { readonly model?: string })[] = [...PRESET_IDS.map((id) => ({ label: id, model: id })), { label: HF_CONFIG, description: 'llama, mistral, qwen2 or gpt2' }];
+  const pick = await vscode.window.showQuickPick(items, { title: 'AutoDist: Plan Parallelism — model', placeHolder: 'Model to plan for', ignoreFocusOut: true });
+  if (!pick) return undefined;
+  if (pick.model) return pick.model;
+  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'HF config': ['json'] }, openLabel: 'Plan for this model' });
+  const uri = files?.[0];
+  if (!uri) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+  } catch (e) {
+    throw new PlanInputError(`cannot read ${uri.fsPath} as JSON: ${messageOf(e)}`);
+  }
+  return modelFromConfigJson(json, path.basename(path.dirname(uri.fsPath)) || path.basename(uri.fsPath));
+}
+
+/** The command. Resolves when done; never rejects. */
+export async function planParallelism(deps: PlanCommandDeps): Promise<void> {
+  try {
+    await run(deps);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`AutoDist: ${messageOf(e)}`);
+  }
+}
+
+async function run(deps: PlanCommandDeps): Promise<void> {
+  const model = await askModel();
+  if (model === undefined) return;
+  const gpus = await askCount('GPU count', 'GPUs in the cluster', PLAN_DEFAULTS.gpus);
+  if (gpus === undefined) return;
+  const gpu = await vscode.window.showQuickPick([...GPU_PRESETS], { title: 'AutoDist: GPU preset', placeHolder: 'GPU of the cluster', ignoreFocusOut: true });
+  if (!gpu) return;
+  const seq = await askCount('Sequence length', 'Tokens per sequence', PLAN_DEFAULTS.seq);
+  if (seq === undefined) return;
+  const globalBatch = await askCount('Global batch', 'Sequences per optimizer step', PLAN_DEFAULTS.globalBatch);
+  if (globalBatch === undefined) return;
+
+  let setup: PlanSetup;
+  try {
+    setup = makeSetup({ model, gpus, gpu: gpu.label, seq, globalBatch });
+  } catch (e) {
+    if (e instanceof SimError) throw new PlanInputError(e.message);
+    throw e;
+  }
+  const result = searchPlans(setup);
+  deps.channel.clear();
+  deps.channel.appendLine(formatSearch(result, PLAN_TOP));
+  deps.channel.show(true);
+
+  const shown = shownPlans(result, PLAN_TOP);
+  if (!shown.length) {
+    void vscode.window.showWarningMessage(`AutoDist: no plan fits ${setup.model.id} on ${gpus} × ${gpu.label}; the "${PLAN_CHANNEL}" output says why.`);
+    return;
+  }
+  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${e.plan.recompute} · ZeRO-${e.plan.zero}`, index: i }));
+  const pick = await vscode.window.showQuickPick(items, { title: `AutoDist: plans for ${setup.model.id} — pick one to simulate in meta mode`, ignoreFocusOut: true });
+  if (!pick) return;
+  const chosen = shown[pick.index];
+  const name = `plan #${pick.index + 1}: ${setup.model.id}`;
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: simulating ${name} (meta mode)`, cancellable: false }, () =>
+    simulatePlan(chosen.plan, setup, { backend: 'meta (shapes only)' }),
+  );
+  deps.showReport(name, report);
+}
