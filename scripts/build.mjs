@@ -30,6 +30,9 @@ await build({
   target: 'node18',
   format: 'cjs',
   external: ['vscode'],
+  // tfjs-core's node platform can fetch model files over HTTP (node-fetch, and its optional
+  // 'encoding'); AutoDist never loads anything over the network, so neither is bundled
+  alias: { 'node-fetch': './scripts/empty-module.js', encoding: './scripts/empty-module.js' },
   define: { 'process.env.AUTODIST_BUNDLED': '"1"' },
 });
 if (existsSync(join(root, 'webview/main.ts'))) {

@@ -21,6 +21,7 @@ import { PLAN_CHANNEL, planParallelism } from './plan-command.js';
 import { newScript } from './scaffold.js';
 import { chooseScript, isScriptText } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
+import { runInWorker } from '../runner/run-in-worker.js';
 import { StatusItem } from './status.js';
 import { WorkerRunner } from './worker-runner.js';
 import type { PanelCommand } from '../protocol.js';
@@ -107,6 +108,8 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
           controller.showReport(name, report, 'meta');
           void vscode.commands.executeCommand('setContext', CONTEXT.hasReport, true);
         },
+        // the simulation runs in a worker thread, never on the extension host's event loop
+        simulate: (name, job) => runInWorker(name, { plan: job, timeoutS: readSettings((k: SettingKey) => vscode.workspace.getConfiguration(CONFIG_SECTION).get(k)).settings.timeLimitS }).result,
       }),
     ),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {

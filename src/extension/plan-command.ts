@@ -10,6 +10,7 @@ import { SimError } from '../core/errors.js';
 import { formatSearch, makeSetup, modelFromConfigJson, PRESET_IDS, scheduleLabel, searchPlans, shownPlans, simulatePlan, type PlanEstimate, type PlannerModel, type PlanSetup } from '../planner/index.js';
 import { fmtUs } from '../report-html/units.js';
 import type { Report } from '../report/types.js';
+import type { PlanJob } from '../runner/protocol.js';
 
 export const PLAN_CHANNEL = 'AutoDist Plans';
 /** Rows of the table and entries of the plan pick. */
@@ -27,6 +28,18 @@ export interface PlanCommandDeps {
   readonly channel: Pick<vscode.OutputChannel, 'clear' | 'appendLine' | 'show'>;
   /** Shows a report in the AutoDist panel as a finished run called `name`. */
   readonly showReport: (name: string, report: Report) => void;
+  /**
+   * Simulates a plan in meta mode off the extension host's event loop (a worker thread);
+   * defaults to doing it in this thread (tests).
+   */
+  readonly simulate?: (name: string, job: PlanJob) => Promise<Report>;
+}
+
+/** The plan simulated in this thread (the fallback when no worker is given). */
+async function simulateHere(_name: string, job: PlanJob): Promise<Report> {
+  const model = typeof job.model === 'string' ? job.model : modelFromConfigJson(job.model.config, job.model.name);
+  const setup = makeSetup({ model, gpus: job.gpus, gpu: job.gpu, seq: job.seq, globalBatch: job.globalBatch });
+  return simulatePlan(job.plan as PlanEstimate['plan'], setup, { backend: 'meta (shapes only)' });
 }
 
 /** Thrown for input the user has to change; shown as an error message. */
@@ -57,11 +70,11 @@ async function askCount(title: string, prompt: string, def: number): Promise<num
   return Number(raw.trim());
 }
 
-async function askModel(): Promise<string | PlannerModel | undefined> {
+async function askModel(): Promise<{ planner: string | PlannerModel; job: PlanJob['model'] } | undefined> {
   const items: (vscode.QuickPickItem & { readonly model?: string })[] = [...PRESET_IDS.map((id) => ({ label: id, model: id })), { label: HF_CONFIG, description: 'llama, mistral, qwen2 or gpt2' }];
   const pick = await vscode.window.showQuickPick(items, { title: 'AutoDist: Plan Parallelism — model', placeHolder: 'Model to plan for', ignoreFocusOut: true });
   if (!pick) return undefined;
-  if (pick.model) return pick.model;
+  if (pick.model) return { planner: pick.model, job: pick.model };
   const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'HF config': ['json'] }, openLabel: 'Plan for this model' });
   const uri = files?.[0];
   if (!uri) return undefined;
@@ -71,7 +84,8 @@ async function askModel(): Promise<string | PlannerModel | undefined> {
   } catch (e) {
     throw new PlanInputError(`cannot read ${uri.fsPath} as JSON: ${messageOf(e)}`);
   }
-  return modelFromConfigJson(json, path.basename(path.dirname(uri.fsPath)) || path.basename(uri.fsPath));
+  const name = path.basename(path.dirname(uri.fsPath)) || path.basename(uri.fsPath);
+  return { planner: modelFromConfigJson(json, name), job: { config: json, name } };
 }
 
 /** The command. Resolves when done; never rejects. */
@@ -97,7 +111,7 @@ async function run(deps: PlanCommandDeps): Promise<void> {
 
   let setup: PlanSetup;
   try {
-    setup = makeSetup({ model, gpus, gpu: gpu.label, seq, globalBatch });
+    setup = makeSetup({ model: model.planner, gpus, gpu: gpu.label, seq, globalBatch });
   } catch (e) {
     if (e instanceof SimError) throw new PlanInputError(e.message);
     throw e;
@@ -117,8 +131,9 @@ async function run(deps: PlanCommandDeps): Promise<void> {
   if (!pick) return;
   const chosen = shown[pick.index];
   const name = `plan #${pick.index + 1}: ${setup.model.id}`;
+  const job: PlanJob = { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, plan: chosen.plan };
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: simulating ${name} (meta mode)`, cancellable: false }, () =>
-    simulatePlan(chosen.plan, setup, { backend: 'meta (shapes only)' }),
+    (deps.simulate ?? simulateHere)(name, job),
   );
   deps.showReport(name, report);
 }

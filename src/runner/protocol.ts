@@ -59,8 +59,22 @@ export type WorkerMessage =
   | { readonly type: 'report'; readonly report: Report };
 
 /** Parent → worker, at start (workerData). */
+/** A planner plan to simulate in meta mode (instead of a script), as plain data. */
+export interface PlanJob {
+  /** A preset id, or an HF config.json's contents and a name. */
+  readonly model: string | { readonly config: unknown; readonly name: string };
+  readonly gpus: number;
+  readonly gpu: string;
+  readonly seq: number;
+  readonly globalBatch: number;
+  /** The ParallelPlan the planner ranked (JSON). */
+  readonly plan: unknown;
+}
+
 export interface WorkerInput {
   readonly file: string;
+  /** Simulate this plan instead of loading `file` (then only a label). */
+  readonly plan?: PlanJob;
   readonly settings: ScriptRunSettings;
   /** Post streamed events at most this often (ms). */
   readonly batchMs: number;

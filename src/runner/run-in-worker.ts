@@ -5,12 +5,15 @@ import { Worker } from 'node:worker_threads';
 import type { Report, ReportError } from '../report/types.js';
 import { failureReport } from './partial-report.js';
 import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import type { PlanJob } from './protocol.js';
 import { EventLog } from './event-log.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
 const BOOT_TIMEOUT_S = 60;
 
 export interface WorkerRunOptions extends ScriptRunSettings {
+  /** Simulate this planner plan (meta mode) instead of a script; `file` is then its label. */
+  readonly plan?: PlanJob;
   /** Wall-time limit of the whole run in seconds (default 120; Infinity for none). */
   readonly timeoutS?: number;
   readonly onEvent?: (e: StreamEvent) => void;
@@ -37,8 +40,8 @@ export interface RunHandle {
 export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandle {
   const t0 = performance.now();
   const script = path.resolve(file);
-  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, ...settings } = opts;
-  const input: WorkerInput = { file: script, settings, batchMs };
+  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, ...settings } = opts;
+  const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;

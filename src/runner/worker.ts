@@ -7,7 +7,9 @@
  * The parent enforces the time limit and cancels by terminating this thread.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import type { PlanJob, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import { makeSetup, modelFromConfigJson, simulatePlan, type ParallelPlan } from '../planner/index.js';
+import type { Report } from '../report/types.js';
 import { runScript } from './run-script.js';
 import { installSourceMaps } from './sourcemaps.js';
 
@@ -49,6 +51,10 @@ async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): P
   const post = (m: WorkerMessage) => port.postMessage(m);
   post({ type: 'ready' });
   const batch = new Batcher(post, input.batchMs);
+  if (input.plan) {
+    post({ type: 'report', report: await runPlanJob(input.plan) });
+    return;
+  }
   const report = await runScript(input.file, input.settings, {
     onEvent: (e) => batch.push(e),
     onStart: (info) => {
@@ -58,6 +64,13 @@ async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): P
   });
   batch.flush();
   post({ type: 'report', report });
+}
+
+/** A planner plan simulated in meta mode, off the caller's thread. */
+async function runPlanJob(job: PlanJob): Promise<Report> {
+  const model = typeof job.model === 'string' ? job.model : modelFromConfigJson(job.model.config, job.model.name);
+  const setup = makeSetup({ model, gpus: job.gpus, gpu: job.gpu, seq: job.seq, globalBatch: job.globalBatch });
+  return simulatePlan(job.plan as ParallelPlan, setup, { backend: 'meta (shapes only)' });
 }
 
 if (!isMainThread && parentPort) {

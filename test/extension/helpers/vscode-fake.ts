@@ -336,6 +336,8 @@ export const state = {
   config: {} as Record<string, unknown>,
   opened: [] as Uri[],
   files: new Map<string, Uint8Array>(),
+  /** Output channels, in creation order. */
+  channels: [] as { name: string; lines: string[]; shown: number }[],
   /** The answer the next quick pick / input box / message gives. */
   answers: [] as unknown[],
 };
@@ -352,6 +354,7 @@ export function reset(): void {
   state.config = {};
   state.opened.length = 0;
   state.files.clear();
+  state.channels.length = 0;
   state.answers.length = 0;
   workspace.textDocuments.length = 0;
   workspace.isTrusted = true;
@@ -414,7 +417,9 @@ export const window = {
   createOutputChannel(name: string) {
     const t = track(`OutputChannel ${name}`);
     const lines: string[] = [];
-    return { name, lines, info: (l: string) => lines.push(l), appendLine: (l: string) => lines.push(l), dispose: () => t.dispose() };
+    const channel = { name, lines, shown: 0, info: (l: string) => lines.push(l), appendLine: (l: string) => lines.push(l), append: (l: string) => lines.push(l), clear: () => (lines.length = 0), show: () => channel.shown++, dispose: () => t.dispose() };
+    state.channels.push(channel);
+    return channel;
   },
   registerWebviewPanelSerializer(viewType: string, serializer: unknown) {
     state.providers.push({ kind: 'serializer', selector: viewType, provider: serializer });

@@ -1,0 +1,87 @@
+import './helpers/install-vscode.js';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { beforeEach, describe, test } from 'node:test';
+import { activate } from '../../src/extension/extension.js';
+import { COMMANDS } from '../../src/extension/ids.js';
+import { PLAN_CHANNEL } from '../../src/extension/plan-command.js';
+import type { HostMessage } from '../../src/protocol.js';
+import { FakeRunner } from './helpers/fake-runner.js';
+import * as vscode from './helpers/vscode-fake.js';
+
+const root = path.resolve(__dirname, '../..');
+
+function start() {
+  vscode.reset();
+  const context = { subscriptions: [] as { dispose(): unknown }[], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp/autodist-storage') };
+  const api = activate(context as never, new FakeRunner());
+  return { context, api };
+}
+
+const channel = () => vscode.state.channels.find((c) => c.name === PLAN_CHANNEL)!;
+
+describe('AutoDist: Plan Parallelism', () => {
+  beforeEach(() => vscode.reset());
+
+  test('writes the ranked table and the failures, and simulates the picked plan into the panel', async () => {
+    const { api } = start();
+    // model, GPU count, GPU preset, seq, global batch, then plan #1
+    vscode.state.answers.push(0 /* llama-3-8b */, '16', 0 /* h100 */, '2048', '32', 0);
+    await vscode.commands.executeCommand(COMMANDS.plan);
+    assert.deepEqual(vscode.state.messages.filter((m) => m.level === 'error'), []);
+
+    const out = channel();
+    assert.ok(out.shown > 0, 'the output channel is shown');
+    const text = out.lines.join('\n');
+    const head = text.split('\n').find((l) => /^\s*#\s+tp\s+pp\s+dp\b/.test(l));
+    assert.ok(head, `a table with tp and pp columns:\n${text}`);
+    assert.match(text, /llama-3-8b/);
+    assert.match(text, /Why the other|Every plan examined fits/);
+
+    // row #1 of the table
+    const row1 = text.split('\n')[text.split('\n').indexOf(head!) + 1].trim().split(/\s+/);
+    assert.equal(row1[0], '1');
+    const [tp, pp, dp] = row1.slice(1, 4).map(Number);
+
+    const done = api.controller.last;
+    assert.ok(done, 'a finished run');
+    assert.equal(done.report.mesh.worldSize, tp * pp * dp);
+    assert.equal(done.report.mesh.worldSize, 16);
+    assert.equal(done.run.name, 'plan #1: llama-3-8b');
+    assert.equal(done.run.mode, 'meta');
+    const posted = vscode.state.panels[0].webview.posted as HostMessage[];
+    assert.ok(posted.some((m) => m.type === 'runFinished' && m.run.name === 'plan #1: llama-3-8b'));
+  });
+
+  test('bad input ends in an error message with the planner’s reason, not a throw', async () => {
+    start();
+    // 12 GPUs do not fill whole nodes of 8
+    vscode.state.answers.push(0, '12', 0, '2048', '32');
+    await vscode.commands.executeCommand(COMMANDS.plan);
+    const errors = vscode.state.messages.filter((m) => m.level === 'error');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0].text, /12 GPUs do not fill whole nodes of 8/);
+  });
+
+  test('an invalid number is refused, a dismissed prompt ends quietly', async () => {
+    start();
+    vscode.state.answers.push(0, 'lots');
+    await vscode.commands.executeCommand(COMMANDS.plan);
+    assert.match(vscode.state.messages.at(-1)!.text, /GPU count must be a whole number/);
+    vscode.state.messages.length = 0;
+    vscode.state.answers.push(0, undefined);
+    await vscode.commands.executeCommand(COMMANDS.plan);
+    assert.deepEqual(vscode.state.messages, []);
+  });
+
+  test('an HF config.json from the file dialog', async () => {
+    start();
+    const file = '/tmp/autodist-plan-test/tiny-llama/config.json';
+    const cfg = { model_type: 'llama', hidden_size: 1024, intermediate_size: 2816, num_hidden_layers: 8, num_attention_heads: 16, num_key_value_heads: 4, vocab_size: 32000, max_position_embeddings: 4096, rms_norm_eps: 1e-5 };
+    vscode.state.files.set(path.resolve(file), new TextEncoder().encode(JSON.stringify(cfg)));
+    vscode.state.answers.push(4 /* HF config.json… */, [vscode.Uri.file(file)], '8', 0, '1024', '16', undefined);
+    await vscode.commands.executeCommand(COMMANDS.plan);
+    assert.deepEqual(vscode.state.messages.filter((m) => m.level === 'error'), []);
+    assert.match(channel().lines.join('\n'), /tiny-llama/);
+  });
+});
