@@ -16,6 +16,7 @@ const nodeEntries = {
   worker: 'src/runner/worker.ts',
   autodist: 'src/index.ts',
   extension: 'src/extension/extension.ts',
+  'plan-command': 'src/extension/plan-command.ts',
   bench: 'bench/main.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(join(root, f))));

@@ -17,7 +17,7 @@ import { HintStore } from './hints/hint-store.js';
 import { AutoDistCodeLens, AutoDistHover, AutoDistInlayHints } from './hints/providers.js';
 import { COMMANDS, CONFIG_SECTION, CONTEXT, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES } from './ids.js';
 import { ReportPanel } from './panel/panel.js';
-import { PLAN_CHANNEL, planParallelism } from './plan-command.js';
+import type * as PlanCommand from './plan-command.js';
 import { newScript } from './scaffold.js';
 import { chooseScript, isScriptText } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
@@ -44,7 +44,7 @@ export interface AutoDistApi {
 export function activate(context: vscode.ExtensionContext, runner: SimulationRunner = new WorkerRunner()): AutoDistApi {
   const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
   const log = vscode.window.createOutputChannel('AutoDist', { log: true });
-  const plans = vscode.window.createOutputChannel(PLAN_CHANNEL);
+  const plans = vscode.window.createOutputChannel('AutoDist Plans');
   const hints = new HintStore(readDisk);
   const problems = new ProblemsReporter(readDisk);
   const status = new StatusItem();
@@ -102,7 +102,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     vscode.commands.registerCommand(COMMANDS.openReport, () => openHtmlReport(controller.last, context.globalStorageUri)),
     vscode.commands.registerCommand(COMMANDS.showPanel, () => panel.show(false)),
     vscode.commands.registerCommand(COMMANDS.plan, () =>
-      planParallelism({
+      loadPlanCommand().planParallelism({
         channel: plans,
         showReport: (name, report) => {
           controller.showReport(name, report, 'meta');
@@ -150,4 +150,14 @@ export async function openSource(controller: RunController, hints: HintStore, fi
   const col = Math.max(0, (column ?? 1) - 1);
   const pos = new vscode.Position(now, col);
   await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos), preserveFocus: false });
+}
+
+/**
+ * The planner (and the models and TensorFlow.js it reaches) loads only when "Plan Parallelism"
+ * runs: a separate bundle (dist/plan-command.js), required by a computed name so the bundler
+ * leaves it out of extension.js and activation stays fast.
+ */
+function loadPlanCommand(): typeof PlanCommand {
+  const name = './plan-command.js';
+  return require(name) as typeof PlanCommand;
 }

@@ -12,6 +12,7 @@ import { fmtUs } from '../report-html/units.js';
 import type { Report } from '../report/types.js';
 import type { PlanJob } from '../runner/protocol.js';
 
+/** The output channel's name (extension.ts creates it with the same literal, to stay light). */
 export const PLAN_CHANNEL = 'AutoDist Plans';
 /** Rows of the table and entries of the plan pick. */
 export const PLAN_TOP = 10;
