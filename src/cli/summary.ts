@@ -89,6 +89,11 @@ function timeMemorySection(r: Report): string[] {
   const lines = [
     `Time    step ${fmtUs(t.stepTimeUs)} on ${r.hardware.name} (slowest rank ${slowest.rank}: compute ${fmtUs(slowest.computeUs)}, communication ${fmtUs(slowest.commUs)}, waiting ${fmtUs(slowest.waitUs)}); idle ${(100 * t.bubbleFraction).toFixed(1)} % of the step`,
   ];
+  const pl = r.pipeline;
+  if (pl) {
+    const formula = pl.virtual > 1 ? `(p−1)/(v·m) = ${pl.stages - 1}/(${pl.virtual}·${pl.microbatches})` : `(p−1)/m = ${pl.stages - 1}/${pl.microbatches}`;
+    lines.push(`Bubble  ${pl.schedule}: measured ${pl.bubbleMeasured.toFixed(3)} (idle ÷ busy per stage) vs ${formula} = ${pl.bubbleFormula.toFixed(3)}; peak stashed micro-batches per stage ${pl.peakStash.join(', ')}`);
+  }
   const mem = r.memory.perRank;
   if (mem.length) {
     const peak = mem.reduce((a, b) => (b.peakBytes > a.peakBytes ? b : a), mem[0]);
