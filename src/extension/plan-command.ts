@@ -7,10 +7,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SimError } from '../core/errors.js';
-import { formatSearch, makeSetup, modelFromConfigJson, PRESET_IDS, scheduleLabel, searchPlans, shownPlans, simulatePlan, type PlanEstimate, type PlannerModel, type PlanSetup } from '../planner/index.js';
+import { formatSearch, makeSetup, modelFromConfigJson, PRESET_IDS, scheduleLabel, searchPlans, shownPlans, type PlanEstimate, type PlannerModel, type PlanSetup } from '../planner/index.js';
 import { fmtUs } from '../report-html/units.js';
 import type { Report } from '../report/types.js';
 import type { PlanJob } from '../runner/protocol.js';
+import { runPlanJob } from '../runner/plan-job.js';
 
 /** The output channel's name (extension.ts creates it with the same literal, to stay light). */
 export const PLAN_CHANNEL = 'AutoDist Plans';
@@ -37,11 +38,7 @@ export interface PlanCommandDeps {
 }
 
 /** The plan simulated in this thread (the fallback when no worker is given). */
-async function simulateHere(_name: string, job: PlanJob): Promise<Report> {
-  const model = typeof job.model === 'string' ? job.model : modelFromConfigJson(job.model.config, job.model.name);
-  const setup = makeSetup({ model, gpus: job.gpus, gpu: job.gpu, seq: job.seq, globalBatch: job.globalBatch });
-  return simulatePlan(job.plan as PlanEstimate['plan'], setup, { backend: 'meta (shapes only)' });
-}
+const simulateHere = (_name: string, job: PlanJob): Promise<Report> => runPlanJob(job);
 
 /** Thrown for input the user has to change; shown as an error message. */
 class PlanInputError extends Error {}

@@ -7,9 +7,8 @@
  * The parent enforces the time limit and cancels by terminating this thread.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { PlanJob, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
-import { makeSetup, modelFromConfigJson, simulatePlan, type ParallelPlan } from '../planner/index.js';
-import type { Report } from '../report/types.js';
+import type { StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import { runPlanJob } from './plan-job.js';
 import { runScript } from './run-script.js';
 import { installSourceMaps } from './sourcemaps.js';
 
@@ -64,13 +63,6 @@ async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): P
   });
   batch.flush();
   post({ type: 'report', report });
-}
-
-/** A planner plan simulated in meta mode, off the caller's thread. */
-async function runPlanJob(job: PlanJob): Promise<Report> {
-  const model = typeof job.model === 'string' ? job.model : modelFromConfigJson(job.model.config, job.model.name);
-  const setup = makeSetup({ model, gpus: job.gpus, gpu: job.gpu, seq: job.seq, globalBatch: job.globalBatch });
-  return simulatePlan(job.plan as ParallelPlan, setup, { backend: 'meta (shapes only)' });
 }
 
 if (!isMainThread && parentPort) {
