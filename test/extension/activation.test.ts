@@ -87,10 +87,16 @@ describe('activation', () => {
     vscode.state.files.set(EXAMPLE, readFileSync(EXAMPLE));
     vscode.state.files.set('/tmp/autodist-ws/plain.ts', new TextEncoder().encode('export const x = 1;'));
     vscode.state.files.set(other, new TextEncoder().encode("import { simulation } from 'autodist';"));
-    vscode.state.answers.push(0); // scripts are listed by path: /tmp/autodist-ws/b.ts first (plain.ts is no script)
+    let listed: string[] = [];
+    vscode.state.answers.push((items: { uri: vscode.Uri }[]) => {
+      listed = items.map((i) => i.uri.fsPath);
+      return items.find((i) => i.uri.fsPath === other);
+    });
     const p = vscode.commands.executeCommand(COMMANDS.simulate);
     for (let i = 0; i < 10 && !s.runner.runs.length; i++) await tick();
     assert.equal(s.runner.runs[0].req.script, other);
+    // every script is offered, sorted by path; plain.ts imports nothing from autodist and is left out
+    assert.deepEqual(listed, [EXAMPLE, other].sort((a, b) => a.localeCompare(b)));
     s.runner.runs[0].finish(seed.report);
     await p;
   });

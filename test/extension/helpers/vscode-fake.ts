@@ -396,6 +396,7 @@ export const window = {
   showErrorMessage: message('error'),
   async showQuickPick(items: unknown[]) {
     const a = state.answers.shift();
+    if (typeof a === 'function') return (a as (items: unknown[]) => unknown)(items);
     return typeof a === 'number' ? items[a] : a;
   },
   async showInputBox() {
