@@ -12,6 +12,7 @@ import type { World } from './world.js';
 import type { Comm } from './collectives/comm.js';
 import { runBackward } from './autograd.js';
 import type { ReplayEntry } from './replay.js';
+import type { SegmentRecorder } from './segment.js';
 
 export type Mode = 'numeric' | 'meta';
 
@@ -63,6 +64,8 @@ export class RankContext {
   /** A free-form tag put on trace events (microbatch, stage ...). */
   tag: string | undefined;
   comm!: Comm;
+  /** Set while a stretch of this rank's program is recorded for replay (segment.ts, meta mode). */
+  segment: SegmentRecorder | null = null;
   /** When set, every op is recorded for `replayGradients` (the verifier's reference run). */
   replay: ReplayEntry[] | null = null;
   private readonly owned: tf.Tensor[] = [];
@@ -97,7 +100,8 @@ export class RankContext {
   }
 
   get module(): string | undefined {
-    return this.moduleStack[this.moduleStack.length - 1];
+    const s = this.moduleStack;
+    return s.length ? s[s.length - 1] : undefined; // (s[-1] would be a slow named-property lookup)
   }
 
   // ---------------------------------------------------------------- tensors
@@ -249,6 +253,7 @@ export class RankContext {
     this.clock += roofline(flops, bytes, computeDType(dtype), w.hardware);
     w.computeFlops[this.rank] += flops;
     if (w.traceCompute) {
+      // every field, in traceEvent's order (one object shape for all events)
       this.record({
         rank: this.rank,
         kind: 'compute',
@@ -259,6 +264,7 @@ export class RankContext {
         inShapes: inputs?.map((x) => x.shape),
         outShape,
         flops,
+        ledgerSeq: undefined,
         source: w.sourceMode === 'all' ? (captureSource() ?? this.moduleSite()) : undefined,
         module: this.module,
         tag: this.tag,
@@ -266,7 +272,9 @@ export class RankContext {
     }
   }
 
+  /** Put an event of this rank's own program on the trace. */
   record(e: TraceEvent): void {
+    this.segment?.trace(e);
     this.world.pushTrace(e);
   }
 

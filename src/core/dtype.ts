@@ -29,7 +29,7 @@ export function bytesOf(elements: number, dtype: DType): number {
 
 export function numel(shape: readonly number[]): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 

@@ -14,12 +14,30 @@ export interface MemoryReport {
   readonly tensors: number;
 }
 
+/** What a stretch recorder hears (see segment.ts). */
+export interface MemoryRecorder {
+  tick(): void;
+  alloc(bytes: number, pinned: boolean): void;
+  use(index: number): void;
+  pin(index: number): void;
+  release(index: number): void;
+}
+
 export class MemoryTracker {
-  private born: number[] = [];
-  private last: number[] = [];
-  private bytes: number[] = [];
-  private pinned: boolean[] = [];
+  // one slot per tensor, in typed arrays that double when full (a meta run records millions)
+  private born = new Float64Array(64);
+  private last = new Float64Array(64);
+  private bytes = new Float64Array(64);
+  private pinned = new Uint8Array(64);
+  private n = 0;
   private clock = 0;
+  /** Set while a stretch of the program is recorded for replay. */
+  recorder: MemoryRecorder | null = null;
+
+  /** Tensors recorded so far (the next memory index). */
+  get size(): number {
+    return this.n;
+  }
 
   /**
    * The step starts here: forget every tensor recorded so far except `keep` (memory indices,
@@ -27,38 +45,61 @@ export class MemoryTracker {
    */
   reset(keep: Iterable<number>): void {
     const k = new Set(keep);
-    for (let i = 0; i < this.bytes.length; i++) {
-      if (k.has(i)) this.pinned[i] = true;
+    for (let i = 0; i < this.n; i++) {
+      if (k.has(i)) this.pinned[i] = 1;
       else this.bytes[i] = 0;
     }
   }
 
   /** Advance the op counter; returns the new op index. */
   tick(): number {
+    this.recorder?.tick();
     return ++this.clock;
   }
 
   alloc(bytes: number, pinned = false): number {
-    const i = this.bytes.length;
-    this.born.push(this.clock);
-    this.last.push(this.clock);
-    this.bytes.push(bytes);
-    this.pinned.push(pinned);
+    this.recorder?.alloc(bytes, pinned);
+    const i = this.n++;
+    if (i === this.bytes.length) this.grow();
+    this.born[i] = this.clock;
+    this.last[i] = this.clock;
+    this.bytes[i] = bytes;
+    this.pinned[i] = pinned ? 1 : 0;
     return i;
   }
 
+  private grow(): void {
+    const cap = this.bytes.length * 2;
+    const f = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.born = f(this.born);
+    this.last = f(this.last);
+    this.bytes = f(this.bytes);
+    const p = new Uint8Array(cap);
+    p.set(this.pinned);
+    this.pinned = p;
+  }
+
   use(index: number): void {
-    if (index >= 0 && this.last[index] < this.clock) this.last[index] = this.clock;
+    if (index < 0) return;
+    this.recorder?.use(index);
+    if (this.last[index] < this.clock) this.last[index] = this.clock;
   }
 
   pin(index: number): void {
-    if (index >= 0) this.pinned[index] = true;
+    if (index < 0) return;
+    this.recorder?.pin(index);
+    this.pinned[index] = 1;
   }
 
   /** A pinned tensor is let go now (an accumulated gradient replaced by the new sum). */
   release(index: number): void {
     if (index < 0) return;
-    this.pinned[index] = false;
+    this.recorder?.release(index);
+    this.pinned[index] = 0;
     if (this.last[index] < this.clock) this.last[index] = this.clock;
   }
 
@@ -66,7 +107,7 @@ export class MemoryTracker {
     const n = this.clock + 2;
     const delta = new Float64Array(n + 1);
     let persistent = 0;
-    for (let i = 0; i < this.bytes.length; i++) {
+    for (let i = 0; i < this.n; i++) {
       const b = this.bytes[i];
       if (this.pinned[i]) {
         persistent += b;
@@ -81,6 +122,6 @@ export class MemoryTracker {
       live += delta[t];
       if (live > peak) peak = live;
     }
-    return { peakBytes: peak + persistent, persistentBytes: persistent, peakTransientBytes: peak, tensors: this.bytes.length };
+    return { peakBytes: peak + persistent, persistentBytes: persistent, peakTransientBytes: peak, tensors: this.n };
   }
 }

@@ -27,3 +27,25 @@ export interface TraceEvent {
   /** Free-form tag: microbatch id, stage, ... */
   readonly tag?: string;
 }
+
+/**
+ * A trace event with every field present, in one order: all events then share one object shape,
+ * which keeps loops over hundreds of thousands of them fast.
+ */
+export function traceEvent(e: TraceEvent): TraceEvent {
+  return {
+    rank: e.rank,
+    kind: e.kind,
+    name: e.name,
+    phase: e.phase,
+    startUs: e.startUs,
+    endUs: e.endUs,
+    inShapes: e.inShapes,
+    outShape: e.outShape,
+    flops: e.flops,
+    ledgerSeq: e.ledgerSeq,
+    source: e.source,
+    module: e.module,
+    tag: e.tag,
+  };
+}

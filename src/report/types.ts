@@ -109,6 +109,8 @@ export interface PipelineInfo {
   readonly bubbleFormula: number;
   /** Most micro-batches whose activations one stage held at once. */
   readonly peakStash: readonly number[];
+  /** Meta mode: micro-batch stretches (a chunk's forward or backward on one rank) replayed from the record of identical earlier ones. */
+  readonly replayed?: number;
 }
 
 export interface MemoryInfo {

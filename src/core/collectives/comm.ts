@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bytesOf, type DType } from '../dtype.js';
 import { SimError } from '../errors.js';
-import type { ReduceOp } from '../ledger.js';
+import type { LedgerEntry, ReduceOp } from '../ledger.js';
 import type { ProcessGroup } from '../mesh.js';
 import type { SourceLocation } from '../source.js';
 import { Tensor, type BackwardFn } from '../tensor.js';
@@ -52,6 +52,11 @@ export class Comm {
 
   get rank(): number {
     return this.ctx.rank;
+  }
+
+  /** Issue again a collective recorded in a replayed stretch (segment.ts); the new ledger seq. */
+  reissue(e: LedgerEntry, shift: number): number {
+    return this.engine.reissue(this.ctx, e, shift);
   }
 
   get worldSize(): number {
@@ -282,7 +287,7 @@ export class Comm {
     return d;
   }
 
-  private call(g: ProcessGroup, sig: CallSig, x: Tensor, label?: string): Promise<Delivery> {
+  private call(g: ProcessGroup, sig: CallSig, x: Tensor, label?: string): Promise<Delivery> | Delivery {
     if (this.ctx.mode === 'numeric') x.requireData();
     this.checkOwn(x, sig.op);
     this.ctx.memory.tick();

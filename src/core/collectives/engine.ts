@@ -6,6 +6,7 @@ import type { LedgerEntry, Phase } from '../ledger.js';
 import type { ProcessGroup } from '../mesh.js';
 import type { SourceLocation } from '../source.js';
 import { trafficOf } from '../traffic.js';
+import { traceEvent } from '../trace.js';
 import type { RankContext } from '../context.js';
 import type { World } from '../world.js';
 import { combine, ncclElements, outputShape } from './combine.js';
@@ -53,6 +54,8 @@ interface SendPost {
   readonly phase: Phase;
   readonly source?: SourceLocation;
   readonly module?: string;
+  /** The sender's trace tag when it posted (its micro-batch), not when the send completes. */
+  readonly traceTag?: string;
   /** Set once matched: simulated completion time and ledger seq. */
   doneAt?: number;
   seq?: number;
@@ -98,7 +101,7 @@ export class CollectiveEngine {
 
   // ------------------------------------------------------------------ collectives
 
-  collective(ctx: RankContext, group: ProcessGroup, sig: CallSig, data: tf.Tensor | null, source: SourceLocation | undefined, label?: string): Promise<Delivery> {
+  collective(ctx: RankContext, group: ProcessGroup, sig: CallSig, data: tf.Tensor | null, source: SourceLocation | undefined, label?: string): Promise<Delivery> | Delivery {
     ctx.checkAlive();
     const idx = group.ranks.indexOf(ctx.rank);
     if (idx < 0) {
@@ -123,6 +126,7 @@ export class CollectiveEngine {
     let round = this.rounds.get(group.id);
     if (!round && this.liveCount(group) === 1) {
       // Folded world, the only live member: the round completes now (no round bookkeeping).
+      if (this.world.mode === 'meta') return this.completeSolo(ctx, group, sig, source, label);
       let delivered: Delivery | undefined;
       const solo: Arrival = { ctx, sig, data, source, clock: ctx.clock, phase: ctx.phase, label, module: ctx.module, resolve: (d) => (delivered = d), reject: () => undefined };
       this.complete({ group, arrivals: [solo], count: 1, k, live: 1 });
@@ -236,12 +240,89 @@ export class CollectiveEngine {
       multiplicity: w.fold.active ? w.fold.multiplicity(round.group) : 1,
     };
     w.pushLedger(entry);
+    if (arr.length === 1) arr[0].ctx.segment?.ledger(entry);
+    else for (const a of arr) if (a.ctx.segment) a.ctx.segment.dirty ??= `${sig.op} with another live rank`;
     for (let i = 0; i < arr.length; i++) {
       const a = arr[i];
       this.timeline(a.ctx, a.clock, start, end, sig.op, a.phase, seq, a.source, [sig.shape], outShape);
       this.scheduler.unblock(a.ctx.rank);
       a.resolve({ data: outs ? outs[ranks.indexOf(a.ctx.rank)] : null, shape: outShape, dtype: sig.dtype, ledgerSeq: seq });
     }
+  }
+
+  /**
+   * `complete` for the one live member of a group in meta mode (a folded world): no values, no
+   * other arrivals, no one to wake — the same ledger entry and trace event, without the round.
+   */
+  private completeSolo(ctx: RankContext, group: ProcessGroup, sig: CallSig, source: SourceLocation | undefined, label: string | undefined): Delivery {
+    const w = this.world;
+    const ranks = group.ranks;
+    const n = ranks.length;
+    const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
+    const outShape = outputShape(sig, n);
+    const elements = ncclElements(sig, n);
+    const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, group, elements, rootIdx);
+    const start = ctx.clock;
+    const end = start + cost.timeUs;
+    const seq = this.seq++;
+    const module = ctx.module;
+    const entry: LedgerEntry = {
+      seq,
+      op: sig.op,
+      reduceOp: sig.reduceOp,
+      axis: group.axis,
+      group: group.id,
+      ranks,
+      phase: ctx.phase,
+      dtype: sig.dtype,
+      shape: sig.shape,
+      elements,
+      bytes,
+      algorithm: traffic.algorithm,
+      sentBytes: traffic.sent,
+      recvBytes: traffic.recv,
+      sentBytesPerRank: sentMax,
+      wireBytes: wire,
+      steps: traffic.steps,
+      link: cost.link,
+      startUs: start,
+      timeUs: cost.timeUs,
+      source,
+      label,
+      module: module || undefined,
+      multiplicity: w.fold.multiplicity(group),
+    };
+    w.pushLedger(entry);
+    ctx.segment?.ledger(entry);
+    ctx.record({
+      rank: ctx.rank,
+      kind: 'comm',
+      name: sig.op,
+      phase: ctx.phase,
+      startUs: start,
+      endUs: end,
+      inShapes: [sig.shape],
+      outShape,
+      flops: undefined,
+      ledgerSeq: seq,
+      source,
+      module,
+      tag: ctx.tag,
+    });
+    if (end > ctx.clock) ctx.clock = end;
+    return { data: null, shape: outShape, dtype: sig.dtype, ledgerSeq: seq };
+  }
+
+  /**
+   * A replayed stretch (segment.ts) issues again a collective it recorded: the same entry with a
+   * fresh sequence number, `shift` µs later. Only for collectives this rank completed alone.
+   */
+  reissue(ctx: RankContext, e: LedgerEntry, shift: number): number {
+    const seq = this.seq++;
+    const counter = this.counters.get(e.group);
+    if (counter) counter[e.ranks.indexOf(ctx.rank)]++;
+    this.world.pushLedger({ ...e, seq, startUs: e.startUs + shift });
+    return seq;
   }
 
   private readonly costCache = new Map<string, { traffic: ReturnType<typeof trafficOf>; cost: ReturnType<typeof collectiveTimeUs>; bytes: number; sentMax: number; wire: number }>();
@@ -277,8 +358,9 @@ export class CollectiveEngine {
   }
 
   private timeline(ctx: RankContext, arrived: number, start: number, end: number, name: string, phase: Phase, seq: number, source: SourceLocation | undefined, inShapes: (readonly number[])[], outShape: readonly number[]): void {
-    if (start > arrived) ctx.record({ rank: ctx.rank, kind: 'wait', name: `wait ${name}`, phase, startUs: arrived, endUs: start, ledgerSeq: seq, source, tag: ctx.tag, module: ctx.module });
-    ctx.record({ rank: ctx.rank, kind: 'comm', name, phase, startUs: start, endUs: end, ledgerSeq: seq, source, inShapes, outShape, tag: ctx.tag, module: ctx.module });
+    // (a wait shorter than a picosecond is float rounding of equal clocks, not a wait)
+    if (start > arrived + 1e-6) ctx.record(traceEvent({ rank: ctx.rank, kind: 'wait', name: `wait ${name}`, phase, startUs: arrived, endUs: start, ledgerSeq: seq, source, tag: ctx.tag, module: ctx.module }));
+    ctx.record(traceEvent({ rank: ctx.rank, kind: 'comm', name, phase, startUs: start, endUs: end, ledgerSeq: seq, source, inShapes, outShape, tag: ctx.tag, module: ctx.module }));
     if (end > ctx.clock) ctx.clock = end;
   }
 
@@ -290,8 +372,9 @@ export class CollectiveEngine {
    */
   send(ctx: RankContext, dst: number, tag: number, t: { data: tf.Tensor | null; shape: readonly number[]; dtype: DType }, source: SourceLocation | undefined): SendPost {
     ctx.checkAlive();
+    if (ctx.segment) ctx.segment.dirty ??= 'it sends to another rank';
     this.checkPeer(ctx, dst, 'send to', source);
-    const post: SendPost = { ctx, dst, tag, data: t.data, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, module: ctx.module };
+    const post: SendPost = { ctx, dst, tag, data: t.data, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, module: ctx.module, traceTag: ctx.tag };
     if (this.world.fold.active && !this.world.fold.isRep(dst)) {
       // A mirror receives it as its representative would: delivered at once.
       this.match(post, { ctx: null as unknown as RankContext, src: ctx.rank, tag, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, resolve: () => undefined, reject: () => undefined }, dst);
@@ -319,6 +402,7 @@ export class CollectiveEngine {
 
   recv(ctx: RankContext, src: number, tag: number, shape: readonly number[] | null, dtype: DType, source: SourceLocation | undefined): Promise<Delivery> {
     ctx.checkAlive();
+    if (ctx.segment) ctx.segment.dirty ??= 'it receives from another rank';
     this.checkPeer(ctx, src, 'receive from', source);
     if (this.world.fold.active && !this.world.fold.isRep(src)) {
       // The mirror's send is the symmetric image of a representative's, already on the ledger.
@@ -400,7 +484,8 @@ export class CollectiveEngine {
     }
     r.resolve({ data: s.data, shape: s.shape, dtype: s.dtype, ledgerSeq: seq }); // the same immutable tensor: no copy
     // sender: its comm event; a blocked waiter resumes at the completion time
-    s.ctx.record({ rank: s.ctx.rank, kind: 'comm', name: 'send', phase: s.phase, startUs: start, endUs: end, ledgerSeq: seq, source: s.source, inShapes: [s.shape], tag: s.ctx.tag });
+    // (not s.ctx.record: the match may happen while the sender is already further on)
+    w.pushTrace(traceEvent({ rank: s.ctx.rank, kind: 'comm', name: 'send', phase: s.phase, startUs: start, endUs: end, ledgerSeq: seq, source: s.source, inShapes: [s.shape], tag: s.traceTag }));
     if (s.waiter) {
       const wt = s.waiter;
       s.waiter = undefined;
@@ -414,7 +499,7 @@ export class CollectiveEngine {
     const ctx = s.ctx;
     const end = s.doneAt!;
     if (end > ctx.clock) {
-      ctx.record({ rank: ctx.rank, kind: 'wait', name: 'wait send', phase: ctx.phase, startUs: Math.max(since, ctx.clock), endUs: end, ledgerSeq: s.seq, source: s.source, tag: ctx.tag });
+      ctx.record(traceEvent({ rank: ctx.rank, kind: 'wait', name: 'wait send', phase: ctx.phase, startUs: Math.max(since, ctx.clock), endUs: end, ledgerSeq: s.seq, source: s.source, tag: ctx.tag }));
       ctx.clock = end;
     }
   }

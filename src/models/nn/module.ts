@@ -52,10 +52,12 @@ export abstract class Module {
   /** Direct children: [name, module] for Module-valued properties and arrays of modules. */
   children(): [string, Module][] {
     const out: [string, Module][] = [];
-    for (const [k, v] of Object.entries(this)) {
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(this)) {
       if (k === 'path' || k === 'builtAt') continue;
+      const v = self[k];
       if (v instanceof Module) out.push([k, v]);
-      else if (Array.isArray(v) && v.length && v.every((m) => m instanceof Module)) v.forEach((m: Module, i: number) => out.push([`${k}.${i}`, m]));
+      else if (Array.isArray(v) && v.length && v[0] instanceof Module && v.every((m) => m instanceof Module)) v.forEach((m: Module, i: number) => out.push([`${k}.${i}`, m]));
     }
     return out;
   }
@@ -63,14 +65,22 @@ export abstract class Module {
   /** Own parameters: [name, tensor] for Tensor-valued properties that require grad. */
   ownParameters(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [k, v] of Object.entries(this)) if (v instanceof Tensor && v.requiresGrad) out.push([k, v]);
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(this)) {
+      const v = self[k];
+      if (v instanceof Tensor && v.requiresGrad) out.push([k, v]);
+    }
     return out;
   }
 
   /** Every module below (and including) this one, with its path. */
   namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [k, m] of this.children()) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    const out: [string, Module][] = [];
+    const walk = (p: string, m: Module): void => {
+      out.push([p, m]);
+      for (const [k, c] of m.children()) walk(p ? `${p}.${k}` : k, c);
+    };
+    walk(prefix, this);
     return out;
   }
 

@@ -7,6 +7,7 @@ import type { Work } from '../../core/collectives/comm.js';
 import type { PipelineLayer, Sequential } from '../../models/model.js';
 import type { StageRange } from './partition.js';
 import { checkActions, type ScheduleFn } from './schedule.js';
+import { ChunkReplay } from './chunk-replay.js';
 
 export interface PipelineStep {
   readonly seq: Sequential;
@@ -20,6 +21,8 @@ export interface PipelineStep {
   readonly target: Tensor;
   readonly loss: (out: Tensor, target: Tensor) => Promise<Tensor>;
   readonly axis?: string;
+  /** Meta mode: replay steady micro-batches (chunk-replay.ts). Default true. */
+  readonly replay?: boolean;
 }
 
 export interface PipelineResult {
@@ -30,6 +33,8 @@ export interface PipelineResult {
   readonly peakStash: number;
   /** Dense names of the parameters this rank's chunks use. */
   readonly params: [string, Tensor][];
+  /** Forward and backward stretches replayed (meta mode, chunk-replay.ts). */
+  readonly replayed: number;
 }
 
 /** The layers of global stage g: pre on the first, post on the last. */
@@ -77,7 +82,16 @@ export async function runPipeline(ctx: RankContext, step: PipelineStep): Promise
   const lossTensors: Tensor[] = [];
   let peak = 0;
   const used = new Map<string, Tensor>();
-  for (let c = 0; c < v; c++) for (const l of stageLayers(step.seq, step.stages, c * p + s)) for (const [n, t] of l.parameters()) used.set(n, t);
+  const chunkParams: Tensor[][] = [];
+  for (let c = 0; c < v; c++) {
+    const mine = new Set<Tensor>();
+    for (const l of stageLayers(step.seq, step.stages, c * p + s)) for (const [n, t] of l.parameters()) {
+      used.set(n, t);
+      mine.add(t);
+    }
+    chunkParams.push([...mine]);
+  }
+  const replay = new ChunkReplay(ctx, ctx.mode === 'meta' && step.replay !== false);
 
   for (const a of actions) {
     const g = a.chunk * p + s;
@@ -92,12 +106,17 @@ export async function runPipeline(ctx: RankContext, step: PipelineStep): Promise
         x = await comm.recvAny(prevRank!, { tag: fwdTag(a.microbatch, g - 1) });
         x.requiresGrad = true;
       }
-      let y = x;
-      for (const l of stageLayers(step.seq, step.stages, g)) y = await l.run(y);
-      const entry: { x: Tensor; y: Tensor; loss?: Tensor } = { x, y };
-      if (g === total - 1) {
+      const last = g === total - 1;
+      const [y, loss] = (await replay.forward(a.chunk, a.microbatch, x, async () => {
+        let out = x;
+        for (const l of stageLayers(step.seq, step.stages, g)) out = await l.run(out);
+        if (!last) return [out, undefined];
         const t = ctx.noGrad(() => narrow(step.target, 0, a.microbatch * mbRows, mbRows));
-        entry.loss = await step.loss(y, t);
+        return [out, await step.loss(out, t)];
+      })) as [Tensor, Tensor | undefined];
+      const entry: { x: Tensor; y: Tensor; loss?: Tensor } = { x, y };
+      if (last) {
+        entry.loss = loss!;
         lossTensors.push(entry.loss);
         if (ctx.mode === 'numeric') losses.push((await entry.loss.values())[0]);
       } else sends.push(comm.isend(y, nextRank!, { tag: fwdTag(a.microbatch, g) }));
@@ -106,11 +125,23 @@ export async function runPipeline(ctx: RankContext, step: PipelineStep): Promise
     } else {
       const e = stash.get(key)!;
       stash.delete(key);
-      if (g === total - 1) {
-        await ctx.backward(e.loss!, ctx.noGrad(() => ctx.tensor([1 / m], [], e.loss!.dtype)));
-      } else {
-        const dy = await ctx.withPhase('backward', () => comm.recvAny(nextRank!, { tag: bwdTag(a.microbatch, g) }));
-        if (e.y.requiresGrad) await ctx.backward(e.y, dy);
+      let seed: Tensor;
+      if (g === total - 1) seed = ctx.noGrad(() => ctx.tensor([1 / m], [], e.loss!.dtype));
+      else seed = await ctx.withPhase('backward', () => comm.recvAny(nextRank!, { tag: bwdTag(a.microbatch, g) }));
+      const params = chunkParams[a.chunk];
+      const replayed = await replay.backward(
+        a.chunk,
+        a.microbatch,
+        [e.x, seed],
+        async () => {
+          if (g === total - 1) await ctx.backward(e.loss!, seed);
+          else if (e.y.requiresGrad) await ctx.backward(e.y, seed);
+        },
+        () => [e.x.grad, ...params.map((q) => q.grad)],
+      );
+      if (replayed) {
+        e.x.grad = replayed[0];
+        params.forEach((q, i) => (q.grad = replayed[i + 1]));
       }
       if (g > 0) {
         const gx = e.x.grad ?? ctx.noGrad(() => ctx.zeros(e.x.shape, e.x.dtype));
@@ -123,5 +154,5 @@ export async function runPipeline(ctx: RankContext, step: PipelineStep): Promise
   }
   ctx.tag = undefined;
   for (const w of sends) await w.wait();
-  return { losses, lossTensors, peakStash: peak, params: [...used.entries()] };
+  return { losses, lossTensors, peakStash: peak, params: [...used.entries()], replayed: replay.replayed };
 }

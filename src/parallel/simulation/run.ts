@@ -104,6 +104,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     let done = 0;
     const pipelined = mesh.size('pp') > 1 || (input.microbatches ?? 1) > 1 || spec.schedule !== undefined;
     const peakStash: number[] = new Array(mesh.worldSize).fill(0);
+    let replayed = 0;
     let stageInfo: StageInfo[] | undefined;
     const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
@@ -155,9 +156,11 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
           input: x,
           target,
           loss: (o, t) => computeLoss(o, t, model.loss, vocab),
+          replay: spec.replayMicrobatches,
         });
         if (r.losses.length) losses[ctx.rank] = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
         peakStash[ctx.rank] = r.peakStash;
+        replayed += r.replayed;
         await syncSharedAcrossStages(ctx, pipe, pp.index, pp.size);
       } else {
         const out = await m.call(x); // dense: [B/dp, S, H] or logits
@@ -200,7 +203,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     disposeRecords(captures, params, ref);
     progress('done', 100, verification.skipped ? `done (${verification.skipped})` : verification.passed ? 'verified' : 'not verified');
     const errors = refError && !res.errors.length ? [refError] : res.errors;
-    const pipeline = pipelined ? pipelineInfo(spec, mesh, res, peakStash) : undefined;
+    const pipeline = pipelined ? pipelineInfo(spec, mesh, res, peakStash, replayed) : undefined;
     return buildReport({ spec, mesh, mode, res: { ...res, errors, ok: res.ok && !refError }, shards, modules, verification, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0, stages: stageInfo, pipeline });
   } finally {
     store.dispose();
@@ -307,7 +310,7 @@ async function syncSharedAcrossStages(ctx: RankContext, pipe: Pipe, s: number, p
   });
 }
 
-function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStash: number[]): PipelineInfo {
+function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStash: number[], replayed: number): PipelineInfo {
   const p = mesh.size('pp');
   const m = spec.input?.microbatches ?? 1;
   const v = spec.stages?.virtual ?? (spec.schedule === 'Interleaved1F1B' ? 2 : 1);
@@ -331,6 +334,7 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
     bubblePerStage: perStage,
     bubbleFormula: idealBubble(p, m, v),
     peakStash: Array.from({ length: p }, (_, stage) => peakStash[mesh.rankOf({ pp: stage })]),
+    ...(replayed ? { replayed } : {}),
   };
 }
 

@@ -62,6 +62,12 @@ export interface SimulationSpec<M extends Model = Model> {
    * runs). "auto" (default) folds worlds of more than 64 ranks; false never folds.
    */
   readonly fold?: 'auto' | false | readonly string[];
+  /**
+   * Meta mode, pipelines: once a chunk's forward and backward have run twice identically, later
+   * micro-batches replay their record instead of running every op again (the same trace, ledger
+   * and memory; see core/segment.ts). Default true; false runs every micro-batch op by op.
+   */
+  readonly replayMicrobatches?: boolean;
   /** Pipeline schedule (torch.distributed.pipelining names) or your own (shape) → actions. */
   readonly schedule?: ScheduleName | ScheduleFn;
   /** How layers are cut into pp stages, and virtual stages per rank (interleaving). */
