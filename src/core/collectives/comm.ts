@@ -99,7 +99,8 @@ export class Comm {
     const op = opt.op ?? 'sum';
     const g = this.group(opt);
     const sig: CallSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op };
-    const d = await this.call(g, sig, x, opt.label);
+    const pending = this.call(g, sig, x, opt.label);
+    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     const n = g.ranks.length;
     const out = this.wrap(d, [x], (dy) => {
       if (op === 'sum') return [dy];
@@ -112,7 +113,8 @@ export class Comm {
   async allGather(x: Tensor, opt: GroupOpt & { dim?: number } = {}): Promise<Tensor> {
     const g = this.group(opt);
     const dim = this.dim(x, opt.dim ?? 0);
-    const d = await this.call(g, { op: 'all_gather', shape: x.shape, dtype: x.dtype, dim }, x, opt.label);
+    const pending = this.call(g, { op: 'all_gather', shape: x.shape, dtype: x.dtype, dim }, x, opt.label);
+    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     const i = g.ranks.indexOf(this.ctx.rank);
     return this.wrap(d, [x], (dy) => [narrow(dy, dim, i * x.shape[dim], x.shape[dim])], true);
   }
@@ -134,7 +136,8 @@ export class Comm {
         fix: 'use op "sum" or "avg"',
       });
     }
-    const d = await this.call(g, { op: 'reduce_scatter', shape: x.shape, dtype: x.dtype, dim, reduceOp: op }, x, opt.label);
+    const pending = this.call(g, { op: 'reduce_scatter', shape: x.shape, dtype: x.dtype, dim, reduceOp: op }, x, opt.label);
+    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     return this.wrap(d, [x], async (dy) => {
       const full = await this.allGather(dy, { group: g, dim, label: 'reduce_scatter.backward' });
       return [op === 'avg' ? scale(full, 1 / n) : full];
@@ -151,19 +154,22 @@ export class Comm {
         ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
       });
     }
-    const d = await this.call(g, { op: 'all_to_all', shape: x.shape, dtype: x.dtype, splitDim, concatDim }, x, opt.label);
+    const pending = this.call(g, { op: 'all_to_all', shape: x.shape, dtype: x.dtype, splitDim, concatDim }, x, opt.label);
+    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     return this.wrap(d, [x], async (dy) => [await this.allToAll(dy, { group: g, splitDim: concatDim, concatDim: splitDim, label: 'all_to_all.backward' })]);
   }
 
   async broadcast(x: Tensor, opt: GroupOpt & { src: number }): Promise<Tensor> {
     const g = this.group(opt);
-    const d = await this.call(g, { op: 'broadcast', shape: x.shape, dtype: x.dtype, root: opt.src }, x, opt.label);
+    const pending = this.call(g, { op: 'broadcast', shape: x.shape, dtype: x.dtype, root: opt.src }, x, opt.label);
+    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     return this.wrap(d, [], null, true);
   }
 
   async reduce(x: Tensor, opt: GroupOpt & { dst: number; op?: ReduceOp }): Promise<Tensor> {
     const g = this.group(opt);
-    const d = await this.call(g, { op: 'reduce', shape: x.shape, dtype: x.dtype, root: opt.dst, reduceOp: opt.op ?? 'sum' }, x, opt.label);
+    const pending = this.call(g, { op: 'reduce', shape: x.shape, dtype: x.dtype, root: opt.dst, reduceOp: opt.op ?? 'sum' }, x, opt.label);
+    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     return this.wrap(d, [], null);
   }
 

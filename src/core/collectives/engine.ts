@@ -250,6 +250,17 @@ export class CollectiveEngine {
     }
   }
 
+  private readonly shapeLists = new WeakMap<readonly number[], readonly (readonly number[])[]>();
+  /** [shape], one (read-only) list per shape array: a loop of calls on one tensor allocates none. */
+  private oneShape(shape: readonly number[]): readonly (readonly number[])[] {
+    let l = this.shapeLists.get(shape);
+    if (!l) {
+      l = [shape];
+      this.shapeLists.set(shape, l);
+    }
+    return l;
+  }
+
   /**
    * `complete` for the one live member of a group in meta mode (a folded world): no values, no
    * other arrivals, no one to wake — the same ledger entry and trace event, without the round.
@@ -301,7 +312,7 @@ export class CollectiveEngine {
       phase: ctx.phase,
       startUs: start,
       endUs: end,
-      inShapes: [sig.shape],
+      inShapes: this.oneShape(sig.shape),
       outShape,
       flops: undefined,
       ledgerSeq: seq,
