@@ -188,6 +188,7 @@ interface PageMarks {
 async function servePage(): Promise<{ url: string; close(): Promise<void> }> {
   const files: Record<string, [string, string]> = {
     '/media/webview.js': ['text/javascript', readFileSync(path.join(root, 'media/webview.js'), 'utf8')],
+    '/media/charts.js': ['text/javascript', readFileSync(path.join(root, 'media/charts.js'), 'utf8')],
     '/media/webview.css': ['text/css', readFileSync(path.join(root, 'media/webview.css'), 'utf8')],
     '/fake-vscode-api.js': ['text/javascript', readFileSync(path.join(FIXTURES, 'fake-vscode-api.js'), 'utf8') + TO_HOST],
     '/theme-dark.css': ['text/css', readFileSync(path.join(FIXTURES, 'theme-dark.css'), 'utf8')],

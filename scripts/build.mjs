@@ -47,6 +47,18 @@ if (existsSync(join(root, 'webview/main.ts'))) {
     format: 'iife',
     minify: true, // the panel's first paint waits for this file
   });
+  // chart.js, loaded by the Traffic tab when it first draws (webview/chart-loader.ts)
+  await build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: { charts: 'webview/charts.ts' },
+    outdir: join(root, 'media'),
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    globalName: 'AutoDistCharts',
+    minify: true,
+  });
 }
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(dist, f));

@@ -4,7 +4,7 @@
  */
 import type { Chart } from 'chart.js';
 import type { CollectiveInfo, TrafficSummary } from '../../src/report/types.js';
-import { bytesBarChart } from '../charts.js';
+import { loadCharts, type Charts } from '../chart-loader.js';
 import { h, replace } from '../dom.js';
 import { fmtBytes, fmtInt, fmtOp, fmtShape, fmtUs } from '../format.js';
 import { collectivesOf, meshOf, trafficOf, type PanelState } from '../state.js';
@@ -29,6 +29,8 @@ export class TrafficView implements View {
   private readonly ledger = h('div', { class: 'table-wrap' });
   private readonly count = h('span', { class: 'count' });
   private last: PanelState | null = null;
+  /** chart.js, once loaded (chart-loader.ts); charts wait for it. */
+  private lib: Charts | null = null;
 
   constructor(
     el: HTMLElement,
@@ -63,6 +65,17 @@ export class TrafficView implements View {
   private renderCharts(s: PanelState, t: TrafficSummary, force: boolean): void {
     const key = JSON.stringify([t.totalBytes, t.totalWireBytes, Object.keys(t.byOp), t.perRank.length]);
     if (!force && key === this.chartKey) return;
+    const lib = this.lib;
+    if (!lib && collectivesOf(s).length) {
+      void loadCharts().then(
+        (m) => {
+          this.lib = m;
+          if (this.last) this.renderCharts(this.last, trafficOf(this.last), true);
+        },
+        (e: Error) => replace(this.chartsEl, emptyNote(`The charts could not be loaded (${e.message}); the totals above and the ledger below have every number.`)),
+      );
+      return;
+    }
     this.chartKey = key;
     for (const c of this.charts) c.destroy();
     this.charts = [];
@@ -84,7 +97,7 @@ export class TrafficView implements View {
       const b = box(title, id);
       const keys = Object.keys(m);
       this.charts.push(
-        bytesBarChart(b.canvas, title, keys.map(label), [
+        lib!.bytesBarChart(b.canvas, title, keys.map(label), [
           { label: 'logical', data: keys.map((k) => m[k].bytes), color: p.compute },
           { label: 'wire', data: keys.map((k) => m[k].wireBytes), color: p.comm },
         ], p),
@@ -95,7 +108,7 @@ export class TrafficView implements View {
     const perRank = t.perRank.filter((x) => !mesh || x.rank < mesh.worldSize);
     const rb = box('Per rank: sent and received', 'chart-rank');
     this.charts.push(
-      bytesBarChart(rb.canvas, 'per rank', perRank.map((x) => `rank ${x.rank}`), [
+      lib!.bytesBarChart(rb.canvas, 'per rank', perRank.map((x) => `rank ${x.rank}`), [
         { label: 'sent', data: perRank.map((x) => x.sentBytes), color: p.comm },
         { label: 'received', data: perRank.map((x) => x.recvBytes), color: p.computeBwd },
       ], p),

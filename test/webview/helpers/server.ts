@@ -19,6 +19,12 @@ export async function buildBundle(): Promise<string> {
   return r.outputFiles[0].text;
 }
 
+/** media/charts.js (chart.js, loaded by the Traffic tab on first draw), built the same way. */
+export async function buildChartsBundle(): Promise<string> {
+  const r = await build({ absWorkingDir: root, entryPoints: ['webview/charts.ts'], bundle: true, platform: 'browser', target: 'es2022', format: 'iife', globalName: 'AutoDistCharts', write: false, legalComments: 'none', logLevel: 'warning' });
+  return r.outputFiles[0].text;
+}
+
 export interface PageServer {
   readonly url: string;
   close(): Promise<void>;
@@ -27,6 +33,7 @@ export interface PageServer {
 export async function servePanel(bundle: string): Promise<PageServer> {
   const files: Record<string, [string, string]> = {
     '/media/webview.js': ['text/javascript', bundle],
+    '/media/charts.js': ['text/javascript', await buildChartsBundle()],
     '/media/webview.css': ['text/css', readFileSync(path.join(root, 'media/webview.css'), 'utf8')],
     '/fake-vscode-api.js': ['text/javascript', readFileSync(path.join(fixtures, 'fake-vscode-api.js'), 'utf8')],
     '/theme-dark.css': ['text/css', readFileSync(path.join(fixtures, 'theme-dark.css'), 'utf8')],
