@@ -92,7 +92,7 @@ function timeMemorySection(r: Report): string[] {
   const pl = r.pipeline;
   if (pl) {
     const formula = pl.virtual > 1 ? `(p−1)/(v·m) = ${pl.stages - 1}/(${pl.virtual}·${pl.microbatches})` : `(p−1)/m = ${pl.stages - 1}/${pl.microbatches}`;
-    lines.push(`Bubble  ${pl.schedule}: measured ${pl.bubbleMeasured.toFixed(3)} (idle ÷ busy per stage) vs ${formula} = ${pl.bubbleFormula.toFixed(3)}; peak stashed micro-batches per stage ${pl.peakStash.join(', ')}`);
+    lines.push(`Bubble  ${pl.schedule}: measured ${pl.bubbleMeasured.toFixed(3)} (idle ÷ busy per stage) vs ${formula} = ${pl.bubbleFormula.toFixed(3)}; peak stashed micro-batches per stage ${pl.peakStash.join(', ')}${pl.replayed ? `; ${pl.replayed} steady micro-batch forwards/backwards replayed from their record (meta)` : ''}`);
   }
   const mem = r.memory.perRank;
   if (mem.length) {
