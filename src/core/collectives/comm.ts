@@ -19,6 +19,8 @@ export interface GroupOpt {
   readonly label?: string;
 }
 
+const NO_INPUTS: readonly Tensor[] = [];
+
 /** A pending non-blocking send. */
 export interface Work {
   wait(): Promise<void>;
@@ -101,6 +103,7 @@ export class Comm {
     const sig: CallSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op };
     const pending = this.call(g, sig, x, opt.label);
     const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
+    if (!(this.ctx.gradEnabled && x.requiresGrad)) return this.wrap(d, NO_INPUTS, null, true); // no tape: nothing to allocate for it
     const n = g.ranks.length;
     const out = this.wrap(d, [x], (dy) => {
       if (op === 'sum') return [dy];
@@ -311,7 +314,7 @@ export class Comm {
     }
   }
 
-  private wrap(d: Delivery, inputs: Tensor[], backward: BackwardFn | null, replicated = false): Tensor {
+  private wrap(d: Delivery, inputs: readonly Tensor[], backward: BackwardFn | null, replicated = false): Tensor {
     const ctx = this.ctx;
     const data = d.data ? ctx.own(d.data) : null;
     const t = new Tensor(ctx, d.shape, d.dtype, data);
