@@ -137,6 +137,9 @@ const llama70b: Bench = {
     const plan: Plan = {
       'model.layers.*.self_attn.q_proj': 'colwise', 'model.layers.*.self_attn.k_proj': 'colwise', 'model.layers.*.self_attn.v_proj': 'colwise', 'model.layers.*.self_attn.o_proj': 'rowwise',
       'model.layers.*.mlp.gate_proj': 'colwise', 'model.layers.*.mlp.up_proj': 'colwise', 'model.layers.*.mlp.down_proj': 'rowwise',
+      // as Megatron does: a 128k vocabulary split over tp (unsplit, the head alone weighs as much as
+      // ten layers' shards on the last stage, and the bubble shows that imbalance, not the schedule)
+      'model.embed_tokens': 'vocab', lm_head: 'colwise',
     };
     const t0 = performance.now();
     const r = await runSimulation(simulation({ mesh: { dp: 8, pp: 8, tp: 8 }, mode: 'meta', dtype: 'bfloat16', model, input: { batch: 256, seq: 4096, microbatches: 32 }, schedule: '1F1B', plan }));
