@@ -65,7 +65,9 @@ export interface SimulationSpec<M extends Model = Model> {
   /**
    * Meta mode, pipelines: once a chunk's forward and backward have run twice identically, later
    * micro-batches replay their record instead of running every op again (the same trace, ledger
-   * and memory; see core/segment.ts). Default true; false runs every micro-batch op by op.
+   * and memory; see core/segment.ts). Default true; false runs every micro-batch op by op —
+   * use it if your own layers do something different on some micro-batches (say, every fourth),
+   * which two consecutive identical runs cannot reveal.
    */
   readonly replayMicrobatches?: boolean;
   /** Pipeline schedule (torch.distributed.pipelining names) or your own (shape) → actions. */
