@@ -3,6 +3,13 @@
  * communication and waits (pipeline bubbles) as bars on a simulated-time axis. Zoom with the
  * wheel (around the pointer) or the buttons, pan by dragging; hovering a bar describes it and
  * clicking one that has a source line opens it.
+ *
+ * The canvas carries its geometry and what it shows as data-* attributes (`data-rows`,
+ * `data-axis-height`, `data-row-height`, `data-plot-left`, `data-plot-width`, `data-start-us`,
+ * `data-end-us`, `data-spans`, `data-waits`, and `data-hover` for the bar under the pointer):
+ * stable hooks for tests and tools, since the bars themselves are not DOM. Row r's middle is at
+ * y = axis-height + (r + ½) · row-height; time t at x = plot-left + (t − start) / (end − start) ·
+ * plot-width (CSS pixels from the canvas's top left).
  */
 import type { TimelineEvent } from '../src/report/types.js';
 import { fmtUs } from './format.js';
@@ -213,6 +220,25 @@ export class Gantt {
       g.strokeRect(x0, AXIS_H + s.rank * rowH + (rowH - barH) / 2 - 1, Math.max(2, this.xOf(s.endUs) - x0), barH + 2);
     }
     g.restore();
+    this.describe(rowH, v);
+  }
+
+  /** The data-* hooks (see the file's comment). */
+  private describe(rowH: number, v: TimeWindow): void {
+    const d = this.canvas.dataset;
+    const inView = this.spans.filter((s) => s.endUs >= v.startUs && s.startUs <= v.endUs);
+    d.rows = String(this.labels.length);
+    d.axisHeight = String(AXIS_H);
+    d.rowHeight = String(rowH);
+    d.plotLeft = String(this.labelW);
+    d.plotWidth = String(this.plotWidth());
+    d.startUs = String(v.startUs);
+    d.endUs = String(v.endUs);
+    d.spans = String(inView.length);
+    d.waits = String(inView.filter((s) => s.kind === 'wait').length);
+    const s = this.hovered;
+    if (s) d.hover = `${s.rank} ${s.kind} ${s.name}`;
+    else delete d.hover;
   }
 
   /** The op's name inside its bar, when it fits. */

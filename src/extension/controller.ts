@@ -40,6 +40,15 @@ export interface FinishedRun {
   readonly verdict: Verdict;
 }
 
+/** Where a run stands: running, finished (with its verdict) or failed (stopped, time limit, crash). */
+export interface RunState extends RunInfo {
+  readonly status: 'running' | 'finished' | 'failed';
+  /** Once finished. */
+  readonly verdict?: Verdict;
+  /** Once failed: why ("cancelled" when stopped) and the message shown. */
+  readonly failure?: { readonly reason: RunFailure; readonly message: string };
+}
+
 interface Session {
   readonly run: RunInfo;
   status: 'running' | 'finished' | 'failed';
@@ -67,6 +76,9 @@ export class RunController implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<boolean>();
   /** Fires with `true` when a run starts and `false` when it ends. */
   readonly onDidChangeRunning = this.changed.event;
+  private readonly ended = new vscode.EventEmitter<RunState>();
+  /** Fires once per run, when it has finished or failed, with its final state. */
+  readonly onDidEndRun = this.ended.event;
 
   constructor(private readonly deps: ControllerDeps) {}
 
@@ -80,6 +92,12 @@ export class RunController implements vscode.Disposable {
     return s?.report && s.verdict ? { run: s.run, report: s.report, verdict: s.verdict } : this.previous;
   }
   private previous: FinishedRun | undefined;
+
+  /** The current or latest run and where it stands; undefined before the first. */
+  get state(): RunState | undefined {
+    const s = this.session;
+    return s && stateOf(s);
+  }
 
   /** The script of the current (or last) run. */
   get script(): string | undefined {
@@ -185,6 +203,7 @@ export class RunController implements vscode.Disposable {
     for (const f of reportFiles(report)) s.files.add(f);
     const done: FinishedRun = { run: s.run, report, verdict };
     this.previous = done;
+    this.ended.fire(stateOf(s));
     if (this.session !== s) return done;
     this.deps.hints.set(report, verdict);
     this.deps.problems.set(report);
@@ -202,6 +221,7 @@ export class RunController implements vscode.Disposable {
     const message = e instanceof Error ? e.message : String(e);
     s.status = 'failed';
     s.failure = { reason, message };
+    this.ended.fire(stateOf(s));
     if (this.session !== s) return;
     this.deps.panel.post({ type: 'runFailed', runId: s.run.id, reason, message });
     this.deps.status.stopped(s.run.name, message);
@@ -232,5 +252,10 @@ export class RunController implements vscode.Disposable {
   dispose(): void {
     this.stop();
     this.changed.dispose();
+    this.ended.dispose();
   }
+}
+
+function stateOf(s: Session): RunState {
+  return { ...s.run, status: s.status, ...(s.verdict ? { verdict: s.verdict } : {}), ...(s.failure ? { failure: s.failure } : {}) };
 }

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { apiOf, type AutoDistApi } from './api.js';
 import { RunController } from './controller.js';
 import { ProblemsReporter } from './diagnostics.js';
 import { exportTrace, openHtmlReport } from './file-commands.js';
@@ -34,12 +35,6 @@ const readDisk = (file: string): string | undefined => {
     return undefined;
   }
 };
-
-export interface AutoDistApi {
-  readonly controller: RunController;
-  readonly hints: HintStore;
-  readonly panel: ReportPanel;
-}
 
 export function activate(context: vscode.ExtensionContext, runner: SimulationRunner = new WorkerRunner()): AutoDistApi {
   const sub = (...d: vscode.Disposable[]) => context.subscriptions.push(...d);
@@ -127,8 +122,10 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     vscode.languages.registerHoverProvider(selector, new AutoDistHover(hints)),
     vscode.languages.registerCodeLensProvider(selector, new AutoDistCodeLens(hints)),
   );
-  return { controller, hints, panel };
+  return apiOf(controller, hints, panel);
 }
+
+export type { AutoDistApi } from './api.js';
 
 export function deactivate(): void {
   // everything is in context.subscriptions

@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     if (!ok) blocked ??= `"${name}" failed`;
   };
 
-  await setup('the tools are installed (Node 24, code-server 4.139.1, Chromium, krb5 headers; cached in .cache/e2e)', 20 * MIN, async () => {
+  await setup('the tools are installed (Node 24, code-server 4.139.1, Chromium; cached in .cache/e2e)', 20 * MIN, async () => {
     const o = await sh('install', 'bash', [path.join(ROOT, 'scripts/e2e/install.sh')], 20 * MIN, process.env);
     for (const l of o.split('\n').filter((x) => x.startsWith('install: '))) h.log(l);
   });

@@ -162,6 +162,46 @@ describe('activation', () => {
     assert.deepEqual(ctx(), [false, true, false, false]);
   });
 
+  test('activate() returns the documented API: run state, the last report, run start/end events (test/e2e/README.md)', async () => {
+    const s = start();
+    const { api } = s;
+    assert.equal(api.apiVersion, 1);
+    assert.equal(api.running, false);
+    // getters: read them afresh each time (the state changes under them)
+    const run = () => api.run;
+    const last = () => api.last;
+    assert.equal(run(), undefined);
+    assert.equal(last(), undefined);
+    const running: boolean[] = [];
+    const ended: { status: string; verdict?: string; reason?: string }[] = [];
+    api.onDidChangeRunning((r) => running.push(r));
+    api.onDidEndRun((r) => ended.push({ status: r.status, verdict: r.verdict?.status, reason: r.failure?.reason }));
+
+    // a finished run: its state, its report
+    await simulateExample(s);
+    assert.equal(api.running, false);
+    assert.equal(run()?.status, 'finished');
+    assert.equal(run()?.script, EXAMPLE);
+    assert.equal(run()?.mode, 'numeric');
+    assert.equal(run()?.verdict?.text, 'shapes and traffic only (meta mode)');
+    assert.equal(last()?.report, seed.report);
+    assert.deepEqual(ended, [{ status: 'finished', verdict: 'shapes-only', reason: undefined }]);
+    assert.deepEqual(running, [true, false]);
+
+    // a stopped run: running while it runs, then failed with reason "cancelled"; last stays the finished one
+    const p = vscode.commands.executeCommand(COMMANDS.simulate, vscode.Uri.file(EXAMPLE));
+    for (let i = 0; i < 10 && s.runner.runs.length < 2; i++) await tick();
+    assert.equal(api.running, true);
+    assert.equal(run()?.status, 'running');
+    await vscode.commands.executeCommand(COMMANDS.stop);
+    await p;
+    assert.equal(api.running, false);
+    assert.equal(run()?.status, 'failed');
+    assert.deepEqual(run()?.failure, { reason: 'cancelled', message: 'the simulation was stopped' });
+    assert.deepEqual(ended.at(-1), { status: 'failed', verdict: undefined, reason: 'cancelled' });
+    assert.equal(last()?.report, seed.report);
+  });
+
   test('Stop without a run says so', async () => {
     start();
     await vscode.commands.executeCommand(COMMANDS.stop);

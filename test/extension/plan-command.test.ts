@@ -43,7 +43,7 @@ describe('AutoDist: Plan Parallelism', () => {
     assert.equal(row1[0], '1');
     const [tp, pp, dp] = row1.slice(1, 4).map(Number);
 
-    const done = api.controller.last;
+    const done = api.last;
     assert.ok(done, 'a finished run');
     assert.equal(done.report.mesh.worldSize, tp * pp * dp);
     assert.equal(done.report.mesh.worldSize, 16);

@@ -136,6 +136,11 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
         assert.deepEqual(cells.slice(5, 8), [global, '[1024, 1024]', placement], `${module} rank ${i}`);
       }
     }
+    for (const module of ['fc1', 'fc2']) {
+      const outs = page.locator(`tr.output-row[data-module="${module}"]`);
+      assert.deepEqual(await outs.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-rank'))), ['0', '1', '2', '3'], `${module}'s outputs`);
+      for (const cells of await Promise.all((await outs.all()).map((r) => r.locator('td').allTextContents()))) assert.equal(cells[3], '[8, 128, 1024]');
+    }
     await page.fill('#shard-filter input', 'fc2 bias');
     await page.locator('#shard-filter').dispatchEvent('input');
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('tr.shard-row').length === 4);
@@ -156,6 +161,8 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
       ['backward', 'all_reduce', '4,194,304', '6,291,456'],
     ]);
     assert.equal(report.collectives[0].bytes, 4_194_304);
+    // chart.js arrives on first draw (media/charts.js, by the page's nonce)
+    await page.locator('.charts canvas').nth(3).waitFor({ timeout: 15_000 });
     assert.equal(await page.locator('.charts canvas').count(), 4, 'per kind, axis, phase, rank');
     assert.match((await page.locator('.totals').textContent()) ?? '', /2 collectives · logical 8\.0 MiB \(8,388,608 B\) · on the wire 48\.0 MiB/);
 
@@ -226,6 +233,24 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     await page.waitForTimeout(100);
     assert.ok(seed.report.timeline.events.some((e) => e.kind === 'wait'), 'the run has waits');
     assert.match((await page.locator('.timeline-info').textContent()) ?? '', /idle \d+\.\d% of the step/);
+    // the canvas's data-* hooks: its geometry, what it shows, the bar under the pointer
+    const gantt = page.locator('canvas.gantt');
+    const d = await gantt.evaluate((c) => ({ ...(c as unknown as { dataset: Record<string, string> }).dataset }));
+    assert.equal(d.rows, '8');
+    assert.equal(Number(d.spans), seed.report.timeline.events.length);
+    assert.equal(Number(d.waits), seed.report.timeline.events.filter((e) => e.kind === 'wait').length);
+    assert.equal(Number(d.startUs), 0);
+    assert.ok(Number(d.endUs) >= seed.report.timeline.stepTimeUs * 0.999, `${d.endUs} ≥ ${seed.report.timeline.stepTimeUs}`);
+    const stage1 = seed.report.mesh.coords.findIndex((c) => c.pp === 1);
+    const firstWait = seed.report.timeline.events.filter((e) => e.rank === stage1 && e.kind === 'wait').sort((a, b) => a.startUs - b.startUs)[0];
+    const box = (await gantt.boundingBox())!;
+    const t = (firstWait.startUs + firstWait.endUs) / 2;
+    const x = Number(d.plotLeft) + ((t - Number(d.startUs)) / (Number(d.endUs) - Number(d.startUs))) * Number(d.plotWidth);
+    const y = Number(d.axisHeight) + (stage1 + 0.5) * Number(d.rowHeight);
+    await page.mouse.move(box.x + x, box.y + y);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { dataset: { hover?: string } } } }).document.querySelector('canvas.gantt').dataset.hover !== undefined);
+    assert.equal(await gantt.getAttribute('data-hover'), `${stage1} wait ${firstWait.name}`, 'the data-* geometry finds the bar a person hovers');
+    await page.mouse.move(1, 1);
     await page.screenshot({ path: path.join(SHOTS, 'dark-pipeline-timeline.png'), fullPage: true });
     assert.deepEqual(problems, []);
     await page.close();
@@ -240,6 +265,7 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     assert.match((await page.locator('.divergence').textContent()) ?? '', /First divergence: fc2 \(output\).*the bias is added on each of 4 ranks before the all-reduce/s);
     assert.ok((await page.locator('tr.check-fail').count()) >= 1);
     assert.ok((await page.locator('tr.check-pass').count()) >= 1);
+    assert.equal(await page.locator('tr.check[data-name="fc2"][data-passed="false"]').count(), 1, 'the failed check of fc2 by its data-* hooks');
     await page.screenshot({ path: path.join(SHOTS, 'dark-divergence-verification.png'), fullPage: true });
     await page.click('#goto-divergence');
     const open = (await posted(page)).filter((m) => m.type === 'openSource');
@@ -248,6 +274,7 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     const dl = await finishedRun(DEADLOCK, 5);
     await send(page, [dl.msg]);
     await page.locator('.verdict[data-status="failed"]').waitFor();
+    assert.deepEqual(await page.locator('li.rank-error').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-rank'))), ['0', '1']);
     const errs = await page.locator('.error li').allTextContents();
     assert.deepEqual(errs.map((t) => t.replace(/\s+\S+:\d+$/, '')), ['rank 0: waits in recv [4, 8] float32 from rank 1 (tag 0)', 'rank 1: waits in recv [4, 8] float32 from rank 0 (tag 0)']);
     assert.equal(await page.locator('vscode-panel-tab#tab-verification .tab-badge').textContent(), '1');

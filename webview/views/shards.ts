@@ -82,7 +82,7 @@ export class ShardsView implements View {
       table('shards-table', ['module', 'param', 'kind', 'rank', 'coords', 'global', 'local', 'placement', 'built at'], trs, num),
       rows.length > MAX_ROWS ? emptyNote(`… ${rows.length - MAX_ROWS} more rows: narrow the filter.`) : null,
       outs.length ? h('h3', null, 'Module outputs (per rank, local)') : null,
-      outs.length ? table('outputs-table', ['module', 'kind', 'rank', 'output'], outs.slice(0, MAX_ROWS).map((m) => row([m.module, m.kind, String(m.rank), fmtShape(m.outputShape)], [false, false, true, false])), [false, false, true, false]) : null,
+      outs.length ? table('outputs-table', ['module', 'kind', 'rank', 'output'], outs.slice(0, MAX_ROWS).map((m) => row([m.module, m.kind, String(m.rank), fmtShape(m.outputShape)], [false, false, true, false], { class: 'output-row', 'data-module': m.module, 'data-rank': String(m.rank) })), [false, false, true, false]) : null,
     );
   }
 }

@@ -56,7 +56,7 @@ export class VerificationView implements View {
     return table(
       cls,
       ['', 'name', 'shape', 'max |Δ|', 'max rel', 'tolerance', 'note', 'line'],
-      cs.map((c) => row([h('span', { class: c.passed ? 'pass' : 'fail', 'aria-label': c.passed ? 'passed' : 'failed' }, c.passed ? '✓' : '✗'), c.name, fmtShape(c.shape), fmtErr(c.maxAbs), fmtErr(c.maxRel), fmtErr(c.tolerance), c.note ?? '', sourceLink(this.ctx, c.source)], num, { class: c.passed ? 'check check-pass' : 'check check-fail' })),
+      cs.map((c) => row([h('span', { class: c.passed ? 'pass' : 'fail', 'aria-label': c.passed ? 'passed' : 'failed' }, c.passed ? '✓' : '✗'), c.name, fmtShape(c.shape), fmtErr(c.maxAbs), fmtErr(c.maxRel), fmtErr(c.tolerance), c.note ?? '', sourceLink(this.ctx, c.source)], num, { class: c.passed ? 'check check-pass' : 'check check-fail', 'data-name': c.name, 'data-passed': String(c.passed) })),
       num,
     );
   }
@@ -71,7 +71,7 @@ export class VerificationView implements View {
           'div',
           { class: 'error', role: 'alert' },
           h('p', null, e.headline.startsWith(e.kind) ? null : [h('strong', null, e.kind), ': '], e.headline, e.source && !e.ranks.some((x) => x.source) ? [' ', sourceLink(this.ctx, e.source)] : null),
-          e.ranks.length ? h('ul', null, e.ranks.map((x) => h('li', null, `rank ${x.rank}: ${x.detail} `, sourceLink(this.ctx, x.source)))) : null,
+          e.ranks.length ? h('ul', null, e.ranks.map((x) => h('li', { class: 'rank-error', 'data-rank': x.rank }, `rank ${x.rank}: ${x.detail} `, sourceLink(this.ctx, x.source)))) : null,
           e.fix ? h('p', { class: 'fix' }, `Fix: ${e.fix}`) : null,
         ),
       ),

@@ -53,19 +53,41 @@ function mainShard(shards: readonly ShardInfo[]): ShardInfo | undefined {
 
 const paramLetter = (p: string): string => (p === 'weight' ? 'W' : p === 'bias' ? 'b' : p);
 
-/** "tp=4 · W[1024×4096]→[1024×1024] · out [8,128,1024]" */
-export function shardSummary(f: LineFacts, mesh: MeshInfo): string | undefined {
+/**
+ * VS Code cuts an inlay hint's label after 43 characters unless the person raised
+ * `editor.inlayHints.maximumLength`; hints are written to fit, dropping the least useful part
+ * first (the hover has everything).
+ */
+export const MAX_HINT_LENGTH = 43;
+
+/** The first text that fits in `max` characters, else the last one cut with "…". */
+export function fitHint(texts: readonly string[], max = MAX_HINT_LENGTH): string | undefined {
+  const fit = texts.find((t) => t.length <= max);
+  if (fit !== undefined) return fit;
+  const last = texts[texts.length - 1];
+  return last === undefined ? undefined : `${last.slice(0, max - 1).trimEnd()}…`;
+}
+
+/**
+ * The split of a line's sharded module, as short as needed:
+ * "tp=4 · W[1024×4096]→[1024×1024] · out [8,128,1024]" (global → local shape of this rank's
+ * shard) when it fits, else "tp=4 · W→[1024×1024] · out [8,128,1024]" (the local shard
+ * shape), else without the output shape.
+ */
+export function shardSummary(f: LineFacts, mesh: MeshInfo, max = MAX_HINT_LENGTH): string | undefined {
   const s = mainShard(f.shards);
   if (!s) return undefined;
   const names = unique(f.shards.map((x) => x.module));
-  const parts: string[] = [];
   const degree = Math.round(prod(s.globalShape) / Math.max(1, prod(s.localShape)));
-  if (degree > 1) parts.push(degreeLabel(mesh, degree));
-  const w = isSharded(s) ? `${paramLetter(s.param)}[${fmtDims(s.globalShape)}]→[${fmtDims(s.localShape)}]` : `${paramLetter(s.param)}[${fmtDims(s.localShape)}] replicated`;
-  parts.push(names.length > 1 ? `${w} ×${names.length} modules` : w);
+  const split = degree > 1 ? `${degreeLabel(mesh, degree)} · ` : '';
+  const p = paramLetter(s.param);
+  const many = names.length > 1 ? ` ×${names.length} modules` : '';
+  const ws = isSharded(s) ? [`${p}[${fmtDims(s.globalShape)}]→[${fmtDims(s.localShape)}]`, `${p}→[${fmtDims(s.localShape)}]`] : [`${p}[${fmtDims(s.localShape)}] replicated`];
   const out = outputSummary(f);
-  if (out) parts.push(out);
-  return parts.join(' · ');
+  // the local shard shape matters most, then the output's, then the global shape
+  const texts = out ? ws.map((w) => `${split}${w}${many} · ${out}`) : [];
+  texts.push(`${split}${ws[ws.length - 1]}${many}`);
+  return fitHint(texts, max);
 }
 
 function outputSummary(f: LineFacts): string | undefined {
@@ -73,8 +95,12 @@ function outputSummary(f: LineFacts): string | undefined {
   return m ? `out ${fmtShape(m.outputShape, true)}` : undefined;
 }
 
-/** "all-reduce fwd 4.0 MiB · ring 6.0 MiB sent/rank" (and "3× …" for repeated calls). */
-export function collectiveSummary(cs: readonly CollectiveInfo[]): string | undefined {
+/**
+ * A line's collectives, as short as needed: "all-reduce fwd 4.0 MiB · ring 6.0 MiB sent/rank"
+ * when it fits, else "all-reduce fwd 4.0 MiB · 6.0 MiB sent/rank", else "all-reduce fwd 4.0 MiB"
+ * ("3× …" for repeated calls, "… + 2 more" for other kinds).
+ */
+export function collectiveSummary(cs: readonly CollectiveInfo[], max = MAX_HINT_LENGTH): string | undefined {
   if (!cs.length) return undefined;
   const groups = new Map<string, { c: CollectiveInfo; n: number }>();
   for (const c of cs) {
@@ -83,20 +109,32 @@ export function collectiveSummary(cs: readonly CollectiveInfo[]): string | undef
     if (g) g.n++;
     else groups.set(k, { c, n: 1 });
   }
-  const texts = [...groups.values()].map(({ c, n }) => `${n > 1 ? `${n}× ` : ''}${fmtOp(c.op)} ${fmtPhase(c.phase)} ${fmtBytes(c.bytes)} · ${c.algorithm} ${fmtBytes(c.sentBytesPerRank)} sent/rank`);
-  return texts.length > 2 ? `${texts.slice(0, 2).join(' + ')} + ${texts.length - 2} more` : texts.join(' + ');
+  const gs = [...groups.values()];
+  const forms = [
+    ({ c, n }: { c: CollectiveInfo; n: number }) => `${n > 1 ? `${n}× ` : ''}${fmtOp(c.op)} ${fmtPhase(c.phase)} ${fmtBytes(c.bytes)} · ${c.algorithm} ${fmtBytes(c.sentBytesPerRank)} sent/rank`,
+    ({ c, n }: { c: CollectiveInfo; n: number }) => `${n > 1 ? `${n}× ` : ''}${fmtOp(c.op)} ${fmtPhase(c.phase)} ${fmtBytes(c.bytes)} · ${fmtBytes(c.sentBytesPerRank)} sent/rank`,
+    ({ c, n }: { c: CollectiveInfo; n: number }) => `${n > 1 ? `${n}× ` : ''}${fmtOp(c.op)} ${fmtPhase(c.phase)} ${fmtBytes(c.bytes)}`,
+  ];
+  const texts: string[] = [];
+  for (let shown = Math.min(2, gs.length); shown >= 1; shown--) {
+    const more = gs.length - shown;
+    for (const form of forms) texts.push(`${gs.slice(0, shown).map(form).join(' + ')}${more ? ` + ${more} more` : ''}`);
+  }
+  return fitHint(texts, max);
 }
 
 /**
- * The inline hint of a line: what happens there in the forward pass. A line whose layer talks in
- * forward (a row-parallel layer's all-reduce) shows that traffic; a line that built a sharded
- * layer without forward traffic (a column-parallel one) shows the split and the output shape;
- * backward-only traffic shows when nothing else does. Everything is in the hover.
+ * The inline hint of a line: what happens there in the forward pass, in at most 43 characters. A
+ * line whose layer talks in forward (a row-parallel layer's all-reduce) shows that traffic; a
+ * line that built a sharded layer without forward traffic (a column-parallel one) shows the split
+ * and the output shape; backward-only traffic shows when nothing else does. Everything is in the
+ * hover.
  */
 export function hintText(f: LineFacts, mesh: MeshInfo): string | undefined {
   const fwd = f.collectives.filter((c) => c.phase === 'forward');
   if (fwd.length) return collectiveSummary(fwd);
-  return shardSummary(f, mesh) ?? collectiveSummary(f.collectives) ?? outputSummary(f);
+  const out = outputSummary(f);
+  return shardSummary(f, mesh) ?? collectiveSummary(f.collectives) ?? (out && fitHint([out]));
 }
 
 /** "tp=1" or "pp=0 tp=1": a rank's coordinates on the axes that have more than one rank. */

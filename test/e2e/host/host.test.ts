@@ -9,15 +9,15 @@ import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import type { RunState } from '../../../src/extension/api.js';
 import { autodistLogErrors } from '../lib/logs.js';
 
 const EXTENSION_ID = 'autodist.autodist';
 /** The seed-003 FFN at full size (B=8, S=128, d=1024, TP=4): a numeric run of ~30 s here. */
 const FFN = 'examples/ffn_tp4.ts';
 
-interface Api {
-  readonly controller: { readonly running: boolean; readonly last?: { readonly verdict: { readonly status: string; readonly text: string } }; replay(runId: number | null): readonly { readonly type: string; readonly reason?: string }[] };
-}
+/** The documented API `activate()` returns (test/e2e/README.md; src/extension/api.ts). */
+type Api = import('../../../src/extension/api.js').AutoDistApi;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -147,7 +147,7 @@ export function defineHostTests(): void {
       const ext = vscode.extensions.getExtension<Api>(EXTENSION_ID);
       assert.ok(ext, `the extension ${EXTENSION_ID} is installed`);
       api = await ext.activate();
-      assert.ok(api?.controller, 'the extension returns its API (controller) from activate()');
+      assert.equal(api?.apiVersion, 1, 'activate() returns the documented API (apiVersion 1)');
       const folder = vscode.workspace.workspaceFolders?.[0];
       assert.ok(folder, 'a workspace folder is open');
       ws = folder.uri;
@@ -182,8 +182,10 @@ export function defineHostTests(): void {
       const took = performance.now() - t0;
       const d = probe.stop();
       await profile?.stop();
-      const last = api.controller.last;
+      const last = api.last;
       assert.equal(last?.verdict.status, 'verified', `the run ends verified (it says: ${last?.verdict.text})`);
+      assert.equal(api.run?.status, 'finished');
+      assert.equal(last.report.collectives.length, 2, 'its report: the forward and the backward all-reduce');
       console.log(`    run ${(took / 1000).toFixed(1)} s; timer drift max ${d.max.toFixed(1)} ms (of it on-CPU ${d.blocked.toFixed(1)} ms), p99 ${d.p99.toFixed(1)} ms over ${d.ticks} ticks; worst: ${d.worst || 'none over 20 ms'}`);
       assert.ok(d.ticks > took / 30, `the timer fired only ${d.ticks} times in ${(took / 1000).toFixed(1)} s`);
       // Lateness while the main thread was on the CPU is the extension host's own work (the
@@ -195,15 +197,22 @@ export function defineHostTests(): void {
 
     it('Stop ends a running simulation: the command returns, the worker thread is gone, the CPU goes quiet, the panel says stopped', async () => {
       const before = await steadyThreads(); // the previous run's worker may still be exiting
+      const ended = new Promise<RunState>((resolve) => {
+        const d = api.onDidEndRun((r) => (d.dispose(), resolve(r)));
+      });
       const run = vscode.commands.executeCommand('autodist.simulate', vscode.Uri.joinPath(ws, FFN));
-      await waitFor(20_000, 'the simulation starts (its worker thread appears)', () => api.controller.running && threads() > before);
+      await waitFor(20_000, 'the simulation starts (its worker thread appears)', () => api.running && threads() > before);
       await sleep(3000); // well into the numeric run
-      assert.ok(api.controller.running, 'still running 3 s in');
+      assert.ok(api.running, 'still running 3 s in');
+      assert.equal(api.run?.status, 'running');
       const t0 = performance.now();
       await vscode.commands.executeCommand('autodist.stop');
       await Promise.race([run, sleep(5000).then(() => Promise.reject(new Error('"AutoDist: Simulate" did not return within 5 s of "AutoDist: Stop"')))]);
       const stopMs = performance.now() - t0;
-      assert.equal(api.controller.running, false, 'the controller no longer runs');
+      assert.equal(api.running, false, 'no longer running');
+      const state = await Promise.race([ended, sleep(5000).then(() => undefined)]);
+      assert.equal(state?.status, 'failed', 'onDidEndRun fired: the run failed');
+      assert.deepEqual(state?.failure?.reason, 'cancelled', 'the run was stopped (reason "cancelled")');
       await waitFor(5000, `the worker thread ends (threads: ${threads()}, before the run: ${before})`, () => threads() <= before);
       const c0 = process.cpuUsage();
       await sleep(1000);
@@ -211,7 +220,7 @@ export function defineHostTests(): void {
       const busy = (c.user + c.system) / 1000; // ms of CPU in 1000 ms
       assert.ok(busy < 400, `the extension host still burns CPU after Stop: ${busy.toFixed(0)} ms in 1 s`);
       const failed = api.controller.replay(null).find((m) => m.type === 'runFailed');
-      assert.equal(failed?.reason, 'cancelled', 'the panel is told the run was stopped (runFailed, reason "cancelled")');
+      assert.equal(failed && failed.type === 'runFailed' && failed.reason, 'cancelled', 'the panel is told the run was stopped (runFailed, reason "cancelled")');
       console.log(`    stopped in ${stopMs.toFixed(0)} ms; CPU after stop ${busy.toFixed(0)} ms/s`);
     });
 

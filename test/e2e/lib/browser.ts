@@ -38,6 +38,7 @@ export async function startChromium(timeoutMs: number): Promise<Chrome> {
     '--disable-dev-shm-usage',
     '--password-store=basic',
     '--use-mock-keychain',
+    '--lang=en-US',
     'about:blank',
   ];
   const group = Group.start('chromium', CHROMIUM, args, { env: isolatedEnv(), cwd: OUT, logFile: path.join(LOGS, 'chromium.log') });

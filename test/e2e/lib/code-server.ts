@@ -26,8 +26,7 @@ const SETTINGS = {
   'security.workspace.trust.enabled': false,
   'chat.disableAIFeatures': true,
   'editor.inlayHints.enabled': 'on',
-  // VS Code cuts inlay hints at 43 characters by default; the suite checks their whole text
-  'editor.inlayHints.maximumLength': 0,
+  // editor.inlayHints.maximumLength stays at its default (43): the suite sees the hints a person sees
   'editor.wordWrap': 'on',
   'editor.hover.delay': 300,
   'editor.minimap.enabled': false,

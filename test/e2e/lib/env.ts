@@ -13,18 +13,25 @@ export const CODE_SERVER = path.join(CACHE, 'cs/bin/code-server');
 export const CHROMIUM = '/usr/bin/chromium';
 
 export const OUT = path.join(ROOT, 'test-results/e2e');
-export const HOME = path.join(OUT, 'home');
+/**
+ * OUT, or a short symlink to it that scripts/e2e/run.sh makes in /tmp when the checkout's path is
+ * long: the folders that hold Unix sockets (HOME's run/ and tmp/, code-server's user-data dir) are
+ * reached through it, since a socket's path must fit in 107 bytes (code-server's
+ * `vscode-ipc-<uuid>.sock` and `code-server-ipc.sock`, Chromium's SingletonSocket).
+ */
+export const SOCKET_OUT = process.env.E2E_SOCKET_OUT || OUT;
+export const HOME = path.join(SOCKET_OUT, 'home');
 export const SHOTS = OUT; // screenshots sit at the top of test-results/e2e/, numbered by step
 export const FAILURES = path.join(OUT, 'failures');
 export const LOGS = path.join(OUT, 'logs');
 export const WORKSPACE = path.join(OUT, 'work');
 /** The extension-host tests' own copy (VS Code keeps per-workspace state, e.g. a panel to restore). */
 export const HOST_WORKSPACE = path.join(OUT, 'work-host');
-export const SERVER_DIR = path.join(OUT, 'code-server');
+export const SERVER_DIR = path.join(SOCKET_OUT, 'code-server');
 export const VSIX = path.join(OUT, 'autodist.vsix');
 export const HOST_TESTS = path.join(OUT, 'host-tests');
 
-/** HOME, XDG dirs and TMPDIR inside the project (code-server and Chromium write there). */
+/** HOME, XDG dirs and TMPDIR inside the project (code-server and Chromium write there); English, UTC. */
 export function isolatedEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const dirs = {
     HOME,
@@ -37,7 +44,8 @@ export function isolatedEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     npm_config_cache: path.join(CACHE, 'npm-cache'),
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
-  return { ...process.env, ...dirs, ...extra };
+  // the same texts and numbers whatever the machine's locale and time zone
+  return { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LANGUAGE: 'en', TZ: 'UTC', ...dirs, ...extra };
 }
 
 /** PATH with Node 24 first (code-server's launcher is `#!/usr/bin/env node`). */

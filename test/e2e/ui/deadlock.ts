@@ -26,8 +26,8 @@ export async function deadlockScenario(c: UiContext, blocked: string | null): Pr
     assert.deepEqual(failed, ['2', '3'], 'the overview marks ranks 2 and 3 in the mesh grid');
     await c.shot('10-deadlock-overview', 'panel');
     const f = await wb.panelTab('verification');
-    const items = (await f.locator('.errors li').allTextContents()).map(norm);
-    assert.equal(items.length, 2, `two waiting ranks listed: ${items.join(' | ')}`);
+    assert.deepEqual(await f.locator('li.rank-error').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-rank'))), ['2', '3'], 'ranks 2 and 3 listed as waiting');
+    const items = (await f.locator('li.rank-error').allTextContents()).map(norm);
     assert.match(items[0], new RegExp(`^rank 2: waits in recv \\[2, 16, 64\\] float32 from rank 0 .*pipeline_deadlock\\.ts:${recvLine}$`));
     assert.match(items[1], new RegExp(`^rank 3: waits in recv \\[2, 16, 64\\] float32 from rank 1 .*pipeline_deadlock\\.ts:${recvLine}$`));
     await c.shot('11-deadlock-verification', 'panel');

@@ -7,20 +7,22 @@ import type { Frame, Page } from 'playwright-core';
 import { norm, pickScript, simulate, UI_MS, RUN_MS, type UiContext } from './common.js';
 
 /**
- * Move the mouse along rank `rank`'s row of the timeline (a canvas: its bars are not DOM) and
- * read the tooltip the panel shows for the bar under it; the names of the bars met, in order,
- * until `enough` says so.
+ * Move the mouse along rank `rank`'s row of the timeline (a canvas: its bars are not DOM; its
+ * data-* attributes give the rows' and the plot's geometry) and read the tooltip the panel shows
+ * for the bar under it; the names of the bars met, in order, until `enough` says so.
  */
 async function barsOnRow(page: Page, f: Frame, rank: number, enough: (seen: string[]) => boolean): Promise<string[]> {
   const canvas = f.locator('canvas.gantt');
   const box = await canvas.boundingBox(); // relative to the page's viewport
   if (!box) throw new Error('the timeline has no canvas');
-  const AXIS_H = 24; // webview/gantt.ts: axis height, row height min(22, 560 / ranks)
-  const rowH = Math.max(8, Math.min(22, Math.floor(560 / 4)));
-  const y = box.y + AXIS_H + rank * rowH + rowH / 2;
+  const num = async (name: string) => Number(await canvas.getAttribute(`data-${name}`));
+  const [rows, axisH, rowH, left, width] = [await num('rows'), await num('axis-height'), await num('row-height'), await num('plot-left'), await num('plot-width')];
+  if (!(rank < rows && rowH > 0 && width > 0)) throw new Error(`the timeline's canvas has no row ${rank} (data-rows ${rows}, data-row-height ${rowH}, data-plot-width ${width})`);
+  const y = box.y + axisH + (rank + 0.5) * rowH;
   const tip = f.locator('.tooltip:not([hidden]) strong');
   const seen: string[] = [];
-  for (let x = 40; x < Math.min(box.width, 1200) - 14 && !enough(seen); x += 5) {
+  const end = Math.min(left + width, (page.viewportSize()?.width ?? 1600) - box.x - 2); // what is on screen
+  for (let x = left + 1; x < end && !enough(seen); x += 5) {
     await page.mouse.move(box.x + x, y);
     const t = norm((await tip.allTextContents())[0]);
     if (t && seen[seen.length - 1] !== t) seen.push(t);
@@ -74,7 +76,8 @@ export async function gpt2Scenario(c: UiContext, blocked: string | null): Promis
 
   await h.check('the panel\'s Timeline shows the 4 ranks of both stages with pipeline bubbles: idle > 0, the formula (p−1)/m = 1/4, and "wait" bars on stage-1 and stage-0 rows', UI_MS * 6, async () => {
     const f = await wb.panelTab('timeline');
-    await f.locator('canvas.gantt').waitFor({ timeout: UI_MS });
+    await f.locator('canvas.gantt[data-rows="4"]').waitFor({ timeout: UI_MS });
+    assert.ok(Number(await f.locator('canvas.gantt').getAttribute('data-waits')) > 0, 'the timeline draws wait (bubble) bars');
     const info = norm(await f.locator('.timeline-info').textContent());
     const m = /idle ([\d.]+)% of the step/.exec(info);
     assert.ok(m && Number(m[1]) > 0, `the timeline reports idle time (bubbles): ${info}`);
