@@ -177,7 +177,7 @@ export class Gantt {
       g.moveTo(x, AXIS_H - 4);
       g.lineTo(x, cssH);
       g.stroke();
-      const label = fmtUs(t);
+      const label = Math.abs(t) < 1e-9 ? '0' : fmtUs(t); // an axis starts at 0, not "0.0 µs"
       if (x + 3 + g.measureText(label).width <= cssW) g.fillText(label, x + 3, AXIS_H / 2);
     }
 

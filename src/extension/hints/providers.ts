@@ -61,9 +61,10 @@ export class AutoDistCodeLens implements vscode.CodeLensProvider {
     const line = lensLine(doc.getText());
     if (line === undefined) return [];
     const range = doc.lineAt(line).range;
+    // Re-run first: a narrow editor cuts the line's end, and the summary is the long part
     return [
-      new vscode.CodeLens(range, { title: lensText(run.report, run.verdict), command: COMMANDS.showPanel, tooltip: 'Show the AutoDist panel' }),
       new vscode.CodeLens(range, { title: 'Re-run', command: COMMANDS.simulate, arguments: [doc.uri], tooltip: 'Simulate this script again' }),
+      new vscode.CodeLens(range, { title: lensText(run.report, run.verdict), command: COMMANDS.showPanel, tooltip: 'Show the AutoDist panel' }),
     ];
   }
 }
