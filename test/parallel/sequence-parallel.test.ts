@@ -54,3 +54,23 @@ test('sequence-parallel FFN (Megatron SP): all-gather / reduce-scatter along S, 
   assert.deepEqual(ag.shape, [2, 4, 32]);
   assert.equal(ag.bytes, 2 * 8 * 32 * 4);
 });
+
+test('sequence-parallel linears fed a whole sequence (no scatter before them): the report says S came out tp times longer, and why', async () => {
+  const r = await runSimulation(
+    simulation({
+      mesh: { tp: 2 },
+      model: ffn({ hidden: 32 }),
+      input: { batch: 2, seq: 8 },
+      parallelize(model: Model, { tp, weights }) {
+        const m = model as unknown as { fc1: Module; fc2: Module };
+        m.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp), { sequenceParallel: true }); // input [B, S, d] is not split along S
+        m.fc2 = new SeqOut(new RowParallelLinear(weights.fc2.split(0, tp), { sequenceParallel: true }));
+      },
+    }),
+  );
+  assert.equal(r.verification.passed, false);
+  const d = r.verification.firstDivergence!;
+  assert.equal(d.where, 'fc1');
+  assert.match(d.message, /gives \[2, 16, 64\] on each rank where the unsharded model gives \[2, 8, 128\]: it runs sequence-parallel and all-gathered its input along the sequence \(dim 1\), but that input already held the whole sequence, so S came out 2 times longer/);
+  assert.match(d.message, /scatterToSequenceRegion/);
+});
