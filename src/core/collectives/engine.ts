@@ -13,6 +13,15 @@ import { combine, ncclElements, outputShape } from './combine.js';
 import { Scheduler, compact } from './scheduler.js';
 import { describeSig, sigMismatch, type CallSig } from './signature.js';
 
+/** Traffic and time of a collective (cached per op, algorithm, group, size, dtype, root). */
+interface Accounting {
+  readonly traffic: ReturnType<typeof trafficOf>;
+  readonly cost: ReturnType<typeof collectiveTimeUs>;
+  readonly bytes: number;
+  readonly sentMax: number;
+  readonly wire: number;
+}
+
 /** What a member gets back from a collective. */
 export interface Delivery {
   readonly data: tf.Tensor | null;
@@ -213,32 +222,7 @@ export class CollectiveEngine {
     for (const a of arr) if (a.clock > start) start = a.clock;
     const end = start + cost.timeUs;
     const seq = this.seq++;
-    const entry: LedgerEntry = {
-      seq,
-      op: sig.op,
-      reduceOp: sig.reduceOp,
-      axis: round.group.axis,
-      group: round.group.id,
-      ranks,
-      phase: arr[0].phase,
-      dtype: sig.dtype,
-      shape: sig.shape,
-      elements,
-      bytes,
-      algorithm: traffic.algorithm,
-      sentBytes: traffic.sent,
-      recvBytes: traffic.recv,
-      sentBytesPerRank: sentMax,
-      wireBytes: wire,
-      steps: traffic.steps,
-      link: cost.link,
-      startUs: start,
-      timeUs: cost.timeUs,
-      source: arr[0].source,
-      label: arr[0].label,
-      module: arr[0].module || undefined,
-      multiplicity: w.fold.active ? w.fold.multiplicity(round.group) : 1,
-    };
+    const entry = this.entry(seq, sig, round.group, elements, { traffic, cost, bytes, sentMax, wire }, start, arr[0].phase, arr[0].source, arr[0].label, arr[0].module);
     w.pushLedger(entry);
     if (arr.length === 1) arr[0].ctx.segment?.ledger(entry);
     else for (const a of arr) if (a.ctx.segment) a.ctx.segment.dirty ??= `${sig.op} with another live rank`;
@@ -261,30 +245,18 @@ export class CollectiveEngine {
     return l;
   }
 
-  /**
-   * `complete` for the one live member of a group in meta mode (a folded world): no values, no
-   * other arrivals, no one to wake — the same ledger entry and trace event, without the round.
-   */
-  private completeSolo(ctx: RankContext, group: ProcessGroup, sig: CallSig, source: SourceLocation | undefined, label: string | undefined): Delivery {
-    const w = this.world;
-    const ranks = group.ranks;
-    const n = ranks.length;
-    const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
-    const outShape = outputShape(sig, n);
-    const elements = ncclElements(sig, n);
-    const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, group, elements, rootIdx);
-    const start = ctx.clock;
-    const end = start + cost.timeUs;
-    const seq = this.seq++;
-    const module = ctx.module;
-    const entry: LedgerEntry = {
+  /** The ledger entry of a completed collective (every field, in one order). */
+  private entry(seq: number, sig: CallSig, group: ProcessGroup, elements: number, acc: Accounting, start: number, phase: Phase, source: SourceLocation | undefined, label: string | undefined, module: string | undefined): LedgerEntry {
+    const { traffic, cost, bytes, sentMax, wire } = acc;
+    const fold = this.world.fold;
+    return {
       seq,
       op: sig.op,
       reduceOp: sig.reduceOp,
       axis: group.axis,
       group: group.id,
-      ranks,
-      phase: ctx.phase,
+      ranks: group.ranks,
+      phase,
       dtype: sig.dtype,
       shape: sig.shape,
       elements,
@@ -301,8 +273,27 @@ export class CollectiveEngine {
       source,
       label,
       module: module || undefined,
-      multiplicity: w.fold.multiplicity(group),
+      multiplicity: fold.active ? fold.multiplicity(group) : 1,
     };
+  }
+
+  /**
+   * `complete` for the one live member of a group in meta mode (a folded world): no values, no
+   * other arrivals, no one to wake — the same ledger entry and trace event, without the round.
+   */
+  private completeSolo(ctx: RankContext, group: ProcessGroup, sig: CallSig, source: SourceLocation | undefined, label: string | undefined): Delivery {
+    const w = this.world;
+    const ranks = group.ranks;
+    const n = ranks.length;
+    const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
+    const outShape = outputShape(sig, n);
+    const elements = ncclElements(sig, n);
+    const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, group, elements, rootIdx);
+    const start = ctx.clock;
+    const end = start + cost.timeUs;
+    const seq = this.seq++;
+    const module = ctx.module;
+    const entry = this.entry(seq, sig, group, elements, { traffic, cost, bytes, sentMax, wire }, start, ctx.phase, source, label, module);
     w.pushLedger(entry);
     ctx.segment?.ledger(entry);
     ctx.record({
@@ -336,7 +327,7 @@ export class CollectiveEngine {
     return seq;
   }
 
-  private readonly costCache = new Map<string, { traffic: ReturnType<typeof trafficOf>; cost: ReturnType<typeof collectiveTimeUs>; bytes: number; sentMax: number; wire: number }>();
+  private readonly costCache = new Map<string, Accounting>();
 
   /** The last accounting per group: a loop of identical calls skips even the key. */
   private readonly lastCost = new Map<string, { op: string; elements: number; dtype: string; rootIdx: number; value: NonNullable<ReturnType<CollectiveEngine['costCache']['get']>> }>();
