@@ -43,7 +43,7 @@ export function bytesBarChart(canvas: HTMLCanvasElement, title: string, labels: 
       },
       scales: {
         x: { ticks: { color: p.fg }, grid: { color: p.grid } },
-        y: { beginAtZero: true, title: { display: true, text: unit, color: p.muted }, ticks: { color: p.fg }, grid: { color: p.grid } },
+        y: { beginAtZero: true, grace: '5%', title: { display: true, text: unit, color: p.muted }, ticks: { color: p.fg }, grid: { color: p.grid } },
       },
     },
   });

@@ -73,7 +73,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
         const x = node.inputs[i];
         const gx = inGrads[i];
         if (!gx || !x.requiresGrad) continue;
-        if (gx.shape.length !== x.shape.length || gx.shape.some((d, k) => d !== x.shape[k])) {
+        if (!sameShape(gx.shape, x.shape)) {
           throw new SimError('shape', `gradient of ${node.op} has shape [${gx.shape.join(', ')}] but its input is [${x.shape.join(', ')}]`, {
             ranks: [{ rank: ctx.rank, detail: `in the backward of ${node.op}${node.module ? ` (module ${node.module})` : ''}` }],
             fix: 'a custom backward must return one gradient per input, shaped like that input',
@@ -89,4 +89,11 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
     ctx.phase = prevPhase;
     ctx.gradEnabled = prevGrad;
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -265,7 +265,7 @@ export class RankContext {
         outShape,
         flops,
         ledgerSeq: undefined,
-        source: w.sourceMode === 'all' ? (captureSource() ?? this.moduleSite()) : undefined,
+        source: w.sourceMode === 'all' ? this.opSource() : undefined,
         module: this.module,
         tag: this.tag,
       });
@@ -320,6 +320,17 @@ export class RankContext {
   /** The person's source location of the current call (honours the world's source mode). */
   source(force = false): SourceLocation | undefined {
     if (!force && this.world.sourceMode === 'none') return undefined;
+    return captureSource() ?? this.moduleSite();
+  }
+
+  /**
+   * A compute op's source line. Inside a built-in module (built quietly: no construction site)
+   * every synchronous frame up to the await that led there is AutoDist's own, so the stack walk
+   * (the costliest part of a meta-mode op) would find nothing: take the module's site directly.
+   */
+  private opSource(): SourceLocation | undefined {
+    const sites = this.moduleSites;
+    if (sites.length && sites[sites.length - 1] === undefined) return this.moduleSite();
     return captureSource() ?? this.moduleSite();
   }
 
