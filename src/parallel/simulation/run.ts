@@ -106,7 +106,11 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     const peakStash: number[] = new Array(mesh.worldSize).fill(0);
     let replayed = 0;
     let stageInfo: StageInfo[] | undefined;
-    const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
+    // meta mode folds dp/tp by symmetry: above 64 ranks always ("auto"), and at any size when every
+    // rank runs only built-in layers and a plan — then the ranks are symmetric by construction; the
+    // person's own parallelize code is run on every rank (below 65) so rank-asymmetric bugs show
+    const planOnly = !spec.parallelize && !spec.program;
+    const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? (planOnly ? ['dp', 'tp'].filter((a) => mesh.has(a)) : 'auto'))) : [];
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
       const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);

@@ -59,7 +59,9 @@ export interface SimulationSpec<M extends Model = Model> {
   readonly program?: (rank: RankContext) => unknown | Promise<unknown>;
   /**
    * Meta mode: fold data- and tensor-parallel ranks by symmetry (one representative per class
-   * runs). "auto" (default) folds worlds of more than 64 ranks; false never folds.
+   * runs). The default folds worlds of more than 64 ranks, and worlds of any size whose ranks run
+   * only built-in layers and a plan (symmetric by construction); "auto" only the former; false
+   * never folds (every rank runs: asymmetric bugs in your own per-rank code show at any size).
    */
   readonly fold?: 'auto' | false | readonly string[];
   /**
