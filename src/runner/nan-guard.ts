@@ -16,6 +16,7 @@ import type { SimulationSpec } from '../parallel/simulation/spec.js';
  * no per-op hook yet; a `SimOptions.onOp(ctx, spec, out)` callback in the core would replace this.
  */
 export function withNanCheck(spec: SimulationSpec): SimulationSpec {
+  if ((spec.mode ?? 'numeric') !== 'numeric') return spec; // meta mode has no values (and a plan-only spec stays one)
   if (spec.program) {
     const program = spec.program;
     return { ...spec, program: (ctx) => (guardRank(ctx), program(ctx)) };

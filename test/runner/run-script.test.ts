@@ -43,6 +43,26 @@ describe('runScript (in this thread)', () => {
     assert.match(r.errors[0].message, /unknown mesh axis "zz"/);
   });
 
+  test('meta mode on a plan-only script folds dp/tp (the NaN guard, numeric only, does not make it look hand-written)', async () => {
+    const file = writeScript(tempDir(), 'gpt2_plan.ts', [
+      "import { simulation, models } from 'autodist';",
+      'export default simulation({',
+      '  mesh: { dp: 2, tp: 2 },',
+      '  model: models.gpt2({ nLayer: 2, nEmbd: 32, nHead: 4, vocab: 64, nPositions: 16 }),',
+      '  input: { batch: 4, seq: 8 },',
+      "  plan: { 'h.*.attn.c_attn': 'colwise', 'h.*.attn.c_proj': 'rowwise', 'h.*.mlp.c_fc': 'colwise', 'h.*.mlp.c_proj': 'rowwise' },",
+      '});',
+      '',
+    ].join('\n'));
+    const meta = await runScript(file, { mode: 'meta' });
+    assert.equal(meta.exitCode, 0, JSON.stringify(meta.errors));
+    assert.deepEqual(meta.folded?.axes, ['dp', 'tp']);
+    assert.deepEqual(meta.folded?.representatives, [0]);
+    const numeric = await runScript(file);
+    assert.equal(numeric.exitCode, 0, JSON.stringify(numeric.errors));
+    assert.equal(numeric.folded, undefined);
+  });
+
   test('a mesh that does not divide the model names the weight and the sizes, at the line', async () => {
     const text = ffnScript({ hidden: 64 });
     const file = writeScript(tempDir(), 'ffn.ts', text);
