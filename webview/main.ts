@@ -127,6 +127,7 @@ function start(): void {
 
   let frame = 0;
   let forceNext = false;
+  const drawn = new Map<TabId, number>(); // the state revision each view last drew
   function render(force = false): void {
     forceNext ||= force;
     if (frame) return;
@@ -136,7 +137,11 @@ function start(): void {
       forceNext = false;
       renderHeader();
       t.select(state.ui.tab);
-      viewOf(state.ui.tab).update(state, f);
+      // a view redraws when the state changed since it last drew, or when forced
+      if (f || drawn.get(state.ui.tab) !== state.rev) {
+        drawn.set(state.ui.tab, state.rev);
+        viewOf(state.ui.tab).update(state, f);
+      }
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import { assertNever, TABS, type HostMessage, type LiveEvent, type RankState, type RunFailure, type RunInfo, type RunStage, type TabId, type Verdict } from '../src/protocol.js';
 import type { CollectiveInfo, MeshInfo, Report, ReportError, TimelineEvent, TrafficSummary } from '../src/report/types.js';
+import { summarizeTraffic } from '../src/report/traffic-summary.js';
 
 export const STATE_VERSION = 1;
 /** Spans kept while a run streams (the report brings the whole timeline). */
@@ -140,32 +141,4 @@ export function trafficOf(s: PanelState): TrafficSummary {
 }
 
 /** Traffic totals of the collectives streamed so far (the report's are exact, with folded ranks filled in). */
-export function summarize(cs: readonly CollectiveInfo[], world: number): TrafficSummary {
-  type Acc = Record<string, { count: number; bytes: number; wireBytes: number }>;
-  const byPhase: Acc = {};
-  const byOp: Acc = {};
-  const byAxis: Acc = {};
-  const add = (m: Acc, k: string, c: CollectiveInfo) => {
-    const e = (m[k] ??= { count: 0, bytes: 0, wireBytes: 0 });
-    const n = c.multiplicity ?? 1; // a folded entry stands for that many identical groups
-    e.count += n;
-    e.bytes += c.bytes * n;
-    e.wireBytes += c.wireBytes * n;
-  };
-  const n = Math.max(world, 1 + Math.max(-1, ...cs.flatMap((c) => c.ranks)));
-  const sent = new Array<number>(n).fill(0);
-  const recv = new Array<number>(n).fill(0);
-  let totalBytes = 0;
-  let totalWireBytes = 0;
-  for (const c of cs) {
-    add(byPhase, c.phase, c);
-    add(byOp, c.op, c);
-    add(byAxis, c.axis ?? c.group, c);
-    totalBytes += c.bytes * (c.multiplicity ?? 1);
-    totalWireBytes += c.wireBytes * (c.multiplicity ?? 1);
-    c.ranks.forEach((r, i) => (sent[r] += c.sentBytes[i] ?? 0));
-    if (c.op === 'send_recv') recv[c.ranks[1]] += c.bytes;
-    else c.ranks.forEach((r, i) => (recv[r] += c.sentBytes[(i - 1 + c.ranks.length) % c.ranks.length] ?? 0));
-  }
-  return { byPhase, byOp, byAxis, perRank: sent.map((s, rank) => ({ rank, sentBytes: s, recvBytes: recv[rank] })), totalBytes, totalWireBytes };
-}
+export const summarize = (cs: readonly CollectiveInfo[], world: number): TrafficSummary => summarizeTraffic(cs, world);

@@ -331,7 +331,7 @@ export class RankContext {
   private opSource(): SourceLocation | undefined {
     const sites = this.moduleSites;
     if (sites.length && sites[sites.length - 1] === undefined) return this.moduleSite();
-    return captureSource() ?? this.moduleSite();
+    return this.source(true);
   }
 
   /** The construction site of the innermost module with one. */

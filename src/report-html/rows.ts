@@ -1,3 +1,4 @@
+import { fmtRanks } from '../report/format.js';
 import type { CollectiveInfo, Report, ShardInfo } from '../report/types.js';
 
 /**
@@ -52,17 +53,7 @@ export function foldedName(path: string, layers: Iterable<number>): string {
 }
 
 /** [0,1,2,3,6] → "0-3,6". */
-function rangeList(xs: number[]): string {
-  const s = [...new Set(xs)].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    out.push(j > i ? `${s[i]}-${s[j]}` : String(s[i]));
-    i = j + 1;
-  }
-  return out.join(',');
-}
+const rangeList = (xs: number[]): string => fmtRanks([...new Set(xs)], '-', ',');
 
 export interface CollectiveRow {
   readonly c: CollectiveInfo;

@@ -1,4 +1,5 @@
 /** Number formats shared by the text summary and the HTML report (pure: no node, no DOM). */
+import { fmtRanks as fmtRankRuns, fmtShape as fmtShapeOf } from '../report/format.js';
 
 /** 4194304 → "4.0 MiB" (binary units, as nccl-tests and PyTorch print sizes). */
 export function fmtBytes(b: number): string {
@@ -26,9 +27,8 @@ export function fmtMs(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function fmtShape(s: readonly number[] | undefined): string {
-  return s ? `[${s.join(', ')}]` : '';
-}
+/** [8, 128, 1024] → "[8, 128, 1024]". */
+export const fmtShape = (s: readonly number[] | undefined): string => fmtShapeOf(s);
 
 /** 8393728 → "8.4M". */
 export function fmtCount(n: number): string {
@@ -46,14 +46,4 @@ export function fmtErr(x: number): string {
 }
 
 /** [0,1,2,3,6] → "0-3, 6". */
-export function fmtRanks(ranks: readonly number[]): string {
-  const s = [...ranks].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    out.push(j > i ? `${s[i]}-${s[j]}` : String(s[i]));
-    i = j + 1;
-  }
-  return out.join(', ');
-}
+export const fmtRanks = (ranks: readonly number[]): string => fmtRankRuns(ranks, '-');

@@ -45,15 +45,15 @@ export const fmtPct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 export const basename = (file: string): string => file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 
-/** [0,1,2,3,6] → "0–3, 6" */
-export function fmtRanks(ranks: readonly number[]): string {
+/** [0,1,2,3,6] → "0–3, 6" (the text summary and the HTML report write "0-3, 6": `dash` "-"). */
+export function fmtRanks(ranks: readonly number[], dash = '–', sep = ', '): string {
   const s = [...ranks].sort((a, b) => a - b);
   const out: string[] = [];
   for (let i = 0; i < s.length; ) {
     let j = i;
     while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    out.push(j > i ? `${s[i]}–${s[j]}` : String(s[i]));
+    out.push(j > i ? `${s[i]}${dash}${s[j]}` : String(s[i]));
     i = j + 1;
   }
-  return out.join(', ');
+  return out.join(sep);
 }

@@ -37,15 +37,12 @@ export function verdictBanner(s: PanelState): HTMLElement {
 const STATE_LABEL: Record<string, string> = { running: 'running', blocked: 'waiting', done: 'done', failed: 'failed' };
 
 export class OverviewView implements View {
-  private rev = -1;
   constructor(
     private readonly el: HTMLElement,
     private readonly ctx: ViewContext,
   ) {}
 
   update(s: PanelState, force: boolean): void {
-    if (!force && s.rev === this.rev) return;
-    this.rev = s.rev;
     if (s.phase === 'empty') {
       replace(this.el, emptyNote('No simulation yet. Run "AutoDist: Simulate" on a script (or use Re-run above).'));
       return;

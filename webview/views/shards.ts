@@ -24,7 +24,6 @@ export function filterShards(shards: readonly ShardInfo[], filter: string): Shar
 }
 
 export class ShardsView implements View {
-  private rev = -1;
   private filter: string;
   private readonly body = h('div', { class: 'table-wrap' });
   private readonly count = h('span', { class: 'count' });
@@ -46,8 +45,6 @@ export class ShardsView implements View {
   private last: PanelState | null = null;
 
   update(s: PanelState, force: boolean): void {
-    if (!force && s.rev === this.rev) return;
-    this.rev = s.rev;
     this.render(s);
   }
 

@@ -45,15 +45,12 @@ export function stageLayers(r: Report): { stage: number; ranks: readonly number[
 }
 
 export class StagesView implements View {
-  private rev = -1;
   constructor(
     private readonly el: HTMLElement,
     private readonly ctx: ViewContext,
   ) {}
 
   update(s: PanelState, force: boolean): void {
-    if (!force && s.rev === this.rev) return;
-    this.rev = s.rev;
     const r = s.report;
     if (!r) {
       const mesh = meshOf(s);

@@ -10,7 +10,6 @@ import { coordsOf } from './shards.js';
 import { emptyNote, openSource, type View, type ViewContext } from './view.js';
 
 export class TimelineView implements View {
-  private rev = -1;
   private readonly info = h('div', { class: 'timeline-info' });
   private readonly legend = h('div', { class: 'legend' });
   private readonly box = h('div', { class: 'gantt-box' });
@@ -40,8 +39,6 @@ export class TimelineView implements View {
   }
 
   update(s: PanelState, force: boolean): void {
-    if (!force && s.rev === this.rev) return;
-    this.rev = s.rev;
     const p = this.ctx.palette();
     if (force) this.gantt.setPalette(p);
     const mesh = meshOf(s);

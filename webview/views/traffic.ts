@@ -20,7 +20,6 @@ export function filterLedger(cs: readonly CollectiveInfo[], filter: string): Col
 }
 
 export class TrafficView implements View {
-  private rev = -1;
   private filter: string;
   private charts: Chart[] = [];
   private chartKey = '';
@@ -47,8 +46,6 @@ export class TrafficView implements View {
   }
 
   update(s: PanelState, force: boolean): void {
-    if (!force && s.rev === this.rev) return;
-    this.rev = s.rev;
     this.last = s;
     const t = trafficOf(s);
     const n = collectivesOf(s).length;

@@ -12,15 +12,12 @@ import { verdictBanner } from './overview.js';
 import { emptyNote, openSource, row, sourceLink, table, type View, type ViewContext } from './view.js';
 
 export class VerificationView implements View {
-  private rev = -1;
   constructor(
     private readonly el: HTMLElement,
     private readonly ctx: ViewContext,
   ) {}
 
   update(s: PanelState, force: boolean): void {
-    if (!force && s.rev === this.rev) return;
-    this.rev = s.rev;
     const r = s.report;
     const errors = errorsOf(s);
     if (!r) {

@@ -13,7 +13,7 @@ export interface ViewContext {
 }
 
 export interface View {
-  /** Redraw from the state; `force` after a theme change or when the tab becomes visible. */
+  /** Redraw from the state (main.ts calls it when the state changed since its last draw); `force` after a theme change or when the tab becomes visible. */
   update(s: PanelState, force: boolean): void;
 }
 

@@ -217,12 +217,12 @@ export class CollectiveEngine {
       }
     }
     const elements = ncclElements(sig, n);
-    const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, round.group, elements, rootIdx);
+    const acc = this.accounting(sig, round.group, elements, rootIdx);
     let start = 0;
     for (const a of arr) if (a.clock > start) start = a.clock;
-    const end = start + cost.timeUs;
+    const end = start + acc.cost.timeUs;
     const seq = this.seq++;
-    const entry = this.entry(seq, sig, round.group, elements, { traffic, cost, bytes, sentMax, wire }, start, arr[0].phase, arr[0].source, arr[0].label, arr[0].module);
+    const entry = this.entry(seq, sig, round.group, elements, acc, start, arr[0].phase, arr[0].source, arr[0].label, arr[0].module);
     w.pushLedger(entry);
     if (arr.length === 1) arr[0].ctx.segment?.ledger(entry);
     else for (const a of arr) if (a.ctx.segment) a.ctx.segment.dirty ??= `${sig.op} with another live rank`;
@@ -288,12 +288,12 @@ export class CollectiveEngine {
     const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
     const outShape = outputShape(sig, n);
     const elements = ncclElements(sig, n);
-    const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, group, elements, rootIdx);
+    const acc = this.accounting(sig, group, elements, rootIdx);
     const start = ctx.clock;
-    const end = start + cost.timeUs;
+    const end = start + acc.cost.timeUs;
     const seq = this.seq++;
     const module = ctx.module;
-    const entry = this.entry(seq, sig, group, elements, { traffic, cost, bytes, sentMax, wire }, start, ctx.phase, source, label, module);
+    const entry = this.entry(seq, sig, group, elements, acc, start, ctx.phase, source, label, module);
     w.pushLedger(entry);
     ctx.segment?.ledger(entry);
     ctx.record({
@@ -330,10 +330,10 @@ export class CollectiveEngine {
   private readonly costCache = new Map<string, Accounting>();
 
   /** The last accounting per group: a loop of identical calls skips even the key. */
-  private readonly lastCost = new Map<string, { op: string; elements: number; dtype: string; rootIdx: number; value: NonNullable<ReturnType<CollectiveEngine['costCache']['get']>> }>();
+  private readonly lastCost = new Map<string, { op: string; elements: number; dtype: string; rootIdx: number; value: Accounting }>();
 
   /** Traffic and time of a collective, cached per (op, algorithm, group, size, dtype, root). */
-  private accounting(sig: CallSig, group: ProcessGroup, elements: number, rootIdx: number) {
+  private accounting(sig: CallSig, group: ProcessGroup, elements: number, rootIdx: number): Accounting {
     const last = this.lastCost.get(group.id);
     if (last && last.op === sig.op && last.elements === elements && last.dtype === sig.dtype && last.rootIdx === rootIdx) return last.value;
     const w = this.world;

@@ -8,6 +8,7 @@ import type { Tensor } from '../../core/tensor.js';
 import type { SimError } from '../../core/errors.js';
 import { REPORT_SCHEMA_VERSION, type PipelineInfo, type StageInfo, type CollectiveInfo, type Report, type ReportError, type TimelineEvent, type TrafficSummary, type VerificationInfo } from '../../report/types.js';
 import type { SimulationSpec } from './spec.js';
+import { summarizeTraffic } from '../../report/traffic-summary.js';
 
 export const VERSION = '0.1.0';
 
@@ -105,52 +106,14 @@ function stagesOf(b: BuildInput) {
   }));
 }
 
-/** Totals by phase, kind and axis, per-rank sent/received; folded entries count `multiplicity` times. */
+/** The traffic summary; a folded-away rank mirrors its representative (coordinates 0 on the folded axes). */
 function traffic(cs: readonly CollectiveInfo[], mesh: Mesh, foldAxes: readonly string[]): TrafficSummary {
-  const world = mesh.worldSize;
-  const add = (m: Record<string, { count: number; bytes: number; wireBytes: number }>, k: string, c: CollectiveInfo) => {
-    const e = (m[k] ??= { count: 0, bytes: 0, wireBytes: 0 });
-    e.count += c.multiplicity;
-    e.bytes += c.bytes * c.multiplicity;
-    e.wireBytes += c.wireBytes * c.multiplicity;
+  const repOf = (r: number) => {
+    const c = { ...mesh.coords(r) };
+    for (const a of foldAxes) c[a] = 0;
+    return mesh.rankOf(c);
   };
-  const byPhase: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
-  const byOp: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
-  const byAxis: Record<string, { count: number; bytes: number; wireBytes: number }> = {};
-  const sent = new Float64Array(world);
-  const recv = new Float64Array(world);
-  let totalBytes = 0;
-  let totalWire = 0;
-  for (const c of cs) {
-    add(byPhase, c.phase, c);
-    add(byOp, c.op, c);
-    add(byAxis, c.axis ?? c.group, c);
-    totalBytes += c.bytes * c.multiplicity;
-    totalWire += c.wireBytes * c.multiplicity;
-    c.ranks.forEach((r, i) => {
-      sent[r] += c.sentBytes[i] ?? 0;
-    });
-    if (c.op === 'send_recv') recv[c.ranks[1]] += c.bytes;
-    else c.ranks.forEach((r, i) => (recv[r] += c.sentBytes[(i - 1 + c.ranks.length) % c.ranks.length] ?? 0));
-  }
-  if (foldAxes.length) {
-    // mirrors send and receive what their representative does
-    for (let r = 0; r < world; r++) {
-      const c = { ...mesh.coords(r) };
-      for (const a of foldAxes) c[a] = 0;
-      const rep = mesh.rankOf(c);
-      sent[r] = sent[rep];
-      recv[r] = recv[rep];
-    }
-  }
-  return {
-    byPhase,
-    byOp,
-    byAxis,
-    perRank: Array.from({ length: world }, (_, rank) => ({ rank, sentBytes: sent[rank], recvBytes: recv[rank] })),
-    totalBytes,
-    totalWireBytes: totalWire,
-  };
+  return summarizeTraffic(cs, mesh.worldSize, foldAxes.length ? repOf : undefined);
 }
 
 function timeline(res: SimResult) {

@@ -59,16 +59,16 @@ export function shapeMismatch(shapes: readonly (readonly number[])[], dense: rea
       msg += `: the ${n} shards were concatenated along dim ${bigger}${bigger === 0 ? ' (batch)' : ''} but they split dim ${smaller} — gather along dim ${smaller}${smaller === s.length - 1 ? ' (the last dim)' : ''}`;
     }
   }
-  const gather = [...trace].reverse().find((t) => t.rank === rank && t.kind === 'comm' && t.phase === 'forward' && t.module === path && t.name === 'all_gather');
+  const gathers = trace.filter((t) => t.rank === rank && t.kind === 'comm' && t.phase === 'forward' && t.module === path && t.name === 'all_gather');
   // a sequence-parallel layer's all-gather along S, given a whole sequence: S comes out n times longer
-  const seqGather = trace.find((t) => t.rank === rank && t.kind === 'comm' && t.phase === 'forward' && t.module === path && t.name === 'all_gather' && t.inShapes?.[0]?.[1] === dense[1] && t.outShape?.[1] === dense[1] * n);
-  if (n > 1 && s.length === dense.length && s.length >= 3 && s[1] === dense[1] * n && seqGather) {
+  const seqGather = n > 1 && s.length === dense.length && s.length >= 3 && s[1] === dense[1] * n ? gathers.find((t) => t.inShapes?.[0]?.[1] === dense[1] && t.outShape?.[1] === dense[1] * n) : undefined;
+  if (seqGather) {
     return {
       message: `${path} gives [${s.join(', ')}] on each rank where the unsharded model gives [${dense.join(', ')}]: it runs sequence-parallel and all-gathered its input along the sequence (dim 1), but that input already held the whole sequence, so S came out ${n} times longer — what runs before it must be sequence-parallel too (its input split along S: scatterToSequenceRegion, or norms and embedding run on S/${n} rows), or drop sequenceParallel from this layer`,
       source: seqGather.source,
     };
   }
-  return { message: msg, source: gather?.source };
+  return { message: msg, source: gathers[gathers.length - 1]?.source };
 }
 
 /** A fused q|k|v weight split contiguously instead of per block. */
