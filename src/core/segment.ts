@@ -101,7 +101,7 @@ export class SegmentRecorder {
     this.mem.push(ALLOC, bytes, pinned ? 1 : 0);
   }
 
-  op(code: typeof USE | typeof PIN | typeof RELEASE, index: number): void {
+  private op(code: typeof USE | typeof PIN | typeof RELEASE, index: number): void {
     this.mem.push(code);
     this.ref(index, this.mem);
   }
