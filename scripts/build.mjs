@@ -1,7 +1,7 @@
 // Bundles AutoDist with esbuild into dist/: the CLI, the simulation worker, the VS Code
 // extension, the webview, and the benchmarks; copies the tfjs WASM binaries next to them.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
@@ -62,6 +62,13 @@ if (existsSync(join(root, 'webview/main.ts'))) {
 }
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDir, f), join(dist, f));
+// tfjs's multi-threaded WASM build, which AutoDist starts itself in Node (src/runner/wasm-threads.ts):
+// the Emscripten module as a file the pthreads can load, and their worker script, which tfjs
+// ships as a string (its template literal turns the script's "\n" escapes into newlines: undone)
+const wasmOut = join(dirname(wasmDir), 'wasm-out');
+copyFileSync(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js'), join(dist, 'tfjs-backend-wasm-threaded-simd.js'));
+const { wasmWorkerContents } = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js'));
+writeFileSync(join(dist, 'tfjs-backend-wasm-threaded-simd.worker.js'), wasmWorkerContents.replace(/\n/g, '\\n'));
 // The "autodist" module's type declarations, shipped for `autodist init` and the extension.
 if (!process.argv.includes('--no-types')) {
   const emit = `import('./src/cli/types-emit.ts').then((m) => require('node:fs').writeFileSync('dist/autodist.d.ts', (m.emitDeclarations ?? m.default.emitDeclarations)(require('node:path').resolve('src/index.ts'))))`;

@@ -7,6 +7,8 @@ export interface SimulateArgs {
   readonly mesh?: Readonly<Record<string, number>>;
   readonly meta: boolean;
   readonly backend?: 'wasm' | 'cpu';
+  /** Threads of the WASM backend; undefined: as many as the machine has, for large numeric runs. */
+  readonly threads?: number;
   readonly hardware?: string;
   readonly algorithm?: 'ring' | 'tree';
   readonly json?: string;
@@ -46,6 +48,7 @@ Options of simulate:
   --mesh dp=2,pp=2,tp=2    the mesh to use instead of the script's (axes dp, pp, tp)
   --meta                   shapes, bytes and time only: no numbers, no verification (any size)
   --backend wasm|cpu       TensorFlow.js backend for numeric mode (default wasm)
+  --threads N              WASM threads (default: every core, for numeric runs over 2 GFLOP; 1 = none)
   --hardware h100          hardware preset for time and memory: a100, h100, h200 (default h100)
   --algorithm ring|tree    collective algorithm for the cost model (default ring)
   --json FILE              write the report as JSON (docs/report.schema.json); "-" for stdout
@@ -87,7 +90,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     case 'simulate':
     case 'sim':
     case 'run': {
-      const known = ['mesh', 'meta', 'backend', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help'];
+      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help'];
       checkFlags(flags, known);
       if (flags.has('help')) return { command: 'help' };
       if (positional.length !== 1) throw new UsageError(positional.length ? `simulate takes one script, got ${positional.join(' ')}` : 'simulate needs a script: autodist simulate my_script.ts');
@@ -97,6 +100,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         mesh: flags.has('mesh') ? parseMesh(value(flags, 'mesh')) : undefined,
         meta: bool(flags, 'meta'),
         backend: choice(flags, 'backend', ['wasm', 'cpu']),
+        threads: flags.has('threads') ? integer(flags, 'threads') : undefined,
         hardware: flags.has('hardware') ? value(flags, 'hardware') : undefined,
         algorithm: choice(flags, 'algorithm', ['ring', 'tree']),
         json: flags.has('json') ? value(flags, 'json') : undefined,
@@ -125,7 +129,7 @@ type Flags = Map<string, string | true>;
 function split(args: string[]): { flags: Flags; positional: string[] } {
   const flags: Flags = new Map();
   const positional: string[] = [];
-  const takesValue = new Set(['mesh', 'backend', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory']);
+  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--') {
@@ -172,6 +176,13 @@ function choice<T extends string>(flags: Flags, name: string, options: readonly 
   const v = value(flags, name);
   if (!options.includes(v as T)) throw new UsageError(`--${name} must be ${options.join(' or ')}, got "${v}"`);
   return v as T;
+}
+
+function integer(flags: Flags, name: string): number {
+  const raw = value(flags, name);
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a whole number ≥ 1, got "${raw}"`);
+  return v;
 }
 
 function positive(flags: Flags, name: string, dflt: number): number {

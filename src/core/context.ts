@@ -115,9 +115,18 @@ export class RankContext {
   /** Wrap values (numeric) or only a shape (meta). */
   private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean, contentKey?: string, borrowed = false): Tensor {
     this.checkAlive();
-    const data = this.mode === 'numeric' ? (borrowed ? make() : this.own(make())) : null;
+    // a value described by its content (a seeded random tensor, zeros) is made once per run and
+    // shared by the ranks that ask for it, as replicated op outputs are (share.ts)
+    const share = contentKey !== undefined ? this.world.share : null;
+    const cid = share ? share.id(`${contentKey}|${shape.join('x')}|${dtype}`) : 0;
+    let data: tf.Tensor | null = null;
+    if (this.mode === 'numeric') {
+      const hit = share ? share.take(cid) : undefined;
+      data = borrowed ? make() : this.own(hit ?? make());
+      if (share && !hit && !borrowed) share.put(cid, data);
+    }
     const t = new Tensor(this, shape, dtype, data, requiresGrad);
-    if (contentKey !== undefined && this.world.share) t.cid = this.world.share.id(`${contentKey}|${shape.join('x')}|${dtype}`);
+    t.cid = cid;
     this.memory.tick();
     t.memIndex = this.memory.alloc(bytesOf(numel(shape), dtype), pinned);
     return t;

@@ -53,8 +53,49 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * `out[i] = mean + std · normal()` for every i: the same numbers as calling normal() in a loop
+   * (the pending spare first, a new spare kept when `out` ends mid-pair), with the generator's
+   * state in locals and both normals of a Box–Muller pair used in place.
+   */
   fillNormal(out: Float32Array, std = 1, mean = 0): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.spare !== undefined) {
+      out[i++] = mean + std * this.spare;
+      this.spare = undefined;
+    }
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    while (i < n) {
+      let u = 0;
+      let v = 0;
+      for (let k = 0; k < 2; k++) {
+        const r = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
+        const t = (s1 << 9) >>> 0;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        if (k === 0) {
+          u = r / 4294967296;
+          if (u === 0) k = -1; // as normal(): draw u again
+        } else v = r / 4294967296;
+      }
+      const rad = Math.sqrt(-2 * Math.log(u));
+      out[i++] = mean + std * (rad * Math.cos(2 * Math.PI * v));
+      const spare = rad * Math.sin(2 * Math.PI * v);
+      if (i < n) out[i++] = mean + std * spare;
+      else this.spare = spare;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
     return out;
   }
 

@@ -4,7 +4,8 @@ import { toReportError } from '../parallel/simulation/report-build.js';
 import { runSimulation, type RunEvent } from '../parallel/simulation/run.js';
 import { checkSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import type { Report } from '../report/types.js';
-import { initBackend } from './backend.js';
+import { backendLabel, cores, initBackend } from './backend.js';
+import { threadsFor } from './threads.js';
 import { reportErrorOf } from './errors.js';
 import { loadScript, type LoadedScript } from './load-script.js';
 import { checkMemory, DEFAULT_MAX_MEMORY_BYTES } from './memory-guard.js';
@@ -28,16 +29,14 @@ export interface ScriptRunHooks {
 export async function runScript(file: string, settings: ScriptRunSettings = {}, hooks: ScriptRunHooks = {}): Promise<Report> {
   const t0 = performance.now();
   const emit = hooks.onEvent ?? (() => {});
-  const backend = await initBackend(settings.backend ?? 'wasm');
-  const backendLabel = backend.name + (backend.name === 'wasm' && backend.simd ? '-simd' : '');
-  if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 0, message: `using the cpu backend: ${backend.fallbackReason}` });
   emit({ type: 'progress', stage: 'load', percent: 0, message: `loading ${file}` });
 
   let info: RunInfo | undefined;
+  let label: string = settings.backend ?? 'wasm';
   const fail = (e: unknown) => {
     const error = reportErrorOf(e);
     emit({ type: 'error', error });
-    return failureReport({ info, script: file, backend: backendLabel, errors: [error], wallMs: performance.now() - t0 });
+    return failureReport({ info, script: file, backend: label, errors: [error], wallMs: performance.now() - t0 });
   };
 
   let loaded: LoadedScript;
@@ -50,13 +49,18 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
   } catch (e) {
     return fail(e);
   }
-  info = runInfo(loaded.file, backendLabel, spec);
+  let memory: RunInfo['memory'];
   try {
-    const memory = checkMemory(spec, settings.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES);
-    info = { ...info, memory };
+    memory = checkMemory(spec, settings.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES);
   } catch (e) {
+    info = runInfo(loaded.file, label, spec);
     return fail(e);
   }
+  // the backend once the spec is known: a large numeric run gets the threaded WASM build
+  const backend = await initBackend(settings.backend ?? 'wasm', threadsFor(spec, cores(), settings.threads));
+  label = backendLabel(backend);
+  if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 0, message: `backend ${label}: ${backend.fallbackReason}` });
+  info = { ...runInfo(loaded.file, label, spec), memory };
   hooks.onStart?.(info);
   emit({ type: 'progress', stage: 'load', percent: 100, message: `loaded ${loaded.file}` });
 
@@ -73,7 +77,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
             for (const m of loaded.weightsLog) emit({ type: 'progress', stage: 'load', percent: 100, message: m });
           }
         : undefined,
-      backend: backendLabel,
+      backend: label,
       script: loaded.file,
     });
   } catch (e) {

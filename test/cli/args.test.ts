@@ -4,9 +4,9 @@ import { parseArgs, parseMesh, UsageError } from '../../src/cli/args.js';
 
 describe('command line', () => {
   test('simulate with every option', () => {
-    const a = parseArgs(['simulate', 's.ts', '--mesh', 'dp=2,pp=2,tp=2', '--meta', '--backend=cpu', '--hardware', 'a100', '--algorithm', 'tree', '--json', '-', '--trace', 't.json', '--html', 'r.html', '--timeout', '30', '--max-memory', '0.5', '--no-nan-check', '--quiet']);
+    const a = parseArgs(['simulate', 's.ts', '--mesh', 'dp=2,pp=2,tp=2', '--meta', '--backend=cpu', '--threads', '3', '--hardware', 'a100', '--algorithm', 'tree', '--json', '-', '--trace', 't.json', '--html', 'r.html', '--timeout', '30', '--max-memory', '0.5', '--no-nan-check', '--quiet']);
     assert.deepEqual(a, {
-      command: 'simulate', script: 's.ts', mesh: { dp: 2, pp: 2, tp: 2 }, meta: true, backend: 'cpu', hardware: 'a100', algorithm: 'tree',
+      command: 'simulate', script: 's.ts', mesh: { dp: 2, pp: 2, tp: 2 }, meta: true, backend: 'cpu', threads: 3, hardware: 'a100', algorithm: 'tree',
       json: '-', trace: 't.json', html: 'r.html', timeoutS: 30, maxMemoryGB: 0.5, nanCheck: false, quiet: true,
     });
   });
@@ -19,6 +19,7 @@ describe('command line', () => {
       assert.equal(a.maxMemoryGB, 4);
       assert.equal(a.nanCheck, true);
       assert.equal(a.mesh, undefined);
+      assert.equal(a.threads, undefined);
     }
     assert.deepEqual(parseArgs(['init']), { command: 'init', dir: '.', force: false });
     assert.deepEqual(parseArgs(['init', 'scripts', '--force']), { command: 'init', dir: 'scripts', force: true });
@@ -36,6 +37,8 @@ describe('command line', () => {
       [['simulate', 's.ts', '--mesh', 'TP=2'], /not an axis name/],
       [['simulate', 's.ts', '--backend', 'gpu'], /wasm or cpu/],
       [['simulate', 's.ts', '--timeout', '-1'], /positive number/],
+      [['simulate', 's.ts', '--threads', '0'], /--threads must be a whole number ≥ 1/],
+      [['simulate', 's.ts', '--threads', '1.5'], /--threads must be a whole number ≥ 1/],
       [['simulate', 's.ts', '--json'], /needs a value/],
       [['simulate', 's.ts', '--meta=yes'], /takes no value/],
       [['frob'], /unknown command "frob"/],

@@ -128,6 +128,9 @@ export function silu(x: Tensor): Tensor {
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
+/** x·x·x, as PyTorch's GELU kernel computes the cube (and several times cheaper than pow on WASM). */
+const cube = (t: tf.Tensor) => tf.mul(tf.square(t), t);
+
 /**
  * GELU, tanh approximation (GPT-2's "gelu_new"):
  *   0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
@@ -137,7 +140,7 @@ export function gelu(x: Tensor): Tensor {
     'gelu',
     x,
     8,
-    (t) => tf.tidy(() => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(t, tf.mul(0.044715, tf.pow(t, 3)))))))),
+    (t) => tf.tidy(() => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(t, tf.mul(0.044715, cube(t)))))))),
     (dy) =>
       x.ctx.apply({
         name: 'gelu_grad',
@@ -149,7 +152,7 @@ export function gelu(x: Tensor): Tensor {
         compute: () =>
           tf.tidy(() => {
             const t = x.data!;
-            const inner = tf.mul(GELU_C, tf.add(t, tf.mul(0.044715, tf.pow(t, 3))));
+            const inner = tf.mul(GELU_C, tf.add(t, tf.mul(0.044715, cube(t))));
             const th = tf.tanh(inner);
             const dinner = tf.mul(GELU_C, tf.add(1, tf.mul(3 * 0.044715, tf.square(t))));
             const d = tf.add(tf.mul(0.5, tf.add(1, th)), tf.mul(tf.mul(0.5, t), tf.mul(tf.sub(1, tf.square(th)), dinner)));

@@ -5,7 +5,7 @@ import type { SimEvent } from '../../core/events.js';
 import { Mesh } from '../../core/mesh.js';
 import { narrow } from '../../core/ops/index.js';
 import { isFloat } from '../../core/dtype.js';
-import { replayGradients } from '../../core/replay.js';
+import { replayGradients, tapeGradients } from '../../core/replay.js';
 import { simulate } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -223,15 +223,21 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
   const batch = model.batch(ctx, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0);
   const x = batch.input;
   if (isFloat(x.dtype)) x.requiresGrad = true;
-  ctx.replay = [];
-  const out = await m.call(x);
-  const loss = await computeLoss(out, batch.target, model.loss, vocab);
-  const named = m.namedParameters();
-  const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
-  // one TensorFlow.js backward gives the parameters', the input's and every module input's gradients
-  const probes = cap.calls.map((c) => c.input).filter((t): t is Tensor => !!t && t.data !== null);
-  const g = replayGradients(ctx.replay, leaves, loss, probes);
-  ctx.replay = null;
+  const named = () => m.namedParameters();
+  const leavesOf = () => [...named().map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
+  const forward = async () => computeLoss(await m.call(x), batch.target, model.loss, vocab);
+  // one TensorFlow.js backward gives the parameters', the input's and every module input's
+  // gradients: over tfjs's tape of the forward when it has one, else over a replay of it
+  const probesOf = () => cap.calls.map((c) => c.input).filter((t): t is Tensor => !!t && t.data !== null && t.node !== null);
+  let g = await tapeGradients(forward, () => ({ leaves: leavesOf(), probes: probesOf() }));
+  if (!g) {
+    ctx.replay = [];
+    const loss = await forward();
+    const replayed = replayGradients(ctx.replay, leavesOf(), loss, probesOf());
+    ctx.replay = null;
+    g = { loss, ...replayed };
+  }
+  const loss = g.loss;
   cap.stop();
   const inputGrad = x.requiresGrad ? g.leaves[g.leaves.length - 1] : null;
   for (const c of cap.calls) {
@@ -241,7 +247,7 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
   for (const t of g.probes.values()) t.dispose();
   const grads = new Map<string, tf.Tensor>();
   const values = new Map<string, tf.Tensor>();
-  named.forEach(([name, p], i) => {
+  named().forEach(([name, p], i) => {
     grads.set(name, g.leaves[i]);
     values.set(name, p.requireData().clone());
   });

@@ -18,8 +18,9 @@ export function errorStats(actual: tf.Tensor, expected: tf.Tensor): ErrorStats {
   let scale = 0;
   for (let i = 0; i < b.length; i++) {
     const d = Math.abs(a[i] - b[i]);
-    if (d > maxAbs || Number.isNaN(d)) {
-      maxAbs = Number.isNaN(d) ? Infinity : d;
+    if (!(d <= maxAbs)) {
+      // larger, or NaN (which no comparison passes): NaN counts as an infinite error
+      maxAbs = d === d ? d : Infinity;
       at = i;
     }
     const m = Math.abs(b[i]);
