@@ -30,7 +30,7 @@ describe('the VSIX (npm run package)', () => {
     const names = zipEntries(out).map((e) => e.name);
     const files = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
     // what the installed extension runs
-    for (const f of ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/autodist.d.ts', 'media/webview.js', 'media/charts.js', 'media/webview.css', 'media/icon.png', 'examples/ffn_tp4.ts']) {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js', 'dist/tfjs-backend-wasm-threaded-simd.worker.js', 'dist/autodist.d.ts', 'media/webview.js', 'media/charts.js', 'media/webview.css', 'media/icon.png', 'examples/ffn_tp4.ts']) {
       assert.ok(files.includes(f), `${f} is in the VSIX`);
     }
     // and nothing else of the repository: the only .ts files are the declarations "New Simulation
