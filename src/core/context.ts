@@ -4,7 +4,7 @@ import { bytesOf, numel, storageDType, type DType } from './dtype.js';
 import { SimError } from './errors.js';
 import type { Phase } from './ledger.js';
 import { MemoryTracker } from './memory.js';
-import { Rng, deriveSeed } from './rng.js';
+import { Rng, deriveSeed, seededNormals } from './rng.js';
 import { captureSource, type SourceLocation } from './source.js';
 import { Tensor, type BackwardFn } from './tensor.js';
 import type { TraceEvent } from './trace.js';
@@ -174,7 +174,7 @@ export class RankContext {
    */
   randn(shape: readonly number[], opts: { seed?: number; key?: string; std?: number; dtype?: DType; requiresGrad?: boolean } = {}): Tensor {
     const seed = deriveSeed(opts.seed ?? this.world.seed, opts.key ?? '');
-    return this.leaf(shape, opts.dtype ?? 'float32', () => tf.tensor(new Rng(seed).fillNormal(new Float32Array(numel(shape)), opts.std ?? 1), [...shape]), opts.requiresGrad ?? false, false, `randn:${seed}:${opts.std ?? 1}`);
+    return this.leaf(shape, opts.dtype ?? 'float32', () => tf.tensor(seededNormals(seed, numel(shape), opts.std ?? 1), [...shape]), opts.requiresGrad ?? false, false, `randn:${seed}:${opts.std ?? 1}`);
   }
 
   /** Integers in [0, high) from a seed (token ids). */

@@ -124,3 +124,32 @@ export function deriveSeed(seed: number, key: string): number {
   }
   return h;
 }
+
+const remembered = new Map<string, Float32Array>();
+let rememberedBytes = 0;
+const REMEMBER_BYTES = 64 * 2 ** 20;
+
+/**
+ * `n` values `mean + std · normal()` of the stream `seed`, remembered: the unsharded reference and
+ * the sharded run draw the same seeded batch, each in its own simulation. The most recent arrays
+ * are kept, up to 64 MiB (least recently used first out). Callers must not modify the array.
+ */
+export function seededNormals(seed: number, n: number, std = 1, mean = 0): Float32Array {
+  const key = `${seed}|${n}|${std}|${mean}`;
+  const hit = remembered.get(key);
+  if (hit) {
+    remembered.delete(key); // most recent last
+    remembered.set(key, hit);
+    return hit;
+  }
+  const out = new Rng(seed).fillNormal(new Float32Array(n), std, mean);
+  if (out.byteLength > REMEMBER_BYTES / 4) return out;
+  remembered.set(key, out);
+  rememberedBytes += out.byteLength;
+  for (const [k, v] of remembered) {
+    if (rememberedBytes <= REMEMBER_BYTES) break;
+    remembered.delete(k);
+    rememberedBytes -= v.byteLength;
+  }
+  return out;
+}
