@@ -127,12 +127,23 @@ export function deriveSeed(seed: number, key: string): number {
 
 const remembered = new Map<string, Float32Array>();
 let rememberedBytes = 0;
-const REMEMBER_BYTES = 64 * 2 ** 20;
+const REMEMBER_BYTES = 128 * 2 ** 20;
+
+/** Whether arrays of these lengths (float32) would all be remembered by seededNormals together. */
+export function canRemember(lengths: readonly number[]): boolean {
+  let total = 0;
+  for (const n of lengths) {
+    if (4 * n > REMEMBER_BYTES / 2) return false;
+    total += 4 * n;
+  }
+  return total <= REMEMBER_BYTES;
+}
 
 /**
  * `n` values `mean + std · normal()` of the stream `seed`, remembered: the unsharded reference and
- * the sharded run draw the same seeded batch, each in its own simulation. The most recent arrays
- * are kept, up to 64 MiB (least recently used first out). Callers must not modify the array.
+ * the sharded run draw the same seeded batch, each in its own simulation, and the runner draws a
+ * checkpoint's values ahead (WeightStore.warm). The most recent arrays are kept, up to 128 MiB
+ * (least recently used first out; none above 64 MiB). Callers must not modify the array.
  */
 export function seededNormals(seed: number, n: number, std = 1, mean = 0): Float32Array {
   const key = `${seed}|${n}|${std}|${mean}`;
@@ -143,7 +154,7 @@ export function seededNormals(seed: number, n: number, std = 1, mean = 0): Float
     return hit;
   }
   const out = new Rng(seed).fillNormal(new Float32Array(n), std, mean);
-  if (out.byteLength > REMEMBER_BYTES / 4) return out;
+  if (out.byteLength > REMEMBER_BYTES / 2) return out;
   remembered.set(key, out);
   rememberedBytes += out.byteLength;
   for (const [k, v] of remembered) {

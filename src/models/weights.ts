@@ -3,7 +3,7 @@ import type { RankContext } from '../core/context.js';
 import { numel, storageDType, type DType } from '../core/dtype.js';
 import { ConfigError } from '../core/errors.js';
 import { REPLICATE, rangesLength, type Placement } from '../core/placement.js';
-import { Rng, deriveSeed } from '../core/rng.js';
+import { canRemember, deriveSeed, seededNormals } from '../core/rng.js';
 import { Tensor } from '../core/tensor.js';
 
 /**
@@ -87,10 +87,25 @@ export class WeightStore {
     if (v) return v;
     const d = this.decl(name);
     const n = numel(d.shape);
-    if (d.init.kind === 'normal') v = tf.tensor(new Rng(deriveSeed(this.seed, name)).fillNormal(new Float32Array(n), d.init.std, d.init.mean ?? 0), [...d.shape]);
+    if (d.init.kind === 'normal') v = tf.tensor(seededNormals(deriveSeed(this.seed, name), n, d.init.std, d.init.mean ?? 0), [...d.shape]);
     else v = d.init.kind === 'zeros' ? tf.zeros([...d.shape], storageDType(d.dtype)) : tf.ones([...d.shape], storageDType(d.dtype));
     this.values.set(name, v);
     return v;
+  }
+
+  /**
+   * Draw the seeded values of every declared parameter now, in JavaScript, without TensorFlow.js
+   * (rng.ts remembers them for `dense`): the runner does this while the threaded backend starts.
+   * Returns false, drawing nothing, when they would not all stay remembered.
+   */
+  warm(): boolean {
+    const normals = [...this.decls.values()].filter((d) => d.init.kind === 'normal');
+    if (!canRemember(normals.map((d) => numel(d.shape)))) return false;
+    for (const d of normals) {
+      const init = d.init as { std: number; mean?: number };
+      seededNormals(deriveSeed(this.seed, d.name), numel(d.shape), init.std, init.mean ?? 0);
+    }
+    return true;
   }
 
   /** The whole parameter on `ctx` (Replicate). */

@@ -6,6 +6,7 @@ import { checkSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import type { Report } from '../report/types.js';
 import { backendLabel, cores, initBackend } from './backend.js';
 import { threadsFor } from './threads.js';
+import { warmWeights } from '../parallel/simulation/declare.js';
 import { reportErrorOf } from './errors.js';
 import { loadScript, type LoadedScript } from './load-script.js';
 import { checkMemory, DEFAULT_MAX_MEMORY_BYTES } from './memory-guard.js';
@@ -57,7 +58,11 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
     return fail(e);
   }
   // the backend once the spec is known: a large numeric run gets the threaded WASM build
-  const backend = await initBackend(settings.backend ?? 'wasm', threadsFor(spec, cores(), settings.threads));
+  const threads = threadsFor(spec, cores(), settings.threads);
+  const starting = initBackend(settings.backend ?? 'wasm', threads);
+  // the pool's threads boot on other cores meanwhile: draw a seeded checkpoint now
+  if (threads > 1 && spec.model && !loaded.loadWeights) await warmWeights(spec.model, spec.seed ?? 0, spec.dtype).catch(() => false);
+  const backend = await starting;
   label = backendLabel(backend);
   if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 0, message: `backend ${label}: ${backend.fallbackReason}` });
   info = { ...runInfo(loaded.file, label, spec), memory };

@@ -37,8 +37,8 @@ describe('seeded random numbers', () => {
     assert.deepEqual(a, new Rng(11).fillNormal(new Float32Array(1000), 2));
     assert.equal(seededNormals(11, 1000, 2), a, 'the same array the second time');
     assert.notEqual(seededNormals(11, 1000, 3), a, 'another std is another draw');
-    // 64 MiB of newer 4 MiB arrays push it out
-    for (let i = 0; i < 17; i++) seededNormals(1000 + i, 2 ** 20);
+    // 128 MiB of newer 4 MiB arrays push it out
+    for (let i = 0; i < 33; i++) seededNormals(1000 + i, 2 ** 20);
     const again = seededNormals(11, 1000, 2);
     assert.notEqual(again, a, 'evicted: drawn again');
     assert.deepEqual(again, a, 'with the same numbers');

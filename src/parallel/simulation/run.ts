@@ -20,6 +20,7 @@ import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
 import { verify } from '../verify/verify.js';
 import { computeLoss } from './loss.js';
+import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
 import { ConfigError } from '../../core/errors.js';
 
@@ -75,9 +76,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   const vocab = (model.config as { vocab?: number; vocabSize?: number }).vocab ?? (model.config as { vocabSize?: number }).vocabSize;
   try {
     // Declare every parameter (shapes only), then let the runner load real weights.
-    await simulate({ mesh: {}, mode: 'meta', sources: 'none', traceCompute: false }, (ctx) => {
-      buildQuietly(() => model.build(new Params(ctx, store)));
-    });
+    await declareWeights(model, store);
     opts.loadWeights?.(store);
 
     const wantVerify = spec.verify !== false && mode === 'numeric';
