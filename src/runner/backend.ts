@@ -3,6 +3,7 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerFastMatMulGradient } from './matmul-grad.js';
 import { registerSharingIdentity } from './wasm-identity.js';
+import { registerFastTranspose } from './wasm-transpose.js';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -62,6 +63,7 @@ export async function initBackend(prefer: BackendName = 'wasm', threads = 1): Pr
   if (!version_cpu) throw new Error('the TensorFlow.js CPU backend is missing');
   registerFastMatMulGradient();
   registerSharingIdentity();
+  registerFastTranspose();
   let fallbackReason: string | undefined;
   if (prefer === 'wasm') {
     const dir = wasmDir();
