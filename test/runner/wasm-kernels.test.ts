@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backend.js';
 import { transposeLastTwo } from '../../src/runner/wasm-transpose.js';
+import { sliceInto } from '../../src/runner/wasm-slice.js';
 import { broadcastData, sumData } from '../../src/core/ops/reduce.js';
 
 /**
@@ -44,6 +45,7 @@ describe('kernels in place of slow TensorFlow.js WASM ones', () => {
     if (tf.getBackend() !== 'wasm') return;
     assert.match(String(tf.getKernel(tf.Transpose, 'wasm')?.kernelFunc), /transposeLastTwo/);
     assert.match(String(tf.getKernel(tf.Identity, 'wasm')?.kernelFunc), /incRef/);
+    assert.match(String(tf.getKernel(tf.Slice, 'wasm')?.kernelFunc), /sliceInto/);
   });
 
   test('other permutations and dtypes still transpose right', () => {
@@ -55,6 +57,27 @@ describe('kernels in place of slow TensorFlow.js WASM ones', () => {
     const ints = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
     assert.deepEqual(tf.transpose(ints).arraySync(), [[1, 4], [2, 5], [3, 6]]);
     tf.dispose([x, y, ints]);
+  });
+
+  test('slices of any rank, contiguous or not, empty, and of ints and bools', () => {
+    const shape = [3, 4, 5, 6];
+    const x = values(shape, 4);
+    const at = (i: number, j: number, k: number, l: number) => x[((i * 4 + j) * 5 + k) * 6 + l];
+    const t = tf.tensor(x, shape);
+    for (const [begin, size] of [[[0, 0, 0, 0], [3, 4, 5, 6]], [[1, 0, 0, 0], [1, 4, 5, 6]], [[0, 1, 2, 3], [3, 2, 3, 2]], [[2, 3, 4, 5], [1, 1, 1, 1]], [[0, 0, 1, 0], [3, 4, 2, 6]]] as [number[], number[]][]) {
+      const expected: number[] = [];
+      for (let i = 0; i < size[0]; i++) for (let j = 0; j < size[1]; j++) for (let k = 0; k < size[2]; k++) for (let l = 0; l < size[3]; l++) expected.push(at(begin[0] + i, begin[1] + j, begin[2] + k, begin[3] + l));
+      const direct = new Float32Array(expected.length);
+      sliceInto(x, shape, begin, size, direct);
+      assert.deepEqual(Array.from(direct), expected, `sliceInto ${begin} ${size}`);
+      const y = tf.slice(t, begin, size);
+      assert.deepEqual(Array.from(y.dataSync()), expected, `tf.slice ${begin} ${size}`);
+      y.dispose();
+    }
+    assert.deepEqual(tf.slice(t, [0, 0, 0, 0], [0, 4, 5, 6]).shape, [0, 4, 5, 6]);
+    assert.deepEqual(tf.slice(tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), [0, 1], [2, 2]).arraySync(), [[2, 3], [5, 6]]);
+    assert.deepEqual(tf.slice(tf.tensor([true, false, true, true], [4], 'bool'), [1], [2]).arraySync(), [0, 1]);
+    t.dispose();
   });
 
   test('a clone shares the buffer and outlives its original', () => {
