@@ -220,8 +220,14 @@ function compareGroups(groups: RankPart[][], ref: tf.Tensor, dense: readonly num
 function assemblyError(a: Assembly, ref: tf.Tensor): ErrorStats | null {
   if (a.kind === 'mismatch') return null;
   if (a.kind === 'sharded') return errorStats(a.dense, ref);
+  // replicated values are often one buffer on every rank (share.ts): compared once
+  const seen = new Map<object, ErrorStats>();
   let e = ZERO_ERROR;
-  for (const t of a.perRank) e = worst(e, errorStats(t, ref));
+  for (const t of a.perRank) {
+    let s = seen.get(t.dataId);
+    if (!s) seen.set(t.dataId, (s = errorStats(t, ref)));
+    e = worst(e, s);
+  }
   return e;
 }
 
