@@ -287,6 +287,15 @@ export class RankContext {
     this.world.pushTrace(e);
   }
 
+  /**
+   * Put on the trace this rank's comm event in collective `seq` (ledger entry), when its phase,
+   * source and module are the entry's: kept compact (trace-log.ts).
+   */
+  recordComm(seq: number): void {
+    this.world.pushComm(seq, this.rank, this.tag);
+    if (this.segment) this.segment.trace(this.world.trace.comm(seq, this.rank, this.tag));
+  }
+
   /** Run `fn` with autograd off (like torch.no_grad). */
   noGrad<T>(fn: () => T): T {
     const prev = this.gradEnabled;

@@ -24,9 +24,10 @@ export interface MemoryRecorder {
 }
 
 export class MemoryTracker {
-  // one slot per tensor, in typed arrays that double when full (a meta run records millions)
-  private born = new Float64Array(64);
-  private last = new Float64Array(64);
+  // one slot per tensor, in typed arrays that double when full (a meta run records millions);
+  // born and last are op indices (int32: a run has fewer than 2³¹ ops)
+  private born = new Int32Array(64);
+  private last = new Int32Array(64);
   private bytes = new Float64Array(64);
   private pinned = new Uint8Array(64);
   private n = 0;
@@ -70,17 +71,18 @@ export class MemoryTracker {
 
   private grow(): void {
     const cap = this.bytes.length * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.born = f(this.born);
-    this.last = f(this.last);
-    this.bytes = f(this.bytes);
-    const p = new Uint8Array(cap);
-    p.set(this.pinned);
-    this.pinned = p;
+    const born = new Int32Array(cap);
+    const last = new Int32Array(cap);
+    const bytes = new Float64Array(cap);
+    const pinned = new Uint8Array(cap);
+    born.set(this.born);
+    last.set(this.last);
+    bytes.set(this.bytes);
+    pinned.set(this.pinned);
+    this.born = born;
+    this.last = last;
+    this.bytes = bytes;
+    this.pinned = pinned;
   }
 
   use(index: number): void {
@@ -106,22 +108,29 @@ export class MemoryTracker {
   report(): MemoryReport {
     const n = this.clock + 2;
     const delta = new Float64Array(n + 1);
+    const { born, last, bytes, pinned } = this;
     let persistent = 0;
     for (let i = 0; i < this.n; i++) {
-      const b = this.bytes[i];
-      if (this.pinned[i]) {
+      const b = bytes[i];
+      if (pinned[i]) {
         persistent += b;
         continue;
       }
-      delta[this.born[i]] += b;
-      delta[this.last[i] + 1] -= b;
+      delta[born[i]] += b;
+      delta[last[i] + 1] -= b;
     }
-    let live = 0;
-    let peak = 0;
-    for (let t = 0; t < n; t++) {
-      live += delta[t];
-      if (live > peak) peak = live;
-    }
+    const peak = peakOf(delta, n);
     return { peakBytes: peak + persistent, persistentBytes: persistent, peakTransientBytes: peak, tensors: this.n };
   }
+}
+
+/** The largest prefix sum of `delta[0..n)` (and 0): the peak of live bytes over the ops. */
+function peakOf(delta: Float64Array, n: number): number {
+  let live = 0;
+  let peak = 0;
+  for (let t = 0; t < n; t++) {
+    live += delta[t];
+    if (live > peak) peak = live;
+  }
+  return peak;
 }

@@ -144,13 +144,20 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   const memory = all.map((r) => repMemory.get(world.fold.repOf(r))!);
   const flops = Array.from(world.computeFlops);
   if (world.fold.active) for (const r of all) flops[r] = flops[world.fold.repOf(r)];
+  // the logs become plain entries and events when first read (see ledger-log.ts, trace-log.ts)
+  let ledger: readonly LedgerEntry[] | undefined;
+  let trace: readonly TraceEvent[] | undefined;
   const result: SimResult = {
     ok: errors.length === 0,
     mesh,
     mode,
     hardware: hw,
-    ledger: world.ledger,
-    trace: world.trace,
+    get ledger() {
+      return (ledger ??= world.ledger.toArray());
+    },
+    get trace() {
+      return (trace ??= world.trace.toArray());
+    },
     clocks: all.map((r) => repCtx(r).clock),
     flops,
     memory,

@@ -1,11 +1,14 @@
 import { getHardware, type HardwarePreset, type Algorithm, type CollectiveOp } from './cost/index.js';
-import type { LedgerEntry } from './ledger.js';
+import type { Phase } from './ledger.js';
+import { LedgerLog, type LedgerKind } from './ledger-log.js';
 import { Mesh } from './mesh.js';
 import { Fold } from './fold.js';
 import { ShareCache } from './share.js';
 import type { Mode } from './context.js';
 import type { SimError } from './errors.js';
 import type { TraceEvent } from './trace.js';
+import { TraceLog } from './trace-log.js';
+import type { SourceLocation } from './source.js';
 import type { RankState, SimEvent } from './events.js';
 
 export type SourceMode = 'all' | 'collectives' | 'none';
@@ -40,8 +43,10 @@ export class World {
   readonly seed: number;
   readonly sourceMode: SourceMode;
   readonly traceCompute: boolean;
-  readonly ledger: LedgerEntry[] = [];
-  readonly trace: TraceEvent[] = [];
+  /** Every collective and send/recv, in order (plain entries: `ledger.at(i)`). */
+  readonly ledger = new LedgerLog();
+  /** Every rank's timeline events, in order (as plain events: `trace.toArray()`). */
+  readonly trace = new TraceLog(this.ledger);
   readonly computeFlops: Float64Array;
   aborted: SimError | null = null;
   readonly fold: Fold;
@@ -68,14 +73,25 @@ export class World {
     return this.algorithms[op] ?? (op === 'all_to_all' || op === 'send_recv' ? 'direct' : 'ring');
   }
 
-  pushLedger(e: LedgerEntry): void {
-    this.ledger.push(e);
-    this.onEvent?.({ type: 'ledger', entry: e });
+  /**
+   * Record a ledger entry: its kind (what calls like it share) and its own fields. Returns its
+   * seq (its position in the ledger); listeners get it as a plain object.
+   */
+  pushLedger(kind: LedgerKind, startUs: number, phase: Phase, source: SourceLocation | undefined, label: string | undefined, module: string | undefined): number {
+    const seq = this.ledger.push(kind, startUs, phase, source, label, module);
+    if (this.onEvent) this.onEvent({ type: 'ledger', entry: this.ledger.at(seq) });
+    return seq;
   }
 
   pushTrace(e: TraceEvent): void {
     this.trace.push(e);
     this.onEvent?.({ type: 'trace', event: e });
+  }
+
+  /** Record the comm event of `rank` in collective `seq`, with the entry's phase, source and module. */
+  pushComm(seq: number, rank: number, tag: string | undefined): void {
+    this.trace.pushComm(seq, rank, tag);
+    if (this.onEvent) this.onEvent({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
   }
 
   emit(e: SimEvent): void {

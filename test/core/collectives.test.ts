@@ -160,6 +160,22 @@ describe('all_reduce', () => {
     }
   }
 
+  test('a bad call rejects the returned promise instead of throwing, folded or not', async () => {
+    for (const fold of [[], ['tp']]) {
+      const res = await simulate({ mesh: { tp: 4 }, mode: 'meta', fold }, async (rank) => {
+        const x = rank.zeros([2, 3]);
+        let p: Promise<Tensor> | undefined;
+        assert.doesNotThrow(() => (p = rank.comm.allReduce(x, { axis: 'nope' })));
+        await assert.rejects(p!, /unknown mesh axis "nope"/);
+        // and a good one completes with the output (at once when the rank is alone in its group)
+        const y = await rank.comm.allReduce(x, { axis: 'tp' });
+        assert.deepEqual(y.shape, [2, 3]);
+      });
+      assert.equal(res.ok, true, res.errors.map((e) => e.message).join('\n'));
+      assert.equal(res.ledger.length, 1, `fold ${fold.join(',') || 'none'}`);
+    }
+  });
+
   test('int32 sum is exact', async () => {
     const setup = SETUPS[3];
     const { res, out } = await runCollective(setup, () => [4, 6], (rank, x) => rank.comm.allReduce(x, { axis: 'tp' }), 'int32');

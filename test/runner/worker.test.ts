@@ -1,5 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { LedgerEntry } from '../../src/core/ledger.js';
+import type { TraceEvent } from '../../src/core/trace.js';
+import { collectiveInfo, timelineEvent } from '../../src/parallel/simulation/report-build.js';
 import type { RunInfo, StreamEvent } from '../../src/runner/protocol.js';
 import { runInWorker } from '../../src/runner/run-in-worker.js';
 import { ffnScript, tempDir, writeScript } from './helpers/scripts.js';
@@ -36,6 +39,38 @@ describe('runInWorker', () => {
     assert.equal(ledger.length, report.collectives.length, 'one ledger event per collective in the report');
     assert.equal(seen.filter((s) => s.e.type === 'trace').length, report.timeline.events.length);
     assert.equal(iterated.length, seen.length, 'the async iterator sees the same stream');
+  });
+
+  test('a folded meta run streams, across the worker boundary, exactly the ledger and timeline of its report', async () => {
+    // dp and tp folded: collectives completed by one live rank (the compact records), sends
+    // between stages, and replayed micro-batches all stream as plain entries and events
+    const text = `import { simulation, models } from "autodist";
+export default simulation({
+  mesh: { dp: 2, pp: 2, tp: 2 },
+  mode: "meta",
+  fold: ["dp", "tp"],
+  model: models.gpt2({ nLayer: 4, nEmbd: 64, nHead: 4, vocab: 128, nPositions: 32 }),
+  input: { batch: 16, seq: 16, microbatches: 8 },
+  schedule: "1F1B",
+  plan: { "h.*.attn.c_attn": "colwise", "h.*.attn.c_proj": "rowwise", "h.*.mlp.c_fc": "colwise", "h.*.mlp.c_proj": "rowwise" },
+});
+`;
+    const file = writeScript(tempDir(), 'folded.ts', text);
+    const ledger: LedgerEntry[] = [];
+    const trace: TraceEvent[] = [];
+    const report = await runInWorker(file, {
+      onEvent: (e) => {
+        if (e.type === 'ledger') ledger.push(e.entry);
+        else if (e.type === 'trace') trace.push(e.event);
+      },
+    }).result;
+    assert.equal(report.exitCode, 0, JSON.stringify(report.errors));
+    assert.deepEqual(report.folded?.axes, ['dp', 'tp']);
+    assert.ok((report.pipeline?.replayed ?? 0) > 0, 'some micro-batches were replayed');
+    assert.ok(ledger.some((e) => e.op === 'send_recv') && ledger.some((e) => e.op === 'all_reduce'), 'sends and collectives streamed');
+    assert.equal(report.timeline.truncated, false);
+    assert.deepEqual(ledger.map(collectiveInfo), report.collectives, 'streamed ledger = the report’s');
+    assert.deepEqual(trace.map(timelineEvent), report.timeline.events, 'streamed trace = the report’s');
   });
 
   test('an infinite loop in parallelize hits the time limit', async () => {

@@ -66,25 +66,37 @@ export class Comm {
   }
 
   private readonly axisGroups = new Map<string, ProcessGroup>();
+  /** The last axis asked for and its group: a loop of calls on one axis skips the lookup. */
+  private lastAxis: string | undefined;
+  private lastAxisGroup: ProcessGroup | undefined;
 
   /** Resolve the group of a call (default: the world). */
   group(opt: GroupOpt = {}): ProcessGroup {
-    const m = this.ctx.mesh;
     if (opt.group) return opt.group;
     if (opt.axis) {
-      const hit = this.axisGroups.get(opt.axis);
-      if (hit) return hit;
-      if (!m.has(opt.axis)) {
-        throw new SimError('config', `unknown mesh axis "${opt.axis}"`, {
-          ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'named here' }],
-          fix: `use one of ${m.axes.join(', ')}`,
-        });
+      if (opt.axis !== this.lastAxis) {
+        this.lastAxisGroup = this.axisGroup(opt.axis);
+        this.lastAxis = opt.axis;
       }
-      const g = m.axisGroup(opt.axis, this.ctx.rank);
-      this.axisGroups.set(opt.axis, g);
-      return g;
+      return this.lastAxisGroup!;
     }
-    return m.world();
+    return this.ctx.mesh.world();
+  }
+
+  /** This rank's group along a mesh axis. */
+  private axisGroup(axis: string): ProcessGroup {
+    const m = this.ctx.mesh;
+    const hit = this.axisGroups.get(axis);
+    if (hit) return hit;
+    if (!m.has(axis)) {
+      throw new SimError('config', `unknown mesh axis "${axis}"`, {
+        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'named here' }],
+        fix: `use one of ${m.axes.join(', ')}`,
+      });
+    }
+    const g = m.axisGroup(axis, this.ctx.rank);
+    this.axisGroups.set(axis, g);
+    return g;
   }
 
   /** The global rank `delta` steps along `axis` from this one (null past either end). */
@@ -97,14 +109,36 @@ export class Comm {
     return m.rankOf(c);
   }
 
-  async allReduce(x: Tensor, opt: GroupOpt & { op?: ReduceOp } = {}): Promise<Tensor> {
-    const op = opt.op ?? 'sum';
-    const g = this.group(opt);
-    const sig: CallSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op };
-    const pending = this.call(g, sig, x, opt.label);
-    const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
+  /**
+   * Not an async function, for the hot loop of a folded meta run: a call that completes at once
+   * (the one live member of its group) returns a settled promise without an async frame. It
+   * settles as an async function would: a throw becomes a rejection, a wait takes the same ticks.
+   */
+  allReduce(x: Tensor, opt: GroupOpt & { op?: ReduceOp } = {}): Promise<Tensor> {
+    try {
+      const op = opt.op ?? 'sum';
+      const g = this.group(opt);
+      const sig: CallSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op };
+      const pending = this.call(g, sig, x, opt.label);
+      return pending instanceof Promise ? this.allReducedLater(pending, x, op, g) : Promise.resolve(this.allReduced(pending, x, op, g));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  // (the closures live in their own functions: a function that makes one allocates its context on every call)
+
+  private allReducedLater(pending: Promise<Delivery>, x: Tensor, op: ReduceOp, g: ProcessGroup): Promise<Tensor> {
+    return pending.then((d) => this.allReduced(d, x, op, g));
+  }
+
+  /** allReduce's output, with Megatron's gradient (see the class comment). */
+  private allReduced(d: Delivery, x: Tensor, op: ReduceOp, g: ProcessGroup): Tensor {
     if (!(this.ctx.gradEnabled && x.requiresGrad)) return this.wrap(d, NO_INPUTS, null, true); // no tape: nothing to allocate for it
-    const n = g.ranks.length;
+    return this.allReducedWithGrad(d, x, op, g.ranks.length);
+  }
+
+  private allReducedWithGrad(d: Delivery, x: Tensor, op: ReduceOp, n: number): Tensor {
     const out = this.wrap(d, [x], (dy) => {
       if (op === 'sum') return [dy];
       if (op === 'avg') return [scale(dy, 1 / n)];

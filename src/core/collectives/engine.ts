@@ -1,26 +1,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { collectiveTimeUs, groupLinkClass, linkBetween, p2pTimeUs } from '../cost/index.js';
+import { linkBetween, p2pTimeUs } from '../cost/index.js';
 import { DTYPE_BYTES, bytesOf, numel, type DType } from '../dtype.js';
 import { SimError, type RankSite } from '../errors.js';
 import type { LedgerEntry, Phase } from '../ledger.js';
+import type { LedgerKind } from '../ledger-log.js';
 import type { ProcessGroup } from '../mesh.js';
 import type { SourceLocation } from '../source.js';
 import { trafficOf } from '../traffic.js';
 import { traceEvent } from '../trace.js';
 import type { RankContext } from '../context.js';
 import type { World } from '../world.js';
-import { combine, ncclElements, outputShape } from './combine.js';
+import { CallKinds, type CallKind } from './call-kind.js';
+import { combine } from './combine.js';
 import { Scheduler, compact } from './scheduler.js';
 import { describeSig, sigMismatch, type CallSig } from './signature.js';
-
-/** Traffic and time of a collective (cached per op, algorithm, group, size, dtype, root). */
-interface Accounting {
-  readonly traffic: ReturnType<typeof trafficOf>;
-  readonly cost: ReturnType<typeof collectiveTimeUs>;
-  readonly bytes: number;
-  readonly sentMax: number;
-  readonly wire: number;
-}
 
 /** What a member gets back from a collective. */
 export interface Delivery {
@@ -45,11 +38,24 @@ interface Arrival {
 
 interface Round {
   readonly group: ProcessGroup;
+  readonly state: GroupState;
   readonly arrivals: (Arrival | undefined)[];
   count: number;
   readonly k: number;
   /** Members that run (all of them, unless the world is folded). */
   readonly live: number;
+}
+
+/** What the engine keeps per group (by id). */
+interface GroupState {
+  /** Calls made so far by each member (in group order). */
+  readonly counter: number[];
+  /** The open round, if some members wait in it (a group has at most one). */
+  round: Round | undefined;
+  /** Members that run (all of them, unless the world is folded). */
+  readonly live: number;
+  /** The group's recent kinds of call (see call-kind.ts). */
+  readonly kinds: CallKind[];
 }
 
 interface SendPost {
@@ -97,14 +103,17 @@ interface RecvPost {
 export class CollectiveEngine {
   readonly scheduler: Scheduler;
   private readonly world: World;
-  private readonly rounds = new Map<string, Round>();
-  private readonly counters = new Map<string, number[]>();
+  private readonly kinds: CallKinds;
+  private readonly groups = new Map<string, GroupState>();
+  /** The last group asked for and its state: a loop of calls on one group skips the lookup. */
+  private lastGroup: ProcessGroup | null = null;
+  private lastState: GroupState | null = null;
   private readonly sends = new Map<string, SendPost[]>();
   private readonly recvs = new Map<string, RecvPost[]>();
-  private seq = 0;
 
   constructor(world: World) {
     this.world = world;
+    this.kinds = new CallKinds(world);
     this.scheduler = new Scheduler(world);
   }
 
@@ -125,25 +134,31 @@ export class CollectiveEngine {
         fix: `pick a root among ranks ${compact(group.ranks)} (roots are global ranks, as in torch.distributed)`,
       });
     }
-    let counter = this.counters.get(group.id);
-    if (!counter) {
-      counter = new Array<number>(group.ranks.length).fill(0);
-      this.counters.set(group.id, counter);
-    }
-    const k = counter[idx]++;
+    const state = this.stateOf(group);
+    const k = state.counter[idx]++;
     // A member blocks in its call k until round k completes, so a group has at most one open round.
-    let round = this.rounds.get(group.id);
-    if (!round && this.liveCount(group) === 1) {
+    if (!state.round && state.live === 1) {
       // Folded world, the only live member: the round completes now (no round bookkeeping).
-      if (this.world.mode === 'meta') return this.completeSolo(ctx, group, sig, source, label);
-      let delivered: Delivery | undefined;
-      const solo: Arrival = { ctx, sig, data, source, clock: ctx.clock, phase: ctx.phase, label, module: ctx.module, resolve: (d) => (delivered = d), reject: () => undefined };
-      this.complete({ group, arrivals: [solo], count: 1, k, live: 1 });
-      return Promise.resolve(delivered!);
+      if (this.world.mode === 'meta') return this.completeSolo(ctx, this.kinds.of(state.kinds, group, sig), source, label);
+      return this.completeAlone(ctx, group, state, k, sig, data, source, label);
     }
+    return this.arrive(ctx, group, state, idx, k, sig, data, source, label);
+  }
+
+  /** A numeric call of the one live member of a group: a round of one. */
+  private completeAlone(ctx: RankContext, group: ProcessGroup, state: GroupState, k: number, sig: CallSig, data: tf.Tensor | null, source: SourceLocation | undefined, label: string | undefined): Promise<Delivery> {
+    let delivered: Delivery | undefined;
+    const solo: Arrival = { ctx, sig, data, source, clock: ctx.clock, phase: ctx.phase, label, module: ctx.module, resolve: (d) => (delivered = d), reject: () => undefined };
+    this.complete({ group, state, arrivals: [solo], count: 1, k, live: 1 });
+    return Promise.resolve(delivered!);
+  }
+
+  /** Member `idx` arrives at its call k on the group: it waits until every live member has. */
+  private arrive(ctx: RankContext, group: ProcessGroup, state: GroupState, idx: number, k: number, sig: CallSig, data: tf.Tensor | null, source: SourceLocation | undefined, label: string | undefined): Promise<Delivery> {
+    let round = state.round;
     if (!round) {
-      round = { group, arrivals: new Array(group.ranks.length), count: 0, k, live: this.liveCount(group) };
-      this.rounds.set(group.id, round);
+      round = { group, state, arrivals: new Array(group.ranks.length), count: 0, k, live: state.live };
+      state.round = round;
     }
     const open = round;
     return new Promise<Delivery>((resolve, reject) => {
@@ -159,7 +174,7 @@ export class CollectiveEngine {
         return;
       }
       if (open.count === open.live) {
-        this.rounds.delete(group.id);
+        state.round = undefined;
         this.complete(open);
         return;
       }
@@ -183,17 +198,23 @@ export class CollectiveEngine {
     });
   }
 
-  private readonly liveCache = new Map<string, number>();
+  private stateOf(group: ProcessGroup): GroupState {
+    if (group === this.lastGroup) return this.lastState!;
+    let st = this.groups.get(group.id);
+    if (!st) {
+      st = { counter: new Array<number>(group.ranks.length).fill(0), round: undefined, live: this.liveCount(group), kinds: [] };
+      this.groups.set(group.id, st);
+    }
+    this.lastGroup = group;
+    this.lastState = st;
+    return st;
+  }
 
   private liveCount(group: ProcessGroup): number {
     const f = this.world.fold;
     if (!f.active) return group.ranks.length;
-    let n = this.liveCache.get(group.id);
-    if (n === undefined) {
-      n = 0;
-      for (const r of group.ranks) if (f.isRep(r)) n++;
-      this.liveCache.set(group.id, n);
-    }
+    let n = 0;
+    for (const r of group.ranks) if (f.isRep(r)) n++;
     return n;
   }
 
@@ -201,14 +222,12 @@ export class CollectiveEngine {
     const w = this.world;
     const arr = round.count === round.arrivals.length ? (round.arrivals as Arrival[]) : round.arrivals.filter((a): a is Arrival => a !== undefined);
     const sig = arr[0].sig;
-    const n = round.group.ranks.length;
     const ranks = round.group.ranks;
-    const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
-    const outShape = outputShape(sig, n);
+    const kind = this.kinds.of(round.state.kinds, round.group, sig);
     let outs: tf.Tensor[] | null = null;
     if (w.mode === 'numeric' && sig.op !== 'barrier') {
       try {
-        outs = combine(sig, arr.map((a) => a.data!), rootIdx);
+        outs = combine(sig, arr.map((a) => a.data!), kind.rootIdx);
       } catch (e) {
         const err = new SimError('collective-mismatch', `${sig.op} failed: ${(e as Error).message}`, { ranks: arr.map((a) => ({ rank: a.ctx.rank, source: a.source, detail: describeSig(a.sig) })) });
         this.scheduler.abort(err);
@@ -216,103 +235,41 @@ export class CollectiveEngine {
         return;
       }
     }
-    const elements = ncclElements(sig, n);
-    const acc = this.accounting(sig, round.group, elements, rootIdx);
     let start = 0;
     for (const a of arr) if (a.clock > start) start = a.clock;
-    const end = start + acc.cost.timeUs;
-    const seq = this.seq++;
-    const entry = this.entry(seq, sig, round.group, elements, acc, start, arr[0].phase, arr[0].source, arr[0].label, arr[0].module);
-    w.pushLedger(entry);
-    if (arr.length === 1) arr[0].ctx.segment?.ledger(entry);
+    const end = start + kind.timeUs;
+    const first = arr[0];
+    const seq = w.pushLedger(kind, start, first.phase, first.source, first.label, first.module);
+    if (arr.length === 1) first.ctx.segment?.ledger(w.ledger.at(seq));
     else for (const a of arr) if (a.ctx.segment) a.ctx.segment.dirty ??= `${sig.op} with another live rank`;
-    for (let i = 0; i < arr.length; i++) {
-      const a = arr[i];
-      this.timeline(a.ctx, a.clock, start, end, sig.op, a.phase, seq, a.source, [sig.shape], outShape);
+    for (let j = 0; j < arr.length; j++) {
+      const a = arr[j];
+      const ctx = a.ctx;
+      if (a.phase === first.phase && a.source === first.source && ctx.module === first.module) {
+        // the usual case (SPMD): the member's comm event is the entry's, kept compact
+        if (start > a.clock + 1e-6) this.waited(ctx, a.clock, start, sig.op, a.phase, seq, a.source);
+        ctx.recordComm(seq);
+        if (end > ctx.clock) ctx.clock = end;
+      } else this.timeline(ctx, a.clock, start, end, sig.op, a.phase, seq, a.source, kind.inShapes, kind.outShape);
       this.scheduler.unblock(a.ctx.rank);
-      a.resolve({ data: outs ? outs[ranks.indexOf(a.ctx.rank)] : null, shape: outShape, dtype: sig.dtype, ledgerSeq: seq });
+      a.resolve({ data: outs ? outs[ranks.indexOf(a.ctx.rank)] : null, shape: kind.outShape, dtype: sig.dtype, ledgerSeq: seq });
     }
-  }
-
-  private readonly shapeLists = new WeakMap<readonly number[], readonly (readonly number[])[]>();
-  /** [shape], one (read-only) list per shape array: a loop of calls on one tensor allocates none. */
-  private oneShape(shape: readonly number[]): readonly (readonly number[])[] {
-    let l = this.shapeLists.get(shape);
-    if (!l) {
-      l = [shape];
-      this.shapeLists.set(shape, l);
-    }
-    return l;
-  }
-
-  /** The ledger entry of a completed collective (every field, in one order). */
-  private entry(seq: number, sig: CallSig, group: ProcessGroup, elements: number, acc: Accounting, start: number, phase: Phase, source: SourceLocation | undefined, label: string | undefined, module: string | undefined): LedgerEntry {
-    const { traffic, cost, bytes, sentMax, wire } = acc;
-    const fold = this.world.fold;
-    return {
-      seq,
-      op: sig.op,
-      reduceOp: sig.reduceOp,
-      axis: group.axis,
-      group: group.id,
-      ranks: group.ranks,
-      phase,
-      dtype: sig.dtype,
-      shape: sig.shape,
-      elements,
-      bytes,
-      algorithm: traffic.algorithm,
-      sentBytes: traffic.sent,
-      recvBytes: traffic.recv,
-      sentBytesPerRank: sentMax,
-      wireBytes: wire,
-      steps: traffic.steps,
-      link: cost.link,
-      startUs: start,
-      timeUs: cost.timeUs,
-      source,
-      label,
-      module: module || undefined,
-      multiplicity: fold.active ? fold.multiplicity(group) : 1,
-    };
   }
 
   /**
    * `complete` for the one live member of a group in meta mode (a folded world): no values, no
-   * other arrivals, no one to wake — the same ledger entry and trace event, without the round.
+   * other arrivals, no one to wake — the same ledger entry and comm event, without the round,
+   * recorded by reference to the call's kind.
    */
-  private completeSolo(ctx: RankContext, group: ProcessGroup, sig: CallSig, source: SourceLocation | undefined, label: string | undefined): Delivery {
+  private completeSolo(ctx: RankContext, kind: CallKind, source: SourceLocation | undefined, label: string | undefined): Delivery {
     const w = this.world;
-    const ranks = group.ranks;
-    const n = ranks.length;
-    const rootIdx = sig.root === undefined ? 0 : ranks.indexOf(sig.root);
-    const outShape = outputShape(sig, n);
-    const elements = ncclElements(sig, n);
-    const acc = this.accounting(sig, group, elements, rootIdx);
     const start = ctx.clock;
-    const end = start + acc.cost.timeUs;
-    const seq = this.seq++;
-    const module = ctx.module;
-    const entry = this.entry(seq, sig, group, elements, acc, start, ctx.phase, source, label, module);
-    w.pushLedger(entry);
-    ctx.segment?.ledger(entry);
-    ctx.record({
-      rank: ctx.rank,
-      kind: 'comm',
-      name: sig.op,
-      phase: ctx.phase,
-      startUs: start,
-      endUs: end,
-      inShapes: this.oneShape(sig.shape),
-      outShape,
-      flops: undefined,
-      ledgerSeq: seq,
-      source,
-      module,
-      tag: ctx.tag,
-    });
+    const end = start + kind.timeUs;
+    const seq = w.pushLedger(kind, start, ctx.phase, source, label, ctx.module);
+    if (ctx.segment) ctx.segment.ledger(w.ledger.at(seq));
+    ctx.recordComm(seq);
     if (end > ctx.clock) ctx.clock = end;
-    return { data: null, shape: outShape, dtype: sig.dtype, ledgerSeq: seq };
+    return { data: null, shape: kind.outShape, dtype: kind.dtype, ledgerSeq: seq };
   }
 
   /**
@@ -320,50 +277,20 @@ export class CollectiveEngine {
    * fresh sequence number, `shift` µs later. Only for collectives this rank completed alone.
    */
   reissue(ctx: RankContext, e: LedgerEntry, shift: number): number {
-    const seq = this.seq++;
-    const counter = this.counters.get(e.group);
-    if (counter) counter[e.ranks.indexOf(ctx.rank)]++;
-    this.world.pushLedger({ ...e, seq, startUs: e.startUs + shift });
-    return seq;
+    const st = this.groups.get(e.group);
+    if (st) st.counter[e.ranks.indexOf(ctx.rank)]++;
+    return this.world.pushLedger(e, e.startUs + shift, e.phase, e.source, e.label, e.module);
   }
 
-  private readonly costCache = new Map<string, Accounting>();
-
-  /** The last accounting per group: a loop of identical calls skips even the key. */
-  private readonly lastCost = new Map<string, { op: string; elements: number; dtype: string; rootIdx: number; value: Accounting }>();
-
-  /** Traffic and time of a collective, cached per (op, algorithm, group, size, dtype, root). */
-  private accounting(sig: CallSig, group: ProcessGroup, elements: number, rootIdx: number): Accounting {
-    const last = this.lastCost.get(group.id);
-    if (last && last.op === sig.op && last.elements === elements && last.dtype === sig.dtype && last.rootIdx === rootIdx) return last.value;
-    const w = this.world;
-    const algorithm = w.algorithmFor(sig.op);
-    const key = `${sig.op}|${algorithm}|${group.id}|${elements}|${sig.dtype}|${rootIdx}`;
-    let hit = this.costCache.get(key);
-    if (!hit) {
-      const n = group.ranks.length;
-      const traffic = trafficOf(sig.op, algorithm, n, elements, DTYPE_BYTES[sig.dtype], rootIdx);
-      const bytes = bytesOf(elements, sig.dtype);
-      const cost = collectiveTimeUs({ op: sig.op, algorithm: traffic.algorithm, ranks: group.ranks, bytes, hw: w.hardware, gpusPerNode: w.gpusPerNode });
-      let sentMax = 0;
-      let wire = 0;
-      for (const x of traffic.sent) {
-        if (x > sentMax) sentMax = x;
-        wire += x;
-      }
-      hit = { traffic, cost, bytes, sentMax, wire };
-      if (this.costCache.size > 10_000) this.costCache.clear();
-      this.costCache.set(key, hit);
-    }
-    this.lastCost.set(group.id, { op: sig.op, elements, dtype: sig.dtype, rootIdx, value: hit });
-    return hit;
-  }
-
-  private timeline(ctx: RankContext, arrived: number, start: number, end: number, name: string, phase: Phase, seq: number, source: SourceLocation | undefined, inShapes: (readonly number[])[], outShape: readonly number[]): void {
-    // (a wait shorter than a picosecond is float rounding of equal clocks, not a wait)
-    if (start > arrived + 1e-6) ctx.record(traceEvent({ rank: ctx.rank, kind: 'wait', name: `wait ${name}`, phase, startUs: arrived, endUs: start, ledgerSeq: seq, source, tag: ctx.tag, module: ctx.module }));
+  private timeline(ctx: RankContext, arrived: number, start: number, end: number, name: string, phase: Phase, seq: number, source: SourceLocation | undefined, inShapes: readonly (readonly number[])[], outShape: readonly number[]): void {
+    if (start > arrived + 1e-6) this.waited(ctx, arrived, start, name, phase, seq, source);
     ctx.record(traceEvent({ rank: ctx.rank, kind: 'comm', name, phase, startUs: start, endUs: end, ledgerSeq: seq, source, inShapes, outShape, tag: ctx.tag, module: ctx.module }));
     if (end > ctx.clock) ctx.clock = end;
+  }
+
+  /** The wait of a rank that arrived before its peers (one shorter than a picosecond is float rounding of equal clocks). */
+  private waited(ctx: RankContext, arrived: number, start: number, name: string, phase: Phase, seq: number, source: SourceLocation | undefined): void {
+    ctx.record(traceEvent({ rank: ctx.rank, kind: 'wait', name: `wait ${name}`, phase, startUs: arrived, endUs: start, ledgerSeq: seq, source, tag: ctx.tag, module: ctx.module }));
   }
 
   // ------------------------------------------------------------------ point to point
@@ -449,16 +376,13 @@ export class CollectiveEngine {
     const time = p2pTimeUs(bytes, w.hardware, link);
     const start = Math.max(s.clock, r.clock);
     const end = start + time;
-    const seq = this.seq++;
     const ranks = [s.ctx.rank, dstRank];
     const traffic = trafficOf('send_recv', 'direct', 2, elements, DTYPE_BYTES[s.dtype]);
-    w.pushLedger({
-      seq,
+    const kind: LedgerKind = {
       op: 'send_recv',
       axis: this.p2pAxis(s.ctx.rank, dstRank),
       group: `p2p[${s.ctx.rank}->${dstRank}]`,
       ranks,
-      phase: s.phase,
       dtype: s.dtype,
       shape: s.shape,
       elements,
@@ -470,13 +394,11 @@ export class CollectiveEngine {
       wireBytes: bytes,
       steps: 1,
       link,
-      startUs: start,
       timeUs: time,
-      source: s.source,
       tag: s.tag,
-      module: s.module || undefined,
       multiplicity: w.fold.active ? this.p2pMultiplicity() : 1,
-    });
+    };
+    const seq = w.pushLedger(kind, start, s.phase, s.source, undefined, s.module);
     s.doneAt = end;
     s.seq = seq;
     // receiver

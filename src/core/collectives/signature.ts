@@ -31,10 +31,17 @@ export function sigMismatch(a: CallSig, b: CallSig): string | null {
   if (a.op !== b.op) return 'different collectives';
   if (a.op === 'barrier') return null;
   if (a.dtype !== b.dtype) return 'different dtypes';
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return 'different shapes';
+  if (!sameShape(a.shape, b.shape)) return 'different shapes';
   if (a.reduceOp !== b.reduceOp) return 'different reduce ops';
   if (a.dim !== b.dim) return 'different dims';
   if (a.root !== b.root) return 'different roots';
   if (a.splitDim !== b.splitDim || a.concatDim !== b.concatDim) return 'different split/concat dims';
   return null;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
