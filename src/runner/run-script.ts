@@ -4,7 +4,7 @@ import { toReportError } from '../parallel/simulation/report-build.js';
 import { runSimulation, type RunEvent } from '../parallel/simulation/run.js';
 import { checkSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import type { Report } from '../report/types.js';
-import { backendLabel, cores, initBackend } from './backend.js';
+import { backendInfo, backendLabel, cores, initBackend } from './backend.js';
 import { threadsFor } from './threads.js';
 import { warmWeights } from '../parallel/simulation/declare.js';
 import { reportErrorOf } from './errors.js';
@@ -57,17 +57,22 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
     info = runInfo(loaded.file, label, spec);
     return fail(e);
   }
-  // the backend once the spec is known: a large numeric run gets the threaded WASM build
+  // the backend once the spec is known: a large numeric run gets the threaded WASM build. The
+  // panel hears of the run first (its rank grid needs only the spec), with the backend that is
+  // starting; a fallback is announced once known, and the report names what ran
   const threads = threadsFor(spec, cores(), settings.threads);
-  const starting = initBackend(settings.backend ?? 'wasm', threads);
+  const prefer = settings.backend ?? 'wasm';
+  const starting = initBackend(prefer, threads);
+  const running = backendInfo();
+  label = running ? backendLabel(running) : backendLabel({ name: prefer, simd: prefer === 'wasm', threads });
+  info = { ...runInfo(loaded.file, label, spec), memory };
+  hooks.onStart?.(info);
+  emit({ type: 'progress', stage: 'load', percent: 100, message: `loaded ${loaded.file}` });
   // the pool's threads boot on other cores meanwhile: draw a seeded checkpoint now
   if (threads > 1 && spec.model && !loaded.loadWeights) await warmWeights(spec.model, spec.seed ?? 0, spec.dtype).catch(() => false);
   const backend = await starting;
   label = backendLabel(backend);
-  if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 0, message: `backend ${label}: ${backend.fallbackReason}` });
-  info = { ...runInfo(loaded.file, label, spec), memory };
-  hooks.onStart?.(info);
-  emit({ type: 'progress', stage: 'load', percent: 100, message: `loaded ${loaded.file}` });
+  if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 100, message: `backend ${label}: ${backend.fallbackReason}` });
 
   const run = settings.nanCheck === false ? spec : withNanCheck(spec);
   const loadWeights = loaded.loadWeights;
