@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { quietly } from './replace-kernel.js';
 
 /**
  * TensorFlow.js's gradient of BatchMatMul multiplies with the transpose flags set; the WASM
@@ -14,9 +15,7 @@ export function registerFastMatMulGradient(): void {
     return tf.transpose(x, perm);
   };
   const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
-  const warn = console.warn;
-  console.warn = () => undefined; // tfjs announces that it overrides the registered gradient
-  try {
+  quietly(() => {
     tf.registerGradient({
       kernelName: 'BatchMatMul',
       inputsToSave: ['a', 'b'],
@@ -30,7 +29,5 @@ export function registerFastMatMulGradient(): void {
         return { a: () => mm(t(b), t(g)), b: () => mm(t(g), t(a)) };
       },
     });
-  } finally {
-    console.warn = warn;
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './replace-kernel.js';
 
 /**
  * TensorFlow.js's WASM `Identity` kernel copies its input into a new buffer. tfjs runs it for
@@ -10,19 +11,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * (Concat, Reverse, Transpose) are not affected.
  */
 export function registerSharingIdentity(): void {
-  const warn = console.warn;
-  console.warn = () => undefined; // tfjs announces that it replaces a registered kernel
-  try {
-    tf.registerKernel({
-      kernelName: tf.Identity,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend }) => {
-        const x = (inputs as { x: tf.TensorInfo }).x;
-        (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
-        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-      },
-    });
-  } finally {
-    console.warn = warn;
-  }
+  replaceWasmKernel(tf.Identity, ({ inputs, backend }) => {
+    const x = (inputs as { x: tf.TensorInfo }).x;
+    (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './replace-kernel.js';
 
 interface WasmBackend {
   makeOutput(shape: readonly number[], dtype: tf.DataType): tf.TensorInfo;
@@ -37,27 +38,16 @@ export function sliceInto(x: ArrayLike<number> & { subarray(a: number, b: number
  * copies the slice straight between heap views; strings run tfjs's kernel.
  */
 export function registerHeapSlice(): void {
-  const original = tf.getKernel(tf.Slice, 'wasm');
-  if (!original) return;
-  const warn = console.warn;
-  console.warn = () => undefined; // tfjs announces that it replaces a registered kernel
-  try {
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        const x = (args.inputs as { x: tf.TensorInfo }).x;
-        if (x.dtype === 'string' || x.shape.length === 0) return original.kernelFunc(args);
-        const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
-        const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-        const backend = args.backend as unknown as WasmBackend;
-        const out = backend.makeOutput(s, x.dtype);
-        if (s.some((d) => d === 0)) return out;
-        // views made after makeOutput: a heap that grew for the output has a new buffer
-        sliceInto(backend.typedArrayFromHeap(x), x.shape, b, s, backend.typedArrayFromHeap(out));
-        return out;
-      },
-    });
-  } finally {
-    console.warn = warn;
-  }
+  replaceWasmKernel(tf.Slice, (args, original) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (x.dtype === 'string' || x.shape.length === 0) return original(args);
+    const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(s, x.dtype);
+    if (s.some((d) => d === 0)) return out;
+    // views made after makeOutput: a heap that grew for the output has a new buffer
+    sliceInto(backend.typedArrayFromHeap(x), x.shape, b, s, backend.typedArrayFromHeap(out));
+    return out;
+  });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './replace-kernel.js';
 
 interface WasmBackend {
   makeOutput(shape: readonly number[], dtype: tf.DataType): tf.TensorInfo;
@@ -37,30 +38,19 @@ export function transposeLastTwo(x: Float32Array, out: Float32Array, batch: numb
  * permutation or dtype runs tfjs's kernel.
  */
 export function registerFastTranspose(): void {
-  const original = tf.getKernel(tf.Transpose, 'wasm');
-  if (!original) return;
-  const warn = console.warn;
-  console.warn = () => undefined; // tfjs announces that it replaces a registered kernel
-  try {
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        const x = (args.inputs as { x: tf.TensorInfo }).x;
-        const perm = (args.attrs as { perm: number[] }).perm;
-        const n = x.shape.length;
-        const swapsLastTwo = n >= 2 && perm.length === n && perm[n - 2] === n - 1 && perm[n - 1] === n - 2 && perm.slice(0, n - 2).every((p, i) => p === i);
-        if (x.dtype !== 'float32' || !swapsLastTwo) return original.kernelFunc(args);
-        const backend = args.backend as unknown as WasmBackend;
-        const rows = x.shape[n - 2];
-        const cols = x.shape[n - 1];
-        const batch = x.shape.slice(0, n - 2).reduce((p, d) => p * d, 1);
-        const out = backend.makeOutput([...x.shape.slice(0, n - 2), cols, rows], 'float32');
-        // views made after makeOutput: a heap that grew for the output has a new buffer
-        transposeLastTwo(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), batch, rows, cols);
-        return out;
-      },
-    });
-  } finally {
-    console.warn = warn;
-  }
+  replaceWasmKernel(tf.Transpose, (args, original) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    const perm = (args.attrs as { perm: number[] }).perm;
+    const n = x.shape.length;
+    const swapsLastTwo = n >= 2 && perm.length === n && perm[n - 2] === n - 1 && perm[n - 1] === n - 2 && perm.slice(0, n - 2).every((p, i) => p === i);
+    if (x.dtype !== 'float32' || !swapsLastTwo) return original(args);
+    const backend = args.backend as unknown as WasmBackend;
+    const rows = x.shape[n - 2];
+    const cols = x.shape[n - 1];
+    const batch = x.shape.slice(0, n - 2).reduce((p, d) => p * d, 1);
+    const out = backend.makeOutput([...x.shape.slice(0, n - 2), cols, rows], 'float32');
+    // views made after makeOutput: a heap that grew for the output has a new buffer
+    transposeLastTwo(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), batch, rows, cols);
+    return out;
+  });
 }
