@@ -5,6 +5,7 @@
  */
 import type { Report, ReportError } from '../report/types.js';
 import { runInWorker, type WorkerRunOptions } from '../runner/run-in-worker.js';
+import { editorThreads } from '../runner/threads.js';
 import { COMMAND_TITLES, COMMANDS } from './ids.js';
 import { RunAborted, type RunHandle, type RunListener, type RunRequest, type SimulationRunner } from './runner.js';
 
@@ -35,6 +36,8 @@ export class WorkerRunner implements SimulationRunner {
       hardware: s.hardware,
       algorithm: s.algorithm,
       backend: s.backend,
+      // large numeric runs use the threaded backend, leaving one core to VS Code
+      maxThreads: editorThreads(),
       timeoutS: s.timeLimitS,
       maxMemoryBytes: s.memoryLimitGB * GiB,
       // read by the runner once it supports per-run tolerances (ScriptRunSettings)

@@ -8,7 +8,6 @@ import { registerHeapSlice } from './wasm-slice.js';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus } from 'node:os';
 import * as path from 'node:path';
 import { startThreadedWasm, threadedFiles } from './wasm-threads.js';
 
@@ -29,11 +28,6 @@ let current: BackendInfo | null = null;
 export function backendLabel(b: BackendInfo): string {
   if (b.name !== 'wasm') return b.name;
   return `wasm${b.simd ? '-simd' : ''}${b.threads > 1 ? ` ×${b.threads} threads` : ''}`;
-}
-
-/** The cores this process may use (what the threaded backend's pool is sized to by default). */
-export function cores(): number {
-  return Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
 }
 
 /** Where the tfjs WASM binaries are: next to our bundle (dist/) or in node_modules. */

@@ -45,6 +45,8 @@ export interface ScriptRunSettings {
   readonly backend?: BackendName;
   /** Threads of the WASM backend (1: none); default: all cores for numeric runs of a few GFLOP or more (threads.ts). */
   readonly threads?: number;
+  /** When AutoDist chooses the threads (no `threads`), at most this many (the editor keeps one core for VS Code). */
+  readonly maxThreads?: number;
   /** Refuse numeric runs whose estimate exceeds this (default 4 GiB; Infinity turns it off). */
   readonly maxMemoryBytes?: number;
   /** Stop at the first op whose output holds NaN or ±Inf (numeric mode; default true). */

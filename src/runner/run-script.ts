@@ -4,8 +4,8 @@ import { toReportError } from '../parallel/simulation/report-build.js';
 import { runSimulation, type RunEvent } from '../parallel/simulation/run.js';
 import { checkSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import type { Report } from '../report/types.js';
-import { backendInfo, backendLabel, cores, initBackend } from './backend.js';
-import { threadsFor } from './threads.js';
+import { backendInfo, backendLabel, initBackend } from './backend.js';
+import { cores, threadsFor } from './threads.js';
 import { warmWeights } from '../parallel/simulation/declare.js';
 import { reportErrorOf } from './errors.js';
 import { loadScript, type LoadedScript } from './load-script.js';
@@ -60,7 +60,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
   // the backend once the spec is known: a large numeric run gets the threaded WASM build. The
   // panel hears of the run first (its rank grid needs only the spec), with the backend that is
   // starting; a fallback is announced once known, and the report names what ran
-  const threads = threadsFor(spec, cores(), settings.threads);
+  const threads = threadsFor(spec, cores(), settings.threads, settings.maxThreads);
   const prefer = settings.backend ?? 'wasm';
   const starting = initBackend(prefer, threads);
   const running = backendInfo();

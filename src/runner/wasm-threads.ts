@@ -76,14 +76,29 @@ export function workerScript(moduleSource: string): string {
   return s.replace(/\n/g, '\\n');
 }
 
+/** The pool Emscripten starts: 8 workers, fixed when tfjs was built (each a V8 isolate to boot). */
+const POOL = 'var pthreadPoolSize=8;';
+
+/**
+ * The module's factory, evaluated from its file with the pool made `Module.pthreadPoolSize`
+ * workers: XNNPACK's pool of n threads needs n − 1 of them, and booting 8 isolates costs ~250 ms
+ * of CPU on every core — while the panel is being painted. Only the main thread runs this code
+ * path; the pthreads load the file as it is. If tfjs's file ever differs, it runs unchanged.
+ */
+function loadFactory(file: string): Factory {
+  const source = readFileSync(file, 'utf8').replace(POOL, 'var pthreadPoolSize=Module["pthreadPoolSize"]||8;');
+  const m: { exports: unknown } = { exports: {} };
+  new Function('module', 'exports', 'require', '__filename', '__dirname', source)(m, m.exports, createRequire(file), file, path.dirname(file));
+  return m.exports as Factory;
+}
+
 /**
  * Register the threaded build as tfjs's `wasm` backend with `threads` threads (≥ 2). Resolves
  * once the backend is the active one; rejects (and leaves `wasm` unregistered) if it fails.
  */
 export async function startThreadedWasm(files: { js: string; worker: string; wasm: string }, threads: number): Promise<number> {
   if (typeof SharedArrayBuffer === 'undefined') throw new Error('no SharedArrayBuffer: WASM threads are unavailable');
-  const req = createRequire(files.js);
-  const factory = req(files.js) as Factory;
+  const factory = loadFactory(files.js);
   const original = tf.findBackendFactory('wasm');
   tf.removeBackend('wasm');
   tf.registerBackend(
@@ -94,6 +109,7 @@ export async function startThreadedWasm(files: { js: string; worker: string; was
       const timer = setTimeout(() => fail(new Error(`the pthread pool did not start in ${START_TIMEOUT_S} s`)), START_TIMEOUT_S * 1000);
       const module = await Promise.race([
         factory({
+          pthreadPoolSize: threads,
           locateFile: (p: string) => (p.endsWith('.worker.js') ? files.worker : p.endsWith('.wasm') ? files.wasm : path.join(path.dirname(files.js), p)),
           // the pthreads load the module from this file (tfjs passes a Blob here, for browsers)
           mainScriptUrlOrBlob: files.js,

@@ -23,6 +23,9 @@ describe('the threaded WASM backend', () => {
     assert.equal(threadsFor({ mesh: { tp: 2 }, program: async () => undefined }, 4), 1, 'a custom program: work unknown');
     assert.equal(threadsFor(seed003, 4, 1), 1, '--threads 1 turns threads off');
     assert.equal(threadsFor({ ...seed003, mode: 'meta' }, 4, 3), 3, 'what the person asks for');
+    assert.equal(threadsFor(seed003, 4, undefined, 3), 3, 'the editor keeps a core for VS Code');
+    assert.equal(threadsFor(seed003, 2, undefined, 1), 1, '… so on 2 cores it runs on one thread');
+    assert.equal(threadsFor({ ...seed003, mode: 'meta' }, 8, undefined, 7), 1, 'a cap is not a request');
   });
 
   test("the pthread worker script is tfjs's, with its \\n escapes restored, and compiles", () => {
@@ -51,12 +54,14 @@ describe('the threaded WASM backend', () => {
         const c = tf.clone(y); // the buffer-sharing Identity
         y.dispose();
         const g = tf.grads((p) => tf.sum(tf.tanh(tf.matMul(a, p))))([w])[0];
-        console.log(JSON.stringify({ label: backendLabel(b), a: Array.from(a.dataSync()), w: Array.from(w.dataSync()), y: Array.from(c.dataSync()), g: Array.from(g.dataSync()), tensors: tf.memory().numTensors }));
+        const pt = tf.backend().wasm.PThread;
+        console.log(JSON.stringify({ pool: pt.unusedWorkers.length + pt.runningWorkers.length, label: backendLabel(b), a: Array.from(a.dataSync()), w: Array.from(w.dataSync()), y: Array.from(c.dataSync()), g: Array.from(g.dataSync()), tensors: tf.memory().numTensors }));
       })();`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', child], { cwd: root, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, `child exited ${r.status} (signal ${r.signal}): ${r.stderr.slice(-1500)}`);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { label: string; a: number[]; w: number[]; y: number[]; g: number[]; tensors: number };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { pool: number; label: string; a: number[]; w: number[]; y: number[]; g: number[]; tensors: number };
     assert.equal(out.label, 'wasm-simd ×2 threads');
+    assert.equal(out.pool, 2, 'Emscripten started the workers asked for, not its 8');
     // dense float64 reference of y = a·w and of d/dw Σ tanh(a·w) = aᵀ·(1 − tanh²(a·w))
     const [m, k, n] = [192, 320, 256];
     let errY = 0;
