@@ -13,6 +13,8 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   for (const b of BENCHES) {
     if (filters.length && !filters.some((f) => b.id.includes(f))) continue;
+    // each benchmark starts from a collected heap, not the previous one's garbage (npm run bench passes --expose-gc)
+    (globalThis as { gc?: () => void }).gc?.();
     const t0 = performance.now();
     try {
       const r = await b.run();
