@@ -129,11 +129,14 @@ const remembered = new Map<string, Float32Array>();
 let rememberedBytes = 0;
 const REMEMBER_BYTES = 128 * 2 ** 20;
 
+/** One array larger than this is drawn but not remembered. */
+const rememberable = (bytes: number) => bytes <= REMEMBER_BYTES / 2;
+
 /** Whether arrays of these lengths (float32) would all be remembered by seededNormals together. */
 export function canRemember(lengths: readonly number[]): boolean {
   let total = 0;
   for (const n of lengths) {
-    if (4 * n > REMEMBER_BYTES / 2) return false;
+    if (!rememberable(4 * n)) return false;
     total += 4 * n;
   }
   return total <= REMEMBER_BYTES;
@@ -154,7 +157,7 @@ export function seededNormals(seed: number, n: number, std = 1, mean = 0): Float
     return hit;
   }
   const out = new Rng(seed).fillNormal(new Float32Array(n), std, mean);
-  if (out.byteLength > REMEMBER_BYTES / 2) return out;
+  if (!rememberable(out.byteLength)) return out;
   remembered.set(key, out);
   rememberedBytes += out.byteLength;
   for (const [k, v] of remembered) {

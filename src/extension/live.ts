@@ -3,14 +3,12 @@
  * progress) into the panel's LiveEvents, and batches them so the webview gets a few messages a
  * second rather than one per op. No `vscode` here: the webview tests record streams with it.
  */
-import type { LedgerEntry } from '../core/ledger.js';
 import { Mesh, type MeshSpec } from '../core/mesh.js';
 import type { SourceLocation } from '../core/source.js';
-import type { TraceEvent } from '../core/trace.js';
 import type { RunEvent } from '../parallel/simulation/run.js';
 import { collectiveInfo, timelineEvent } from '../parallel/simulation/report-build.js';
 import type { LiveEvent } from '../protocol.js';
-import type { CollectiveInfo, MeshInfo, ReportError, SourceRef, TimelineEvent } from '../report/types.js';
+import type { MeshInfo, ReportError, SourceRef } from '../report/types.js';
 import type { StreamEvent } from '../runner/protocol.js';
 
 /** What a run streams: in-process (RunEvent, errors as SimError) or from the worker (StreamEvent). */

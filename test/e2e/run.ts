@@ -6,7 +6,6 @@
  * Command Palette — then runs mocha inside the extension host for what the DOM cannot show.
  * Screenshots of each step go to test-results/e2e/; the closing line is "N passed, N failed".
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';

@@ -222,17 +222,17 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
   const batch = model.batch(ctx, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0);
   const x = batch.input;
   if (isFloat(x.dtype)) x.requiresGrad = true;
-  const named = () => m.namedParameters();
-  const leavesOf = () => [...named().map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
+  const named = m.namedParameters();
+  const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
   const forward = async () => computeLoss(await m.call(x), batch.target, model.loss, vocab);
   // one TensorFlow.js backward gives the parameters', the input's and every module input's
   // gradients: over tfjs's tape of the forward when it has one, else over a replay of it
   const probesOf = () => cap.calls.map((c) => c.input).filter((t): t is Tensor => !!t && t.data !== null && t.node !== null);
-  let g = await tapeGradients(forward, () => ({ leaves: leavesOf(), probes: probesOf() }));
+  let g = await tapeGradients(forward, () => ({ leaves, probes: probesOf() }));
   if (!g) {
     ctx.replay = [];
     const loss = await forward();
-    const replayed = replayGradients(ctx.replay, leavesOf(), loss, probesOf());
+    const replayed = replayGradients(ctx.replay, leaves, loss, probesOf());
     ctx.replay = null;
     g = { loss, ...replayed };
   }
@@ -246,7 +246,7 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
   for (const t of g.probes.values()) t.dispose();
   const grads = new Map<string, tf.Tensor>();
   const values = new Map<string, tf.Tensor>();
-  named().forEach(([name, p], i) => {
+  named.forEach(([name, p], i) => {
     grads.set(name, g.leaves[i]);
     values.set(name, p.requireData().clone());
   });
