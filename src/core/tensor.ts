@@ -22,6 +22,14 @@ export interface GradNode {
 let nextId = 1;
 
 /**
+ * The last shape a tensor was made with (frozen) and its size. Tensors are made in runs of one
+ * shape (a loop of collectives gets the same output shape each time), and both asking whether an
+ * array is frozen and reading a frozen array's elements are slow calls in V8, not inlined code.
+ */
+let lastShape: readonly number[] = Object.freeze([]);
+let lastSize = 1;
+
+/**
  * A tensor on one simulated rank. In numeric mode `data` holds a TensorFlow.js tensor; in meta
  * mode it is null and only shape and dtype exist. Every op goes through the rank's context, which
  * computes (or infers the shape), charges simulated time, records the trace and the autograd
@@ -58,12 +66,16 @@ export class Tensor {
   constructor(ctx: RankContext, shape: readonly number[], dtype: DType, data: tf.Tensor | null, requiresGrad = false) {
     this.id = nextId++;
     this.ctx = ctx;
-    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
-    // a loop of its own rather than numel(): numel's sees every kind of array in the program,
-    // this one only tensor shapes, which keeps it fast where tensors are made by the million
-    let size = 1;
-    for (let i = 0; i < this.shape.length; i++) size *= this.shape[i];
-    this.size = size;
+    if (shape !== lastShape) {
+      // a loop of its own rather than numel(): numel's sees every kind of array in the program,
+      // this one only tensor shapes
+      let size = 1;
+      for (let i = 0; i < shape.length; i++) size *= shape[i];
+      lastShape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+      lastSize = size;
+    }
+    this.shape = lastShape;
+    this.size = lastSize;
     this.dtype = dtype;
     this.data = data;
     this.requiresGrad = requiresGrad;

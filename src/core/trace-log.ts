@@ -13,12 +13,15 @@ const TAG = 2;
  * program's collectives; always the one live member of a folded group) is kept as the entry's
  * seq: everything about it (name, start, end, phase, source, module, shapes) is the entry's,
  * except the rank and its tag, which are recorded only where they change from one such event
- * to the next. `toArray()` gives the plain objects every consumer sees.
+ * to the next. The order is a table of numbers (no array of millions of slots to grow and copy,
+ * nothing for the garbage collector to scan). `toArray()` gives the plain objects every
+ * consumer sees.
  */
 export class TraceLog {
-  /** An event, or the ledger seq of a compact comm event. */
-  private readonly items: (TraceEvent | number)[] = [];
-  /** Where the rank or tag of compact comm events changes: the item's index, the rank, the tag's number. */
+  /** Per event (int): the ledger seq of a compact comm event (≥ 0), or −1 − the index of an object event. */
+  private readonly order = new RecordTable(0, 1);
+  private readonly objects: TraceEvent[] = [];
+  /** Where the rank or tag of compact comm events changes: the event's index, the rank, the tag's number. */
   private readonly changes = new RecordTable(0, 3);
   private readonly tags = new Interner<string | undefined>();
   /** Rank and tag of the last compact comm event. */
@@ -28,45 +31,53 @@ export class TraceLog {
   constructor(private readonly ledger: LedgerLog) {}
 
   get length(): number {
-    return this.items.length;
+    return this.order.length;
   }
 
   push(e: TraceEvent): void {
-    this.items.push(e);
+    const o = this.order;
+    o.add();
+    o.i[o.io] = -1 - (this.objects.push(e) - 1);
   }
 
   /** The comm event of `rank` in collective `seq`, with the entry's phase, source and module. */
   pushComm(seq: number, rank: number, tag: string | undefined): void {
+    const o = this.order;
     if (rank !== this.rank || tag !== this.tag) {
       const c = this.changes;
       c.add();
-      c.i[c.io + AT] = this.items.length;
+      c.i[c.io + AT] = o.length;
       c.i[c.io + RANK] = rank;
       c.i[c.io + TAG] = this.tags.id(tag);
       this.rank = rank;
       this.tag = tag;
     }
-    this.items.push(seq);
+    o.add();
+    o.i[o.io] = seq;
   }
 
-  /**
-   * Every event as plain objects, in order: the log's own list, each compact event replaced by
-   * its object (the run is over when its result is read; nothing is added after).
-   */
+  /** Every event as plain objects, in order (each compact one made now, with its stretch's rank and tag). */
   toArray(): TraceEvent[] {
-    const items = this.items;
+    const o = this.order;
     const ch = this.changes;
-    for (let next = 0; next < ch.length; next++) {
-      // the compact events from this change to the next share its rank and tag
-      const rank = ch.int(next, RANK);
-      const tag = this.tags.value(ch.int(next, TAG));
-      const end = next + 1 < ch.length ? ch.int(next + 1, AT) : items.length;
-      for (let i = ch.int(next, AT); i < end; i++) {
-        const it = items[i];
-        if (typeof it === 'number') items[i] = this.comm(it, rank, tag);
+    const out = new Array<TraceEvent>(o.length);
+    let next = 0; // the next change of rank or tag
+    let rank = -1;
+    let tag: string | undefined;
+    for (let i = 0; i < out.length; i++) {
+      const it = o.int(i, 0);
+      if (it < 0) {
+        out[i] = this.objects[-1 - it];
+        continue;
       }
+      while (next < ch.length && ch.int(next, AT) <= i) {
+        rank = ch.int(next, RANK);
+        tag = this.tags.value(ch.int(next, TAG));
+        next++;
+      }
+      out[i] = this.comm(it, rank, tag);
     }
-    return items as TraceEvent[];
+    return out;
   }
 
   /** The comm event of `rank` in collective `seq` (every field, in `traceEvent`'s order). */

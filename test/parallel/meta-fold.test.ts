@@ -48,3 +48,24 @@ test('meta mode with the person\'s own parallelize code: every rank runs below 6
   assert.equal(r.folded, undefined);
   assert.ok(r.collectives.every((c) => c.multiplicity === 1));
 });
+
+test('a custom program folds when its spec says so (and above 64 ranks by default); its figures equal every rank running', async () => {
+  const program = async (rank: import('../../src/core/index.js').RankContext) => {
+    const x = rank.zeros([4, 8]);
+    const y = await rank.comm.allReduce(x, { axis: 'tp' });
+    await rank.comm.allGather(y, { axis: 'dp', dim: 0 });
+  };
+  const spec = { mesh: { dp: 2, tp: 4 }, mode: 'meta' as const, program };
+  const folded = await runSimulation(simulation({ ...spec, fold: ['dp', 'tp'] }));
+  const every = await runSimulation(simulation(spec)); // 8 ranks, the default: every rank runs
+  const big = await runSimulation(simulation({ ...spec, mesh: { dp: 16, tp: 8 } })); // 128 ranks: folded by default
+  assert.deepEqual(folded.folded?.axes, ['dp', 'tp']);
+  assert.deepEqual(folded.folded?.representatives, [0]);
+  assert.equal(every.folded, undefined);
+  assert.deepEqual(big.folded?.axes, ['dp', 'tp']);
+  assert.equal(folded.errors.length + every.errors.length + big.errors.length, 0);
+  assert.equal(folded.collectives.length, 2); // one entry per kind of call, standing for every group
+  assert.deepEqual(folded.collectives.map((c) => c.multiplicity), [2, 4]);
+  assert.equal(folded.traffic.totalWireBytes, every.traffic.totalWireBytes);
+  near(folded.timeline.stepTimeUs, every.timeline.stepTimeUs, 'step time');
+});

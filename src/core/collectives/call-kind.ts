@@ -6,6 +6,7 @@ import type { ProcessGroup } from '../mesh.js';
 import { trafficOf } from '../traffic.js';
 import type { World } from '../world.js';
 import { ncclElements, outputShape } from './combine.js';
+import type { Delivery } from './engine.js';
 import type { CallSig } from './signature.js';
 
 /**
@@ -20,6 +21,8 @@ export type CallKind = LedgerKind & {
   readonly sig: CallSig;
   /** Position of the root in the group (0 without a root). */
   readonly rootIdx: number;
+  /** What a member gets in meta mode: no values, the output's shape and dtype. */
+  readonly metaDelivery: Delivery;
 };
 
 /** Kinds remembered per group; a program cycles through a few (its layers' shapes and ops). */
@@ -63,6 +66,7 @@ export class CallKinds {
     const elements = ncclElements(sig, n);
     const { traffic, cost, bytes, sentMax, wire } = this.accounting(sig, group, elements, rootIdx);
     const fold = this.world.fold;
+    const outShape = Object.freeze(outputShape(sig, n));
     return {
       sig,
       rootIdx,
@@ -86,7 +90,8 @@ export class CallKinds {
       tag: undefined,
       multiplicity: fold.active ? fold.multiplicity(group) : 1,
       inShapes: Object.freeze([sig.shape]),
-      outShape: Object.freeze(outputShape(sig, n)),
+      outShape,
+      metaDelivery: { data: null, shape: outShape, dtype: sig.dtype, ledgerSeq: -1 },
     };
   }
 

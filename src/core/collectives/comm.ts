@@ -9,7 +9,7 @@ import type { RankContext } from '../context.js';
 import { narrow } from '../ops/shape.js';
 import { scale, mul } from '../ops/elementwise.js';
 import type { CollectiveEngine, Delivery } from './engine.js';
-import type { CallSig } from './signature.js';
+import { sameShape, type CallSig } from './signature.js';
 
 /** Which group a collective runs on: a mesh axis of this rank, an explicit group, or the world. */
 export interface GroupOpt {
@@ -69,6 +69,8 @@ export class Comm {
   /** The last axis asked for and its group: a loop of calls on one axis skips the lookup. */
   private lastAxis: string | undefined;
   private lastAxisGroup: ProcessGroup | undefined;
+  /** The last all-reduce's signature (signatures are immutable: equal calls may share one). */
+  private lastSig: CallSig | undefined;
 
   /** Resolve the group of a call (default: the world). */
   group(opt: GroupOpt = {}): ProcessGroup {
@@ -118,12 +120,19 @@ export class Comm {
     try {
       const op = opt.op ?? 'sum';
       const g = this.group(opt);
-      const sig: CallSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op };
+      const sig = this.allReduceSig(x, op);
       const pending = this.call(g, sig, x, opt.label);
       return pending instanceof Promise ? this.allReducedLater(pending, x, op, g) : Promise.resolve(this.allReduced(pending, x, op, g));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** The signature of an all-reduce of `x`: the last one made, when it is the same (a loop of calls makes one). */
+  private allReduceSig(x: Tensor, op: ReduceOp): CallSig {
+    const s = this.lastSig;
+    if (s && s.reduceOp === op && s.dtype === x.dtype && sameShape(s.shape, x.shape)) return s;
+    return (this.lastSig = { op: 'all_reduce', shape: x.shape, dtype: x.dtype, reduceOp: op });
   }
 
   // (the closures live in their own functions: a function that makes one allocates its context on every call)

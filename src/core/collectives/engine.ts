@@ -20,6 +20,10 @@ export interface Delivery {
   readonly data: tf.Tensor | null;
   readonly shape: readonly number[];
   readonly dtype: DType;
+  /**
+   * The ledger entry, in numeric mode (where equal deliveries share a content id); −1 where the
+   * delivery is not the entry's own (a folded peer's message, a meta call's shape-only answer).
+   */
   readonly ledgerSeq: number;
 }
 
@@ -56,6 +60,11 @@ interface GroupState {
   readonly live: number;
   /** The group's recent kinds of call (see call-kind.ts). */
   readonly kinds: CallKind[];
+  /** Each member's position in the group, by global rank (a lookup in the frozen rank list is a slow call). */
+  readonly index: Map<number, number>;
+  /** The last rank looked up and its position (−1: not a member): a folded group has one caller. */
+  lastRank: number;
+  lastIdx: number;
 }
 
 interface SendPost {
@@ -121,7 +130,8 @@ export class CollectiveEngine {
 
   collective(ctx: RankContext, group: ProcessGroup, sig: CallSig, data: tf.Tensor | null, source: SourceLocation | undefined, label?: string): Promise<Delivery> | Delivery {
     ctx.checkAlive();
-    const idx = group.ranks.indexOf(ctx.rank);
+    const state = this.stateOf(group);
+    const idx = ctx.rank === state.lastRank ? state.lastIdx : this.memberIndex(state, ctx.rank);
     if (idx < 0) {
       throw new SimError('collective-mismatch', `rank ${ctx.rank} called ${sig.op} on group ${group.id}, which it is not a member of`, {
         ranks: [{ rank: ctx.rank, source, detail: describeSig(sig) }],
@@ -134,7 +144,6 @@ export class CollectiveEngine {
         fix: `pick a root among ranks ${compact(group.ranks)} (roots are global ranks, as in torch.distributed)`,
       });
     }
-    const state = this.stateOf(group);
     const k = state.counter[idx]++;
     // A member blocks in its call k until round k completes, so a group has at most one open round.
     if (!state.round && state.live === 1) {
@@ -202,12 +211,18 @@ export class CollectiveEngine {
     if (group === this.lastGroup) return this.lastState!;
     let st = this.groups.get(group.id);
     if (!st) {
-      st = { counter: new Array<number>(group.ranks.length).fill(0), round: undefined, live: this.liveCount(group), kinds: [] };
+      st = { counter: new Array<number>(group.ranks.length).fill(0), round: undefined, live: this.liveCount(group), kinds: [], index: new Map(group.ranks.map((r, i) => [r, i])), lastRank: -1, lastIdx: -1 };
       this.groups.set(group.id, st);
     }
     this.lastGroup = group;
     this.lastState = st;
     return st;
+  }
+
+  /** Position of `rank` in the state's group (−1: not a member). */
+  private memberIndex(state: GroupState, rank: number): number {
+    state.lastRank = rank;
+    return (state.lastIdx = state.index.get(rank) ?? -1);
   }
 
   private liveCount(group: ProcessGroup): number {
@@ -252,7 +267,7 @@ export class CollectiveEngine {
         if (end > ctx.clock) ctx.clock = end;
       } else this.timeline(ctx, a.clock, start, end, sig.op, a.phase, seq, a.source, kind.inShapes, kind.outShape);
       this.scheduler.unblock(a.ctx.rank);
-      a.resolve({ data: outs ? outs[ranks.indexOf(a.ctx.rank)] : null, shape: kind.outShape, dtype: sig.dtype, ledgerSeq: seq });
+      a.resolve(outs ? { data: outs[ranks.indexOf(a.ctx.rank)], shape: kind.outShape, dtype: sig.dtype, ledgerSeq: seq } : kind.metaDelivery);
     }
   }
 
@@ -269,7 +284,7 @@ export class CollectiveEngine {
     if (ctx.segment) ctx.segment.ledger(w.ledger.at(seq));
     ctx.recordComm(seq);
     if (end > ctx.clock) ctx.clock = end;
-    return { data: null, shape: kind.outShape, dtype: kind.dtype, ledgerSeq: seq };
+    return kind.metaDelivery;
   }
 
   /**

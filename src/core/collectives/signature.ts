@@ -39,7 +39,7 @@ export function sigMismatch(a: CallSig, b: CallSig): string | null {
   return null;
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

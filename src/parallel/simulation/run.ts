@@ -65,7 +65,9 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
 
   if (!spec.model) {
     progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
-    const res = await simulate({ ...simBase, mesh, mode, onEvent: opts.onEvent, signal: opts.signal }, spec.program!);
+    // a program is the person's own per-rank code: folded only above 64 ranks, or when the spec says so
+    const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
+    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, spec.program!);
     progress('done', 100, 'done');
     return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
   }
