@@ -22,6 +22,8 @@ export type LiveEvent =
   | { readonly kind: 'loaded'; readonly mesh: MeshInfo; readonly model?: string; readonly layers?: readonly string[] }
   | { readonly kind: 'collective'; readonly collective: CollectiveInfo }
   | { readonly kind: 'span'; readonly span: TimelineEvent }
+  /** How many collectives and timeline events the run has recorded, once it streams no more of them one by one. */
+  | { readonly kind: 'tally'; readonly collectives: number; readonly events: number }
   | { readonly kind: 'rank'; readonly rank: number; readonly state: RankState }
   | { readonly kind: 'error'; readonly error: ReportError }
   | { readonly kind: 'progress'; readonly stage: RunStage; readonly percent: number; readonly message: string };

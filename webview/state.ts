@@ -18,6 +18,8 @@ export interface LiveData {
   spans: TimelineEvent[];
   ranks: (RankState | null)[];
   errors: ReportError[];
+  /** What the run has recorded, once it streams no more collectives or spans one by one (absent in states saved before). */
+  tally?: { readonly collectives: number; readonly events: number } | null;
 }
 
 export interface UiState {
@@ -42,7 +44,7 @@ export interface PanelState {
   rev: number;
 }
 
-const emptyLive = (): LiveData => ({ mesh: null, model: null, layers: [], collectives: [], spans: [], ranks: [], errors: [] });
+const emptyLive = (): LiveData => ({ mesh: null, model: null, layers: [], collectives: [], spans: [], ranks: [], errors: [], tally: null });
 
 export function initialState(): PanelState {
   return { v: STATE_VERSION, run: null, phase: 'empty', progress: null, failure: null, live: emptyLive(), report: null, verdict: null, ui: { tab: 'overview', shardFilter: '', ledgerFilter: '', window: null }, rev: 0 };
@@ -78,6 +80,9 @@ function applyLive(s: PanelState, e: LiveEvent): void {
       return;
     case 'progress':
       s.progress = { stage: e.stage, percent: e.percent, message: e.message };
+      return;
+    case 'tally':
+      l.tally = { collectives: e.collectives, events: e.events };
       return;
     default:
       assertNever(e);
@@ -133,6 +138,12 @@ export const meshOf = (s: PanelState): MeshInfo | null => (s.report && s.report.
 export const collectivesOf = (s: PanelState): readonly CollectiveInfo[] => s.report?.collectives ?? s.live.collectives;
 export const spansOf = (s: PanelState): readonly TimelineEvent[] => s.report?.timeline.events ?? s.live.spans;
 export const errorsOf = (s: PanelState): readonly ReportError[] => s.report?.errors ?? s.live.errors;
+
+/** While a run streams past its limits: how many collectives it has recorded (more than the panel holds live); else null. */
+export function recordedCollectives(s: PanelState): number | null {
+  const t = s.report ? null : s.live.tally;
+  return t && t.collectives > s.live.collectives.length ? t.collectives : null;
+}
 
 /** Traffic totals: the report's, or summed from the collectives streamed so far. */
 export function trafficOf(s: PanelState): TrafficSummary {

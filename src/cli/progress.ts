@@ -17,6 +17,7 @@ export class Progress {
 
   event(e: StreamEvent): void {
     if (e.type === 'ledger') this.collectives++;
+    else if (e.type === 'tally') this.collectives = e.ledger;
     if (e.type !== 'progress') return;
     const line = `${e.stage.padEnd(9)} ${String(Math.round(e.percent)).padStart(3)}%  ${e.message}`;
     if (this.tty) {

@@ -6,7 +6,22 @@ import type { SimError } from './errors.js';
 export type SimEvent =
   | { readonly type: 'ledger'; readonly entry: LedgerEntry }
   | { readonly type: 'trace'; readonly event: TraceEvent }
+  /**
+   * How many ledger entries and trace events the run has recorded so far. Past a stream limit
+   * (SimOptions.streamLimits) entries or events are no longer sent one by one; a tally is, every
+   * TALLY_EVERY of them and once at the end.
+   */
+  | { readonly type: 'tally'; readonly ledger: number; readonly trace: number }
   | { readonly type: 'rank-state'; readonly rank: number; readonly state: RankState }
   | { readonly type: 'error'; readonly error: SimError };
 
 export type RankState = 'running' | 'blocked' | 'done' | 'failed';
+
+/** Entries and events recorded past the stream limits between two tallies. */
+export const TALLY_EVERY = 4096;
+
+/** The most ledger entries and trace events a listener hears one by one. */
+export interface StreamLimits {
+  readonly ledger?: number;
+  readonly trace?: number;
+}

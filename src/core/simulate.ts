@@ -3,7 +3,7 @@ import { AbortedError, RankContext, type Mode } from './context.js';
 import { CollectiveEngine } from './collectives/engine.js';
 import { Comm } from './collectives/comm.js';
 import { ConfigError, SimError } from './errors.js';
-import type { SimEvent } from './events.js';
+import type { SimEvent, StreamLimits } from './events.js';
 import type { LedgerEntry } from './ledger.js';
 import type { MemoryReport } from './memory.js';
 import { Mesh, type MeshSpec } from './mesh.js';
@@ -25,6 +25,12 @@ export interface SimOptions {
   /** Record compute ops on the trace (the ledger and comm events are always recorded). */
   readonly traceCompute?: boolean;
   readonly onEvent?: (e: SimEvent) => void;
+  /**
+   * The most ledger entries and trace events `onEvent` hears one by one (default: all). Past
+   * them the run records everything as before (the result has it all) and `onEvent` hears a
+   * `tally` of how much was recorded instead: a live view needs no million objects.
+   */
+  readonly streamLimits?: StreamLimits;
   readonly signal?: AbortSignal;
   /**
    * Meta mode only: mesh axes to fold by symmetry (see fold.ts) — only one representative rank
@@ -87,6 +93,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     sourceMode: opts.sources ?? (mode === 'meta' ? (mesh.worldSize > 64 ? 'none' : 'collectives') : 'all'),
     traceCompute: opts.traceCompute ?? true,
     onEvent: opts.onEvent,
+    streamLimits: opts.streamLimits,
     fold,
     share: opts.share,
   });
@@ -133,6 +140,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     }
   });
   await Promise.all(runs);
+  world.tally(); // the final count, if the stream stopped short of it
   opts.signal?.removeEventListener('abort', onAbort);
   if (world.aborted && !errors.includes(world.aborted)) fail(world.aborted);
   if (errors.length === 0) {

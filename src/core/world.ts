@@ -9,7 +9,7 @@ import type { SimError } from './errors.js';
 import type { TraceEvent } from './trace.js';
 import { TraceLog } from './trace-log.js';
 import type { SourceLocation } from './source.js';
-import type { RankState, SimEvent } from './events.js';
+import { TALLY_EVERY, type RankState, type SimEvent, type StreamLimits } from './events.js';
 
 export type SourceMode = 'all' | 'collectives' | 'none';
 
@@ -23,6 +23,8 @@ export interface WorldOptions {
   readonly sourceMode: SourceMode;
   readonly traceCompute: boolean;
   readonly onEvent?: (e: SimEvent) => void;
+  /** Past these, the listener hears tallies instead of each entry and event (default: no limit). */
+  readonly streamLimits?: StreamLimits;
   /** Mesh axes folded by symmetry (meta mode). */
   readonly fold?: readonly string[];
   /** Compute replicated ops once (default on). */
@@ -53,6 +55,10 @@ export class World {
   /** Replicated computation done once (numeric runs of more than one rank). */
   readonly share: ShareCache | null;
   private readonly onEvent?: (e: SimEvent) => void;
+  private readonly maxLedger: number;
+  private readonly maxTrace: number;
+  /** Entries and events recorded past the stream limits since the last tally. */
+  private untallied = 0;
 
   constructor(o: WorldOptions) {
     this.mesh = o.mesh;
@@ -64,6 +70,8 @@ export class World {
     this.sourceMode = o.sourceMode;
     this.traceCompute = o.traceCompute;
     this.onEvent = o.onEvent;
+    this.maxLedger = o.streamLimits?.ledger ?? Infinity;
+    this.maxTrace = o.streamLimits?.trace ?? Infinity;
     this.computeFlops = new Float64Array(o.mesh.worldSize);
     this.fold = new Fold(o.mesh, o.fold ?? []);
     this.share = o.mode === 'numeric' && o.mesh.worldSize > 1 && o.share !== false ? new ShareCache() : null;
@@ -75,23 +83,46 @@ export class World {
 
   /**
    * Record a ledger entry: its kind (what calls like it share) and its own fields. Returns its
-   * seq (its position in the ledger); listeners get it as a plain object.
+   * seq (its position in the ledger); listeners get it as a plain object (up to the stream limit).
    */
   pushLedger(kind: LedgerKind, startUs: number, phase: Phase, source: SourceLocation | undefined, label: string | undefined, module: string | undefined): number {
     const seq = this.ledger.push(kind, startUs, phase, source, label, module);
-    if (this.onEvent) this.onEvent({ type: 'ledger', entry: this.ledger.at(seq) });
+    if (this.onEvent) {
+      if (seq < this.maxLedger) this.onEvent({ type: 'ledger', entry: this.ledger.at(seq) });
+      else this.unsent();
+    }
     return seq;
   }
 
   pushTrace(e: TraceEvent): void {
+    const i = this.trace.length;
     this.trace.push(e);
-    this.onEvent?.({ type: 'trace', event: e });
+    if (this.onEvent) {
+      if (i < this.maxTrace) this.onEvent({ type: 'trace', event: e });
+      else this.unsent();
+    }
   }
 
   /** Record the comm event of `rank` in collective `seq`, with the entry's phase, source and module. */
   pushComm(seq: number, rank: number, tag: string | undefined): void {
+    const i = this.trace.length;
     this.trace.pushComm(seq, rank, tag);
-    if (this.onEvent) this.onEvent({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
+    if (this.onEvent) {
+      if (i < this.maxTrace) this.onEvent({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
+      else this.unsent();
+    }
+  }
+
+  /** One more entry or event the listener did not hear: a tally every TALLY_EVERY of them. */
+  private unsent(): void {
+    if (++this.untallied >= TALLY_EVERY) this.tally();
+  }
+
+  /** Tell the listener how much the run has recorded, if some of it went unsent since the last tally. */
+  tally(): void {
+    if (this.untallied === 0 || !this.onEvent) return;
+    this.untallied = 0;
+    this.onEvent({ type: 'tally', ledger: this.ledger.length, trace: this.trace.length });
   }
 
   emit(e: SimEvent): void {

@@ -58,6 +58,8 @@ export function liveEvent(e: StreamedEvent): LiveEvent {
       return { kind: 'error', error: reportError(e.error) };
     case 'progress':
       return { kind: 'progress', stage: e.stage, percent: e.percent, message: e.message };
+    case 'tally':
+      return { kind: 'tally', collectives: e.ledger, events: e.trace };
   }
 }
 
@@ -73,7 +75,7 @@ const realTimer: Timer = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => cl
 
 /**
  * Collects LiveEvents and hands them on in batches, at most every `intervalMs`. Progress events
- * replace each other within a batch; spans beyond MAX_LIVE_SPANS are dropped.
+ * replace each other within a batch, and so do tallies; spans beyond MAX_LIVE_SPANS are dropped.
  */
 export class LiveBatcher {
   private pending: LiveEvent[] = [];
@@ -89,8 +91,8 @@ export class LiveBatcher {
   push(e: StreamedEvent | LiveEvent): void {
     const ev = 'kind' in e ? e : liveEvent(e);
     if (ev.kind === 'span' && ++this.spans > MAX_LIVE_SPANS) return;
-    if (ev.kind === 'progress') {
-      const i = this.pending.findIndex((p) => p.kind === 'progress');
+    if (ev.kind === 'progress' || ev.kind === 'tally') {
+      const i = this.pending.findIndex((p) => p.kind === ev.kind);
       if (i >= 0) this.pending.splice(i, 1);
     }
     this.pending.push(ev);

@@ -17,6 +17,8 @@ export interface PartialRun {
   /** What was streamed before the run stopped. */
   readonly ledger?: readonly LedgerEntry[];
   readonly trace?: readonly TraceEvent[];
+  /** What the run had recorded by then (its last tally), when it streamed less than that. */
+  readonly recorded?: { readonly ledger: number; readonly trace: number };
   readonly wallMs: number;
 }
 
@@ -62,6 +64,7 @@ export function failureReport(p: PartialRun): Report {
     model: model ? ({ name: model.name, config: model.config, paramCount: () => model.params, layerPaths: () => [...model.layers] } as unknown as ModelSpec) : undefined,
   };
   const head = p.errors[0]?.headline ?? 'the run did not finish';
+  const unsent = p.recorded && p.recorded.ledger > ledger.length ? `; the ledger holds the first ${ledger.length.toLocaleString('en-US')} of the ${p.recorded.ledger.toLocaleString('en-US')} entries recorded` : '';
   const report = buildReport({
     spec,
     mesh,
@@ -69,7 +72,7 @@ export function failureReport(p: PartialRun): Report {
     res,
     shards: [],
     modules: [],
-    verification: { passed: false, skipped: `the run did not finish: ${head}`, outputs: [], grads: [] },
+    verification: { passed: false, skipped: `the run did not finish: ${head}${unsent}`, outputs: [], grads: [] },
     backend: p.backend ?? info?.backend,
     script: p.script ?? info?.script,
     wallMs: p.wallMs,

@@ -17,6 +17,8 @@ export type StreamEvent =
   | { readonly type: 'progress'; readonly stage: RunStage; readonly percent: number; readonly message: string }
   | { readonly type: 'ledger'; readonly entry: LedgerEntry }
   | { readonly type: 'trace'; readonly event: TraceEvent }
+  /** How many ledger entries and trace events the run has recorded (sent once it streams no more of them one by one). */
+  | { readonly type: 'tally'; readonly ledger: number; readonly trace: number }
   | { readonly type: 'rank-state'; readonly rank: number; readonly state: RankState }
   | { readonly type: 'error'; readonly error: ReportError };
 

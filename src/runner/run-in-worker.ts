@@ -68,7 +68,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   const stop = (error: ReportError) => {
     if (settled) return;
     deliver({ type: 'error', error });
-    finish(failureReport({ info, script, errors: [error], ledger: log.ledger, trace: log.trace, wallMs: performance.now() - t0 }));
+    finish(failureReport({ info, script, errors: [error], ledger: log.ledger, trace: log.trace, recorded: log.recorded, wallMs: performance.now() - t0 }));
   };
 
   worker.on('message', (m: WorkerMessage) => {

@@ -11,6 +11,7 @@ import { reportErrorOf } from './errors.js';
 import { loadScript, type LoadedScript } from './load-script.js';
 import { checkMemory, DEFAULT_MAX_MEMORY_BYTES } from './memory-guard.js';
 import { withNanCheck } from './nan-guard.js';
+import { STREAM_LIMITS } from './event-log.js';
 import { failureReport } from './partial-report.js';
 import type { RunInfo, ScriptRunSettings, StreamEvent } from './protocol.js';
 
@@ -79,6 +80,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
   try {
     return await runSimulation(run, {
       onEvent: (e) => emit(toStreamEvent(e)),
+      streamLimits: STREAM_LIMITS,
       signal: hooks.signal,
       locate: loaded.locate,
       loadWeights: loadWeights

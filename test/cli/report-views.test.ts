@@ -60,6 +60,17 @@ describe('report views', () => {
     assert.equal(chromeTrace(r).traceEvents.length, 0);
   });
 
+  test('a stopped run that streamed tallies says how much of its ledger the report holds', () => {
+    const entry = (seq: number) => ({ seq, op: 'all_reduce', reduceOp: 'sum', axis: 'tp', group: 'tp[0,1]', ranks: [0, 1], phase: 'forward', dtype: 'float32', shape: [4], elements: 4, bytes: 16, algorithm: 'ring', sentBytes: [16, 16], recvBytes: [16, 16], sentBytesPerRank: 16, wireBytes: 32, steps: 2, link: 'nvlink', startUs: seq, timeUs: 1, multiplicity: 1 }) as const;
+    const ledger = [entry(0), entry(1)];
+    const err = { kind: 'time-limit', message: 'time limit', headline: 'time limit', ranks: [] };
+    const short = failureReport({ info: INFO, errors: [err], ledger, recorded: { ledger: 9000, trace: 40000 }, wallMs: 5 });
+    assert.equal(short.verification.skipped, 'the run did not finish: time limit; the ledger holds the first 2 of the 9,000 entries recorded');
+    assert.equal(short.collectives.length, 2);
+    const whole = failureReport({ info: INFO, errors: [err], ledger, recorded: { ledger: 2, trace: 0 }, wallMs: 5 });
+    assert.equal(whole.verification.skipped, 'the run did not finish: time limit');
+  });
+
   test('progress: a bar redrawn in place on a terminal, one line per change when piped', () => {
     const sink = () => {
       const chunks: string[] = [];
@@ -73,6 +84,13 @@ describe('report views', () => {
     assert.ok(tty.chunks.every((c) => c.startsWith('\r')), 'redrawn in place');
     assert.match(tty.chunks[0], /\[#{12}\.{12}\] sharded +50%  rank 1 done/);
     assert.equal(tty.chunks.at(-1), '\r\x1b[2K', 'cleared before the summary');
+
+    const counted = sink();
+    const withTally = new Progress(counted.stream, true);
+    withTally.event({ type: 'ledger', entry: {} as never });
+    withTally.event({ type: 'tally', ledger: 123456, trace: 7 }); // past the stream limit: counts come as tallies
+    withTally.event({ type: 'progress', stage: 'sharded', percent: 10, message: 'running' });
+    assert.match(counted.chunks.at(-1)!, / · 123456 collectives · /);
 
     const pipe = sink();
     const lines = new Progress(pipe.stream, false);

@@ -29,6 +29,18 @@ describe('live events', () => {
     assert.deepEqual(spans.map((e) => (e.kind === 'span' ? e.span : null)), seed.report.timeline.events);
   });
 
+  test('a tally becomes the panel\'s count of what the run recorded; a batch keeps only the latest', () => {
+    assert.deepEqual(liveEvent({ type: 'tally', ledger: 70000, trace: 900000 }), { kind: 'tally', collectives: 70000, events: 900000 });
+    const { timer, fire } = manualTimer();
+    const out: LiveEvent[][] = [];
+    const b = new LiveBatcher((evs) => out.push(evs), 100, timer);
+    b.push({ type: 'tally', ledger: 50001, trace: 1 });
+    b.push({ type: 'rank-state', rank: 0, state: 'running' });
+    b.push({ type: 'tally', ledger: 54097, trace: 1 });
+    fire();
+    assert.deepEqual(out, [[{ kind: 'rank', rank: 0, state: 'running' }, { kind: 'tally', collectives: 54097, events: 1 }]]);
+  });
+
   test('the mesh of the loaded script: axes and every rank\'s coordinates, as the report has them', () => {
     assert.deepEqual(meshInfo({ tp: 4 }), seed.report.mesh);
   });

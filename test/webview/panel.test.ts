@@ -104,6 +104,9 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     assert.equal(rowsSeen.at(-1), 2, 'both all-reduces are listed before the report arrives');
     assert.ok(rowsSeen.some((n) => n < 2), `rows appear one by one (${rowsSeen.join(',')})`);
     await page.screenshot({ path: path.join(SHOTS, 'dark-live-traffic.png'), fullPage: true });
+    // a big run streams its first collectives, then tallies: the totals say how many were recorded
+    await send(page, [{ type: 'runEvents', runId: started.type === 'runStarted' ? started.run.id : -1, events: [{ kind: 'tally', collectives: 70_000, events: 280_000 }] }]);
+    await page.waitForFunction(() => /the first 2 of 70,000 recorded so far/.test((globalThis as unknown as { document: { body: { textContent: string } } }).document.body.textContent));
     await tab(page, 'timeline');
     await page.waitForTimeout(50);
     assert.ok((await coloredPixels(page)) > 100, 'live timeline bars are drawn');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { verdictOf } from '../../src/extension/verdict.js';
 import type { CollectiveInfo } from '../../src/report/types.js';
-import { apply, initialState, MAX_LIVE_SPANS, restoreState, summarize, trafficOf } from '../../webview/state.js';
+import { apply, initialState, MAX_LIVE_SPANS, recordedCollectives, restoreState, summarize, trafficOf } from '../../webview/state.js';
 import { recordSeed, type Recording } from './helpers/recording.js';
 
 let rec: Recording;
@@ -46,6 +46,21 @@ describe('the panel state', () => {
     const span = rec.seed.report.timeline.events[0];
     apply(s, { type: 'runEvents', runId: rec.run.id, events: Array.from({ length: MAX_LIVE_SPANS + 5 }, () => ({ kind: 'span' as const, span })) });
     assert.equal(s.live.spans.length, MAX_LIVE_SPANS);
+  });
+
+  test('a tally past the streamed collectives is what the views count as recorded, until the report comes', () => {
+    const s = initialState();
+    for (const m of rec.live) apply(s, m);
+    assert.equal(recordedCollectives(s), null, 'nothing tallied: every collective streamed');
+    const n = s.live.collectives.length;
+    apply(s, { type: 'runEvents', runId: rec.run.id, events: [{ kind: 'tally', collectives: n, events: 10 }] });
+    assert.equal(recordedCollectives(s), null, 'a tally of no more than was streamed changes nothing');
+    apply(s, { type: 'runEvents', runId: rec.run.id, events: [{ kind: 'tally', collectives: n + 70_000, events: 10 }] });
+    assert.equal(recordedCollectives(s), n + 70_000);
+    apply(s, rec.finished);
+    assert.equal(recordedCollectives(s), null, 'the report has every collective');
+    apply(s, { type: 'runStarted', run: { ...rec.run, id: rec.run.id + 1 } });
+    assert.equal(s.live.tally, null, 'a new run starts without a tally');
   });
 
   test('a folded ledger entry counts for every group it stands for', () => {

@@ -4,8 +4,8 @@
  */
 import type { MeshInfo } from '../../src/report/types.js';
 import { h, replace } from '../dom.js';
-import { fmtBytes, fmtPct, fmtUs } from '../format.js';
-import { errorsOf, meshOf, trafficOf, type PanelState } from '../state.js';
+import { fmtBytes, fmtInt, fmtPct, fmtUs } from '../format.js';
+import { errorsOf, meshOf, recordedCollectives, trafficOf, type PanelState } from '../state.js';
 import { withAlpha } from '../theme.js';
 import { emptyNote, type View, type ViewContext } from './view.js';
 
@@ -120,7 +120,9 @@ export class OverviewView implements View {
       items.push(['step time', fmtUs(r.timeline.stepTimeUs), `compute ${fmtUs(avg('computeUs'))} · comm ${fmtUs(avg('commUs'))} · wait ${fmtUs(avg('waitUs'))} per rank (mean)`]);
       items.push(['idle', fmtPct(r.timeline.bubbleFraction), 'of the step, averaged over ranks (pipeline bubbles and waits)']);
     }
-    items.push(['traffic', `${fmtBytes(t.totalBytes)}`, `${Object.values(t.byOp).reduce((a, x) => a + x.count, 0)} collectives · ${fmtBytes(t.totalWireBytes)} on the wire`]);
+    const recorded = recordedCollectives(s);
+    const calls = Object.values(t.byOp).reduce((a, x) => a + x.count, 0);
+    items.push(['traffic', `${fmtBytes(t.totalBytes)}`, recorded === null ? `${calls} collectives · ${fmtBytes(t.totalWireBytes)} on the wire` : `so far, the first ${fmtInt(calls)} calls streamed (${fmtInt(recorded)} ledger entries recorded) · ${fmtBytes(t.totalWireBytes)} on the wire`]);
     if (r && r.memory.perRank.length) {
       const peak = Math.max(...r.memory.perRank.map((m) => m.peakBytes));
       items.push(['memory', `${fmtBytes(peak)} peak/rank`, `${fmtPct(peak / r.memory.deviceBytes)} of ${fmtBytes(r.memory.deviceBytes)} — ${r.memory.fits ? 'fits' : 'does NOT fit'} on ${r.hardware.name}`]);

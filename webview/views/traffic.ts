@@ -7,7 +7,7 @@ import type { CollectiveInfo, TrafficSummary } from '../../src/report/types.js';
 import { loadCharts, type Charts } from '../chart-loader.js';
 import { h, replace } from '../dom.js';
 import { fmtBytes, fmtInt, fmtOp, fmtShape, fmtUs } from '../format.js';
-import { collectivesOf, meshOf, trafficOf, type PanelState } from '../state.js';
+import { collectivesOf, meshOf, recordedCollectives, trafficOf, type PanelState } from '../state.js';
 import { textField } from '../toolkit.js';
 import { emptyNote, openSource, row, sourceLink, table, type View, type ViewContext } from './view.js';
 
@@ -49,11 +49,18 @@ export class TrafficView implements View {
     this.last = s;
     const t = trafficOf(s);
     const n = collectivesOf(s).length;
+    const recorded = recordedCollectives(s);
     replace(
       this.totals,
       n === 0
         ? emptyNote(s.phase === 'running' ? 'No collective yet…' : 'No collective ran: nothing moved between ranks.')
-        : h('p', null, h('strong', null, `${n} collective${n === 1 ? '' : 's'}`), ` · logical ${fmtBytes(t.totalBytes)} (${fmtInt(t.totalBytes)} B) · on the wire ${fmtBytes(t.totalWireBytes)} (${fmtInt(t.totalWireBytes)} B, all ranks' sends)`),
+        : h(
+            'p',
+            null,
+            h('strong', null, `${n} collective${n === 1 ? '' : 's'}`),
+            ` · logical ${fmtBytes(t.totalBytes)} (${fmtInt(t.totalBytes)} B) · on the wire ${fmtBytes(t.totalWireBytes)} (${fmtInt(t.totalWireBytes)} B, all ranks' sends)`,
+            recorded === null ? null : h('span', { class: 'note' }, ` — the first ${fmtInt(n)} of ${fmtInt(recorded)} recorded so far; the report will have them all`),
+          ),
     );
     this.renderCharts(s, t, force);
     this.renderLedger(s);

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { RankContext } from '../../core/context.js';
 import type { SimError } from '../../core/errors.js';
-import type { SimEvent } from '../../core/events.js';
+import type { SimEvent, StreamLimits } from '../../core/events.js';
 import { Mesh } from '../../core/mesh.js';
 import { narrow } from '../../core/ops/index.js';
 import { isFloat } from '../../core/dtype.js';
@@ -37,6 +37,8 @@ export type RunEvent = SimEvent | { readonly type: 'progress'; readonly stage: '
 
 export interface RunOptions {
   readonly onEvent?: (e: RunEvent) => void;
+  /** The most ledger entries and trace events `onEvent` hears one by one; tallies past them (see simulate). */
+  readonly streamLimits?: StreamLimits;
   readonly signal?: AbortSignal;
   /** The line of the script that holds a string (plan keys), for reports. */
   readonly locate?: (needle: string) => SourceLocation | undefined;
@@ -67,7 +69,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
     // a program is the person's own per-rank code: folded only above 64 ranks, or when the spec says so
     const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
-    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, spec.program!);
+    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, spec.program!);
     progress('done', 100, 'done');
     return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
   }
@@ -112,7 +114,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     // person's own parallelize code is run on every rank (below 65) so rank-asymmetric bugs show
     const planOnly = !spec.parallelize && !spec.program;
     const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? (planOnly ? ['dp', 'tp'].filter((a) => mesh.has(a)) : 'auto'))) : [];
-    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, signal: opts.signal }, async (ctx) => {
+    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, async (ctx) => {
       const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);
       const fusedDense = new Map<string, number>();
