@@ -97,6 +97,17 @@ export default simulation({
     assert.ok(took < 15_000, `took ${took} ms`);
   });
 
+  test('a meta run over its time limit is not told to use --meta', async () => {
+    const file = writeScript(tempDir(), 'loop-meta.ts', `
+import { simulation } from 'autodist';
+export default simulation({ mesh: { tp: 2 }, mode: 'meta', program() { for (;;) {} } });
+`);
+    const r = await runInWorker(file, { timeoutS: 2 }).result;
+    assert.equal(r.errors[0].kind, 'time-limit');
+    assert.equal(r.errors[0].headline, 'time limit of 2 s exceeded — infinite loop? raise --timeout');
+    assert.match(r.errors[0].fix ?? '', /fold: \["dp", "tp"\]/);
+  });
+
   test('cancel mid-run returns promptly with a cancelled report', async () => {
     // A numeric FFN big enough to keep the worker busy for seconds.
     const file = writeScript(tempDir(), 'slow.ts', ffnScript({ hidden: 512, tp: 4, batch: 8, seq: 128 }));
