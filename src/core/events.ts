@@ -12,6 +12,7 @@ export type SimEvent =
    * TALLY_EVERY of them and once at the end.
    */
   | { readonly type: 'tally'; readonly ledger: number; readonly trace: number }
+  /** A rank's state, when it changes from the one last sent for it (so: its first block, its end). */
   | { readonly type: 'rank-state'; readonly rank: number; readonly state: RankState }
   | { readonly type: 'error'; readonly error: SimError };
 

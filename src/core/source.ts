@@ -97,6 +97,25 @@ let mapPosition: PositionMapper = (file, line, column) => ({ file, line, column 
 /** Install a source-map aware position mapper (the runner does, from node:module). */
 export function setPositionMapper(m: PositionMapper): void {
   mapPosition = m;
+  located.clear();
+}
+
+/**
+ * Mapped locations by position in the running code: one frozen object per place, so that every
+ * call from one line (every rank's, every iteration's) has the same source — compared by identity
+ * where the ledger and the trace share what consecutive calls have in common — and each place is
+ * mapped through the source map once.
+ */
+const located = new Map<string, SourceLocation>();
+
+function locate(file: string, line: number, column: number): SourceLocation {
+  const key = `${line}:${column}:${file}`;
+  let loc = located.get(key);
+  if (!loc) {
+    loc = Object.freeze(mapPosition(stripUrl(file), line, column));
+    located.set(key, loc);
+  }
+  return loc;
 }
 
 const MAX_FRAMES = 14;
@@ -114,7 +133,7 @@ export function captureSource(skipConstructorsOf?: ReadonlySet<string>): SourceL
     if (skipConstructorsOf && s.isConstructor?.() && skipConstructorsOf.has(s.getFunctionName?.() ?? '')) continue;
     const file = s.getFileName();
     if (!file || isInternal(file) || isLibrary(file)) continue;
-    return mapPosition(stripUrl(file), s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0);
+    return locate(file, s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0);
   }
   return undefined;
 }

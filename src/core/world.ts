@@ -59,6 +59,8 @@ export class World {
   private readonly maxTrace: number;
   /** Entries and events recorded past the stream limits since the last tally. */
   private untallied = 0;
+  /** The state last sent to the listener for each rank. */
+  private readonly toldStates: (RankState | undefined)[] = [];
 
   constructor(o: WorldOptions) {
     this.mesh = o.mesh;
@@ -129,8 +131,11 @@ export class World {
     this.onEvent?.(e);
   }
 
+  /** Tell the listener a rank's state, when it is not the one last told for that rank (a rank blocks in every collective). */
   emitRankState(rank: number, state: RankState): void {
-    if (this.onEvent) this.onEvent({ type: 'rank-state', rank, state });
+    if (!this.onEvent || this.toldStates[rank] === state) return;
+    this.toldStates[rank] = state;
+    this.onEvent({ type: 'rank-state', rank, state });
   }
 }
 

@@ -43,3 +43,14 @@ test('within the limits (or without any) every entry and event is streamed and n
     assert.deepEqual(of('trace').map((e) => e.event), r.trace);
   }
 });
+
+test('rank states are sent when they change from the last one sent: not once per collective', async () => {
+  const { of } = await run();
+  const states = of('rank-state');
+  for (let r = 0; r < 4; r++) {
+    const mine = states.filter((e) => e.rank === r).map((e) => e.state);
+    assert.deepEqual(mine.at(-1), 'done');
+    assert.ok(mine.length <= 2, `rank ${r}: ${mine.join(', ')}`);
+    for (let i = 1; i < mine.length; i++) assert.notEqual(mine[i], mine[i - 1]);
+  }
+});
