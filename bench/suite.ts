@@ -79,7 +79,7 @@ const allReduce: Bench = {
 
 /**
  * Issue 2: meta-mode ledger throughput — entries recorded per second by a folded run (the meta
- * path of every world over 64 ranks), median of three after a warm-up run. Also printed: the
+ * path of every world over 64 ranks), median of five after a warm-up run. Also printed: the
  * one-time cost of reading every entry back as a plain object (what a report does), the rate
  * with a listener hearing every entry and event (the core's event stream, no limits) and with a
  * script run's stream limits, and the unfolded path (every rank runs; an entry is one call on
@@ -106,17 +106,18 @@ const metaLedger: Bench = {
     };
     const folded = ['dp', 'tp'];
     await go(calls / 5, folded); // warm-up: the engine's hot paths compiled
-    const runs = [await go(calls, folded), await go(calls, folded), await go(calls, folded)];
+    const runs = [];
+    for (let i = 0; i < 5; i++) runs.push(await go(calls, folded));
     const rates = runs.map((x) => x.rate).sort((a, b) => a - b);
-    const mid = runs.find((x) => x.rate === rates[1])!;
+    const mid = runs.find((x) => x.rate === rates[2])!;
     const heardAll = await go(calls, folded, {});
     const limited = await go(calls, folded, { limits: { ledger: 50_000, trace: 50_001 } });
     const unfolded = await go(calls / 10, []);
     const M = (x: number) => `${(x / 1e6).toFixed(2)} M`;
     return {
       id: this.id,
-      pass: rates[1] >= 1e6,
-      summary: `${M(rates[1])} ledger entries/s recorded, folded (median of 3: ${rates.map((x) => M(x)).join(', ')}; target ≥ 1 M), standing for ${(mid.represented / 1e6).toFixed(1)} M collective calls/s`,
+      pass: rates[2] >= 1e6,
+      summary: `${M(rates[2])} ledger entries/s recorded, folded (median of 5: ${rates.map((x) => M(x)).join(', ')}; target ≥ 1 M), standing for ${(mid.represented / 1e6).toFixed(1)} M collective calls/s`,
       details: [
         `reading them back as plain objects afterwards: ${mid.readUs.toFixed(2)} µs per entry, once (${M(1 / (1 / mid.rate + mid.readUs / 1e6))} entries/s with that counted)`,
         `with a listener hearing every entry and event (the core's stream, no limits): ${M(heardAll.rate)} entries/s, ${heardAll.heard.toLocaleString('en-US')} events heard`,
