@@ -107,6 +107,7 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     // a big run streams its first collectives, then tallies: the totals say how many were recorded
     await send(page, [{ type: 'runEvents', runId: started.type === 'runStarted' ? started.run.id : -1, events: [{ kind: 'tally', collectives: 70_000, events: 280_000 }] }]);
     await page.waitForFunction(() => /the first 2 of 70,000 recorded so far/.test((globalThis as unknown as { document: { body: { textContent: string } } }).document.body.textContent));
+    await page.screenshot({ path: path.join(SHOTS, 'dark-live-traffic-tally.png'), fullPage: true });
     await tab(page, 'timeline');
     await page.waitForTimeout(50);
     assert.ok((await coloredPixels(page)) > 100, 'live timeline bars are drawn');
