@@ -86,18 +86,20 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   });
   // The limit counts from the moment the worker has loaded AutoDist (booting it from the
   // TypeScript sources takes a while); a worker that does not even boot is stopped too.
-  const armTimer = (seconds: number, headline: () => string, fix: () => string) => {
+  // the error is made when the timer fires: what to suggest depends on the run's mode, known once the script has loaded
+  const armTimer = (seconds: number, error: () => { headline: string; fix: string }) => {
     if (timer) clearTimeout(timer);
-    timer = Number.isFinite(seconds) ? setTimeout(() => stop({ kind: 'time-limit', message: headline(), headline: headline(), fix: fix(), ranks: [] }), seconds * 1000) : null;
+    timer = Number.isFinite(seconds) ? setTimeout(() => {
+      const { headline, fix } = error();
+      stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
+    }, seconds * 1000) : null;
   };
-  armTimer(Math.max(BOOT_TIMEOUT_S, timeoutS), () => 'the simulation worker did not start', () => 'check that AutoDist is built (npm run build)');
-  // what to suggest depends on the run's mode, known once the script has loaded
-  const meta = () => (info?.mode ?? settings.mode) === 'meta';
+  armTimer(Math.max(BOOT_TIMEOUT_S, timeoutS), () => ({ headline: 'the simulation worker did not start', fix: 'check that AutoDist is built (npm run build)' }));
   const armRunTimer = () =>
-    armTimer(
-      timeoutS,
-      () => `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout${meta() ? '' : ' or use --meta'}`,
-      () => (meta() ? 'meta runs of very many ops and collectives: fold dp/tp by symmetry (fold: ["dp", "tp"] in the spec; meshes over 64 ranks fold by default), or raise --timeout' : 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only'),
+    armTimer(timeoutS, () =>
+      (info?.mode ?? settings.mode) === 'meta'
+        ? { headline: `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout`, fix: 'meta runs of very many ops and collectives: fold dp/tp by symmetry (fold: ["dp", "tp"] in the spec; meshes over 64 ranks fold by default), or raise --timeout' }
+        : { headline: `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout or use --meta`, fix: 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only' },
     );
 
   return {

@@ -51,6 +51,17 @@ export interface RunOptions {
 }
 
 /**
+ * The axes a run folds by symmetry (meta mode): the spec's choice, else dp/tp at any size when the
+ * ranks are symmetric by construction (built-in layers and a plan), else above 64 ranks ("auto") —
+ * the person's own per-rank code (parallelize, program) runs on every rank below 65, so that
+ * rank-asymmetric bugs show.
+ */
+function foldOf(spec: SimulationSpec, mode: string, mesh: Mesh, symmetric: boolean): readonly string[] | 'auto' {
+  if (mode !== 'meta' || spec.fold === false) return [];
+  return spec.fold ?? (symmetric ? ['dp', 'tp'].filter((a) => mesh.has(a)) : 'auto');
+}
+
+/**
  * Run a simulation spec end to end: the unsharded reference (numeric mode), the sharded run on
  * every rank of the mesh, the comparison, and the report. A failing run still returns everything
  * recorded up to the failure.
@@ -67,8 +78,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
 
   if (!spec.model) {
     progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
-    // a program is the person's own per-rank code: folded only above 64 ranks, or when the spec says so
-    const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? 'auto')) : [];
+    const fold = foldOf(spec, mode, mesh, false); // the person's own per-rank code
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, spec.program!);
     progress('done', 100, 'done');
     return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
@@ -109,11 +119,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     const peakStash: number[] = new Array(mesh.worldSize).fill(0);
     let replayed = 0;
     let stageInfo: StageInfo[] | undefined;
-    // meta mode folds dp/tp by symmetry: above 64 ranks always ("auto"), and at any size when every
-    // rank runs only built-in layers and a plan — then the ranks are symmetric by construction; the
-    // person's own parallelize code is run on every rank (below 65) so rank-asymmetric bugs show
-    const planOnly = !spec.parallelize && !spec.program;
-    const fold = mode === 'meta' ? (spec.fold === false ? [] : (spec.fold ?? (planOnly ? ['dp', 'tp'].filter((a) => mesh.has(a)) : 'auto'))) : [];
+    const fold = foldOf(spec, mode, mesh, !spec.parallelize && !spec.program); // only built-in layers and a plan: symmetric
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, async (ctx) => {
       const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);
