@@ -62,7 +62,7 @@ export class RankContext {
   /** Where each module on the stack was built (the fallback source of ops inside library layers). */
   readonly moduleSites: (SourceLocation | undefined)[] = [];
   /** A free-form tag put on trace events (microbatch, stage ...). */
-  tag: string | undefined;
+  tag: string | undefined = undefined;
   comm!: Comm;
   /** Set while a stretch of this rank's program is recorded for replay (segment.ts, meta mode). */
   segment: SegmentRecorder | null = null;
@@ -127,8 +127,7 @@ export class RankContext {
     }
     const t = new Tensor(this, shape, dtype, data, requiresGrad);
     t.cid = cid;
-    this.memory.tick();
-    t.memIndex = this.memory.alloc(bytesOf(numel(shape), dtype), pinned);
+    t.memIndex = this.memory.make(bytesOf(numel(shape), dtype), pinned);
     return t;
   }
 
@@ -189,8 +188,7 @@ export class RankContext {
     const p = new Tensor(this, init.shape, init.dtype, init.data, true);
     p.cid = init.cid;
     p.name = name ?? init.name;
-    this.memory.tick();
-    p.memIndex = this.memory.alloc(bytesOf(numel(p.shape), p.dtype), true);
+    p.memIndex = this.memory.make(bytesOf(numel(p.shape), p.dtype), true);
     return p;
   }
 

@@ -62,11 +62,39 @@ export class MemoryTracker {
     this.recorder?.alloc(bytes, pinned);
     const i = this.n++;
     if (i === this.bytes.length) this.grow();
+    // a slot past n is all zeros: `last` stays 0 until a use (report() reads it as born), and
+    // `pinned` is written only when set
     this.born[i] = this.clock;
-    this.last[i] = this.clock;
     this.bytes[i] = bytes;
-    this.pinned[i] = pinned ? 1 : 0;
+    if (pinned) this.pinned[i] = 1;
     return i;
+  }
+
+  /** A tensor made by a new op: `tick()` then `alloc()` (one call, no nested ones: the hot path of a meta run). */
+  make(bytes: number, pinned = false): number {
+    const clock = ++this.clock;
+    const r = this.recorder;
+    if (r) {
+      r.tick();
+      r.alloc(bytes, pinned);
+    }
+    const i = this.n++;
+    if (i === this.bytes.length) this.grow();
+    this.born[i] = clock;
+    this.bytes[i] = bytes;
+    if (pinned) this.pinned[i] = 1;
+    return i;
+  }
+
+  /** A new op that reads the tensor at `index`: `tick()` then `use()` (one call, no nested ones). */
+  read(index: number): void {
+    const clock = ++this.clock;
+    const r = this.recorder;
+    if (r) {
+      r.tick();
+      if (index >= 0) r.use(index);
+    }
+    if (index >= 0 && this.last[index] < clock) this.last[index] = clock;
   }
 
   private grow(): void {
@@ -105,32 +133,53 @@ export class MemoryTracker {
     if (this.last[index] < this.clock) this.last[index] = this.clock;
   }
 
+  /**
+   * Peak live bytes, by allocation rather than by op: live bytes rise only where a tensor is
+   * born, so the peak is at a birth. A tensor counts from its own slot until the first later
+   * slot born after its last use (births are in op order: a search forward from its slot, which
+   * is short for the usual short-lived tensor). One pass over the slots and an array as long as
+   * they are, however many ops the run had.
+   */
   report(): MemoryReport {
-    const n = this.clock + 2;
-    const delta = new Float64Array(n + 1);
+    const n = this.n;
+    const gone = new Float64Array(n + 1); // bytes that stop being live at slot i
     const { born, last, bytes, pinned } = this;
     let persistent = 0;
-    for (let i = 0; i < this.n; i++) {
+    let live = 0;
+    let peak = 0;
+    for (let i = 0; i < n; i++) {
       const b = bytes[i];
-      if (pinned[i]) {
-        persistent += b;
-        continue;
+      if (pinned[i]) persistent += b;
+      else {
+        const from = born[i];
+        const to = last[i];
+        gone[firstBornAfter(born, n, i + 1, to > from ? to : from)] += b;
+        live += b;
       }
-      delta[born[i]] += b;
-      delta[last[i] + 1] -= b;
+      live -= gone[i];
+      if (live > peak) peak = live;
     }
-    const peak = peakOf(delta, n);
-    return { peakBytes: peak + persistent, persistentBytes: persistent, peakTransientBytes: peak, tensors: this.n };
+    return { peakBytes: peak + persistent, persistentBytes: persistent, peakTransientBytes: peak, tensors: n };
   }
 }
 
-/** The largest prefix sum of `delta[0..n)` (and 0): the peak of live bytes over the ops. */
-function peakOf(delta: Float64Array, n: number): number {
-  let live = 0;
-  let peak = 0;
-  for (let t = 0; t < n; t++) {
-    live += delta[t];
-    if (live > peak) peak = live;
+/** The first slot at or after `i` born after op `t` (`n` if none): a gallop, then a bisection. */
+function firstBornAfter(born: Int32Array, n: number, i: number, t: number): number {
+  if (i >= n || born[i] > t) return i;
+  // born[lo] <= t < born[hi] (hi = n: past the end)
+  let lo = i;
+  let step = 1;
+  let hi = lo + step;
+  while (hi < n && born[hi] <= t) {
+    lo = hi;
+    step *= 2;
+    hi = lo + step;
   }
-  return peak;
+  if (hi > n) hi = n;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (born[mid] <= t) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }

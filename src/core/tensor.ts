@@ -29,6 +29,16 @@ let nextId = 1;
 let lastShape: readonly number[] = Object.freeze([]);
 let lastSize = 1;
 
+/** Make `shape` the last shape (frozen) and measure it (out of the constructor, which V8 then inlines). */
+function rememberShape(shape: readonly number[]): void {
+  // a loop of its own rather than numel(): numel's sees every kind of array in the program, this
+  // one only tensor shapes
+  let size = 1;
+  for (let i = 0; i < shape.length; i++) size *= shape[i];
+  lastShape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+  lastSize = size;
+}
+
 /**
  * A tensor on one simulated rank. In numeric mode `data` holds a TensorFlow.js tensor; in meta
  * mode it is null and only shape and dtype exist. Every op goes through the rank's context, which
@@ -55,25 +65,20 @@ export class Tensor {
   /** Keep this (non-leaf) tensor's gradient in `.grad` after backward (torch's retain_grad). */
   retainGrad = false;
   /** A name for reports, e.g. "h.0.attn.c_attn.weight". */
-  name?: string;
+  name: string | undefined = undefined;
   /** How this tensor relates to the dense one it shards (set for parameters made from a weight store). */
-  placement?: Placement;
+  placement: Placement | undefined = undefined;
   /** The dense tensor this one is (a shard of). */
-  global?: GlobalRef;
+  global: GlobalRef | undefined = undefined;
   /** Index in the rank's memory tracker (-1: a view that owns no memory). */
   memIndex = -1;
+  // (every field is set in the constructor, the optional ones to undefined: one hidden class for
+  // all tensors, whatever is set on some of them later)
 
   constructor(ctx: RankContext, shape: readonly number[], dtype: DType, data: tf.Tensor | null, requiresGrad = false) {
     this.id = nextId++;
     this.ctx = ctx;
-    if (shape !== lastShape) {
-      // a loop of its own rather than numel(): numel's sees every kind of array in the program,
-      // this one only tensor shapes
-      let size = 1;
-      for (let i = 0; i < shape.length; i++) size *= shape[i];
-      lastShape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
-      lastSize = size;
-    }
+    if (shape !== lastShape) rememberShape(shape);
     this.shape = lastShape;
     this.size = lastSize;
     this.dtype = dtype;

@@ -89,11 +89,13 @@ export class World {
    */
   pushLedger(kind: LedgerKind, startUs: number, phase: Phase, source: SourceLocation | undefined, label: string | undefined, module: string | undefined): number {
     const seq = this.ledger.push(kind, startUs, phase, source, label, module);
-    if (this.onEvent) {
-      if (seq < this.maxLedger) this.onEvent({ type: 'ledger', entry: this.ledger.at(seq) });
-      else this.unsent();
-    }
+    if (this.onEvent) this.tellLedger(seq);
     return seq;
+  }
+
+  private tellLedger(seq: number): void {
+    if (seq < this.maxLedger) this.onEvent!({ type: 'ledger', entry: this.ledger.at(seq) });
+    else this.unsent();
   }
 
   pushTrace(e: TraceEvent): void {
@@ -107,12 +109,13 @@ export class World {
 
   /** Record the comm event of `rank` in collective `seq`, with the entry's phase, source and module. */
   pushComm(seq: number, rank: number, tag: string | undefined): void {
-    const i = this.trace.length;
     this.trace.pushComm(seq, rank, tag);
-    if (this.onEvent) {
-      if (i < this.maxTrace) this.onEvent({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
-      else this.unsent();
-    }
+    if (this.onEvent) this.tellComm(seq, rank, tag);
+  }
+
+  private tellComm(seq: number, rank: number, tag: string | undefined): void {
+    if (this.trace.length - 1 < this.maxTrace) this.onEvent!({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
+    else this.unsent();
   }
 
   /** One more entry or event the listener did not hear: a tally every TALLY_EVERY of them. */

@@ -48,6 +48,11 @@ export class CallKinds {
   /** The kind of `sig` on `group`: one of the group's `recent` kinds, or found (made) and added to them. */
   of(recent: CallKind[], group: ProcessGroup, sig: CallSig): CallKind {
     for (let i = recent.length - 1; i >= 0; i--) if (sameCall(recent[i].sig, sig)) return recent[i];
+    return this.find(recent, group, sig);
+  }
+
+  /** A kind not among the group's recent ones: found (or made) by its key, and added to them. */
+  private find(recent: CallKind[], group: ProcessGroup, sig: CallSig): CallKind {
     const key = `${group.id}|${sig.op}|${sig.dtype}|${sig.shape.join('x')}|${sig.reduceOp}|${sig.dim}|${sig.root}|${sig.splitDim}|${sig.concatDim}`;
     let k = this.all.get(key);
     if (!k) {

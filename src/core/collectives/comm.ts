@@ -272,8 +272,7 @@ export class Comm {
     if (this.ctx.mode === 'numeric') x.requireData();
     this.checkOwn(x, 'send');
     const post = this.engine.send(this.ctx, dst, tag, x, this.src());
-    this.ctx.memory.tick();
-    this.ctx.memory.use(x.memIndex);
+    this.ctx.memory.read(x.memIndex);
     return { wait: () => this.engine.waitSend(post) };
   }
 
@@ -342,35 +341,46 @@ export class Comm {
   private call(g: ProcessGroup, sig: CallSig, x: Tensor, label?: string): Promise<Delivery> | Delivery {
     if (this.ctx.mode === 'numeric') x.requireData();
     this.checkOwn(x, sig.op);
-    this.ctx.memory.tick();
-    this.ctx.memory.use(x.memIndex);
+    this.ctx.memory.read(x.memIndex);
     return this.engine.collective(this.ctx, g, sig, x.data, this.src(), label);
   }
 
   /** A rank may only pass its own tensors to comm. */
   private checkOwn(x: Tensor, what: string): void {
-    if (x.ctx !== this.ctx) {
-      throw new SimError('user-exception', `rank ${this.ctx.rank} passed a tensor of rank ${x.rank} to ${what}`, {
-        ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
-        fix: 'each rank passes its own tensor',
-      });
-    }
+    if (x.ctx !== this.ctx) throw notOwn(this.ctx, x, what);
   }
 
   private wrap(d: Delivery, inputs: readonly Tensor[], backward: BackwardFn | null, replicated = false): Tensor {
     const ctx = this.ctx;
-    const data = d.data ? ctx.own(d.data) : null;
-    const t = new Tensor(ctx, d.shape, d.dtype, data);
+    const t = new Tensor(ctx, d.shape, d.dtype, d.data ? ctx.own(d.data) : null);
     // every member got the same values: they share a content id (see share.ts)
-    if (replicated && ctx.world.share && d.ledgerSeq >= 0) t.cid = ctx.world.share.id(`delivery:${d.ledgerSeq}`);
-    ctx.memory.tick();
-    t.memIndex = ctx.memory.alloc(bytesOf(t.size, t.dtype));
-    if (backward && ctx.gradEnabled && inputs.some((x) => x.requiresGrad)) {
-      t.requiresGrad = true;
-      t.node = { op: 'collective', inputs, backward, module: ctx.module, site: ctx.moduleSite() };
-    }
+    if (replicated && ctx.world.share && d.ledgerSeq >= 0) shareDelivery(t, d.ledgerSeq);
+    t.memIndex = ctx.memory.make(bytesOf(t.size, t.dtype));
+    if (backward && ctx.gradEnabled) tape(t, inputs, backward);
     return t;
   }
+}
+
+// (what follows is out of the hot path's functions, which V8 inlines only while they are small)
+
+/** The content id of a collective's output, shared by every member that got the same values. */
+function shareDelivery(t: Tensor, seq: number): void {
+  t.cid = t.ctx.world.share!.id(`delivery:${seq}`);
+}
+
+/** Put a collective's output on the autograd tape, if an input needs a gradient. */
+function tape(t: Tensor, inputs: readonly Tensor[], backward: BackwardFn): void {
+  if (!inputs.some((x) => x.requiresGrad)) return;
+  const ctx = t.ctx;
+  t.requiresGrad = true;
+  t.node = { op: 'collective', inputs, backward, module: ctx.module, site: ctx.moduleSite() };
+}
+
+function notOwn(ctx: RankContext, x: Tensor, what: string): SimError {
+  return new SimError('user-exception', `rank ${ctx.rank} passed a tensor of rank ${x.rank} to ${what}`, {
+    ranks: [{ rank: ctx.rank, source: ctx.source(true), detail: 'called here' }],
+    fix: 'each rank passes its own tensor',
+  });
 }
 
 function equalMask(x: Tensor, y: Tensor): Tensor {

@@ -129,21 +129,13 @@ export class CollectiveEngine {
   // ------------------------------------------------------------------ collectives
 
   collective(ctx: RankContext, group: ProcessGroup, sig: CallSig, data: tf.Tensor | null, source: SourceLocation | undefined, label?: string): Promise<Delivery> | Delivery {
+    // (the hot path of a meta run: what is rare — errors, a group's first call — lives in
+    // functions of its own, so that V8 inlines this one and what it calls)
     ctx.checkAlive();
-    const state = this.stateOf(group);
+    const state = group === this.lastGroup ? this.lastState! : this.stateOf(group);
     const idx = ctx.rank === state.lastRank ? state.lastIdx : this.memberIndex(state, ctx.rank);
-    if (idx < 0) {
-      throw new SimError('collective-mismatch', `rank ${ctx.rank} called ${sig.op} on group ${group.id}, which it is not a member of`, {
-        ranks: [{ rank: ctx.rank, source, detail: describeSig(sig) }],
-        fix: `call it with a group that contains rank ${ctx.rank} (e.g. { axis: "tp" } for this rank's own tensor-parallel group)`,
-      });
-    }
-    if (sig.root !== undefined && !group.ranks.includes(sig.root)) {
-      throw new SimError('collective-mismatch', `${sig.op} root ${sig.root} is not in group ${group.id}`, {
-        ranks: [{ rank: ctx.rank, source, detail: describeSig(sig) }],
-        fix: `pick a root among ranks ${compact(group.ranks)} (roots are global ranks, as in torch.distributed)`,
-      });
-    }
+    if (idx < 0) throw notMember(ctx, group, sig, source);
+    if (sig.root !== undefined && !group.ranks.includes(sig.root)) throw rootNotInGroup(ctx, group, sig, source);
     const k = state.counter[idx]++;
     // A member blocks in its call k until round k completes, so a group has at most one open round.
     if (!state.round && state.live === 1) {
@@ -207,8 +199,8 @@ export class CollectiveEngine {
     });
   }
 
+  /** The state of `group` (made on its first call), remembered as the last group asked for. */
   private stateOf(group: ProcessGroup): GroupState {
-    if (group === this.lastGroup) return this.lastState!;
     let st = this.groups.get(group.id);
     if (!st) {
       st = { counter: new Array<number>(group.ranks.length).fill(0), round: undefined, live: this.liveCount(group), kinds: [], index: new Map(group.ranks.map((r, i) => [r, i])), lastRank: -1, lastIdx: -1 };
@@ -480,6 +472,20 @@ export class CollectiveEngine {
       fix: 'every send needs a recv on the destination rank with the same tag (a pipeline stage that never receives is the usual cause)',
     });
   }
+}
+
+function notMember(ctx: RankContext, group: ProcessGroup, sig: CallSig, source: SourceLocation | undefined): SimError {
+  return new SimError('collective-mismatch', `rank ${ctx.rank} called ${sig.op} on group ${group.id}, which it is not a member of`, {
+    ranks: [{ rank: ctx.rank, source, detail: describeSig(sig) }],
+    fix: `call it with a group that contains rank ${ctx.rank} (e.g. { axis: "tp" } for this rank's own tensor-parallel group)`,
+  });
+}
+
+function rootNotInGroup(ctx: RankContext, group: ProcessGroup, sig: CallSig, source: SourceLocation | undefined): SimError {
+  return new SimError('collective-mismatch', `${sig.op} root ${sig.root} is not in group ${group.id}`, {
+    ranks: [{ rank: ctx.rank, source, detail: describeSig(sig) }],
+    fix: `pick a root among ranks ${compact(group.ranks)} (roots are global ranks, as in torch.distributed)`,
+  });
 }
 
 function chan(src: number, dst: number, tag: number): string {
