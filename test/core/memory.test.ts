@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryTracker } from '../../src/core/memory.js';
+import { Rng } from '../../src/core/rng.js';
 
 /**
  * The tracker against a model written out the slow way: each tensor's op of birth and last use,
@@ -46,14 +47,10 @@ class Reference {
   }
 }
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
 test('memory: report() equals live bytes summed op by op, for random programs in both spellings', () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const rnd = lcg(seed);
+    const rng = new Rng(seed);
+    const rnd = () => rng.uniform();
     const m = new MemoryTracker();
     const ref = new Reference();
     const ids: number[] = [];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LedgerLog, type LedgerKind } from '../../src/core/ledger-log.js';
 import { TraceLog } from '../../src/core/trace-log.js';
 import { traceEvent, type TraceEvent } from '../../src/core/trace.js';
+import { Rng } from '../../src/core/rng.js';
 
 /**
  * The trace keeps compact comm events as ledger seqs, and the rank and tag only where they change
@@ -36,14 +37,10 @@ const KIND: LedgerKind = {
   outShape: [4, 8],
 };
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
 test('trace log: toArray() gives back every pushed event in order, for random interleavings', () => {
   for (let seed = 1; seed <= 30; seed++) {
-    const rnd = lcg(seed);
+    const rng = new Rng(seed);
+    const rnd = () => rng.uniform();
     const ledger = new LedgerLog();
     const entries = 400;
     for (let i = 0; i < entries; i++) ledger.push(KIND, i * 3, i % 50 < 25 ? 'forward' : 'backward', undefined, undefined, i % 7 === 0 ? 'h.0.mlp' : undefined);
