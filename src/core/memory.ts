@@ -70,31 +70,16 @@ export class MemoryTracker {
     return i;
   }
 
-  /** A tensor made by a new op: `tick()` then `alloc()` (one call, no nested ones: the hot path of a meta run). */
+  /** A tensor made by a new op: `tick()` then `alloc()`. */
   make(bytes: number, pinned = false): number {
-    const clock = ++this.clock;
-    const r = this.recorder;
-    if (r) {
-      r.tick();
-      r.alloc(bytes, pinned);
-    }
-    const i = this.n++;
-    if (i === this.bytes.length) this.grow();
-    this.born[i] = clock;
-    this.bytes[i] = bytes;
-    if (pinned) this.pinned[i] = 1;
-    return i;
+    this.tick();
+    return this.alloc(bytes, pinned);
   }
 
-  /** A new op that reads the tensor at `index`: `tick()` then `use()` (one call, no nested ones). */
+  /** A new op that reads the tensor at `index`: `tick()` then `use()`. */
   read(index: number): void {
-    const clock = ++this.clock;
-    const r = this.recorder;
-    if (r) {
-      r.tick();
-      if (index >= 0) r.use(index);
-    }
-    if (index >= 0 && this.last[index] < clock) this.last[index] = clock;
+    this.tick();
+    this.use(index);
   }
 
   private grow(): void {

@@ -89,38 +89,30 @@ export class World {
    */
   pushLedger(kind: LedgerKind, startUs: number, phase: Phase, source: SourceLocation | undefined, label: string | undefined, module: string | undefined): number {
     const seq = this.ledger.push(kind, startUs, phase, source, label, module);
-    if (this.onEvent) this.tellLedger(seq);
+    if (this.onEvent && this.streams(seq, this.maxLedger)) this.onEvent({ type: 'ledger', entry: this.ledger.at(seq) });
     return seq;
-  }
-
-  private tellLedger(seq: number): void {
-    if (seq < this.maxLedger) this.onEvent!({ type: 'ledger', entry: this.ledger.at(seq) });
-    else this.unsent();
   }
 
   pushTrace(e: TraceEvent): void {
     const i = this.trace.length;
     this.trace.push(e);
-    if (this.onEvent) {
-      if (i < this.maxTrace) this.onEvent({ type: 'trace', event: e });
-      else this.unsent();
-    }
+    if (this.onEvent && this.streams(i, this.maxTrace)) this.onEvent({ type: 'trace', event: e });
   }
 
   /** Record the comm event of `rank` in collective `seq`, with the entry's phase, source and module. */
   pushComm(seq: number, rank: number, tag: string | undefined): void {
     this.trace.pushComm(seq, rank, tag);
-    if (this.onEvent) this.tellComm(seq, rank, tag);
+    if (this.onEvent && this.streams(this.trace.length - 1, this.maxTrace)) this.onEvent({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
   }
 
-  private tellComm(seq: number, rank: number, tag: string | undefined): void {
-    if (this.trace.length - 1 < this.maxTrace) this.onEvent!({ type: 'trace', event: this.trace.comm(seq, rank, tag) });
-    else this.unsent();
-  }
-
-  /** One more entry or event the listener did not hear: a tally every TALLY_EVERY of them. */
-  private unsent(): void {
+  /**
+   * Whether the listener hears record `i` of a log one by one (below the log's limit `max`); past
+   * it the record is counted instead, and every TALLY_EVERY of them make a tally.
+   */
+  private streams(i: number, max: number): boolean {
+    if (i < max) return true;
     if (++this.untallied >= TALLY_EVERY) this.tally();
+    return false;
   }
 
   /** Tell the listener how much the run has recorded, if some of it went unsent since the last tally. */

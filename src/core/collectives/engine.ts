@@ -132,7 +132,7 @@ export class CollectiveEngine {
     // (the hot path of a meta run: what is rare — errors, a group's first call — lives in
     // functions of its own, so that V8 inlines this one and what it calls)
     ctx.checkAlive();
-    const state = group === this.lastGroup ? this.lastState! : this.stateOf(group);
+    const state = this.stateOf(group);
     const idx = ctx.rank === state.lastRank ? state.lastIdx : this.memberIndex(state, ctx.rank);
     if (idx < 0) throw notMember(ctx, group, sig, source);
     if (sig.root !== undefined && !group.ranks.includes(sig.root)) throw rootNotInGroup(ctx, group, sig, source);
@@ -201,6 +201,7 @@ export class CollectiveEngine {
 
   /** The state of `group` (made on its first call), remembered as the last group asked for. */
   private stateOf(group: ProcessGroup): GroupState {
+    if (group === this.lastGroup) return this.lastState!;
     let st = this.groups.get(group.id);
     if (!st) {
       st = { counter: new Array<number>(group.ranks.length).fill(0), round: undefined, live: this.liveCount(group), kinds: [], index: new Map(group.ranks.map((r, i) => [r, i])), lastRank: -1, lastIdx: -1 };
