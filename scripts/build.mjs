@@ -1,7 +1,7 @@
 // Bundles AutoDist with esbuild into dist/: the CLI, the simulation worker, the VS Code
 // extension, the webview, and the benchmarks; copies the tfjs WASM binaries next to them.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
@@ -69,6 +69,15 @@ const wasmOut = join(dirname(wasmDir), 'wasm-out');
 copyFileSync(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js'), join(dist, 'tfjs-backend-wasm-threaded-simd.js'));
 const { wasmWorkerContents } = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js'));
 writeFileSync(join(dist, 'tfjs-backend-wasm-threaded-simd.worker.js'), wasmWorkerContents.replace(/\n/g, '\\n'));
+// CPython in WebAssembly (the pyodide package's runtime files) and AutoDist's Python package
+// (torch over the core), which the worker mounts read-only: src/runner/python/interpreter.ts
+const pyodideSrc = dirname(require.resolve('pyodide/pyodide.asm.wasm'));
+mkdirSync(join(dist, 'pyodide'), { recursive: true });
+for (const f of ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json', 'package.json']) {
+  copyFileSync(join(pyodideSrc, f), join(dist, 'pyodide', f));
+}
+rmSync(join(dist, 'python'), { recursive: true, force: true });
+cpSync(join(root, 'src', 'python'), join(dist, 'python'), { recursive: true, filter: (s) => !s.includes('__pycache__') });
 // The "autodist" module's type declarations, shipped for `autodist init` and the extension.
 if (!process.argv.includes('--no-types')) {
   const emit = `import('./src/cli/types-emit.ts').then((m) => require('node:fs').writeFileSync('dist/autodist.d.ts', (m.emitDeclarations ?? m.default.emitDeclarations)(require('node:path').resolve('src/index.ts'))))`;

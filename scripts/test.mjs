@@ -22,5 +22,7 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...selected], { stdio: 'inherit', cwd: root });
+// Python runs need WebAssembly stack switching (JSPI): a V8 flag before Node 24
+const jspi = typeof WebAssembly.Suspending === 'function' ? [] : ['--experimental-wasm-stack-switching'];
+const r = spawnSync(process.execPath, [...jspi, '--import', 'tsx', '--test', '--test-concurrency=2', ...selected], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);

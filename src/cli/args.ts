@@ -18,6 +18,10 @@ export interface SimulateArgs {
   readonly maxMemoryGB: number;
   readonly nanCheck: boolean;
   readonly quiet: boolean;
+  /** Python files: processes to run, as torchrun's --nproc-per-node. */
+  readonly nprocPerNode?: number;
+  /** Python files: the script's own arguments (after `--`): its sys.argv[1:]. */
+  readonly scriptArgs?: readonly string[];
 }
 
 export type CliCommand =
@@ -38,6 +42,9 @@ export const USAGE = `AutoDist — simulate LLM parallelization code on N virtua
 
 Usage:
   autodist simulate <script.ts> [options]   run a script's simulation and print its summary
+  autodist simulate train.py --nproc-per-node N [options] [-- ARGS]
+                                            run a PyTorch file as torchrun would, on N simulated
+                                            processes, checked against its own world-size-1 run
   autodist init [dir] [--force]             write an example script and the types an editor needs
   autodist demo                             the seed-003 FFN at TP=4 and a GPT-2 at TP=2 × PP=2
   autodist plan --model M --gpus N --seq S --global-batch B [--gpu h100] [--open K]
@@ -58,6 +65,7 @@ Options of simulate:
   --max-memory GB          refuse numeric runs estimated above this (default 4)
   --no-nan-check           do not stop at the first op that makes NaN or Inf
   --quiet                  no progress on stderr
+  --nproc-per-node N       Python files: processes to start (or a "# autodist: --nproc-per-node N" line)
 
 Exit codes: 0 verified, 1 verification failed, 2 bad input or script error.`;
 
@@ -85,15 +93,20 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   const first = args.shift();
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { command: 'help' };
   if (first === '--version' || first === '-v' || first === 'version') return { command: 'version' };
-  const { flags, positional } = split(args);
+  const { flags, positional: all, dashed } = split(args);
+  const positional = all;
   switch (first) {
     case 'simulate':
     case 'sim':
     case 'run': {
-      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help'];
+      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help', 'nproc-per-node', 'nproc_per_node'];
       checkFlags(flags, known);
       if (flags.has('help')) return { command: 'help' };
-      if (positional.length !== 1) throw new UsageError(positional.length ? `simulate takes one script, got ${positional.join(' ')}` : 'simulate needs a script: autodist simulate my_script.ts');
+      if (positional.length === 0) throw new UsageError('simulate needs a script: autodist simulate my_script.ts (or train.py --nproc-per-node 4)');
+      const isPy = positional[0].endsWith('.py');
+      if (positional.length !== 1 && !(isPy && dashed.length)) throw new UsageError(`simulate takes one script, got ${positional.join(' ')}${isPy ? ' (a Python script\'s own arguments go after --: autodist simulate train.py --nproc-per-node 4 -- --lr 0.1)' : ''}`);
+      const np = flags.has('nproc-per-node') ? integer(flags, 'nproc-per-node') : flags.has('nproc_per_node') ? integer(flags, 'nproc_per_node') : undefined;
+      if (np !== undefined && !isPy) throw new UsageError('--nproc-per-node is for Python files (a TypeScript script sets its mesh)');
       return {
         command: 'simulate',
         script: positional[0],
@@ -110,6 +123,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         maxMemoryGB: positive(flags, 'max-memory', 4),
         nanCheck: !bool(flags, 'no-nan-check'),
         quiet: bool(flags, 'quiet'),
+        nprocPerNode: np,
+        scriptArgs: isPy ? dashed : undefined,
       };
     }
     case 'init':
@@ -126,14 +141,15 @@ export function parseArgs(argv: readonly string[]): CliCommand {
 
 type Flags = Map<string, string | true>;
 
-function split(args: string[]): { flags: Flags; positional: string[] } {
+function split(args: string[]): { flags: Flags; positional: string[]; dashed: string[] } {
   const flags: Flags = new Map();
   const positional: string[] = [];
-  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory']);
+  const dashed: string[] = [];
+  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'nproc-per-node', 'nproc_per_node']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--') {
-      positional.push(...args.slice(i + 1));
+      dashed.push(...args.slice(i + 1));
       break;
     }
     if (!a.startsWith('--') || a === '-') {
@@ -151,7 +167,7 @@ function split(args: string[]): { flags: Flags; positional: string[] } {
       i++;
     } else flags.set(name, true);
   }
-  return { flags, positional };
+  return { flags, positional, dashed };
 }
 
 function checkFlags(flags: Flags, known: readonly string[]): void {

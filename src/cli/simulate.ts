@@ -41,7 +41,19 @@ export async function runWithProgress(script: string, a: Partial<SimulateArgs>, 
     timeoutS: a.timeoutS,
     maxMemoryBytes: a.maxMemoryGB !== undefined ? a.maxMemoryGB * GiB : undefined,
     nanCheck: a.nanCheck,
-    onEvent: (e) => progress?.event(e),
+    nprocPerNode: a.nprocPerNode,
+    scriptArgs: a.scriptArgs,
+    onEvent: (e) => {
+      if (e.type === 'output') {
+        // each rank's lines as torchrun prints them: "[rank0]: ..."
+        progress?.done();
+        const out = e.stream === 'stderr' ? io.stderr : io.stdout;
+        const lines = e.text.endsWith('\n') ? e.text.slice(0, -1).split('\n') : e.text.split('\n');
+        out.write(lines.map((l) => (e.rank >= 0 ? `[rank${e.rank}]: ${l}` : l)).join('\n') + '\n');
+        return;
+      }
+      progress?.event(e);
+    },
   });
   const onSignal = () => handle.cancel();
   process.once('SIGINT', onSignal);

@@ -127,6 +127,7 @@ const MAX_FRAMES = 14;
  * caller falls back to the module's construction site instead. `undefined` when none is found.
  */
 export function captureSource(skipConstructorsOf?: ReadonlySet<string>): SourceLocation | undefined {
+  if (given) return given;
   const sites = callSites(captureSource, MAX_FRAMES);
   for (const s of sites) {
     if (s.isAsync?.()) break;
@@ -136,4 +137,32 @@ export function captureSource(skipConstructorsOf?: ReadonlySet<string>): SourceL
     return locate(file, s.getLineNumber() ?? 0, s.getColumnNumber() ?? 0);
   }
   return undefined;
+}
+
+/**
+ * A place the caller names itself, for code V8's stack cannot see: the Python bridge passes the
+ * person's `.py` file and line with each call. While `withGivenSource` runs, `captureSource`
+ * answers with it. One frozen object per place, as for stack frames.
+ */
+let given: SourceLocation | undefined;
+
+export function sourceAt(file: string, line: number, column = 0): SourceLocation {
+  const key = `${line}:${column}:${file}`;
+  let loc = located.get(key);
+  if (!loc) {
+    loc = Object.freeze({ file, line, column });
+    located.set(key, loc);
+  }
+  return loc;
+}
+
+/** Run `fn` with `captureSource()` answering `source` (restored after, also on a throw). */
+export function withGivenSource<T>(source: SourceLocation | undefined, fn: () => T): T {
+  const prev = given;
+  given = source;
+  try {
+    return fn();
+  } finally {
+    given = prev;
+  }
 }

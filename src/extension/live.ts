@@ -46,7 +46,7 @@ export function meshInfo(spec: MeshSpec): MeshInfo {
   return { axes: [...m.axes], sizes: [...m.sizes], worldSize: m.worldSize, coords: Array.from({ length: m.worldSize }, (_, r) => ({ ...m.coords(r) })) };
 }
 
-export function liveEvent(e: StreamedEvent): LiveEvent {
+export function liveEvent(e: StreamedEvent): LiveEvent | undefined {
   switch (e.type) {
     case 'ledger':
       return { kind: 'collective', collective: collectiveInfo(e.entry) };
@@ -60,6 +60,8 @@ export function liveEvent(e: StreamedEvent): LiveEvent {
       return { kind: 'progress', stage: e.stage, percent: e.percent, message: e.message };
     case 'tally':
       return { kind: 'tally', collectives: e.ledger, events: e.trace };
+    case 'output':
+      return undefined; // a Python rank's printed text: the terminal's (the panel shows the report)
   }
 }
 
@@ -90,6 +92,7 @@ export class LiveBatcher {
 
   push(e: StreamedEvent | LiveEvent): void {
     const ev = 'kind' in e ? e : liveEvent(e);
+    if (!ev) return;
     if (ev.kind === 'span' && ++this.spans > MAX_LIVE_SPANS) return;
     if (ev.kind === 'progress' || ev.kind === 'tally') {
       const i = this.pending.findIndex((p) => p.kind === ev.kind);

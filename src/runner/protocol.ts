@@ -20,7 +20,9 @@ export type StreamEvent =
   /** How many ledger entries and trace events the run has recorded (sent once it streams no more of them one by one). */
   | { readonly type: 'tally'; readonly ledger: number; readonly trace: number }
   | { readonly type: 'rank-state'; readonly rank: number; readonly state: RankState }
-  | { readonly type: 'error'; readonly error: ReportError };
+  | { readonly type: 'error'; readonly error: ReportError }
+  /** What a Python rank printed (torchrun shows it as "[rank0]: …"). */
+  | { readonly type: 'output'; readonly rank: number; readonly stream: 'stdout' | 'stderr'; readonly text: string };
 
 /** What is known once the script is loaded and before anything is allocated. */
 export interface RunInfo {
@@ -55,6 +57,9 @@ export interface ScriptRunSettings {
   readonly nanCheck?: boolean;
   /** Verification tolerances (scale-free error) overriding the dtype defaults. */
   readonly tolerances?: { readonly output?: number; readonly grad?: number };
+  /** Python files: processes (torchrun's --nproc-per-node) and the script's own arguments. */
+  readonly nprocPerNode?: number;
+  readonly scriptArgs?: readonly string[];
 }
 
 /** Worker → parent. */

@@ -14,6 +14,8 @@ import { withNanCheck } from './nan-guard.js';
 import { STREAM_LIMITS } from './event-log.js';
 import { failureReport } from './partial-report.js';
 import type { RunInfo, ScriptRunSettings, StreamEvent } from './protocol.js';
+import { fileFlags, runPythonFile } from './python/run-python.js';
+import { readFileSync } from 'node:fs';
 
 export interface ScriptRunHooks {
   readonly onEvent?: (e: StreamEvent) => void;
@@ -32,6 +34,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
   const t0 = performance.now();
   const emit = hooks.onEvent ?? (() => {});
   emit({ type: 'progress', stage: 'load', percent: 0, message: `loading ${file}` });
+  if (file.endsWith('.py')) return runPythonScript(file, settings, hooks);
 
   let info: RunInfo | undefined;
   let label: string = settings.backend ?? 'wasm';
@@ -139,4 +142,47 @@ function jsonSafe(v: unknown): unknown {
 /** A run event as plain data (errors become report errors). */
 export function toStreamEvent(e: RunEvent): StreamEvent {
   return e.type === 'error' ? { type: 'error', error: toReportError(e.error) } : e;
+}
+
+/**
+ * A PyTorch file: `nprocPerNode` processes (the setting, else the file's own
+ * "# autodist: --nproc-per-node N" line), run by src/runner/python/run-python.ts.
+ */
+async function runPythonScript(file: string, settings: ScriptRunSettings, hooks: ScriptRunHooks): Promise<Report> {
+  const t0 = performance.now();
+  const emit = hooks.onEvent ?? (() => {});
+  let info: RunInfo | undefined;
+  try {
+    const flags = fileFlags(readFileSync(file, 'utf8'));
+    const i = flags.findIndex((f) => f === '--nproc-per-node' || f === '--nproc_per_node' || f.startsWith('--nproc-per-node='));
+    const fromFile = i < 0 ? undefined : Number(flags[i].includes('=') ? flags[i].split('=')[1] : flags[i + 1]);
+    const n = settings.nprocPerNode ?? fromFile;
+    if (n === undefined) {
+      throw new ConfigError(`how many processes? ${file} is a Python file: give --nproc-per-node N (as torchrun), or put "# autodist: --nproc-per-node N" in the file`, 'autodist simulate train.py --nproc-per-node 4');
+    }
+    const meta = settings.mode === 'meta' || flags.includes('--meta');
+    const backend = await initBackend(settings.backend ?? 'wasm', 1);
+    const label = backendLabel(backend);
+    info = { script: file, backend: label, mode: meta ? 'meta' : 'numeric', mesh: { world: n }, hardware: settings.hardware, gpusPerNode: settings.gpusPerNode };
+    hooks.onStart?.(info);
+    return await runPythonFile(file, {
+      nprocPerNode: n,
+      args: settings.scriptArgs,
+      mode: meta ? 'meta' : undefined,
+      hardware: settings.hardware,
+      algorithm: settings.algorithm,
+      gpusPerNode: settings.gpusPerNode,
+      tolerances: settings.tolerances,
+      signal: hooks.signal,
+      backend: label,
+      onEvent: (e) => emit(toStreamEvent(e)),
+      streamLimits: STREAM_LIMITS,
+      onOutput: (rank, stream, text) => emit({ type: 'output', rank, stream, text }),
+      onProgress: (stage, percent, message) => emit({ type: 'progress', stage, percent, message }),
+    });
+  } catch (e) {
+    const error = reportErrorOf(e);
+    emit({ type: 'error', error });
+    return failureReport({ info, script: file, backend: settings.backend ?? 'wasm', errors: [error], wallMs: performance.now() - t0 });
+  }
 }

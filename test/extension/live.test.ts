@@ -21,12 +21,12 @@ describe('live events', () => {
     const ledger = seed.events.filter((e) => e.type === 'ledger');
     assert.equal(ledger.length, 2);
     const live = ledger.map((e) => liveEvent(e));
-    assert.deepEqual(live.map((e) => (e.kind === 'collective' ? e.collective : null)), seed.report.collectives);
+    assert.deepEqual(live.map((e) => (e?.kind === "collective" ? e.collective : null)), seed.report.collectives);
   });
 
   test('a streamed trace event becomes the timeline event the report will list', () => {
     const spans = seed.events.filter((e) => e.type === 'trace').map((e) => liveEvent(e));
-    assert.deepEqual(spans.map((e) => (e.kind === 'span' ? e.span : null)), seed.report.timeline.events);
+    assert.deepEqual(spans.map((e) => (e?.kind === "span" ? e.span : null)), seed.report.timeline.events);
   });
 
   test('a tally becomes the panel\'s count of what the run recorded; a batch keeps only the latest', () => {

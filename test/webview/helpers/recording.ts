@@ -20,7 +20,7 @@ export interface Recording {
 export async function recordSeed(batch = 12): Promise<Recording> {
   const seed = await seedMeta();
   const run: RunInfo = { id: 1, script: EXAMPLE, name: 'examples/ffn_tp4.ts', mode: 'meta', startedAt: 0 };
-  const events: LiveEvent[] = [{ kind: 'loaded', mesh: meshInfo({ tp: 4 }), model: 'ffn', layers: ['fc1', 'fc2'] }, ...seed.events.map(liveEvent)];
+  const events: LiveEvent[] = [{ kind: 'loaded', mesh: meshInfo({ tp: 4 }), model: 'ffn', layers: ['fc1', 'fc2'] }, ...seed.events.map(liveEvent).filter((e): e is LiveEvent => e !== undefined)];
   const live: HostMessage[] = [{ type: 'runStarted', run }];
   for (let i = 0; i < events.length; i += batch) live.push({ type: 'runEvents', runId: run.id, events: events.slice(i, i + batch) });
   return { seed, run, live, finished: { type: 'runFinished', run, report: seed.report, verdict: verdictOf(seed.report) } };

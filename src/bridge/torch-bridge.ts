@@ -1,0 +1,277 @@
+import type { RankContext } from '../core/context.js';
+import { bytesOf, numel, storageDType, type DType } from '../core/dtype.js';
+import { SimError } from '../core/errors.js';
+import type { ReduceOp } from '../core/ledger.js';
+import type { ProcessGroup } from '../core/mesh.js';
+import { sourceAt, withGivenSource, type SourceLocation } from '../core/source.js';
+import { Tensor } from '../core/tensor.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { callOp, hasOp } from './op-table.js';
+
+/**
+ * The door between AutoDist's Python `torch` and the core: the one object Python reaches (as the
+ * JS module `_autodist`, through `torch/_C.py` only). Python never computes a number, a shape or
+ * a gradient: each call here is one core op on the rank's context, one collective through the
+ * rank's comm (so the ledger records it), or a question about a tensor.
+ *
+ * Sources: V8's stack cannot see Python frames, so each call carries the person's `.py` place
+ * (a `SourceLocation` made once per place by `source()`), which `captureSource()` answers with
+ * while the call runs.
+ */
+export interface PyArgs {
+  toJs(opts?: object): unknown;
+}
+
+/** A Python callable as the bridge sees it (a PyProxy made with create_proxy). */
+export interface PyCallable {
+  callPromising(...args: unknown[]): Promise<unknown>;
+}
+
+function jsArgs(a: PyArgs | unknown[] | undefined): unknown[] {
+  if (a === undefined || a === null) return [];
+  if (Array.isArray(a)) return a;
+  return (a as PyArgs).toJs({ dict_converter: Object.fromEntries, create_pyproxies: false }) as unknown[];
+}
+
+function jsList<T>(a: PyArgs | T[] | undefined | null): T[] | undefined {
+  if (a === undefined || a === null) return undefined;
+  if (Array.isArray(a)) return a;
+  return (a as PyArgs).toJs({ create_pyproxies: false }) as T[];
+}
+
+/** Values of any nesting as a flat list and its shape (torch.tensor([[1, 2], [3, 4]])). */
+function flatten(v: unknown): { values: number[]; shape: number[] } {
+  const shape: number[] = [];
+  let x = v;
+  while (Array.isArray(x)) {
+    shape.push(x.length);
+    x = x[0];
+  }
+  const values = (Array.isArray(v) ? (v as unknown[]).flat(Infinity) : [v]) as (number | boolean)[];
+  if (values.length !== numel(shape)) throw new SimError('shape', `torch.tensor: the nested lists are ragged (shape ${JSON.stringify(shape)} expected ${numel(shape)} values, got ${values.length})`, { fix: 'give every row the same length' });
+  return { values: values.map((b) => (typeof b === 'boolean' ? (b ? 1 : 0) : b)), shape };
+}
+
+export class TorchBridge {
+  /** Where each rank's printed text goes (the runner sets it per run). */
+  onOutput: (rank: number, stream: 'stdout' | 'stderr', text: string) => void = () => {};
+
+  /** Python-made callables (autograd.Function backwards) to release when the run ends. */
+  private readonly held: { destroy?(): void }[] = [];
+
+  // ------------------------------------------------------------------ output
+
+  output(rank: number, stream: 'stdout' | 'stderr', text: string): void {
+    this.onOutput(rank, stream, text);
+  }
+
+  hasOp(name: string): boolean {
+    return hasOp(name);
+  }
+
+  // ------------------------------------------------------------------ places
+
+  source(file: string, line: number): SourceLocation {
+    return sourceAt(file, line, 0);
+  }
+
+  // ------------------------------------------------------------------ ops
+
+  /** One core op with the person's place; returns a tensor or a list of them. */
+  call(src: SourceLocation | undefined, name: string, args: PyArgs | unknown[]): Tensor | Tensor[] {
+    const a = jsArgs(args);
+    return withGivenSource(src, () => callOp(name, a as never[]));
+  }
+
+  /** A tensor from (nested) values, on the rank. */
+  tensor(ctx: RankContext, src: SourceLocation | undefined, data: PyArgs | number, dtype: DType, requiresGrad: boolean): Tensor {
+    const v = typeof data === 'number' || typeof data === 'boolean' ? data : (data as PyArgs).toJs({ create_pyproxies: false });
+    const { values, shape } = flatten(v);
+    return withGivenSource(src, () => {
+      const t = ctx.tensor(values, shape, dtype);
+      t.requiresGrad = requiresGrad;
+      return t;
+    });
+  }
+
+  /** zeros / ones / full / empty / randn / rand / randint / arange on the rank. */
+  create(ctx: RankContext, src: SourceLocation | undefined, kind: string, shapeIn: PyArgs | number[], dtype: DType, opts: PyArgs | Record<string, unknown> | undefined, requiresGrad: boolean): Tensor {
+    const shape = jsList<number>(shapeIn as PyArgs) ?? [];
+    const o = (opts && typeof (opts as PyArgs).toJs === 'function' ? (opts as PyArgs).toJs({ dict_converter: Object.fromEntries }) : (opts ?? {})) as Record<string, number | string>;
+    return withGivenSource(src, () => {
+      let t: Tensor;
+      switch (kind) {
+        case 'zeros':
+        case 'empty':
+          t = ctx.zeros(shape, dtype);
+          break;
+        case 'ones':
+          t = ctx.ones(shape, dtype);
+          break;
+        case 'full': {
+          const v = Number(o.value);
+          t = ctx.mode === 'meta' ? ctx.zeros(shape, dtype) : ctx.fromTf(tf.fill([...shape], v, storageDType(dtype)), dtype);
+          break;
+        }
+        case 'randn':
+          t = ctx.randn(shape, { seed: Number(o.seed), key: String(o.key ?? ''), dtype });
+          break;
+        case 'randint':
+          t = ctx.randint(shape, Number(o.high), { seed: Number(o.seed), key: String(o.key ?? '') });
+          if (o.low) t = callOp('add_scalar', [t, Number(o.low)]) as Tensor;
+          break;
+        case 'arange': {
+          const start = Number(o.start), end = Number(o.end), step = Number(o.step);
+          const n = Math.max(0, Math.ceil((end - start) / step));
+          t = ctx.tensor(() => Array.from({ length: n }, (_, i) => start + i * step), [n], dtype);
+          break;
+        }
+        default:
+          throw new SimError('user-exception', `torch: unknown creation "${kind}"`);
+      }
+      if (requiresGrad) t.requiresGrad = true;
+      return t;
+    });
+  }
+
+  /** A parameter (a leaf that requires grad and lives for the run) with the values of `init`. */
+  param(ctx: RankContext, init: Tensor, name: string | undefined): Tensor {
+    return ctx.param(init, name);
+  }
+
+  /** `p` (a parameter or leaf) takes `v`'s values in place (nn.init): same tensor, same memory slot. */
+  assignData(p: Tensor, v: Tensor): void {
+    if (v.ctx !== p.ctx) throw new SimError('user-exception', `tensor ${v.describe()} belongs to rank ${v.rank} but is assigned on rank ${p.rank}`);
+    p.data = v.data;
+    p.cid = v.cid;
+  }
+
+  /** A copy of `t` with no history (detach): the same values, a leaf. */
+  detach(t: Tensor): Tensor {
+    const out = new Tensor(t.ctx, t.shape, t.dtype, t.data, false);
+    out.cid = t.cid;
+    out.memIndex = -1; // a view of the same storage
+    out.placement = t.placement;
+    out.global = t.global;
+    return out;
+  }
+
+  /** Flat values (numeric mode): a plain array, which Python reads as a list. */
+  values(t: Tensor): number[] {
+    if (t.data === null) throw new SimError('user-exception', `tensor ${t.describe()} on rank ${t.rank} has no values: this run is in meta mode (shapes only)`, { fix: 'print .shape instead of values in meta mode, or run without --meta' });
+    return Array.from(t.valuesSync());
+  }
+
+  bytes(t: Tensor): number {
+    return bytesOf(t.size, t.dtype);
+  }
+
+  // ------------------------------------------------------------------ autograd
+
+  backward(ctx: RankContext, src: SourceLocation | undefined, t: Tensor, grad: Tensor | undefined | null): Promise<void> {
+    return withGivenSource(src, () => ctx.backward(t, grad ?? undefined));
+  }
+
+  setGradEnabled(ctx: RankContext, on: boolean): boolean {
+    const prev = ctx.gradEnabled;
+    ctx.gradEnabled = on;
+    return prev;
+  }
+
+  setRequiresGrad(t: Tensor, on: boolean): void {
+    t.requiresGrad = on;
+  }
+
+  setGrad(t: Tensor, g: Tensor | null | undefined): void {
+    t.grad = g ?? null;
+  }
+
+  retainGrad(t: Tensor): void {
+    t.retainGrad = true;
+  }
+
+  /**
+   * torch.autograd.Function: `out` (computed by the Python forward with autograd off) gets a
+   * gradient node over `inputs` whose backward calls the Python `backward(dy)` — which may run
+   * collectives — and returns one gradient (or null) per input.
+   */
+  customGrad(ctx: RankContext, out: Tensor, inputsIn: PyArgs | Tensor[], backward: PyCallable & { destroy?(): void }, name: string): Tensor {
+    const inputs = (jsList<Tensor>(inputsIn as PyArgs) ?? []).filter((x) => x instanceof Tensor);
+    this.held.push(backward);
+    return ctx.customGrad(out, inputs, async (dy) => {
+      const r = (await backward.callPromising(dy)) as PyArgs | Tensor[] | null;
+      const list = (jsList<Tensor | null>(r as PyArgs) ?? []).map((g) => (g instanceof Tensor ? g : null));
+      return list;
+    }, name);
+  }
+
+  // ------------------------------------------------------------------ modules
+
+  enterModule(ctx: RankContext, name: string, site: SourceLocation | undefined): void {
+    ctx.moduleStack.push(name);
+    ctx.moduleSites.push(site);
+  }
+
+  exitModule(ctx: RankContext): void {
+    ctx.moduleStack.pop();
+    ctx.moduleSites.pop();
+  }
+
+  // ------------------------------------------------------------------ communication
+
+  group(ctx: RankContext, ranks: PyArgs | number[] | null | undefined): ProcessGroup {
+    const r = jsList<number>(ranks as PyArgs);
+    return r ? ctx.mesh.group(r) : ctx.mesh.world();
+  }
+
+  /**
+   * One collective through the rank's comm (the ledger records it). Returns a promise that Python
+   * waits on with run_sync; the result is the new tensor (Python copies it into the caller's
+   * buffer, as torch's collectives work in place).
+   */
+  collective(ctx: RankContext, src: SourceLocation | undefined, op: string, x: Tensor | null, group: ProcessGroup, opts: PyArgs | Record<string, unknown> | undefined): Promise<Tensor | Tensor[] | number | undefined> {
+    const o = (opts && typeof (opts as PyArgs).toJs === 'function' ? (opts as PyArgs).toJs({ dict_converter: Object.fromEntries, create_pyproxies: false }) : (opts ?? {})) as Record<string, unknown>;
+    const c = ctx.comm;
+    const label = o.label as string | undefined;
+    return withGivenSource(src, () => {
+      switch (op) {
+        case 'all_reduce':
+          return c.allReduce(x!, { group, op: (o.op as ReduceOp) ?? 'sum', label });
+        case 'all_gather':
+          return c.allGather(x!, { group, dim: (o.dim as number) ?? 0, label });
+        case 'reduce_scatter':
+          return c.reduceScatter(x!, { group, dim: (o.dim as number) ?? 0, op: (o.op as ReduceOp) ?? 'sum', label });
+        case 'broadcast':
+          return c.broadcast(x!, { group, src: o.src as number, label });
+        case 'reduce':
+          return c.reduce(x!, { group, dst: o.dst as number, op: (o.op as ReduceOp) ?? 'sum', label });
+        case 'all_to_all':
+          return c.allToAll(x!, { group, splitDim: 0, concatDim: 0, label });
+        case 'barrier':
+          return c.barrier({ group, label }).then(() => undefined);
+        case 'send':
+          return c.send(x!, o.dst as number, { tag: (o.tag as number) ?? 0 }).then(() => undefined);
+        case 'recv':
+          return c.recv({ shape: x!.shape, dtype: x!.dtype }, o.src as number, { tag: (o.tag as number) ?? 0 });
+        default:
+          return Promise.reject(new SimError('user-exception', `torch.distributed: unknown collective "${op}"`));
+      }
+    });
+  }
+
+  /** isend: starts the send now; Python's Work.wait() waits on the returned promise. */
+  isend(ctx: RankContext, src: SourceLocation | undefined, x: Tensor, dst: number, tag: number): Promise<void> {
+    return withGivenSource(src, () => ctx.comm.isend(x, dst, { tag }).wait());
+  }
+
+  /** Release what Python lent for the run (autograd.Function backwards). */
+  dispose(): void {
+    for (const h of this.held.splice(0)) {
+      try {
+        h.destroy?.();
+      } catch {
+        /* already released */
+      }
+    }
+  }
+}

@@ -1,0 +1,215 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Placement } from '../../core/placement.js';
+import type { SourceLocation } from '../../core/source.js';
+import type { Tensor } from '../../core/tensor.js';
+import type { Divergence, ErrorCheck, VerificationInfo } from '../../report/types.js';
+import { errorStats, type ErrorStats, type Tolerances } from './compare.js';
+
+/**
+ * Verification of a file against its own world-size-1 run, with no AutoDist-specific code in it:
+ * every module output (by module name and call number) and every parameter gradient (by name) of
+ * the N-rank run is re-assembled and compared with the reference run's.
+ *
+ * How each rank's piece relates to the whole is read from the tensors themselves:
+ *   - a parameter cut out of a full tensor (narrow/split/chunk/slicing) carries its index range;
+ *   - otherwise, from the shapes: the same shape as the reference → replicated (each rank must
+ *     equal it), or a partial sum (the ranks add up to it: reported as a missing all-reduce);
+ *     one dim 1/k of the reference's → concatenated along it, over consecutive ranks.
+ */
+export interface NamedCall {
+  readonly name: string;
+  readonly call: number;
+  readonly kind: string;
+  readonly shape: readonly number[];
+  readonly data: tf.Tensor | null;
+  readonly site?: SourceLocation;
+}
+
+export interface NamedParam {
+  readonly name: string;
+  readonly module: string;
+  readonly kind: string;
+  readonly tensor: Tensor;
+  readonly shape: readonly number[];
+  readonly grad: tf.Tensor | null;
+  readonly placement?: Placement;
+  readonly site?: SourceLocation;
+}
+
+export interface RankRecord {
+  readonly rank: number;
+  readonly calls: readonly NamedCall[];
+  readonly params: readonly NamedParam[];
+}
+
+interface Piece {
+  readonly rank: number;
+  readonly shape: readonly number[];
+  readonly data: tf.Tensor;
+  readonly ranges?: readonly (readonly [number, number])[];
+  readonly dim?: number;
+}
+
+type Outcome =
+  | { readonly ok: true; readonly err: ErrorStats; readonly how: string }
+  | { readonly ok: false; readonly err?: ErrorStats; readonly why: string };
+
+export function verifyByName(ref: RankRecord | undefined, sharded: readonly (RankRecord | undefined)[], tol: Tolerances): VerificationInfo {
+  if (!ref) return { passed: false, skipped: 'not verified: the world-size-1 run recorded nothing', outputs: [], grads: [] };
+  let out: VerificationInfo | undefined;
+  tf.tidy(() => {
+    out = compareAll(ref, sharded, tol);
+  });
+  return out!;
+}
+
+function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[], tol: Tolerances): VerificationInfo {
+  const outputs: ErrorCheck[] = [];
+  const grads: ErrorCheck[] = [];
+  let first: Divergence | undefined;
+  const calls = new Map<string, Piece[]>();
+  for (const r of sharded) {
+    if (!r) continue;
+    for (const c of r.calls) {
+      if (!c.data) continue;
+      const key = `${c.name}#${c.call}`;
+      const list = calls.get(key) ?? [];
+      list.push({ rank: r.rank, shape: c.shape, data: c.data });
+      calls.set(key, list);
+    }
+  }
+  let matched = 0;
+  for (const rc of ref.calls) {
+    if (!rc.data) continue;
+    const pieces = calls.get(`${rc.name}#${rc.call}`);
+    if (!pieces || !pieces.length) continue;
+    matched++;
+    const name = rc.name || '(the model)';
+    const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
+    const o = place(pieces, rc.data, rc.shape, tol.output);
+    const site = sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site;
+    outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
+    if (!o.ok && !first) {
+      first = { where: label, kind: 'output', message: `output of ${label} (${rc.kind}) differs from the world-size-1 run${o.err ? ` (max |Δ| ${fmt(o.err.maxAbs)}, relative ${fmt(o.err.maxRel)})` : ''}: ${o.why}`, maxAbs: o.err?.maxAbs ?? Infinity, source: site ? { ...site } : undefined, builtAt: site ? { ...site } : undefined, rank: pieces[0].rank };
+    }
+  }
+  // parameter gradients
+  const params = new Map<string, Piece[]>();
+  const paramSite = new Map<string, SourceLocation | undefined>();
+  for (const r of sharded) {
+    if (!r) continue;
+    for (const p of r.params) {
+      if (!p.grad) continue;
+      const list = params.get(p.name) ?? [];
+      const pl = p.placement;
+      list.push({ rank: r.rank, shape: p.shape, data: p.grad, ranges: pl?.kind === 'shard' ? pl.ranges : undefined, dim: pl?.kind === 'shard' ? pl.dim : undefined });
+      params.set(p.name, list);
+      if (!paramSite.has(p.name)) paramSite.set(p.name, p.site);
+    }
+  }
+  for (const rp of ref.params) {
+    if (!rp.grad) continue;
+    const pieces = params.get(rp.name);
+    if (!pieces || !pieces.length) continue;
+    matched++;
+    const o = place(pieces, rp.grad, rp.shape, tol.grad);
+    const site = paramSite.get(rp.name) ?? rp.site;
+    grads.push({ name: rp.name, kind: 'grad', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.grad, passed: o.ok, shape: rp.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
+    if (!o.ok && !first) {
+      first = { where: rp.name, kind: 'grad', message: `gradient of ${rp.name} differs from the world-size-1 run${o.err ? ` (max |Δ| ${fmt(o.err.maxAbs)}, relative ${fmt(o.err.maxRel)})` : ''}: ${o.why}`, maxAbs: o.err?.maxAbs ?? Infinity, source: site ? { ...site } : undefined, rank: pieces[0].rank };
+    }
+  }
+  if (matched === 0) {
+    return { passed: false, skipped: 'not verified: no module or parameter of the N-rank run has a namesake in the world-size-1 run (build the full model, then shard it, so both runs name modules alike)', outputs, grads };
+  }
+  const passed = outputs.every((c) => c.passed) && grads.every((c) => c.passed);
+  return { passed, outputs, grads, firstDivergence: first };
+}
+
+/**
+ * How the pieces make the reference, and how far they are from it. Tried in order: their own
+ * index ranges; replicated; concatenated along a dim that is 1/k of the reference's; a partial
+ * sum (reported as a failure: an all-reduce is missing).
+ */
+function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number): Outcome {
+  const sorted = [...pieces].sort((a, b) => a.rank - b.rank);
+  if (sorted.every((p) => p.ranges && p.dim !== undefined)) {
+    const r = byRanges(sorted, ref, refShape);
+    if (r) return r.err.maxRel <= tol ? { ok: true, err: r.err, how: r.how } : { ok: false, err: r.err, why: `re-assembled from each rank's index ranges (${r.how}), the values differ` };
+  }
+  const same = sorted.filter((p) => sameShape(p.shape, refShape));
+  if (same.length === sorted.length) {
+    let worst: ErrorStats = { maxAbs: 0, maxRel: 0, at: 0 };
+    for (const p of sorted) {
+      const e = errorStats(p.data, ref);
+      if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
+    }
+    if (worst.maxRel <= tol) return { ok: true, err: worst, how: 'replicated' };
+    // a partial sum? (each rank holds an addend: the all-reduce is missing)
+    for (const k of divisorsOf(sorted.length)) {
+      if (k < 2) continue;
+      const s = tf.addN(sorted.slice(0, k).map((p) => p.data));
+      const e = errorStats(s, ref);
+      if (e.maxRel <= tol) return { ok: false, err: worst, why: `each rank holds a partial sum: the sum over ranks ${sorted.slice(0, k).map((p) => p.rank).join(', ')} matches — an all-reduce of this output (or of the gradient that produces it) is missing` };
+    }
+    return { ok: false, err: worst, why: 'every rank holds the full shape, and the values differ' };
+  }
+  // one dim a fraction of the reference's: concatenated along it over consecutive ranks
+  const s0 = sorted[0].shape;
+  if (sorted.every((p) => sameShape(p.shape, s0)) && s0.length === refShape.length) {
+    const diff = s0.map((d, i) => (d !== refShape[i] ? i : -1)).filter((i) => i >= 0);
+    if (diff.length === 1) {
+      const d = diff[0];
+      const k = refShape[d] / s0[d];
+      if (Number.isInteger(k) && sorted.length % k === 0) {
+        let worst: ErrorStats = { maxAbs: 0, maxRel: 0, at: 0 };
+        for (let g = 0; g < sorted.length; g += k) {
+          const whole = tf.concat(sorted.slice(g, g + k).map((p) => p.data), d);
+          const e = errorStats(whole, ref);
+          if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
+        }
+        const how = `Shard(${d}) over ${k} ranks`;
+        if (worst.maxRel <= tol) return { ok: true, err: worst, how };
+        return { ok: false, err: worst, why: `concatenated along dim ${d} over consecutive ranks (${how}), the values differ` };
+      }
+    }
+    const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+    if (diff.length === 2 && numel(s0) * sorted.length === numel(refShape)) {
+      const [a, b] = diff;
+      const grown = s0[a] > refShape[a] ? a : b;
+      const shrunk = grown === a ? b : a;
+      return { ok: false, why: `its shape is [${s0.join(', ')}] on each rank where the world-size-1 run has [${refShape.join(', ')}]: the shards were concatenated along dim ${grown} but they split dim ${shrunk} — gather along dim ${shrunk}` };
+    }
+  }
+  return { ok: false, why: `its shape [${s0.join(', ')}] on rank ${sorted[0].rank} does not re-assemble into [${refShape.join(', ')}]` };
+}
+
+function byRanges(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[]): { err: ErrorStats; how: string } | null {
+  const dim = pieces[0].dim!;
+  if (pieces.some((p) => p.dim !== dim)) return null;
+  // each distinct range set once (data-parallel replicas hold the same ranges: compare each)
+  let worst: ErrorStats = { maxAbs: 0, maxRel: 0, at: 0 };
+  const refData = ref;
+  for (const p of pieces) {
+    const parts = p.ranges!.map(([a, b]) => tf.slice(refData, refShape.map((_, i) => (i === dim ? a : 0)), refShape.map((s, i) => (i === dim ? b - a : s))));
+    const expected = parts.length === 1 ? parts[0] : tf.concat(parts, dim);
+    if (!sameShape(expected.shape, p.shape)) return null;
+    const e = errorStats(p.data, expected);
+    if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
+  }
+  return { err: worst, how: `Shard(${dim}) by index ranges` };
+}
+
+function divisorsOf(n: number): number[] {
+  const out: number[] = [];
+  for (let k = n; k >= 2; k--) if (n % k === 0) out.push(k);
+  return out;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toExponential(1) : String(x);
+}

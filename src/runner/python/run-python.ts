@@ -1,0 +1,237 @@
+/**
+ * `autodist simulate train.py --nproc-per-node N`: the person's PyTorch file on N simulated
+ * ranks, as torchrun would start N processes, then (numeric mode) the same file at world size 1
+ * as its own reference, compared module by module (src/parallel/verify/by-name.ts).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { AbortedError, type RankContext } from '../../core/context.js';
+import { SimError } from '../../core/errors.js';
+import { Mesh } from '../../core/mesh.js';
+import { simulate, type SimResult } from '../../core/simulate.js';
+import { sourceAt, type SourceLocation } from '../../core/source.js';
+import { Tensor } from '../../core/tensor.js';
+import { buildReport, type ModuleShape, type ShardRecordRow } from '../../parallel/simulation/report-build.js';
+import type { SimulationSpec } from '../../parallel/simulation/spec.js';
+import { verifyByName, type NamedCall, type NamedParam, type RankRecord } from '../../parallel/verify/by-name.js';
+import { tolerancesFor } from '../../parallel/verify/compare.js';
+import type { Report, VerificationInfo } from '../../report/types.js';
+import { getInterpreter, mountUserDir, type Interpreter } from './interpreter.js';
+
+export interface PythonRunOptions {
+  readonly nprocPerNode?: number;
+  readonly args?: readonly string[];
+  readonly mode?: 'numeric' | 'meta';
+  readonly hardware?: string;
+  readonly algorithm?: 'ring' | 'tree';
+  readonly gpusPerNode?: number;
+  readonly tolerances?: { readonly output?: number; readonly grad?: number };
+  readonly signal?: AbortSignal;
+  readonly backend?: string;
+  readonly onEvent?: Parameters<typeof simulate>[0]['onEvent'];
+  readonly streamLimits?: Parameters<typeof simulate>[0]['streamLimits'];
+  /** Each rank's printed text, as it is printed. */
+  readonly onOutput?: (rank: number, stream: 'stdout' | 'stderr', text: string) => void;
+  readonly onProgress?: (stage: 'load' | 'sharded' | 'reference' | 'verify' | 'done', percent: number, message: string) => void;
+}
+
+/** What one rank's Python run hands back (autodist_runtime.run_rank). */
+interface RankResult {
+  exit: number;
+  error?: { type: string; message: string };
+  js_error?: unknown;
+  frames?: [string, number, string, string][];
+  column?: number;
+  message?: string;
+  sys_exit?: boolean;
+  traceback?: string;
+  calls?: [string, number, string, Tensor, SourceLocation | undefined][];
+  params?: [string, string, string, Tensor, SourceLocation | undefined][];
+}
+
+/** `# autodist: --nproc-per-node 4 --meta` lines of a file: its own command-line flags. */
+export function fileFlags(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^\s*#\s*autodist:\s*(.+)$/gm)) out.push(...m[1].trim().split(/\s+/));
+  return out;
+}
+
+/** Does the file make meta-device tensors (then it runs in meta mode: shapes only)? */
+export function makesMetaTensors(text: string): boolean {
+  return /device\s*=\s*(?:torch\.device\()?\s*["']meta["']|torch\.device\(\s*["']meta["']\s*\)/.test(text);
+}
+
+export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promise<Report> {
+  const t0 = performance.now();
+  const file = path.resolve(fileIn);
+  const text = readFileSync(file, 'utf8');
+  const n = o.nprocPerNode ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > 4096) {
+    throw new SimError('config', `--nproc-per-node ${String(o.nprocPerNode)} is not a process count`, { fix: 'give a whole number of processes from 1 to 4096, e.g. --nproc-per-node 4' });
+  }
+  const metaByFile = o.mode !== 'meta' && makesMetaTensors(text);
+  const mode = o.mode ?? (metaByFile ? 'meta' : 'numeric');
+  o.onProgress?.('load', 0, 'starting Python');
+  const it = await getInterpreter();
+  if (it.startMs) o.onProgress?.('load', 100, `Python ${it.py.version} ready in ${(it.startMs / 1000).toFixed(1)} s`);
+  (it as { startMs: number }).startMs = 0;
+  const dir = path.dirname(file);
+  mountUserDir(it, dir);
+  const local = Math.min(n, o.gpusPerNode ?? 8);
+  const args = o.args ?? [];
+  const spec: SimulationSpec = { name: path.basename(file), mesh: { world: n }, mode, hardware: o.hardware, gpusPerNode: o.gpusPerNode, algorithm: o.algorithm };
+
+  // ---- the N-rank run (each rank's output printed as it comes)
+  o.onProgress?.('sharded', 0, `running ${path.basename(file)} on ${n} simulated process${n > 1 ? 'es' : ''}${metaByFile ? ' (meta tensors: shapes only)' : ''}`);
+  const wantVerify = mode === 'numeric';
+  const sharded = await runRanks(it, { file, dir, n, local, args, mode, record: wantVerify, o, print: true });
+
+  // ---- the world-size-1 reference and the comparison
+  let verification: VerificationInfo;
+  if (!wantVerify) verification = { passed: sharded.res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : 'verification is off', outputs: [], grads: [] };
+  else if (n === 1) verification = { passed: sharded.res.ok, skipped: 'a run at world size 1 is its own reference', outputs: [], grads: [] };
+  else {
+    o.onProgress?.('reference', 0, 'running the same file at world size 1 (the reference)');
+    const ref = await runRanks(it, { file, dir, n: 1, local: 1, args, mode: 'numeric', record: true, o, print: false });
+    if (!ref.res.ok) {
+      const e = ref.res.errors[0];
+      verification = { passed: false, skipped: `not verified: the file does not run at world size 1 (${e ? e.headline : 'it failed'})`, outputs: [], grads: [] };
+    } else {
+      o.onProgress?.('verify', 0, 'comparing every module with the world-size-1 run');
+      const tol = tolerancesFor('float32', o.tolerances);
+      verification = verifyByName(ref.records[0], sharded.records, tol);
+      if (!sharded.res.ok) verification = { ...verification, passed: false };
+    }
+    disposeRecords(ref.records);
+  }
+  const shards = shardRows(sharded.records);
+  const modules = moduleShapes(sharded.records);
+  disposeRecords(sharded.records);
+  it.bridge.dispose();
+  o.onProgress?.('done', 100, verification.skipped ?? (verification.passed ? 'verified' : 'not verified'));
+  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res: sharded.res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0 });
+}
+
+interface RanksJob {
+  readonly file: string;
+  readonly dir: string;
+  readonly n: number;
+  readonly local: number;
+  readonly args: readonly string[];
+  readonly mode: 'numeric' | 'meta';
+  readonly record: boolean;
+  readonly o: PythonRunOptions;
+  readonly print: boolean;
+}
+
+async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[] }> {
+  const records: RankRecord[] = [];
+  it.bridge.onOutput = j.print ? (rank, stream, text) => j.o.onOutput?.(rank, stream, text) : () => {};
+  const runRank = it.runtime.run_rank;
+  const res = await simulate(
+    {
+      mesh: { world: j.n },
+      mode: j.mode,
+      hardware: j.o.hardware,
+      algorithm: j.o.algorithm,
+      gpusPerNode: j.o.gpusPerNode,
+      fold: [],
+      signal: j.o.signal,
+      onEvent: j.print ? j.o.onEvent : undefined,
+      streamLimits: j.o.streamLimits,
+      sources: j.print ? 'all' : 'none',
+      traceCompute: j.print,
+    },
+    async (ctx: RankContext) => {
+      const proxy = (await runRank.callPromising(ctx, ctx.rank, j.n, j.local, j.file, j.args, j.dir + path.sep, j.mode === 'meta', j.record)) as { toJs(o: object): RankResult; destroy(): void };
+      const r = proxy.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+      proxy.destroy();
+      it.runtime.flush_output();
+      if (r.calls || r.params) records[ctx.rank] = recordOf(ctx.rank, r);
+      settle(ctx, r, j.file);
+    },
+  );
+  return { res, records };
+}
+
+function recordOf(rank: number, r: RankResult): RankRecord {
+  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined }));
+  const params: NamedParam[] = (r.params ?? []).map(([name, module, kind, t, site]) => ({
+    name,
+    module,
+    kind,
+    tensor: t,
+    shape: t.shape,
+    grad: t.grad?.data ? t.grad.data.clone() : null,
+    placement: t.placement,
+    site: site ?? undefined,
+  }));
+  return { rank, calls, params };
+}
+
+/** A rank's end: an exception becomes the run's error, at the person's line. */
+function settle(ctx: RankContext, r: RankResult, file: string): void {
+  const frames = r.frames ?? [];
+  const last = frames[frames.length - 1];
+  const at = last ? sourceAt(last[0], last[1], r.column ?? 0) : undefined;
+  if (r.js_error !== undefined) {
+    const e = r.js_error;
+    if (e instanceof SimError || e instanceof AbortedError) throw e;
+    throw new SimError('user-exception', `rank ${ctx.rank}: ${(e as Error)?.message ?? String(e)}`, { ranks: [{ rank: ctx.rank, source: at, detail: 'raised here' }] });
+  }
+  if (r.error) {
+    const where = frames.map(([f, l, fn, t]) => `    ${path.basename(f)}:${l} in ${fn}${t ? `: ${t}` : ''}`).join('\n');
+    const kind = r.error.type === 'Unsupported' ? 'config' : 'user-exception';
+    throw new SimError(kind as 'user-exception', `rank ${ctx.rank} raised ${r.error.type}: ${r.error.message}`, {
+      ranks: [{ rank: ctx.rank, source: at, detail: `raised ${r.error.type}${where ? `\n  traceback (most recent call last):\n${where}` : ''}` }],
+      source: at,
+      fix: fixFor(r.error.type, r.error.message),
+    });
+  }
+  if (r.sys_exit && r.exit !== 0) {
+    throw new SimError('user-exception', `rank ${ctx.rank} called sys.exit(${r.message ? JSON.stringify(r.message) : r.exit})`, { ranks: [{ rank: ctx.rank, source: at, detail: 'exited here' }], source: at });
+  }
+  void file;
+}
+
+function fixFor(type: string, message: string): string | undefined {
+  if (type === 'ModuleNotFoundError') {
+    return 'only the Python standard library and AutoDist\'s torch exist in the simulator (no numpy, no other packages): remove the import, or guard it with try/except ImportError';
+  }
+  if (type === 'SyntaxError') return 'fix the syntax at that line';
+  if (type === 'Unsupported' || /not supported by AutoDist/.test(message)) return undefined;
+  return undefined;
+}
+
+function shardRows(records: readonly (RankRecord | undefined)[]): ShardRecordRow[] {
+  const rows: ShardRecordRow[] = [];
+  for (const r of records) {
+    if (!r) continue;
+    for (const p of r.params) rows.push({ rank: r.rank, module: p.module, param: p.name.slice(p.name.lastIndexOf('.') + 1), kind: p.kind, tensor: p.tensor, builtAt: p.site });
+  }
+  return rows;
+}
+
+function moduleShapes(records: readonly (RankRecord | undefined)[]): ModuleShape[] {
+  const out: ModuleShape[] = [];
+  for (const r of records) {
+    if (!r) continue;
+    const seen = new Set<string>();
+    for (const c of r.calls) {
+      if (seen.has(c.name)) continue;
+      seen.add(c.name);
+      out.push({ rank: r.rank, module: c.name, kind: c.kind, outputShape: c.shape, builtAt: c.site });
+    }
+  }
+  return out;
+}
+
+function disposeRecords(records: readonly (RankRecord | undefined)[]): void {
+  for (const r of records) {
+    if (!r) continue;
+    for (const c of r.calls) if (c.data && !c.data.isDisposed) c.data.dispose();
+    for (const p of r.params) if (p.grad && !p.grad.isDisposed) p.grad.dispose();
+  }
+}
+
+export { Tensor };
