@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { castData } from './dtype-cast.js';
 import { add } from './elementwise.js';
-import { kernel, promoteScalar, promoteTypes } from './kernel.js';
+import { kernel, promoteScalar, promoteTypes, selectData } from './kernel.js';
 import { broadcastData, broadcastTo, sum, sumToShape } from './reduce.js';
 import { concat, narrow, reshape, unsqueeze } from './shape.js';
 
@@ -62,7 +62,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
     flops: x.size,
     key: String(value),
     saves: [mask],
-    compute: () => tf.tidy(() => tf.where(broadcastData(castData(mask.data!, 'bool'), x.shape), tf.fill([...x.shape], value, storageDType(x.dtype)), x.data!)),
+    compute: () => tf.tidy(() => selectData(broadcastData(castData(mask.data!, 'bool'), x.shape), tf.fill([...x.shape], value, storageDType(x.dtype)), x.data!)),
     backward: (dy) => [maskedFill(dy, mask, 0), null],
   });
 }
@@ -94,7 +94,7 @@ export function whereBroadcast(cond: Tensor, a: Tensor | number, b: Tensor | num
     flops: numel(shape),
     key: `${typeof a === 'number' ? a : 't'},${typeof b === 'number' ? b : 't'}`,
     saves: [cond],
-    compute: () => tf.tidy(() => tf.where(broadcastData(castData(cond.data!, 'bool'), shape), data(a), data(b))),
+    compute: () => tf.tidy(() => selectData(broadcastData(castData(cond.data!, 'bool'), shape), data(a), data(b))),
     backward: isFloat(dtype)
       ? (dy) => {
           const grads: (Tensor | null)[] = [null];
@@ -124,7 +124,7 @@ function triangle(name: 'triu' | 'tril', x: Tensor, diagonal: number): Tensor {
         const keep = new Uint8Array(r * c);
         for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) keep[i * c + j] = (name === 'triu' ? j - i >= diagonal : j - i <= diagonal) ? 1 : 0;
         // a select, not a product: −inf above the diagonal (a causal mask) must not become NaN
-        return tf.where(broadcastData(tf.tensor(keep, [r, c], 'bool'), x.shape), x.data!, tf.zeros([...x.shape], storageDType(x.dtype)));
+        return selectData(broadcastData(tf.tensor(keep, [r, c], 'bool'), x.shape), x.data!, tf.zeros([...x.shape], storageDType(x.dtype)));
       }),
     backward: (dy) => [triangle(name, dy, diagonal)],
   });

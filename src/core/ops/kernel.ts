@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { isFloat, isInt, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 
@@ -36,4 +36,13 @@ export function promoteScalar(t: DType, s: number | boolean): DType {
 /** The dtype a float-valued function (sin, erf ...) returns: the input's if float, else float32. */
 export function floatOf(d: DType): DType {
   return isFloat(d) ? d : 'float32';
+}
+
+/**
+ * tf.where(cond, a, b) that also works on bool values: the WASM backend's Select reads bool
+ * operands wrongly (all false, or out of bounds), so they go through int32.
+ */
+export function selectData(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.dtype !== 'bool') return tf.where(cond, a, b);
+  return tf.tidy(() => tf.cast(tf.where(cond, tf.cast(a, 'int32'), tf.cast(b, 'int32')), 'bool'));
 }
