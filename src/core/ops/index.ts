@@ -12,3 +12,4 @@ export * from './reduce-dims.js';
 export * from './softmax-dim.js';
 export * from './creation.js';
 export { promoteTypes, promoteScalar } from './kernel.js';
+export * from './torch-nn.js';
