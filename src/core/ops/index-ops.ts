@@ -3,7 +3,6 @@ import { isFloat, isInt, numel, storageDType, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { castData } from './dtype-cast.js';
-import { add } from './elementwise.js';
 import { kernel, promoteScalar, promoteTypes, selectData } from './kernel.js';
 import { broadcastData, broadcastTo, sum, sumToShape } from './reduce.js';
 import { concat, narrow, reshape, unsqueeze } from './shape.js';
@@ -121,10 +120,10 @@ function triangle(name: 'triu' | 'tril', x: Tensor, diagonal: number): Tensor {
     saves: 'none',
     compute: () =>
       tf.tidy(() => {
-        const keep = new Uint8Array(r * c);
-        for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) keep[i * c + j] = (name === 'triu' ? j - i >= diagonal : j - i <= diagonal) ? 1 : 0;
-        // a select, not a product: −inf above the diagonal (a causal mask) must not become NaN
-        return selectData(broadcastData(tf.tensor(keep, [r, c], 'bool'), x.shape), x.data!, tf.zeros([...x.shape], storageDType(x.dtype)));
+        // col − row, [r, c]
+        const offset = tf.sub(tf.reshape(tf.range(0, c, 1, 'int32'), [1, c]), tf.reshape(tf.range(0, r, 1, 'int32'), [r, 1]));
+        const keep = name === 'triu' ? tf.greaterEqual(offset, diagonal) : tf.lessEqual(offset, diagonal);
+        return selectData(broadcastData(keep, x.shape), x.data!, tf.zeros([...x.shape], storageDType(x.dtype)));
       }),
     backward: (dy) => [triangle(name, dy, diagonal)],
   });
@@ -355,15 +354,24 @@ function scatterAddInto(shape: readonly number[], d: number, index: Tensor, src:
 /**
  * torch.scatter_add(x, dim, index, src): x with src[..i..] added at x[..index[..i..]..] (index
  * replacing position `dim`; src at least index's shape, only its leading index-shaped part read).
- * Backward: dx = dy, dsrc = gather(dy, dim, index).
+ * Backward: dx = dy, dsrc = gather(dy, dim, index) (reads only the index).
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = normDim(x, dim);
   checkGather(x, d, index, 'scatter_add');
   if (src.ndim !== index.ndim || index.shape.some((s, i) => s > src.shape[i])) throw shapeError(src, `scatter_add: src ${fmt(src.shape)} must be at least the index's shape ${fmt(index.shape)}`);
   const part = index.shape.every((s, i) => s === src.shape[i]) ? src : slicePrefix(src, index.shape);
-  const out = x.ctx.noGrad(() => add(x, scatterAddInto(x.shape, d, index, part)));
-  return x.ctx.customGrad(out, [x, part], (dy) => [dy, part.requiresGrad ? gather(dy, d, index) : null], 'scatter_add');
+  return x.ctx.apply({
+    name: 'scatter_add',
+    inputs: [x, index, part],
+    shape: x.shape,
+    dtype: x.dtype,
+    flops: part.size,
+    key: String(d),
+    saves: [index],
+    compute: () => tf.tidy(() => tf.add(x.data!, tf.scatterND(coordinates(checkedIndex(index, x.shape[d], x, 'scatter_add', false), d), tf.cast(part.data!, x.data!.dtype), [...x.shape]))),
+    backward: (dy) => [dy, null, part.requiresGrad ? gather(dy, d, index) : null],
+  });
 }
 
 function slicePrefix(x: Tensor, shape: readonly number[]): Tensor {
@@ -372,4 +380,28 @@ function slicePrefix(x: Tensor, shape: readonly number[]): Tensor {
     if (s !== y.shape[i]) y = narrow(y, i, 0, s);
   });
   return y;
+}
+
+/**
+ * F.one_hot(index, num_classes): int64 [..., num_classes]. num_classes −1 (PyTorch's default)
+ * means max(index) + 1, which needs the values: numeric mode only.
+ */
+export function oneHot(index: Tensor, numClasses = -1): Tensor {
+  requireIndex(index, 'one_hot');
+  let c = numClasses;
+  if (c < 0) {
+    if (index.ctx.mode === 'meta') throw shapeError(index, 'one_hot: num_classes = −1 needs the index values, which a meta run does not have', 'pass num_classes');
+    const v = index.requireData().dataSync() as Int32Array;
+    c = v.reduce((m, x) => Math.max(m, x), -1) + 1;
+  }
+  return index.ctx.apply({
+    name: 'one_hot',
+    inputs: [index],
+    shape: [...index.shape, c],
+    dtype: 'int64',
+    flops: index.size * c,
+    key: String(c),
+    saves: 'none',
+    compute: () => tf.tidy(() => tf.reshape(tf.oneHot(tf.reshape(checkedIndex(index, c, index, 'one_hot', false), [-1]) as tf.Tensor1D, c, 1, 0, 'int32'), [...index.shape, c])),
+  });
 }

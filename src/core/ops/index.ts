@@ -13,3 +13,4 @@ export * from './softmax-dim.js';
 export * from './creation.js';
 export { promoteTypes, promoteScalar } from './kernel.js';
 export * from './torch-nn.js';
+export * from './sort-scan.js';

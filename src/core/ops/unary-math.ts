@@ -3,7 +3,7 @@ import { isFloat, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastShapes, shapeError } from './check.js';
 import { asStorage } from './dtype-cast.js';
-import { floatOf, kernel, promoteTypes } from './kernel.js';
+import { floatOf, kernel, promoteScalar, promoteTypes } from './kernel.js';
 import { broadcastData, sumToShape } from './reduce.js';
 
 /**
@@ -179,3 +179,48 @@ export function maximum(a: Tensor, b: Tensor): Tensor {
   return minMax('maximum', a, b);
 }
 
+
+function rounding(name: string, x: Tensor, f: (t: tf.Tensor) => tf.Tensor): Tensor {
+  // no gradient: PyTorch's is zero everywhere
+  return unaryOp(name, x, x.dtype, 1, (t) => (isFloat(x.dtype) ? f(t) : t.clone()), null, '', 'none');
+}
+
+/** Largest integer ≤ x (integers unchanged). No gradient. */
+export function floor(x: Tensor): Tensor {
+  return rounding('floor', x, tf.floor);
+}
+
+/** Smallest integer ≥ x. No gradient. */
+export function ceil(x: Tensor): Tensor {
+  return rounding('ceil', x, tf.ceil);
+}
+
+/** Nearest integer, halves to even (as torch.round). No gradient. */
+export function round(x: Tensor): Tensor {
+  return rounding('round', x, tf.round);
+}
+
+/** Toward zero. No gradient. */
+export function trunc(x: Tensor): Tensor {
+  return rounding('trunc', x, (t) => tf.tidy(() => tf.where(tf.less(t, 0), tf.ceil(t), tf.floor(t))));
+}
+
+function intBinary(name: string, a: Tensor, b: Tensor | number, f: (p: tf.Tensor, q: tf.Tensor) => tf.Tensor): Tensor {
+  if (typeof b === 'number') {
+    const dtype = promoteScalar(a.dtype, b);
+    return a.ctx.apply({ name, inputs: [a], shape: a.shape, dtype, flops: a.size, key: String(b), saves: 'none', compute: () => tf.tidy(() => f(asStorage(a.data!, dtype), tf.scalar(b, asStorage(a.data!, dtype).dtype))) });
+  }
+  const shape = broadcastShapes(a, b, name);
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  return a.ctx.apply({ name, inputs: [a, b], shape, dtype, flops: shape.reduce((p, d) => p * d, 1), key: '', saves: 'none', compute: () => tf.tidy(() => f(asStorage(a.data!, dtype), asStorage(b.data!, dtype))) });
+}
+
+/** a // b: floor(a / b) (PyTorch's floor_divide and Python's //). No gradient. */
+export function floorDivide(a: Tensor, b: Tensor | number): Tensor {
+  return intBinary('floor_divide', a, b, (p, q) => (p.dtype === 'int32' ? tf.floorDiv(p, q) : tf.floor(tf.div(p, q))));
+}
+
+/** a % b with the divisor's sign (PyTorch's remainder and Python's %). No gradient. */
+export function remainder(a: Tensor, b: Tensor | number): Tensor {
+  return intBinary('remainder', a, b, (p, q) => tf.mod(p, q));
+}
