@@ -86,10 +86,10 @@ def main():
     loss = (y * y).mean()
     loss.backward()
     if rank == 0:
-        print(f"loss {loss.item():.6f}")
-        print(f"y[0,0,:4] {[round(v, 6) for v in y[0, 0, :4].tolist()]}")
-        print(f"dx[0,0,:4] {[round(v, 6) for v in x.grad[0, 0, :4].tolist()]}")
-    print(f"fc2.weight.grad[0,:2] {[round(v, 6) for v in model.fc2.weight.grad[0, :2].tolist()]}")
+        print("loss", f"{loss.item():.7e}")
+        print("y[0,0,:4]", " ".join(f"{v:.7e}" for v in y[0, 0, :4].tolist()))
+        print("dx[0,0,:4]", " ".join(f"{v:.7e}" for v in x.grad[0, 0, :4].tolist()))
+    print("fc2.weight.grad[0,:2]", " ".join(f"{v:.7e}" for v in model.fc2.weight.grad[0, :2].tolist()))
     dist.destroy_process_group()
 
 

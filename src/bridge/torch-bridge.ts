@@ -7,6 +7,7 @@ import { sourceAt, withGivenSource, type SourceLocation } from '../core/source.j
 import { Tensor } from '../core/tensor.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { callOp, hasOp } from './op-table.js';
+import * as ops from '../core/ops/index.js';
 
 /**
  * The door between AutoDist's Python `torch` and the core: the one object Python reaches (as the
@@ -80,7 +81,9 @@ export class TorchBridge {
   /** One core op with the person's place; returns a tensor or a list of them. */
   call(src: SourceLocation | undefined, name: string, args: PyArgs | unknown[]): Tensor | Tensor[] {
     const a = jsArgs(args);
-    return withGivenSource(src, () => callOp(name, a as never[]));
+    const out = withGivenSource(src, () => callOp(name, a as never[]));
+    carryProvenance(name, a, out);
+    return out;
   }
 
   /** A tensor from (nested) values, on the rank. */
@@ -110,9 +113,12 @@ export class TorchBridge {
           break;
         case 'full': {
           const v = Number(o.value);
-          t = ctx.mode === 'meta' ? ctx.zeros(shape, dtype) : ctx.fromTf(tf.fill([...shape], v, storageDType(dtype)), dtype);
+          t = ops.full(ctx, shape, v, dtype);
           break;
         }
+        case 'rand':
+          t = ops.rand(ctx, shape, { seed: Number(o.seed), key: String(o.key ?? ''), dtype });
+          break;
         case 'randn':
           t = ctx.randn(shape, { seed: Number(o.seed), key: String(o.key ?? ''), dtype });
           break;
@@ -123,7 +129,7 @@ export class TorchBridge {
         case 'arange': {
           const start = Number(o.start), end = Number(o.end), step = Number(o.step);
           const n = Math.max(0, Math.ceil((end - start) / step));
-          t = ctx.tensor(() => Array.from({ length: n }, (_, i) => start + i * step), [n], dtype);
+          t = ops.arange(ctx, start, end, step, dtype);
           break;
         }
         default:
@@ -136,7 +142,10 @@ export class TorchBridge {
 
   /** A parameter (a leaf that requires grad and lives for the run) with the values of `init`. */
   param(ctx: RankContext, init: Tensor, name: string | undefined): Tensor {
-    return ctx.param(init, name);
+    const p = ctx.param(init, name);
+    p.placement = init.placement;
+    p.global = init.global;
+    return p;
   }
 
   /** `p` (a parameter or leaf) takes `v`'s values in place (nn.init): same tensor, same memory slot. */
@@ -273,5 +282,38 @@ export class TorchBridge {
         /* already released */
       }
     }
+  }
+}
+
+/**
+ * A piece cut out of a whole tensor (narrow, split, chunk, slicing) remembers which index range
+ * of which dim of the whole it holds, so the verifier re-assembles gradients exactly (as
+ * placements do in the TypeScript path); copies (clone, cast) keep what their input had.
+ */
+const CUTS = new Set(['narrow', 'split_sizes']);
+const COPIES = new Set(['cast', 'add_scalar', 'detach']);
+
+function carryProvenance(name: string, args: unknown[], out: Tensor | Tensor[]): void {
+  const x = args[0];
+  if (!(x instanceof Tensor)) return;
+  if (COPIES.has(name) && !Array.isArray(out)) {
+    if (x.placement && out.shape.length === x.shape.length) {
+      out.placement = x.placement;
+      out.global = x.global;
+    }
+    return;
+  }
+  if (!CUTS.has(name)) return;
+  const dim = args[1] as number;
+  const pieces = Array.isArray(out) ? out : [out];
+  let start = name === 'narrow' ? (args[2] as number) : 0;
+  for (const p of pieces) {
+    const len = p.shape[dim];
+    const base = x.placement?.kind === 'shard' && x.placement.dim === dim && x.placement.ranges.length === 1 ? x.placement.ranges[0][0] : 0;
+    if (!x.placement || (x.placement.kind === 'shard' && x.placement.dim === dim && x.placement.ranges.length === 1)) {
+      p.placement = { kind: 'shard', dim, axis: 'world', ranges: [[base + start, len]] };
+      p.global = x.global ?? { name: x.name ?? '', shape: x.shape };
+    }
+    start += len;
   }
 }

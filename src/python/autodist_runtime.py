@@ -103,6 +103,9 @@ def run_rank(ctx, rank, world, local_world, script, argv, user_root, meta, recor
     st.modules["__main__"] = main
     _C.enter(st)
     sys.argv = [script] + list(argv)
+    folder = os.path.dirname(script)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # as `python script.py` does: the script's folder first
     result = {"exit": 0}
     try:
         with open(script, "r", encoding="utf-8") as f:
@@ -158,10 +161,28 @@ class _RankWriter:
         buf = self.pending.get(r, "") + s
         if "\n" in buf:
             head, _, tail = buf.rpartition("\n")
-            _C.js.output(r, self.stream, head + "\n")
+            head = self._drop_echoes(r, head)
+            if head:
+                _C.js.output(r, self.stream, head + "\n")
             buf = tail
         self.pending[r] = buf
         return len(s)
+
+    _echoing = {}
+
+    def _drop_echoes(self, r, text):
+        """Pyodide reports a failed wait's JS error once more when its future is dropped: the
+        runner reports that error itself (with the rank and line), so the echo is left out."""
+        keep = []
+        for line in text.split("\n"):
+            if line.startswith("pyodide.ffi.JsException: "):
+                self._echoing[r] = True
+                continue
+            if self._echoing.get(r) and line.startswith("  "):
+                continue
+            self._echoing[r] = False
+            keep.append(line)
+        return "\n".join(keep)
 
     def flush(self):
         st = _C._state
@@ -186,6 +207,18 @@ class _RankWriter:
         raise OSError("the simulated process's stdout has no file descriptor")
 
 
+def _quiet_loop_errors():
+    """A rank stopped by another rank's error leaves its wait's future failed: that is reported
+    once by the runner, not again by asyncio as a never-retrieved exception."""
+    import asyncio
+    try:
+        asyncio.get_event_loop().set_exception_handler(lambda loop, context: None)
+    except Exception:  # noqa: BLE001
+        pass
+    sys.unraisablehook = lambda u: None
+
+
+_quiet_loop_errors()
 sys.stdout = _RankWriter("stdout")
 sys.stderr = _RankWriter("stderr")
 

@@ -46,6 +46,7 @@ interface Piece {
   readonly rank: number;
   readonly shape: readonly number[];
   readonly data: tf.Tensor;
+  /** [start, length] ranges of `dim` of the whole tensor (see core/placement.ts). */
   readonly ranges?: readonly (readonly [number, number])[];
   readonly dim?: number;
 }
@@ -191,7 +192,7 @@ function byRanges(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly n
   let worst: ErrorStats = { maxAbs: 0, maxRel: 0, at: 0 };
   const refData = ref;
   for (const p of pieces) {
-    const parts = p.ranges!.map(([a, b]) => tf.slice(refData, refShape.map((_, i) => (i === dim ? a : 0)), refShape.map((s, i) => (i === dim ? b - a : s))));
+    const parts = p.ranges!.map(([start, len]) => tf.slice(refData, refShape.map((_, i) => (i === dim ? start : 0)), refShape.map((s, i) => (i === dim ? len : s))));
     const expected = parts.length === 1 ? parts[0] : tf.concat(parts, dim);
     if (!sameShape(expected.shape, p.shape)) return null;
     const e = errorStats(p.data, expected);

@@ -147,7 +147,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         dtype = _d.int64 if all(isinstance(v, _bi.int) for v in (start, end, step)) else _d.get_default_dtype()
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    return _make("arange", [max(0, _math.ceil((end - start) / step))], dtype, requires_grad,
+    return _make("arange", [_bi.max(0, _math.ceil((end - start) / step))], dtype, requires_grad,
                  {"start": start, "end": end, "step": step}, device=device)
 
 

@@ -182,14 +182,14 @@ function settle(ctx: RankContext, r: RankResult, file: string): void {
   if (r.error) {
     const where = frames.map(([f, l, fn, t]) => `    ${path.basename(f)}:${l} in ${fn}${t ? `: ${t}` : ''}`).join('\n');
     const kind = r.error.type === 'Unsupported' ? 'config' : 'user-exception';
-    throw new SimError(kind as 'user-exception', `rank ${ctx.rank} raised ${r.error.type}: ${r.error.message}`, {
+    throw new SimError(kind as 'user-exception', `rank ${ctx.rank}: ${r.error.type}: ${r.error.message}`, {
       ranks: [{ rank: ctx.rank, source: at, detail: `raised ${r.error.type}${where ? `\n  traceback (most recent call last):\n${where}` : ''}` }],
       source: at,
       fix: fixFor(r.error.type, r.error.message),
     });
   }
   if (r.sys_exit && r.exit !== 0) {
-    throw new SimError('user-exception', `rank ${ctx.rank} called sys.exit(${r.message ? JSON.stringify(r.message) : r.exit})`, { ranks: [{ rank: ctx.rank, source: at, detail: 'exited here' }], source: at });
+    throw new SimError('user-exception', `rank ${ctx.rank}: sys.exit(${r.message ? JSON.stringify(r.message) : r.exit}) ended the process`, { ranks: [{ rank: ctx.rank, source: at, detail: 'exited here' }], source: at });
   }
   void file;
 }

@@ -1,0 +1,4 @@
+import torch
+import torch.distributed as dist
+t = torch.ones(4)
+dist.all_reduce(t)

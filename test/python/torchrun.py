@@ -1,0 +1,46 @@
+"""A torchrun for Debian's torch 1.13 (its own torchrun fails on Python 3.11): starts N processes
+over torch.multiprocessing, each running the file as __main__ with torchrun's environment, and
+records every torch.distributed collective call (op, element count) in order to a JSON file.
+Usage: /usr/bin/python3 torchrun.py N calls.json script.py [args...]"""
+import json
+import os
+import runpy
+import sys
+
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+OPS = ["all_reduce", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor", "broadcast", "reduce",
+       "all_to_all_single", "send", "recv", "isend", "irecv", "barrier"]
+
+
+def worker(rank, n, port, calls_file, script, args):
+    os.environ.update({"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(n), "LOCAL_WORLD_SIZE": str(n),
+                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    calls = []
+    for name in OPS:
+        real = getattr(dist, name, None)
+        if real is None:
+            continue
+
+        def wrap(real=real, name=name):
+            def f(*a, **k):
+                t = next((x for x in a if hasattr(x, "numel")), None)
+                if isinstance(a[0], list) if a else False:
+                    t = a[1]
+                calls.append([name, int(t.numel()) if t is not None else 0])
+                return real(*a, **k)
+            return f
+        setattr(dist, name, wrap())
+    sys.argv = [script] + list(args)
+    try:
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        with open(f"{calls_file}.{rank}", "w") as fh:
+            json.dump(calls, fh)
+
+
+if __name__ == "__main__":
+    n, calls_file, script = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    port = 29500 + (os.getpid() % 2000)
+    mp.spawn(worker, args=(n, port, calls_file, script, sys.argv[4:]), nprocs=n, join=True)
