@@ -57,6 +57,9 @@ export class TorchBridge {
   /** Where each rank's printed text goes (the runner sets it per run). */
   onOutput: (rank: number, stream: 'stdout' | 'stderr', text: string) => void = () => {};
 
+  /** Told (once per run) that a meta-mode value was read. */
+  onMetaRead: (rank: number) => void = () => {};
+
   /** Python-made callables (autograd.Function backwards) to release when the run ends. */
   private readonly held: { destroy?(): void }[] = [];
 
@@ -167,6 +170,11 @@ export class TorchBridge {
 
   /** Flat values (numeric mode): a plain array, which Python reads as a list. */
   values(t: Tensor): number[] {
+    if (t.data === null && t.ctx.mode === 'meta') {
+      // shapes only: a value read gives NaN (0 for integers), never a number that looks real
+      this.onMetaRead(t.rank);
+      return new Array<number>(t.size).fill(t.dtype === 'float32' || t.dtype === 'bfloat16' || t.dtype === 'float16' ? NaN : 0);
+    }
     if (t.data === null) throw new SimError('user-exception', `tensor ${t.describe()} on rank ${t.rank} has no values: this run is in meta mode (shapes only)`, { fix: 'print .shape instead of values in meta mode, or run without --meta' });
     return Array.from(t.valuesSync());
   }

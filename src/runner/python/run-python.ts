@@ -127,6 +127,12 @@ interface RanksJob {
 async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[] }> {
   const records: RankRecord[] = [];
   it.bridge.onOutput = j.print ? (rank, stream, text) => j.o.onOutput?.(rank, stream, text) : () => {};
+  let warned = false;
+  it.bridge.onMetaRead = (rank) => {
+    if (warned || !j.print) return;
+    warned = true;
+    j.o.onOutput?.(rank, 'stderr', 'autodist: meta mode computes shapes only: values read from tensors (.item(), .tolist(), print) are nan\n');
+  };
   const runRank = it.runtime.run_rank;
   const res = await simulate(
     {

@@ -1,0 +1,145 @@
+/**
+ * PyTorch files run as written (src/runner/python): the seed-003 FFN verified against its own
+ * world-size-1 run, its ledger with hand-derived bytes at the .py lines, the same numbers and
+ * collective calls as real torch.distributed (Debian's python3-torch, gloo) where installed, a
+ * mistake caught at its module, and bad inputs answered at the person's line.
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { initBackend } from '../../../src/runner/backend.js';
+import { pythonAvailable } from '../../../src/runner/python/interpreter.js';
+import { runPythonFile } from '../../../src/runner/python/run-python.js';
+import type { Report } from '../../../src/report/types.js';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const ex = (f: string) => path.join(root, 'examples', 'python', f);
+const bad = (f: string) => path.join(root, 'test', 'python', 'bad', f);
+
+async function run(file: string, n: number, mode?: 'meta'): Promise<{ report: Report; out: Map<number, string> }> {
+  const out = new Map<number, string>();
+  const report = await runPythonFile(file, { nprocPerNode: n, mode, onOutput: (rank, _s, text) => out.set(rank, (out.get(rank) ?? '') + text) });
+  return { report, out };
+}
+
+const skip = pythonAvailable() ? false : 'no WebAssembly stack switching in this Node (run with --experimental-wasm-stack-switching)';
+
+describe('PyTorch files on the simulator', { skip }, () => {
+  before(async () => {
+    await initBackend('wasm', 1);
+  });
+
+  test('seed-003 FFN at 4 processes: verified against its world-size-1 run, module by module', async () => {
+    const { report, out } = await run(ex('ffn_tp4.py'), 4);
+    assert.deepEqual(report.errors, []);
+    assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
+    assert.equal(report.exitCode, 0);
+    // fc1 and fc2 outputs and all four parameter gradients were compared
+    assert.deepEqual(report.verification.outputs.map((c) => c.name), ['fc1', 'fc2', '(the model)'].filter((n) => report.verification.outputs.some((c) => c.name === n)));
+    const grads = Object.fromEntries(report.verification.grads.map((g) => [g.name, g.note]));
+    assert.equal(grads['fc1.weight'], 'Shard(0) by index ranges'); // cut with chunk(world, 0)[rank]
+    assert.equal(grads['fc2.weight'], 'Shard(1) by index ranges');
+    assert.equal(grads['fc2.bias'], 'replicated');
+    // each rank printed its own lines
+    assert.match(out.get(0)!, /^loss /m);
+    assert.equal(out.size, 4);
+  });
+
+  test('its ledger: one all-reduce forward (fc2), one backward (fc1 dX), at the .py lines', async () => {
+    const { report } = await run(ex('ffn_tp4.py'), 4);
+    const text = readFileSync(ex('ffn_tp4.py'), 'utf8').split('\n');
+    const lineOf = (needle: string) => text.findIndex((l) => l.includes(needle)) + 1;
+    const c = report.collectives;
+    assert.equal(c.length, 2);
+    // [B, S, H] = [2, 8, 64] float32 = 4,096 B; ring all-reduce sends 2(n−1)/n of it per rank
+    assert.deepEqual(c.map((e) => [e.op, e.phase, e.bytes]), [['all_reduce', 'forward', 4096], ['all_reduce', 'backward', 4096]]);
+    assert.equal(c[0].sentBytesPerRank, (2 * 3 * 4096) / 4);
+    assert.equal(c[0].source?.line, lineOf('dist.all_reduce(y)'));
+    assert.equal(c[1].source?.line, lineOf('dist.all_reduce(dy)'));
+    assert.ok(c[0].source?.file.endsWith('ffn_tp4.py'));
+    // parameter shards as DTensor names them
+    const fc1 = report.shards.find((s) => s.module === 'fc1' && s.param === 'weight' && s.rank === 1)!;
+    assert.deepEqual([fc1.globalShape, fc1.localShape, fc1.placement], [[256, 64], [64, 64], 'Shard(0)']);
+  });
+
+  test('the bias added before the all-reduce is caught at fc2', async () => {
+    const { report } = await run(ex('ffn_bias_before_allreduce.py'), 4);
+    assert.equal(report.verification.passed, false);
+    assert.equal(report.exitCode, 1);
+    const d = report.verification.firstDivergence!;
+    assert.equal(d.where, 'fc2');
+    assert.ok(d.source?.file.endsWith('ffn_bias_before_allreduce.py'));
+  });
+
+  test('meta mode: the same file, shapes only, the same ledger', async () => {
+    const { report } = await run(ex('ffn_tp4.py'), 4, 'meta');
+    assert.equal(report.mode, 'meta');
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(report.collectives.map((e) => [e.op, e.bytes]), [['all_reduce', 4096], ['all_reduce', 4096]]);
+  });
+
+  test("each rank imports the person's own modules afresh, as separate processes would", async () => {
+    const { report, out } = await run(bad('per_rank_state.py'), 4);
+    assert.deepEqual(report.errors, []);
+    for (let r = 0; r < 4; r++) assert.match(out.get(r)!, /count 1 sum 4\.0/);
+  });
+
+  const cases: [string, number, RegExp, number | null][] = [
+    ['syntax_error.py', 2, /SyntaxError: expected ':'/, 3],
+    ['one_rank_raises.py', 2, /^rank 2: ValueError: bad shard index/, 7],
+    ['unsupported.py', 2, /torch\.fft is not supported by AutoDist's simulated torch/, 3],
+    ['numpy_import.py', 2, /No module named 'numpy'/, 2],
+    ['no_init.py', 2, /init_process_group/, 4],
+    ['sys_exit.py', 2, /^rank 1: sys\.exit\(3\)/, 6],
+    ['deadlock.py', 2, /deadlock/, 6],
+  ];
+  for (const [file, code, message, line] of cases) {
+    test(`bad input ${file}: exit ${code}, "${message.source}" at line ${line}`, async () => {
+      const { report } = await run(bad(file), 4);
+      assert.equal(report.exitCode, code);
+      const e = report.errors[0];
+      assert.ok(e, 'an error is reported');
+      assert.match(e.headline, message);
+      if (line !== null) assert.equal(e.source?.line, line, JSON.stringify(e));
+      assert.ok(e.source?.file.endsWith(file));
+    });
+  }
+});
+
+/** Debian's torch (1.13, gloo, CPU) when installed: the same file must print the same numbers. */
+function realTorch(): string | null {
+  const py = '/usr/bin/python3';
+  if (!existsSync(py)) return null;
+  const r = spawnSync(py, ['-c', 'import torch.distributed'], { encoding: 'utf8' });
+  return r.status === 0 ? py : null;
+}
+
+const torchPy = realTorch();
+describe('against real torch.distributed (gloo)', { skip: !skip && torchPy ? false : `${skip || ''} ${torchPy ? '' : 'python3-torch is not installed (apt-get install -y python3-torch)'}`.trim() || false }, () => {
+  before(async () => {
+    await initBackend('wasm', 1);
+  });
+
+  test('ffn_tp4.py: the same printed numbers (1e-5 relative) and the same collective calls in order', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'autodist-torch-'));
+    const calls = path.join(dir, 'calls.json');
+    const r = spawnSync(torchPy!, [path.join(root, 'test', 'python', 'torchrun.py'), '4', calls, ex('ffn_tp4.py')], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const { report, out } = await run(ex('ffn_tp4.py'), 4);
+    assert.equal(report.exitCode, 0);
+    const nums = (s: string) => (s.match(/-?\d+\.\d+e[+-]\d+/g) ?? []).map(Number);
+    const ours = [0, 1, 2, 3].flatMap((k) => nums(out.get(k)!)).sort((a, b) => a - b);
+    const theirs = nums(r.stdout).sort((a, b) => a - b);
+    assert.equal(ours.length, theirs.length);
+    assert.ok(ours.length >= 13);
+    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) <= 1e-5 * Math.max(Math.abs(theirs[i]), 1e-3), `${v} vs ${theirs[i]}`));
+    for (let k = 0; k < 4; k++) {
+      const real = JSON.parse(readFileSync(`${calls}.${k}`, 'utf8')) as [string, number][];
+      const sim = report.collectives.map((c) => [c.op, c.bytes / 4]);
+      assert.deepEqual(sim, real);
+    }
+  });
+});
