@@ -22,6 +22,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     flops: 0,
     key: '',
     free: true,
+    saves: 'none', // the backward needs only x's shape
     compute: () => tf.reshape(x.data!, s),
     backward: (dy) => [reshape(dy, x.shape)],
   });
