@@ -248,6 +248,17 @@ export class RankContext {
   }
 
   /**
+   * A second output of the op just applied, kept only for its backward (a dropout mask,
+   * FlashAttention's log-sum-exp): memory from this op on, no time of its own (the op's kernel
+   * wrote it), no values (nothing reads it but the memory figures).
+   */
+  aux(shape: readonly number[], dtype: DType): Tensor {
+    const t = new Tensor(this, shape, dtype, null);
+    t.memIndex = this.memory.alloc(bytesOf(t.size, dtype));
+    return t;
+  }
+
+  /**
    * Give `out` a custom gradient (like torch.autograd.Function): `backward(dy)` returns one
    * gradient per input and may run collectives. Used for ops whose forward is a collective with
    * a non-default backward (Megatron's sequence-parallel gather, vocab-parallel cross-entropy).

@@ -1,6 +1,11 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate, ops, type RankContext, type Tensor } from '../../src/core/index.js';
+import { useBackend } from '../helpers/backend.js';
+
+before(async () => {
+  await useBackend();
+});
 
 /**
  * No op keeps for its backward what the backward does not read. Each op's tape node names the
@@ -79,3 +84,36 @@ test('a view shares its input memory, so keeping the view keeps the input', () =
     for (const v of [ops.reshape(x, [32]), ops.narrow(x, 1, 2, 4), ops.transposeLast(x), ops.broadcastTo(x, [2, 4, 8])]) assert.equal(v.memIndex, x.memIndex);
     assert.notEqual(ops.transpose(x, [1, 0]).memIndex, x.memIndex); // a copy
   }));
+
+test('FlashAttention keeps q, k, v, its output and the fp32 log-sum-exp [B, nh, S]; no S×S tensor', () =>
+  onOneRank((ctx) => {
+    const q = ctx.randn([2, 16, 4, 8], { requiresGrad: true, dtype: 'bfloat16' });
+    const k = ctx.randn([2, 16, 2, 8], { requiresGrad: true, dtype: 'bfloat16' });
+    const v = ctx.randn([2, 16, 2, 8], { requiresGrad: true, dtype: 'bfloat16' });
+    const o = ops.scaledDotProductAttention(q, k, v);
+    const names = new Map<Tensor, string>([[q, 'q'], [k, 'k'], [v, 'v'], [o, 'o']]);
+    const saved = o.node!.saved!;
+    assert.deepEqual(kept(o, names).slice(0, 4), ['q', 'k', 'v', 'o']);
+    assert.deepEqual(saved[4].shape, [2, 4, 16]);
+    assert.equal(saved[4].dtype, 'float32');
+  }));
+
+test('dropout keeps only its 1-byte mask', () =>
+  onOneRank((ctx) => {
+    const x = ctx.randn([4, 6], { requiresGrad: true, dtype: 'bfloat16' });
+    const y = ops.dropout(x, 0.1);
+    const saved = y.node!.saved!;
+    assert.equal(saved.length, 1);
+    assert.equal(saved[0].dtype, 'bool');
+    assert.deepEqual(saved[0].shape, [4, 6]);
+    assert.equal(ops.dropout(x, 0), x, 'p = 0 is the identity');
+  }));
+
+test('dropout in a numeric run is refused with a ConfigError that says what to do', async () => {
+  const res = await simulate({ mesh: {}, mode: 'numeric' }, (ctx) => {
+    ops.dropout(ctx.randn([4], { requiresGrad: true }), 0.1);
+  });
+  assert.equal(res.errors.length, 1);
+  assert.match(res.errors[0].message, /meta mode only/);
+  assert.match(res.errors[0].fix ?? '', /dropout to 0|mode: 'meta'/);
+});

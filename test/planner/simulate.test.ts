@@ -1,6 +1,6 @@
 /**
  * The analytic planner against AutoDist's own simulator (meta mode) for a small GPT-2-shaped
- * model on 8 ranks (tp 2 × pp 2 × dp 2). `simulatorEquivalent` first turns the plan into what the
+ * model on 8 ranks (tp 2 × pp 2 × dp 2), unfused attention. `simulatorEquivalent` first turns the plan into what the
  * simulator models (unfused attention, no recomputation, no ZeRO, bf16 gradients and logits, no
  * optimizer states).
  *
@@ -33,7 +33,7 @@ import { planToSpec, simulatePlan, simulatorEquivalent } from '../../src/planner
 import { estimateTime } from '../../src/planner/time.js';
 import type { Report } from '../../src/report/types.js';
 
-const spec = gpt2({ nLayer: 8, nEmbd: 2048, nHead: 16, vocab: 8192, nPositions: 4096 });
+const spec = gpt2({ nLayer: 8, nEmbd: 2048, nHead: 16, vocab: 8192, nPositions: 4096, attention: 'unfused' });
 const setupFor = (globalBatch: number): PlanSetup => makeSetup({ model: { id: 'gpt2-2k', dropout: false, spec }, seq: 1024, globalBatch, gpus: 8, gpu: 'h100' });
 const base: ParallelPlan = { tp: 2, pp: 2, dp: 2, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: false, recompute: 'selective', zero: 1 };
 
@@ -100,7 +100,7 @@ test('the simulator keeps exactly 32sbh + 2as²b per GPT-2 layer (tp = 1, bf16, 
   const [h, a] = [1024, 8];
   const perLayer = async (s: number) => {
     const at = async (layers: number) => {
-      const setup = makeSetup({ model: { id: 'g', dropout: false, spec: gpt2({ nLayer: layers, nEmbd: h, nHead: a, vocab: 512, nPositions: 1024 }) }, seq: s, globalBatch: 1, gpus: 1 });
+      const setup = makeSetup({ model: { id: 'g', dropout: false, spec: gpt2({ nLayer: layers, nEmbd: h, nHead: a, vocab: 512, nPositions: 1024, attention: 'unfused' }) }, seq: s, globalBatch: 1, gpus: 1 });
       const r = await simulatePlan({ ...base, tp: 1, pp: 1, dp: 1, recompute: 'none', zero: 0 }, setup);
       return r.memory.perRank[0].peakTransientBytes;
     };

@@ -4,3 +4,5 @@ export * from './matmul.js';
 export * from './reduce.js';
 export * from './shape.js';
 export { softmax, layerNorm, rmsNorm, embedding, crossEntropy, causalMask } from './nn.js';
+export { scaledDotProductAttention } from './attention.js';
+export { dropout } from './dropout.js';
