@@ -107,6 +107,21 @@ export function pad(x: Tensor, dim: number, before: number, after: number): Tens
   });
 }
 
+/** A contiguous copy of x (a view's own memory, as torch's .contiguous()). Charged as a copy. */
+export function contiguous(x: Tensor): Tensor {
+  return x.ctx.apply({
+    name: 'contiguous',
+    inputs: [x],
+    shape: x.shape,
+    dtype: x.dtype,
+    flops: 0,
+    key: '',
+    saves: 'none',
+    compute: () => tf.clone(x.data!),
+    backward: (dy) => [dy],
+  });
+}
+
 /** Split along `dim` into `parts` equal chunks (or the given sizes). */
 export function split(x: Tensor, dim: number, parts: number | readonly number[]): Tensor[] {
   const d = normDim(x, dim);
