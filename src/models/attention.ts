@@ -2,6 +2,7 @@ import { causalMask, dropout, matmul, reshape, scale, scaledDotProductAttention,
 import { fmt, shapeError } from '../core/ops/check.js';
 import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
+import { recomputeOnBackward } from '../core/checkpoint.js';
 
 /**
  * Causal self-attention shared by GPT-2 and Llama, with grouped-query attention (GQA):
@@ -56,6 +57,12 @@ export interface AttentionOptions {
   readonly kernel?: AttentionKernel;
   /** Dropout on the attention probabilities (unfused only keeps a mask for it; meta mode only). */
   readonly dropout?: number;
+  /**
+   * Selective recomputation (Korthikanti et al. 2022 §5): keep the unfused core's inputs q, k, v
+   * only and recompute QKᵀ → softmax → dropout → ·V in the backward. FlashAttention already
+   * recomputes its scores, so there it changes nothing.
+   */
+  readonly recomputeCore?: boolean;
 }
 
 /** Check a model config's attention kernel (once, where the config is built). */
@@ -67,7 +74,7 @@ export function attentionKernelOf(model: string, v: unknown): AttentionKernel {
 
 /** Causal self-attention with the chosen kernel; q [B, S, nh·hd], k, v [B, S, nkv·hd] → [B, S, nh·hd]. */
 export function selfAttention(q: Tensor, k: Tensor, v: Tensor, headDim: number, opts: AttentionOptions = {}): Tensor {
-  if ((opts.kernel ?? 'flash') === 'unfused') return causalSelfAttention(q, k, v, headDim, opts.dropout ?? 0);
+  if ((opts.kernel ?? 'flash') === 'unfused') return causalSelfAttention(q, k, v, headDim, opts.dropout ?? 0, opts.recomputeCore ?? false);
   return flashSelfAttention(q, k, v, headDim);
 }
 
@@ -92,7 +99,7 @@ export function flashSelfAttention(q: Tensor, k: Tensor, v: Tensor, headDim: num
   return reshape(o, [b, s, nh * headDim]); // [B, S, nh·hd]
 }
 
-export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, headDim: number, attnDropout = 0): Tensor {
+export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, headDim: number, attnDropout = 0, recomputeCore = false): Tensor {
   const nh = headCount(q, headDim, 'attention q');
   const nkv = headCount(k, headDim, 'attention k');
   if (headCount(v, headDim, 'attention v') !== nkv || v.shape.some((d, i) => d !== k.shape[i])) {
@@ -111,11 +118,18 @@ export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, headDim: nu
   const kh = splitHeads(k, nkv); // [B, nkv, S, hd]
   const vh = splitHeads(v, nkv); // [B, nkv, S, hd]
   const kt = transpose(kh, [0, 1, 3, 2]); // [B, nkv, hd, S]
-  const scores = scale(matmul(qg, kt), 1 / Math.sqrt(hd)); // [B, nkv, nh/nkv·S, S]
-  const perQuery = reshape(scores, [b, nh, s, s]); // [B, nh, S, S]
-  const probs = dropout(softmax(causalMask(perQuery)), attnDropout); // [B, nh, S, S]
-  const pg = reshape(probs, [b, nkv, group * s, s]); // [B, nkv, nh/nkv·S, S]
-  const ctxv = matmul(pg, vh); // [B, nkv, nh/nkv·S, hd]
+  // the core: everything that holds a·s² values
+  const core = ([qx, kx, vx]: Tensor[]) => {
+    const scores = scale(matmul(qx, kx), 1 / Math.sqrt(hd)); // [B, nkv, nh/nkv·S, S]
+    const perQuery = reshape(scores, [b, nh, s, s]); // [B, nh, S, S]
+    const probs = dropout(softmax(causalMask(perQuery)), attnDropout); // [B, nh, S, S]
+    const pg = reshape(probs, [b, nkv, group * s, s]); // [B, nkv, nh/nkv·S, S]
+    return matmul(pg, vx); // [B, nkv, nh/nkv·S, hd]
+  };
+  const ctx = q.ctx;
+  const ctxv = recomputeCore && ctx.gradEnabled
+    ? recomputeOnBackward(ctx.noGrad(() => core([qg, kt, vh])), [qg, kt, vh], core, 'recompute_attention_core')
+    : core([qg, kt, vh]); // [B, nkv, nh/nkv·S, hd]
   const out = reshape(ctxv, [b, nh, s, hd]); // [B, nh, S, hd]
   return mergeHeads(out); // [B, S, nh·hd]
 }

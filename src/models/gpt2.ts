@@ -46,6 +46,8 @@ export class GPT2Attention extends Module {
   readonly headDim: number;
   readonly kernel: AttentionKernel;
   readonly dropout: number;
+  /** Selective recomputation of the attention core (set by a simulation's `recompute: "selective"`). */
+  recomputeCore = false;
 
   constructor(p: Params, c: Required<Gpt2Config>) {
     super();
@@ -62,7 +64,7 @@ export class GPT2Attention extends Module {
     const qkv = await this.c_attn.call(x); // [B, S, 3H]
     if (qkv.shape[2] % 3 !== 0) throw shapeError(qkv, `c_attn output ${fmt(qkv.shape)} cannot be cut into equal q|k|v thirds`, 'shard c_attn per q, k and v so each rank holds equal parts of all three');
     const [q, k, v] = split(qkv, 2, 3); // [B, S, H] each
-    const y = selfAttention(q, k, v, this.headDim, { kernel: this.kernel, dropout: this.dropout }); // [B, S, H]
+    const y = selfAttention(q, k, v, this.headDim, { kernel: this.kernel, dropout: this.dropout, recomputeCore: this.recomputeCore }); // [B, S, H]
     return dropout(await this.c_proj.call(y), this.dropout); // [B, S, H]
   }
 }

@@ -61,6 +61,8 @@ export class LlamaAttention extends Module {
   readonly headDim: number;
   readonly rope: Rope;
   readonly kernel: AttentionKernel;
+  /** Selective recomputation of the attention core (set by a simulation's `recompute: "selective"`). */
+  recomputeCore = false;
 
   constructor(p: Params, c: LlamaResolved, rope: Rope) {
     super();
@@ -79,7 +81,7 @@ export class LlamaAttention extends Module {
     const q = this.rope.apply(await this.q_proj.call(x)); // [B, S, nh·hd]
     const k = this.rope.apply(await this.k_proj.call(x)); // [B, S, nkv·hd]
     const v = await this.v_proj.call(x); // [B, S, nkv·hd]
-    const y = selfAttention(q, k, v, this.headDim, { kernel: this.kernel }); // [B, S, nh·hd]
+    const y = selfAttention(q, k, v, this.headDim, { kernel: this.kernel, recomputeCore: this.recomputeCore }); // [B, S, nh·hd]
     return this.o_proj.call(y); // [B, S, H]
   }
 }

@@ -22,6 +22,7 @@ import { verify } from '../verify/verify.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
+import { applyRecompute } from '../recompute.js';
 import { ConfigError } from '../../core/errors.js';
 
 import type { SimResult } from '../../core/simulate.js';
@@ -146,6 +147,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       const dp = axisInfo(ctx, 'dp');
       const pp = axisInfo(ctx, 'pp');
       const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
+      applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
       if (pipe && ctx.rank === 0) stageInfo = describeStages(pipe, mesh);
       ctx.memory.reset(named.map(([, p]) => p.memIndex));
