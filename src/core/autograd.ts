@@ -1,7 +1,7 @@
 import type { RankContext } from './context.js';
 import { SimError } from './errors.js';
 import type { Tensor } from './tensor.js';
-import { addInto, onesLike } from './ops/grad-helpers.js';
+import { accumulateInto, addInto, onesLike } from './ops/grad-helpers.js';
 
 /**
  * Reverse-mode autodiff on one rank, over the tape the ops recorded. Nodes run in reverse
@@ -51,8 +51,8 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
       t.bwGrad = null;
       if (!t.node) {
         const prev = t.grad;
-        t.grad = prev ? addInto(prev, g) : g;
-        if (prev) ctx.memory.release(prev.memIndex); // the sum replaces it
+        // the first gradient becomes the (pinned) buffer, later ones add into it in place
+        t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g) : prev ? addInto(prev, g) : g;
         if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
         continue;
       }

@@ -28,7 +28,11 @@ export interface OpSpec {
   /** Numeric mode only: the TensorFlow.js computation. */
   readonly compute: () => tf.Tensor;
   readonly backward?: BackwardFn;
-  /** Charge no simulated time (views: reshape, identity). */
+  /**
+   * A view of its one input (reshape, narrow, broadcast, a transposed matmul operand): no
+   * simulated time, no memory of its own — it shares its input's, so whatever keeps the view
+   * alive keeps the input alive.
+   */
   readonly free?: boolean;
   /**
    * The op's attributes as a string ("" if none), declaring that its result depends only on
@@ -41,6 +45,8 @@ export interface OpSpec {
    * "inputs" (default), "output", "none" (add, reshape: only shapes), or the tensors.
    */
   readonly saves?: 'inputs' | 'output' | 'none' | readonly Tensor[];
+  /** Write the result into this tensor's memory (an in-place update: no new allocation). */
+  readonly into?: Tensor;
 }
 
 /**
@@ -229,7 +235,8 @@ export class RankContext {
     const outBytes = bytesOf(out.size, out.dtype);
     this.memory.tick();
     for (const x of spec.inputs) this.memory.use(x.memIndex);
-    out.memIndex = spec.free ? -1 : this.memory.alloc(outBytes);
+    // a view (free op) owns no memory: it reads its input's, so using it keeps that alive
+    out.memIndex = spec.free ? (spec.inputs.length === 1 ? spec.inputs[0].memIndex : -1) : spec.into ? spec.into.memIndex : this.memory.alloc(outBytes);
     if (!spec.free) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
     if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
       out.requiresGrad = true;
@@ -238,6 +245,17 @@ export class RankContext {
       out.node = { op: spec.name, inputs: spec.inputs, saved, backward: spec.backward, module: this.module, site: this.moduleSite() };
     }
     return out;
+  }
+
+  /**
+   * A second output of the op just applied, kept only for its backward (a dropout mask,
+   * FlashAttention's log-sum-exp): memory from this op on, no time of its own (the op's kernel
+   * wrote it), no values (nothing reads it but the memory figures).
+   */
+  aux(shape: readonly number[], dtype: DType): Tensor {
+    const t = new Tensor(this, shape, dtype, null);
+    t.memIndex = this.memory.alloc(bytesOf(t.size, dtype));
+    return t;
   }
 
   /**

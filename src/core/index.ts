@@ -18,3 +18,4 @@ export * from './cost/index.js';
 export * as ops from './ops/index.js';
 export { Comm, type GroupOpt, type Work } from './collectives/comm.js';
 export * from './replay.js';
+export * from './checkpoint.js';

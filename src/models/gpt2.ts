@@ -1,10 +1,10 @@
-import { add, gelu, matmul, split, transposeLast } from '../core/ops/index.js';
+import { add, dropout, gelu, matmul, split, transposeLast } from '../core/ops/index.js';
 import { fmt, shapeError } from '../core/ops/check.js';
 import type { RankContext } from '../core/context.js';
 import { ConfigError } from '../core/errors.js';
 import { deriveSeed, Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
-import { causalSelfAttention } from './attention.js';
+import { attentionKernelOf, selfAttention, type AttentionKernel } from './attention.js';
 import { Model, memo, moduleLayer, paramsOf, type Batch, type BatchShape, type ModelSpec } from './model.js';
 import { Embedding } from './nn/embedding.js';
 import { Linear } from './nn/linear.js';
@@ -24,6 +24,14 @@ export interface Gpt2Config {
   /** F: MLP width (HF n_inner, default 4H). */
   readonly nInner?: number;
   readonly layerNormEps?: number;
+  /** The attention kernel: "flash" (default) or "unfused" (./attention.ts). */
+  readonly attention?: AttentionKernel;
+  /**
+   * Dropout probability after the embeddings, on the attention probabilities (unfused) and after
+   * each block's two output projections (HF embd/attn/resid_pdrop as one p; default 0). Meta
+   * mode only: its masks' bytes and time.
+   */
+  readonly dropout?: number;
 }
 
 /**
@@ -36,6 +44,10 @@ export class GPT2Attention extends Module {
   c_attn: Module;
   c_proj: Module;
   readonly headDim: number;
+  readonly kernel: AttentionKernel;
+  readonly dropout: number;
+  /** Selective recomputation of the attention core (set by a simulation's `recompute: "selective"`). */
+  recomputeCore = false;
 
   constructor(p: Params, c: Required<Gpt2Config>) {
     super();
@@ -44,14 +56,16 @@ export class GPT2Attention extends Module {
     this.c_attn = cAttn;
     this.c_proj = Linear.create(p.scope('c_proj'), c.nEmbd, c.nEmbd);
     this.headDim = c.nEmbd / c.nHead;
+    this.kernel = c.attention;
+    this.dropout = c.dropout;
   }
 
   async forward(x: Tensor): Promise<Tensor> {
     const qkv = await this.c_attn.call(x); // [B, S, 3H]
     if (qkv.shape[2] % 3 !== 0) throw shapeError(qkv, `c_attn output ${fmt(qkv.shape)} cannot be cut into equal q|k|v thirds`, 'shard c_attn per q, k and v so each rank holds equal parts of all three');
     const [q, k, v] = split(qkv, 2, 3); // [B, S, H] each
-    const y = causalSelfAttention(q, k, v, this.headDim); // [B, S, H]
-    return this.c_proj.call(y); // [B, S, H]
+    const y = selfAttention(q, k, v, this.headDim, { kernel: this.kernel, dropout: this.dropout, recomputeCore: this.recomputeCore }); // [B, S, H]
+    return dropout(await this.c_proj.call(y), this.dropout); // [B, S, H]
   }
 }
 
@@ -59,16 +73,18 @@ export class GPT2Attention extends Module {
 export class GPT2MLP extends Module {
   c_fc: Module;
   c_proj: Module;
+  readonly dropout: number;
 
   constructor(p: Params, c: Required<Gpt2Config>) {
     super();
     this.c_fc = Linear.create(p.scope('c_fc'), c.nEmbd, c.nInner);
     this.c_proj = Linear.create(p.scope('c_proj'), c.nInner, c.nEmbd);
+    this.dropout = c.dropout;
   }
 
   async forward(x: Tensor): Promise<Tensor> {
     const h = await this.c_fc.call(x); // [B, S, F]
-    return this.c_proj.call(gelu(h)); // [B, S, H]
+    return dropout(await this.c_proj.call(gelu(h)), this.dropout); // [B, S, H]
   }
 }
 
@@ -132,6 +148,7 @@ export class GPT2 extends Model {
   ln_f: Module;
   lm_head: Module;
   readonly nPositions: number;
+  readonly dropout: number;
 
   constructor(p: Params, c: Required<Gpt2Config>) {
     super();
@@ -141,6 +158,7 @@ export class GPT2 extends Model {
     this.ln_f = new LayerNorm(p.scope('ln_f'), c.nEmbd, c.layerNormEps);
     this.lm_head = new TiedLMHead(this.wte);
     this.nPositions = c.nPositions;
+    this.dropout = c.dropout;
   }
 
   /** ids [B, S] int32 → logits [B, S, V] (the loss reshapes them to [B·S, V]). */
@@ -157,7 +175,7 @@ export class GPT2 extends Model {
     if (s > this.nPositions) throw shapeError(ids, `sequence length ${s} exceeds GPT-2's ${this.nPositions} positions`, `use seq ≤ ${this.nPositions} or raise nPositions`);
     const pos = ids.ctx.tensor(() => Int32Array.from({ length: s }, (_, i) => i), [s], 'int32', 'positions'); // [S]
     const tok = await this.wte.call(ids); // [B, S, H]
-    return add(tok, await this.wpe.call(pos)); // [B, S, H]
+    return dropout(add(tok, await this.wpe.call(pos)), this.dropout); // [B, S, H]
   }
 
   /** ln_f then the LM head → logits [B, S, V] (the last pipeline stage's part). */
@@ -219,6 +237,8 @@ export function gpt2(cfg: Gpt2Config): ModelSpec<Required<Gpt2Config>, GPT2> & {
     nPositions: positiveInt(m, 'nPositions', cfg.nPositions ?? 1024),
     nInner: positiveInt(m, 'nInner', cfg.nInner ?? 4 * nEmbd),
     layerNormEps: cfg.layerNormEps ?? 1e-5,
+    attention: attentionKernelOf(m, cfg.attention),
+    dropout: dropoutOf(m, cfg.dropout),
   });
   const { nLayer: L, nEmbd: H, vocab: V, nPositions: P, nInner: F } = c;
   return {
@@ -241,6 +261,13 @@ export function gpt2(cfg: Gpt2Config): ModelSpec<Required<Gpt2Config>, GPT2> & {
     hfTensorLayout,
     fromHFName,
   };
+}
+
+/** A dropout probability in [0, 1) (default 0). */
+export function dropoutOf(model: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ConfigError(`${model} dropout must be a probability in [0, 1), got ${JSON.stringify(v)}`, 'set dropout: 0.1 (meta mode) or leave it out');
+  return v;
 }
 
 /** The divisor of n closest to `near` (for error messages). */

@@ -2,7 +2,7 @@ import { add, mul, silu } from '../core/ops/index.js';
 import { fmt, shapeError } from '../core/ops/check.js';
 import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { causalSelfAttention } from './attention.js';
+import { attentionKernelOf, selfAttention, type AttentionKernel } from './attention.js';
 import { divisorNear, optional, positiveInt, required, TiedLMHead, tokenBatch } from './gpt2.js';
 import { Model, memo, paramsOf, moduleLayer, type ModelSpec } from './model.js';
 import { Embedding } from './nn/embedding.js';
@@ -40,6 +40,8 @@ export interface LlamaConfig {
   readonly mlpBias?: boolean;
   /** Mistral-style sliding-window attention span; sequences longer than it are refused (not modelled). */
   readonly slidingWindow?: number | null;
+  /** The attention kernel: "flash" (default) or "unfused" (./attention.ts). */
+  readonly attention?: AttentionKernel;
   /** The spec's name (HF model_type): "llama", "mistral", "qwen2". */
   readonly name?: string;
 }
@@ -58,6 +60,9 @@ export class LlamaAttention extends Module {
   o_proj: Module;
   readonly headDim: number;
   readonly rope: Rope;
+  readonly kernel: AttentionKernel;
+  /** Selective recomputation of the attention core (set by a simulation's `recompute: "selective"`). */
+  recomputeCore = false;
 
   constructor(p: Params, c: LlamaResolved, rope: Rope) {
     super();
@@ -69,13 +74,14 @@ export class LlamaAttention extends Module {
     this.o_proj = Linear.create(p.scope('o_proj'), qw, c.hidden, { bias: c.oBias });
     this.headDim = c.headDim;
     this.rope = rope;
+    this.kernel = c.attention;
   }
 
   async forward(x: Tensor): Promise<Tensor> {
     const q = this.rope.apply(await this.q_proj.call(x)); // [B, S, nh·hd]
     const k = this.rope.apply(await this.k_proj.call(x)); // [B, S, nkv·hd]
     const v = await this.v_proj.call(x); // [B, S, nkv·hd]
-    const y = causalSelfAttention(q, k, v, this.headDim); // [B, S, nh·hd]
+    const y = selfAttention(q, k, v, this.headDim, { kernel: this.kernel, recomputeCore: this.recomputeCore }); // [B, S, nh·hd]
     return this.o_proj.call(y); // [B, S, H]
   }
 }
@@ -220,6 +226,7 @@ export function llama(cfg: LlamaConfig): ModelSpec<LlamaResolved, LlamaForCausal
     oBias: cfg.oBias ?? false,
     mlpBias: cfg.mlpBias ?? false,
     slidingWindow: sw === null ? null : positiveInt(m, 'slidingWindow', sw),
+    attention: attentionKernelOf(m, cfg.attention),
     name: m,
   });
   const { nLayer: L, hidden: H, ffnHidden: F, vocab: V } = c;

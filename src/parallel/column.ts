@@ -2,7 +2,8 @@ import { add, matmul } from '../core/ops/index.js';
 import { shapeError } from '../core/ops/check.js';
 import type { Tensor } from '../core/tensor.js';
 import { Module } from '../models/nn/module.js';
-import { copyToRegion, gatherFromRegion, gatherFromSequenceRegion } from './mappings.js';
+import { copyToRegion, gatherFromRegion } from './mappings.js';
+import { sequenceGatheredMatmul } from './sequence-gathered-matmul.js';
 import type { LinearShard } from './shard-weights.js';
 
 export interface ColumnParallelOptions {
@@ -27,7 +28,8 @@ export interface ColumnParallelOptions {
  *        (all-gather of Y along the last dim if gatherOutput; all-gather of X along S if
  *        sequenceParallel).
  *   bwd: all-reduce of dX (Megatron's f: each rank's dX = dY_i·A_iᵀ is a partial sum)
- *        (reduce-scatter of dX along S instead, with sequenceParallel).
+ *        (with sequenceParallel: all-gather of X along S again, since only the shard is kept,
+ *        then reduce-scatter of dX along S — ./sequence-gathered-matmul.ts).
  */
 export class ColumnParallelLinear extends Module {
   weight: Tensor; // [in, out/tp]
@@ -49,14 +51,13 @@ export class ColumnParallelLinear extends Module {
   }
 
   async forward(x: Tensor): Promise<Tensor> {
-    const xin = this.sequenceParallel
-      ? await gatherFromSequenceRegion(x, this.axis, this.sequenceDim) // [B, S, in] from [B, S/tp, in]
-      : copyToRegion(x, this.axis); // [B, S, in]
-    if (xin.shape[xin.ndim - 1] !== this.weight.shape[0]) {
-      throw shapeError(xin, `${this.path || 'ColumnParallelLinear'}: input [${xin.shape.join(', ')}] has last dim ${xin.shape[xin.ndim - 1]} but the weight shard is [${this.weight.shape.join(', ')}] (in = ${this.weight.shape[0]})`,
+    if (x.shape[x.ndim - 1] !== this.weight.shape[0]) {
+      throw shapeError(x, `${this.path || 'ColumnParallelLinear'}: input [${x.shape.join(', ')}] has last dim ${x.shape[x.ndim - 1]} but the weight shard is [${this.weight.shape.join(', ')}] (in = ${this.weight.shape[0]})`,
         'a column-parallel layer takes the whole input; split the weight along dim 1 (its columns), not dim 0');
     }
-    let y = matmul(xin, this.weight); // [B, S, out/tp]
+    let y = this.sequenceParallel
+      ? await sequenceGatheredMatmul(x, this.weight, this.axis, this.sequenceDim) // [B, S, out/tp] from [B, S/tp, in]
+      : matmul(copyToRegion(x, this.axis), this.weight); // [B, S, out/tp]
     if (this.bias) y = add(y, this.bias); // [B, S, out/tp]
     return this.gatherOutput ? gatherFromRegion(y, this.axis, -1) : y; // [B, S, out] or [B, S, out/tp]
   }

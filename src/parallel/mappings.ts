@@ -1,5 +1,5 @@
 import type { RankContext } from '../core/context.js';
-import { narrow } from '../core/ops/index.js';
+import { contiguous, narrow } from '../core/ops/index.js';
 import type { Tensor, BackwardFn } from '../core/tensor.js';
 
 /**
@@ -9,7 +9,7 @@ import type { Tensor, BackwardFn } from '../core/tensor.js';
  *
  *   copyToRegion          f: fwd identity            bwd all-reduce dX
  *   reduceFromRegion      g: fwd all-reduce          bwd identity
- *   scatterToRegion          fwd keep own last-dim chunk  bwd all-gather (last dim)
+ *   scatterToRegion          fwd keep (a copy of) own last-dim chunk  bwd all-gather (last dim)
  *   gatherFromRegion         fwd all-gather (last dim)    bwd keep own chunk
  * Sequence parallel (dim = the sequence dim, 1 for [B, S, H]):
  *   scatterToSequenceRegion       fwd keep own S chunk    bwd all-gather along S
@@ -31,7 +31,8 @@ export function scatterToRegion(x: Tensor, axis = 'tp', dim = -1): Promise<Tenso
   const n = ctx.axisSize(axis);
   const d = dim < 0 ? dim + x.ndim : dim;
   const len = x.shape[d] / n;
-  return custom(ctx, [x], async () => ctx.noGrad(() => narrow(x, d, ctx.coord(axis) * len, len)), async (dy) => [await ctx.comm.allGather(dy, { axis, dim: d, label: 'scatter_to_region.backward' })], 'scatter_to_region');
+  // a copy of the own chunk, as Megatron's split (.contiguous()): keeping it does not keep all of x
+  return custom(ctx, [x], async () => ctx.noGrad(() => contiguous(narrow(x, d, ctx.coord(axis) * len, len))), async (dy) => [await ctx.comm.allGather(dy, { axis, dim: d, label: 'scatter_to_region.backward' })], 'scatter_to_region');
 }
 
 export function gatherFromRegion(x: Tensor, axis = 'tp', dim = -1): Promise<Tensor> {

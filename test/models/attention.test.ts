@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backend.js';
 import { ConfigError, ShapeError, simulate, type RankContext, type Tensor } from '../../src/core/index.js';
 import { mul, narrow, sum } from '../../src/core/ops/index.js';
-import { causalSelfAttention } from '../../src/models/attention.js';
+import { causalSelfAttention, flashSelfAttention } from '../../src/models/attention.js';
 
 before(async () => {
   await useBackend();
@@ -45,13 +45,13 @@ interface Out {
 }
 
 /** Our attention on one rank, with the gradient of Σ w ⊙ y. */
-async function ours(nh: number, nkv: number): Promise<Out> {
+async function ours(nh: number, nkv: number, kernel: 'flash' | 'unfused' = 'unfused'): Promise<Out> {
   const res = await simulate({ mesh: { tp: 1 } }, async (ctx: RankContext): Promise<Out> => {
     const q = ctx.randn([B, S, nh * HD], { key: 'q', requiresGrad: true });
     const k = ctx.randn([B, S, nkv * HD], { key: 'k', requiresGrad: true });
     const v = ctx.randn([B, S, nkv * HD], { key: 'v', requiresGrad: true });
     const w = ctx.randn([B, S, nh * HD], { key: 'w' });
-    const y = causalSelfAttention(q, k, v, HD); // [B, S, nh·hd]
+    const y = kernel === 'flash' ? flashSelfAttention(q, k, v, HD) : causalSelfAttention(q, k, v, HD); // [B, S, nh·hd]
     await ctx.backward(sum(mul(y, w)));
     const vals = async (t: Tensor) => Array.from(await t.values());
     return { q: await vals(q), k: await vals(k), v: await vals(v), w: await vals(w), y: await vals(y), dq: await vals(q.grad!), dk: await vals(k.grad!), dv: await vals(v.grad!) };
@@ -60,9 +60,9 @@ async function ours(nh: number, nkv: number): Promise<Out> {
   return res.returns[0] as Out;
 }
 
-for (const [nh, nkv] of [[4, 4], [4, 2], [4, 1], [6, 3]]) {
-  test(`attention with ${nh} query heads and ${nkv} kv head${nkv > 1 ? 's' : ''} equals plain TensorFlow.js, values and gradients`, async () => {
-    const o = await ours(nh, nkv);
+for (const [nh, nkv, kernel] of [[4, 4, 'unfused'], [4, 2, 'unfused'], [4, 1, 'unfused'], [6, 3, 'unfused'], [4, 4, 'flash'], [4, 2, 'flash'], [6, 3, 'flash']] as const) {
+  test(`${kernel} attention with ${nh} query heads and ${nkv} kv head${nkv > 1 ? 's' : ''} equals plain TensorFlow.js, values and gradients`, async () => {
+    const o = await ours(nh, nkv, kernel);
     const q = tf.tensor3d(o.q, [B, S, nh * HD]);
     const k = tf.tensor3d(o.k, [B, S, nkv * HD]);
     const v = tf.tensor3d(o.v, [B, S, nkv * HD]);

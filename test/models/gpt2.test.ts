@@ -162,7 +162,7 @@ test('parameter names and shapes follow HF GPT2LMHeadModel without "transformer.
 test('GPT-2 small from its HF config.json: 124,439,808 parameters (wpe 1024×768 included, head tied)', () => {
   const spec = gpt2FromHF(GPT2_SMALL_HF);
   assert.equal(spec.paramCount(), 124_439_808);
-  assert.deepEqual(spec.config, { nLayer: 12, nEmbd: 768, nHead: 12, vocab: 50257, nPositions: 1024, nInner: 3072, layerNormEps: 1e-5 });
+  assert.deepEqual(spec.config, { nLayer: 12, nEmbd: 768, nHead: 12, vocab: 50257, nPositions: 1024, nInner: 3072, layerNormEps: 1e-5, attention: 'flash', dropout: 0 });
   assert.equal(spec.layerPaths().length, 12);
   assert.equal(models.fromHF(GPT2_SMALL_HF).paramCount(), 124_439_808, 'models.fromHF dispatches on model_type');
   assert.equal(models.gpt2({ nLayer: 24, nEmbd: 1024, nHead: 16, vocab: 50257 }).paramCount(), 354_823_168, 'GPT-2 medium');
@@ -184,8 +184,8 @@ test('logits and loss equal a plain TensorFlow.js GPT-2 with the same weights', 
   store.dispose();
 });
 
-test('gradients equal tf.grads of the plain GPT-2 (tied wte gets both the embedding and the head term)', async () => {
-  const spec = gpt2(TINY);
+for (const attention of ['flash', 'unfused'] as const) test(`gradients equal tf.grads of the plain GPT-2 (tied wte gets both the embedding and the head term), ${attention} attention`, async () => {
+  const spec = gpt2({ ...TINY, attention });
   const store = new WeightStore({ mode: 'numeric', seed: 3 });
   const run = await runOurs(spec, store);
   const w = denseWeights(store);

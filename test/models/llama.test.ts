@@ -262,8 +262,8 @@ for (const [label, cfg] of VARIANTS) {
   });
 }
 
-test('gradients equal tf.grads of the plain Llama (through RoPE, GQA, SwiGLU and RMSNorm)', async () => {
-  const spec = llama(GQA);
+for (const attention of ['flash', 'unfused'] as const) test(`gradients equal tf.grads of the plain Llama (through RoPE, GQA, SwiGLU and RMSNorm), ${attention} attention`, async () => {
+  const spec = llama({ ...GQA, attention });
   const store = new WeightStore({ mode: 'numeric', seed: 22 });
   const run = await runOurs(spec, store);
   const w = denseWeights(store);

@@ -48,7 +48,7 @@ test('sequence-parallel FFN (Megatron SP): all-gather / reduce-scatter along S, 
   assert.equal(r.verification.passed, true, JSON.stringify(r.verification.firstDivergence));
   const seq = (phase: string) => r.collectives.filter((c) => c.phase === phase).map((c) => `${c.op}:${c.label}`);
   assert.deepEqual(seq('forward'), ['all_gather:gather_from_sequence_region', 'reduce_scatter:reduce_scatter_to_sequence_region', 'all_gather:gather_from_region']);
-  assert.deepEqual(seq('backward'), ['all_reduce:copy_to_region.backward', 'all_gather:reduce_scatter.backward', 'reduce_scatter:gather_from_sequence_region.backward', 'all_gather:scatter_to_region.backward']);
+  assert.deepEqual(seq('backward'), ['all_reduce:copy_to_region.backward', 'all_gather:reduce_scatter.backward', 'all_gather:gather_from_sequence_region.backward_regather', 'reduce_scatter:gather_from_sequence_region.backward', 'all_gather:scatter_to_region.backward']);
   // the SP all-gather moves [B, S, d] worth; each rank holds [B, S/tp, d]
   const ag = r.collectives[0];
   assert.deepEqual(ag.shape, [2, 4, 32]);

@@ -46,7 +46,18 @@ test('the simulator agrees: a GPT-2 layer at tp=4 sends 8bsh(t − 1)/t × 2 byt
     const r = await simulatePlan({ tp: t, pp: 1, dp: 1, microBatch: b, schedule: '1F1B', virtual: 1, sequenceParallel, recompute: 'none', zero: 0 }, setup);
     assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
     // the layer's activation collectives (not the [H] bias-gradient all-reduces of SP's row layers)
-    const layer = r.collectives.filter((c) => c.module?.startsWith('h.0.') && c.shape.length === 3);
+    const all = r.collectives.filter((c) => c.module?.startsWith('h.0.') && c.shape.length === 3);
+    // with SP, Megatron's column layers keep their input's sequence shard and all-gather it again
+    // in the backward for the weight gradient: two more all-gathers of bsh, which the planner's
+    // count (Korthikanti §4.2.2: "the same bytes as without SP") leaves out
+    const regather = all.filter((c) => c.label?.endsWith('backward_regather'));
+    assert.equal(regather.length, sequenceParallel ? 2 : 0);
+    for (const c of regather) {
+      assert.equal(c.op, 'all_gather');
+      assert.equal(c.phase, 'backward');
+      assert.equal(c.bytes, 2 * b * s * h);
+    }
+    const layer = all.filter((c) => !regather.includes(c));
     assert.equal(layer.length, sequenceParallel ? 8 : 4);
     const sent = layer.reduce((a, c) => a + c.sentBytesPerRank, 0);
     assert.equal(sent, 2 * tpSentElementsPerLayer(b, s, h, t), `SP ${sequenceParallel}`);

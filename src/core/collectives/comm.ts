@@ -153,6 +153,7 @@ export class Comm {
       if (op === 'avg') return [scale(dy, 1 / n)];
       return [mul(dy, equalMask(x, out))];
     }, true);
+    if (op !== 'sum' && op !== 'avg' && out.node) out.node = { ...out.node, saved: [x, out] }; // the mask reads both
     return out;
   }
 
@@ -256,6 +257,7 @@ export class Comm {
       flops: 0,
       free: true,
       key: '',
+      saves: 'none', // the backward all-reduces dy and reads nothing of x
       compute: () => x.data!, // identity: the same immutable tensor, no copy
       backward: async (dy) => [await this.allReduce(dy, { group: g, label: `${opt.label ?? 'copy_to_region'}.backward` })],
     });
@@ -373,7 +375,9 @@ function tape(t: Tensor, inputs: readonly Tensor[], backward: BackwardFn): void 
   if (!inputs.some((x) => x.requiresGrad)) return;
   const ctx = t.ctx;
   t.requiresGrad = true;
-  t.node = { op: 'collective', inputs, backward, module: ctx.module, site: ctx.moduleSite() };
+  // a collective's backward is another collective on dy: it reads nothing of the forward
+  // (all-reduce max/min, which does, says so itself)
+  t.node = { op: 'collective', inputs, saved: NO_INPUTS, backward, module: ctx.module, site: ctx.moduleSite() };
 }
 
 function notOwn(ctx: RankContext, x: Tensor, what: string): SimError {

@@ -11,7 +11,7 @@ type Bin = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 type Lazy = () => Tensor;
 
-function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Lazy, Lazy], saves: 'inputs' | 'none' = 'inputs'): Tensor {
+function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Lazy, Lazy], saves: 'inputs' | 'none' | readonly Tensor[] = 'inputs'): Tensor {
   const shape = broadcastShapes(a, b, name);
   return a.ctx.apply({
     name,
@@ -41,7 +41,9 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return binary('mul', a, b, tf.mul, (dy) => [() => mul(dy, b), () => mul(dy, a)]);
+  // a's gradient reads b, b's reads a: keep only what a needed gradient reads (x ⊙ a constant table keeps the table)
+  const saves = a.requiresGrad ? (b.requiresGrad ? [a, b] : [b]) : [a];
+  return binary('mul', a, b, tf.mul, (dy) => [() => mul(dy, b), () => mul(dy, a)], saves);
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
@@ -176,6 +178,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
     shape,
     dtype: a.dtype,
     flops: shape.reduce((p, d) => p * d, 1),
+    saves: [cond], // the gradient routes dy by cond alone
     compute: () => tf.tidy(() => tf.where(tf.cast(broadcastData(cond.data!, shape), 'bool'), broadcastData(a.data!, shape), broadcastData(b.data!, shape))),
     backward: (dy) => {
       const z = dy.ctx.zeros(dy.shape, dy.dtype);

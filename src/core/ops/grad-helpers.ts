@@ -14,3 +14,14 @@ export function addInto(a: Tensor, b: Tensor): Tensor {
     a.ctx.apply({ name: 'grad_accumulate', inputs: [a, b], shape: a.shape, dtype: a.dtype, flops: a.size, key: '', compute: () => tf.add(a.data!, b.data!) }),
   );
 }
+
+/**
+ * acc += g in place: a leaf's gradient over micro-batches accumulates into one buffer (Megatron's
+ * main_grad), so the sum takes acc's memory and g is freed after the add.
+ */
+export function accumulateInto(acc: Tensor, g: Tensor): Tensor {
+  if (!sameShape(acc.shape, g.shape)) throw new Error(`internal: gradient shapes differ [${acc.shape}] vs [${g.shape}]`);
+  return acc.ctx.noGrad(() =>
+    acc.ctx.apply({ name: 'grad_accumulate', inputs: [acc, g], shape: acc.shape, dtype: acc.dtype, flops: acc.size, key: '', into: acc, compute: () => tf.add(acc.data!, g.data!) }),
+  );
+}

@@ -14,3 +14,8 @@ export * from './creation.js';
 export { promoteTypes, promoteScalar } from './kernel.js';
 export * from './torch-nn.js';
 export * from './sort-scan.js';
+export { scaledDotProductAttention } from './attention.js';
+// the models' dropout (meta-mode mask accounting); torch's F.dropout is torch-nn.ts's `dropout`,
+// reached as `torchDropout`
+export { dropout } from './dropout.js';
+export { dropout as torchDropout } from './torch-nn.js';

@@ -21,6 +21,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     );
   }
   const m = a.shape[a.ndim - 2];
+  // da = dy·bᵀ reads b, db = aᵀ·dy reads a: keep what the needed gradients read
+  const saves = a.requiresGrad ? (b.requiresGrad ? [a, b] : [b]) : [a];
   const n = b.shape[b.ndim - 1];
   if (b.ndim === 2) {
     const lead = a.shape.slice(0, -1);
@@ -32,6 +34,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       dtype: a.dtype,
       flops: 2 * rows * k * n,
       key: '',
+      saves,
       compute: () => tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(a.data!, [rows, k]), b.data!), [...lead, n])),
       backward: (dy) => [
         a.requiresGrad ? matmul(dy, transposeLast(b)) : null, // [..., k]
@@ -57,6 +60,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     dtype: a.dtype,
     flops: 2 * nbatch * m * k * n,
     key: '',
+    saves,
     compute: () => tf.matMul(a.data!, b.data!),
     backward: (dy) => [
       a.requiresGrad ? sumToShape(matmul(dy, transposeLast(b)), a.shape) : null,

@@ -22,6 +22,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     flops: 0,
     key: '',
     free: true,
+    saves: 'none', // the backward needs only x's shape
     compute: () => tf.reshape(x.data!, s),
     backward: (dy) => [reshape(dy, x.shape)],
   });
@@ -103,6 +104,21 @@ export function pad(x: Tensor, dim: number, before: number, after: number): Tens
     saves: 'none',
     compute: () => tf.pad(x.data!, x.shape.map((_, i) => (i === d ? [before, after] : [0, 0])) as [number, number][]),
     backward: (dy) => [narrow(dy, d, before, x.shape[d])],
+  });
+}
+
+/** A contiguous copy of x (a view's own memory, as torch's .contiguous()). Charged as a copy. */
+export function contiguous(x: Tensor): Tensor {
+  return x.ctx.apply({
+    name: 'contiguous',
+    inputs: [x],
+    shape: x.shape,
+    dtype: x.dtype,
+    flops: 0,
+    key: '',
+    saves: 'none',
+    compute: () => tf.clone(x.data!),
+    backward: (dy) => [dy],
   });
 }
 

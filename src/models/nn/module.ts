@@ -39,7 +39,7 @@ export abstract class Module {
       ctx.moduleSites.pop();
     }
     const hooks = moduleHooks.get(ctx);
-    if (hooks) for (const h of hooks) h(this, inputs, out);
+    if (hooks && !silenced.has(ctx)) for (const h of hooks) h(this, inputs, out);
     return out;
   }
 
@@ -151,6 +151,20 @@ export function assignPaths(root: Module): void {
 export type ModuleHook = (m: Module, inputs: readonly Tensor[], output: Tensor) => void;
 
 const moduleHooks = new WeakMap<RankContext, ModuleHook[]>();
+
+/** Ranks whose module calls hooks do not hear right now (a forward that will run again: recomputation). */
+const silenced = new Set<RankContext>();
+
+/** Run `fn` without module hooks on this rank: its calls are heard when they run again. */
+export async function withoutModuleHooks<T>(ctx: RankContext, fn: () => Promise<T>): Promise<T> {
+  if (silenced.has(ctx)) return fn();
+  silenced.add(ctx);
+  try {
+    return await fn();
+  } finally {
+    silenced.delete(ctx);
+  }
+}
 
 /** Observe every module call on a rank (the verifier records activations this way). */
 export function addModuleHook(ctx: RankContext, h: ModuleHook): () => void {

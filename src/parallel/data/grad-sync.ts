@@ -2,6 +2,7 @@ import type { RankContext } from '../../core/context.js';
 import { bytesOf } from '../../core/dtype.js';
 import { concat, narrow, pad, reshape } from '../../core/ops/index.js';
 import type { Tensor } from '../../core/tensor.js';
+import type { Adam } from './adam.js';
 
 /**
  * How data-parallel replicas combine their gradients after backward (phase "optimizer"):
@@ -22,10 +23,16 @@ export interface DataParallelOptions {
   readonly axis?: string;
 }
 
-export async function syncGradients(ctx: RankContext, params: readonly [string, Tensor][], opts: DataParallelOptions = {}): Promise<void> {
+/**
+ * With an optimizer (./adam.ts), its step runs per bucket where the data lives: on the averaged
+ * bucket after the all-reduce (ZeRO 0, or no data parallelism), or on this rank's shard between
+ * the reduce-scatter and the all-gather (ZeRO 1/2) — which then gathers the updated weights in
+ * their own dtype (the all-gather's values are the averaged gradients', so the verifier sees them).
+ */
+export async function syncGradients(ctx: RankContext, params: readonly [string, Tensor][], opts: DataParallelOptions = {}, optimizer?: Adam): Promise<void> {
   const axis = opts.axis ?? 'dp';
   const n = ctx.axisSize(axis);
-  if (n <= 1) return;
+  if (n <= 1 && !optimizer) return;
   const cap = (opts.bucketMB ?? 25) * 2 ** 20;
   const zero = opts.zero ?? 0;
   const withGrad = [...params].reverse().filter(([, p]) => p.grad);
@@ -33,7 +40,7 @@ export async function syncGradients(ctx: RankContext, params: readonly [string, 
   let cur: Tensor[] = [];
   let size = 0;
   for (const [, p] of withGrad) {
-    const b = bytesOf(p.size, p.dtype);
+    const b = bytesOf(p.size, p.grad!.dtype);
     if (cur.length && (cap === 0 || size + b > cap)) {
       buckets.push(cur);
       cur = [];
@@ -47,14 +54,21 @@ export async function syncGradients(ctx: RankContext, params: readonly [string, 
   await ctx.withPhase('optimizer', async () => {
     for (const bucket of buckets) {
       const flat = ctx.noGrad(() => (bucket.length === 1 ? reshape(bucket[0].grad!, [-1]) : concat(bucket.map((p) => reshape(p.grad!, [-1])), 0))); // [Σ numel]
+      const paramDType = bucket[0].dtype;
       let synced: Tensor;
-      if (zero === 0) synced = await ctx.comm.allReduce(flat, { axis, op: 'avg', label: 'dp_grad_sync' });
-      else {
+      if (n <= 1) {
+        synced = flat;
+        optimizer?.step(flat, paramDType);
+      } else if (zero === 0) {
+        synced = await ctx.comm.allReduce(flat, { axis, op: 'avg', label: 'dp_grad_sync' });
+        optimizer?.step(synced, paramDType);
+      } else {
         const total = flat.size;
         const padded = Math.ceil(total / n) * n;
         const even = padded === total ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - total)); // [n·⌈Σ/n⌉]
         const shard = await ctx.comm.reduceScatter(even, { axis, op: 'avg', label: 'zero_grad_reduce_scatter' }); // [⌈Σ/n⌉]
-        const full = await ctx.comm.allGather(shard, { axis, dim: 0, label: 'zero_param_all_gather' });
+        const updated = optimizer ? optimizer.step(shard, paramDType) : shard; // this rank's new weights [⌈Σ/n⌉]
+        const full = await ctx.comm.allGather(updated, { axis, dim: 0, label: 'zero_param_all_gather' });
         synced = padded === total ? full : ctx.noGrad(() => narrow(full, 0, 0, total));
       }
       let off = 0;

@@ -145,6 +145,8 @@ export async function runPipeline(ctx: RankContext, step: PipelineStep): Promise
       }
       if (g > 0) {
         const gx = e.x.grad ?? ctx.noGrad(() => ctx.zeros(e.x.shape, e.x.dtype));
+        // the received activation's gradient is sent back, not kept as a leaf's (backward pinned it)
+        if (e.x.grad) ctx.memory.release(e.x.grad.memIndex);
         e.x.grad = null;
         await ctx.withPhase('backward', async () => {
           sends.push(comm.isend(gx, prevRank!, { tag: bwdTag(a.microbatch, g - 1) }));

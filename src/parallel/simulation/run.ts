@@ -22,6 +22,8 @@ import { verify } from '../verify/verify.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
+import { Adam, adamOptions } from '../data/adam.js';
+import { applyRecompute } from '../recompute.js';
 import { ConfigError } from '../../core/errors.js';
 
 import type { SimResult } from '../../core/simulate.js';
@@ -146,9 +148,11 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       const dp = axisInfo(ctx, 'dp');
       const pp = axisInfo(ctx, 'pp');
       const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
+      applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
       if (pipe && ctx.rank === 0) stageInfo = describeStages(pipe, mesh);
       ctx.memory.reset(named.map(([, p]) => p.memIndex));
+      const optimizer = spec.optimizer ? makeOptimizer(ctx, named, spec, dp.size) : undefined;
       const mine = new Set(named.map(([, t]) => t));
       shards.push(...shardRows(ctx.rank, m).filter((r) => mine.has(r.tensor)));
       recordModuleShapes(ctx, modules);
@@ -181,7 +185,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
-      if (dp.size > 1) await syncGradients(ctx, named, spec.dataParallel);
+      if (dp.size > 1 || optimizer) await syncGradients(ctx, named, spec.dataParallel, optimizer);
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -221,6 +225,13 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   } finally {
     store.dispose();
   }
+}
+
+/** This rank's Adam: states for all its parameter elements, or for 1/dp of them with ZeRO ≥ 1 (rounded up). */
+function makeOptimizer(ctx: RankContext, named: readonly [string, Tensor][], spec: SimulationSpec, dp: number): Adam {
+  const total = named.reduce((a, [, p]) => a + p.size, 0);
+  const sharded = (spec.dataParallel?.zero ?? 0) >= 1 && dp > 1;
+  return new Adam(ctx, named.map(([, p]) => p), adamOptions(spec.optimizer!), sharded ? Math.ceil(total / dp) : total);
 }
 
 /** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */

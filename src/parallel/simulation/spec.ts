@@ -11,6 +11,8 @@ import type { WeightHandles } from '../shard-weights.js';
 import type { PartitionMethod } from '../pipeline/partition.js';
 import type { DataParallelOptions } from '../data/grad-sync.js';
 import type { ScheduleFn, ScheduleName } from '../pipeline/schedule.js';
+import { checkRecompute, type RecomputeOption } from '../recompute.js';
+import { checkOptimizer, type OptimizerOption } from '../data/adam.js';
 
 /** What a parallelize function gets on each rank. */
 export interface ParallelizeContext {
@@ -78,6 +80,20 @@ export interface SimulationSpec<M extends Model = Model> {
   readonly stages?: { readonly method?: PartitionMethod; readonly virtual?: number };
   /** Data-parallel gradient sync: DDP buckets (bucketMB, default 25) or ZeRO-1/2 (zero). */
   readonly dataParallel?: DataParallelOptions;
+  /**
+   * Activation recomputation (default "none"): "selective" recomputes the unfused attention core,
+   * "full" every layer, { method: "full", layers: N } the first N layers of each pipeline stage
+   * (of each model chunk when interleaved). Recomputed ops run in phase "recompute".
+   */
+  readonly recompute?: RecomputeOption;
+  /**
+   * The optimizer whose states and step the run holds (default none: weights and gradients only).
+   * "adam": mixed-precision Adam as Megatron holds it — fp32 main gradients, fp32 master weights
+   * and two moments, 18 bytes/parameter with 16-bit weights (16 with mainGrads: "param");
+   * dataParallel.zero 1/2 keeps the states for 1/dp of the parameters. Its step runs in phase
+   * "optimizer".
+   */
+  readonly optimizer?: OptimizerOption;
   /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
   readonly weights?: string;
 }
@@ -123,4 +139,10 @@ export function checkSpec(spec: SimulationSpec): void {
   if (spec.mode && spec.mode !== 'numeric' && spec.mode !== 'meta') throw new ConfigError(`unknown mode "${String(spec.mode)}"`, 'use "numeric" or "meta"');
   if (spec.plan !== undefined && (typeof spec.plan !== 'object' || spec.plan === null)) throw new ConfigError('plan must be an object of module-name patterns', '{ "h.*.mlp.c_fc": "colwise", "h.*.mlp.c_proj": "rowwise" }');
   if (spec.parallelize !== undefined && typeof spec.parallelize !== 'function') throw new ConfigError('parallelize must be a function (model, { tp, weights, ... }) => void');
+  checkRecompute(spec.recompute);
+  checkOptimizer(spec.optimizer);
+  const zero = spec.dataParallel?.zero;
+  if (zero !== undefined && zero !== 0 && zero !== 1 && zero !== 2) {
+    throw new ConfigError(`dataParallel.zero must be 0, 1 or 2, got ${JSON.stringify(zero)}`, 'use zero: 1 (optimizer states sharded over dp) or 2; ZeRO-3 (parameters sharded, gathered per layer) is not simulated');
+  }
 }
