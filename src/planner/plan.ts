@@ -3,6 +3,7 @@
  * setup is built (./setup.ts).
  */
 import type { HardwarePreset } from '../core/cost/index.js';
+import type { TpOverlap } from './comm.js';
 import type { PlannerModel } from './presets.js';
 import type { TransformerShape } from './shape.js';
 
@@ -52,6 +53,8 @@ export interface TrainingOptions {
   readonly attention: AttentionKernel;
   /** Data-parallel gradient reduction overlapped with the backward pass (Megatron overlap_grad_reduce). */
   readonly overlapGradReduce: boolean;
+  /** Tensor-parallel communication hidden behind GEMMs (./comm.ts TpOverlap): 'backward' is Megatron's default. */
+  readonly tpOverlap: TpOverlap;
   /** Device memory kept free for the CUDA context, NCCL buffers, workspaces and fragmentation. */
   readonly reserveBytes: number;
 }

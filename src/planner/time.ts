@@ -2,11 +2,16 @@
  * Step time of a plan, µs, and what it buys (tokens/s, MFU).
  *
  * Per micro-batch on the GPUs of pipeline stage s (l/p layers, in v chunks), T_s =
- *   matmuls      FLOPs ÷ t ÷ (peak · computeEfficiency)       FLOPs: ./flops.ts (incl. recomputation)
+ *   matmuls      Σ over the layer's GEMMs of the cost model's gemmTimeUs (shape-aware roofline: tile and
+ *                wave quantization; ./gemms.ts, docs/gemm-efficiency.md), recomputation included
  *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
  *   LM head      on the last stage: 3·2bshV/t FLOPs and the cross-entropy's bytes
- *   TP comm      the layer's collectives (./comm.ts), on the critical path (not overlapped)
- *   PP p2p       2v messages (an activation forward, a gradient backward per chunk)
+ *   TP comm      the layer's collectives (./comm.ts); those Megatron overlaps with a GEMM cost
+ *                max(0, t_comm − t_GEMM) (options.tpOverlap: 'backward' by default — the async dX
+ *                reductions; 'all' with Transformer Engine's userbuffers; 'none')
+ *   PP p2p       2v messages (an activation forward, a gradient backward per chunk), Megatron's
+ *                scatter/gather (Narayanan et al. 2021 §4.1): bsh/t per rank over the stage link,
+ *                then (without SP) an all-gather of bsh inside the tp group
  *   ZeRO-3       all-gathers/reduce-scatter per micro-batch; hidden behind the compute when
  *                overlapped, else added
  * Pipeline (Narayanan et al. 2021 §2.2): m micro-batches at the pace of the slowest stage plus
@@ -23,9 +28,11 @@
  * 6ND cross-check: 6 · parameters · B·s / (step · GPUs · peak).
  */
 import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
-import { dpRanks, p2pUs, ppLink, ringTimeUs, tpLayerCollectives, tpRanks } from './comm.js';
+import type { CollectiveOp } from '../core/cost/index.js';
+import { dpRanks, p2pUs, ppLink, ringTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
 import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
-import { hardwareFlops, headForwardFlops, layerForwardFlops, layerTrainingFlops, modelFlops, sixND } from './flops.js';
+import { hardwareFlops, modelFlops, sixND } from './flops.js';
+import { headGemmUs, layerGemmUs, layerLinearUs, type LinearUs } from './gemms.js';
 import { stageParams } from './memory.js';
 
 export interface StageTime {
@@ -83,18 +90,16 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   const hw = cluster.hardware;
   const t = plan.tp;
   const b = plan.microBatch;
-  const peak = hw.peakFlops.bf16 * hw.computeEfficiency;
   const hbm = hw.hbmBandwidth * hw.memoryEfficiency;
   const layers = m.layers / plan.pp;
   const first = stage === 0;
   const last = stage === plan.pp - 1;
 
-  // matmuls
-  const fwdFlops = layerForwardFlops(m, b, s).total;
-  const layerFlops = layerTrainingFlops(m, b, s, plan.recompute, options.attention);
-  const headFlops = last ? 3 * headForwardFlops(m, b, s) : 0;
-  const computeUs = ((layers * layerFlops + headFlops) / t / peak) * US;
-  const computeFwdUs = ((layers * fwdFlops + headFlops / 3) / t / peak) * US;
+  // matmuls: each GEMM timed by its shape (tile and wave quantization: src/core/cost/gemm.ts)
+  const layerUs = layerGemmUs(m, b, s, t, plan.recompute, options.attention, hw);
+  const headUs = last ? headGemmUs(m, b, s, t, hw) : { forward: 0, backward: 0 };
+  const computeUs = layers * (layerUs.forward + layerUs.backward) + headUs.forward + headUs.backward;
+  const computeFwdUs = layers * layerUs.forward + headUs.forward;
 
   // memory-bound kernels
   const ew = layerElementwiseBytes(m, { seq: s, microBatch: b, tp: t, sequenceParallel: plan.sequenceParallel, attention: options.attention }, plan.recompute);
@@ -102,25 +107,33 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   const kernelsUs = ((layers * (ew.forward + ew.backward) + ceBytes) / hbm) * US;
   const kernelsFwdUs = ((layers * ew.forward + ceBytes / 2) / hbm) * US;
 
-  // tensor parallel
+  // tensor parallel: each collective exposed, or hidden behind the GEMM Megatron overlaps it with (./comm.ts)
   const bshBytes = 2 * b * s * m.hidden;
   let tpCommUs = 0;
   let tpFwdUs = 0;
   if (t > 1) {
     const ranks = tpRanks(plan);
-    const time = (op: Parameters<typeof ringTimeUs>[0]) => ringTimeUs(op, ranks, bshBytes, hw, cluster.gpusPerNode);
+    const time = (op: CollectiveOp) => ringTimeUs(op, ranks, bshBytes, hw, cluster.gpusPerNode);
+    const lin = layerLinearUs(m, b, s, t, hw);
+    const gemm = (ref: GemmRef) => {
+      const [name, pass] = ref.split('.') as [keyof typeof lin, keyof LinearUs];
+      return lin[name][pass];
+    };
+    const overlap = options.tpOverlap === 'all' && !plan.sequenceParallel ? 'backward' : options.tpOverlap;
     const c = tpLayerCollectives(plan, bshBytes);
-    const fwd = c.forward.reduce((a, x) => a + time(x.op), 0);
-    const bwd = c.backward.reduce((a, x) => a + time(x.op), 0);
+    const fwd = tpExposedUs(c.forward, overlap, time, gemm);
+    const bwd = tpExposedUs(c.backward, overlap, time, gemm);
     const edge = (first ? 1 : 0) + (last ? 1 : 0); // embedding output (fwd), head input gradient (bwd)
     const edgeOp = plan.sequenceParallel ? 'reduce_scatter' : 'all_reduce';
     tpFwdUs = layers * fwd + (first ? time(edgeOp) : 0);
     tpCommUs = layers * (fwd + bwd) + edge * time(edgeOp);
   }
 
-  // pipeline p2p
-  const p2pBytes = plan.sequenceParallel ? bshBytes / t : bshBytes;
-  const msgUs = plan.pp > 1 ? p2pUs(p2pBytes, hw, ppLink(plan, cluster.gpusPerNode)) : 0;
+  // pipeline p2p, Megatron's scatter/gather (Narayanan et al. 2021 §4.1): each tp rank sends its
+  // 1/t of the boundary activation; without SP the receiver all-gathers it over the tp group (NVLink)
+  const sendUs = p2pUs(bshBytes / t, hw, ppLink(plan, cluster.gpusPerNode));
+  const gatherUs = !plan.sequenceParallel && t > 1 ? ringTimeUs('all_gather', tpRanks(plan), bshBytes, hw, cluster.gpusPerNode) : 0;
+  const msgUs = plan.pp > 1 ? sendUs + gatherUs : 0;
   const pipeUs = 2 * plan.virtual * msgUs;
 
   // data parallel

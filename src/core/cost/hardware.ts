@@ -37,7 +37,13 @@ export interface HardwarePreset {
   readonly nicLatencyUs: number;
   /** GPUs sharing one NVLink domain (node). */
   readonly gpusPerNode: number;
-  /** Achievable fraction of peak FLOP/s for large matmuls, in (0, 1]. Assumption. */
+  /** Streaming multiprocessors: how many GEMM output tiles run at once (./gemm.ts's wave quantization). */
+  readonly sms: number;
+  /**
+   * η: the fraction of peak FLOP/s a large bf16 GEMM of whole waves of whole tiles reaches, in
+   * (0, 1]; a GEMM's efficiency is η × its tile and wave quantization (./gemm.ts,
+   * docs/gemm-efficiency.md). Other compute ops use it as their compute ceiling.
+   */
   readonly computeEfficiency: number;
   /** Achievable fraction of HBM bandwidth for streaming kernels, in (0, 1]. Assumption. */
   readonly memoryEfficiency: number;
@@ -74,13 +80,16 @@ export class InvalidHardwareError extends Error {
  * - α per hop: NCCL's own tuning model (src/graph/tuning.cc, `hwLat`) charges ~3.4 µs per
  *   ring step over NVLink with the Simple protocol (used for large messages) and several
  *   µs more over the network; we round to 3 µs (NVLink) and 8 µs (NIC).
- * - computeEfficiency 0.75: large bf16 GEMMs reach ~70-80 % of dense peak in cuBLAS.
+ * - computeEfficiency η, the large-GEMM ceiling before tile and wave quantization (./gemm.ts,
+ *   docs/gemm-efficiency.md): A100 0.80 (≈ 250 TFLOP/s), H100/H200 0.75 (≈ 740 TFLOP/s) —
+ *   what cuBLAS bf16 GEMMs of a few thousand on each side sustain at training clocks.
  * - memoryEfficiency 0.85: STREAM-like kernels reach ~80-90 % of HBM peak.
  */
 const NVLINK_LATENCY_US = 3;
 const NIC_LATENCY_US = 8;
-const COMPUTE_EFFICIENCY = 0.75;
 const MEMORY_EFFICIENCY = 0.85;
+/** η of the H100 SXM and the H200 (same GH100 compute): an assumption, see docs/gemm-efficiency.md. */
+const H100_GEMM_EFFICIENCY = 0.75;
 const GPUS_PER_NODE = 8; // DGX A100 / DGX H100 / DGX H200: 8 GPUs per node.
 
 const A100_80GB: HardwarePreset = Object.freeze({
@@ -99,7 +108,8 @@ const A100_80GB: HardwarePreset = Object.freeze({
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
-  computeEfficiency: COMPUTE_EFFICIENCY,
+  sms: 108, // A100 whitepaper: 108 SMs on the A100 (GA100 full die: 128).
+  computeEfficiency: 0.75, // Assumption: see the shared notes above and docs/gemm-efficiency.md.
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -119,7 +129,8 @@ const H100_SXM: HardwarePreset = Object.freeze({
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
-  computeEfficiency: COMPUTE_EFFICIENCY,
+  sms: 132, // H100 whitepaper: 132 SMs on the H100 SXM5 (GH100 full die: 144).
+  computeEfficiency: H100_GEMM_EFFICIENCY,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -139,7 +150,8 @@ const H200: HardwarePreset = Object.freeze({
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
-  computeEfficiency: COMPUTE_EFFICIENCY,
+  sms: 132, // H200 datasheet: the H100's GH100 with 132 SMs and the same clocks; only the memory differs.
+  computeEfficiency: H100_GEMM_EFFICIENCY,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -200,6 +212,9 @@ export function validateHardware(hw: HardwarePreset): void {
     if (!(Number.isFinite(v) && v >= 0)) {
       throw new InvalidHardwareError(`Hardware '${hw.id}': ${field} must be a finite number >= 0, got ${v}.`);
     }
+  }
+  if (!(Number.isInteger(hw.sms) && hw.sms >= 1)) {
+    throw new InvalidHardwareError(`Hardware '${hw.id}': sms must be an integer >= 1, got ${hw.sms}.`);
   }
   if (!(Number.isInteger(hw.gpusPerNode) && hw.gpusPerNode >= 1)) {
     throw new InvalidHardwareError(`Hardware '${hw.id}': gpusPerNode must be an integer >= 1, got ${hw.gpusPerNode}.`);
