@@ -19,13 +19,18 @@
  *   the LM head's input gradient is all-reduced (SP: reduce-scattered) on the last.
  * Pipeline: one activation forward and one gradient backward per micro-batch per chunk boundary,
  *   b·s·h elements (÷t with SP, where each rank sends its sequence shard).
- * Data parallel, once per step over the stage's Ψ parameters:
+ * Context parallel (ring attention, Liu et al. 2023; Megatron's CP): per layer and micro-batch,
+ *   cp − 1 ring steps each passing a K and V chunk of b·(s/cp)·hkv/t elements forward, and K, V
+ *   and their gradients backward (3 × the forward volume in all), overlapped with the attention
+ *   core's blocks.
+ * Data parallel, once per step over the stage's Ψ parameters, over the dp × cp ranks:
  *   ZeRO 0: all-reduce of the gradients (gΨ bytes);  ZeRO 1/2: reduce-scatter of the gradients and
  *   all-gather of the updated bf16 weights (2Ψ) — the same volume;  ZeRO 3: per micro-batch, an
  *   all-gather of the weights before the forward and again before the backward, and a
  *   reduce-scatter of the gradients.
  */
 import { collectiveTimeUs, linkBetween, p2pTimeUs, type CollectiveOp, type HardwarePreset, type LinkClass } from '../core/cost/index.js';
+import { cpOf } from './layout.js';
 import type { ParallelPlan } from './plan.js';
 
 /** Ranks of the tp group of rank 0: 0 … t−1. */
@@ -33,14 +38,27 @@ export function tpRanks(plan: Pick<ParallelPlan, 'tp'>): number[] {
   return Array.from({ length: plan.tp }, (_, i) => i);
 }
 
-/** Ranks of the dp group of rank 0: 0, t, 2t, … */
-export function dpRanks(plan: Pick<ParallelPlan, 'tp' | 'dp'>): number[] {
-  return Array.from({ length: plan.dp }, (_, i) => i * plan.tp);
+/**
+ * Ranks of the data-parallel gradient group of rank 0: dp × cp ranks striding by t (Megatron
+ * reduces gradients over data and context parallel ranks together; order tp, cp, dp, pp).
+ */
+export function dpRanks(plan: Pick<ParallelPlan, 'tp' | 'dp' | 'cp'>): number[] {
+  return Array.from({ length: plan.dp * cpOf(plan) }, (_, i) => i * plan.tp);
 }
 
-/** The link between pipeline stage 0 and stage 1 (ranks 0 and dp·t). */
-export function ppLink(plan: Pick<ParallelPlan, 'tp' | 'dp' | 'pp'>, gpusPerNode: number): LinkClass {
-  return plan.pp > 1 ? linkBetween(0, plan.dp * plan.tp, gpusPerNode) : 'nvlink';
+/** Ranks of the context-parallel group of rank 0: 0, t, 2t, … (cp of them). */
+export function cpRanks(plan: Pick<ParallelPlan, 'tp' | 'cp'>): number[] {
+  return Array.from({ length: cpOf(plan) }, (_, i) => i * plan.tp);
+}
+
+/** The link between pipeline stage 0 and stage 1 (ranks 0 and dp·cp·t). */
+export function ppLink(plan: Pick<ParallelPlan, 'tp' | 'dp' | 'pp' | 'cp'>, gpusPerNode: number): LinkClass {
+  return plan.pp > 1 ? linkBetween(0, plan.dp * cpOf(plan) * plan.tp, gpusPerNode) : 'nvlink';
+}
+
+/** The link of the context-parallel ring (neighbours t ranks apart; NIC when the ring leaves the node). */
+export function cpLink(plan: Pick<ParallelPlan, 'tp' | 'cp'>, gpusPerNode: number): LinkClass {
+  return cpOf(plan) > 1 ? (plan.tp * cpOf(plan) <= gpusPerNode ? 'nvlink' : 'nic') : 'nvlink';
 }
 
 export function ringTimeUs(op: CollectiveOp, ranks: readonly number[], bytes: number, hw: HardwarePreset, gpusPerNode: number): number {

@@ -27,9 +27,13 @@ export interface LayerGemms {
   readonly core: readonly GemmShape[];
 }
 
-/** Forward GEMMs of one layer for b sequences of s tokens on one of t tensor-parallel ranks. */
-export function layerGemms(m: TransformerShape, b: number, s: number, t: number): LayerGemms {
-  const T = b * s;
+/**
+ * Forward GEMMs of one layer for b sequences of s tokens on one of t tensor-parallel ranks; with
+ * context parallelism over cp ranks, its s/cp tokens (queries) against all s keys.
+ */
+export function layerGemms(m: TransformerShape, b: number, s: number, t: number, cp = 1): LayerGemms {
+  const sq = s / cp;
+  const T = b * sq;
   const h = m.hidden;
   const hq = queryWidth(m);
   const hkv = kvWidth(m);
@@ -42,8 +46,8 @@ export function layerGemms(m: TransformerShape, b: number, s: number, t: number)
   ];
   const heads = (b * m.heads) / t;
   const core: GemmShape[] = [
-    { batch: heads, m: s, k: m.headDim, n: s },
-    { batch: heads, m: s, k: s, n: m.headDim },
+    { batch: heads, m: sq, k: m.headDim, n: s },
+    { batch: heads, m: sq, k: s, n: m.headDim },
   ];
   return { dense, core };
 }
@@ -56,9 +60,9 @@ export function backwardGemms(g: GemmShape): [GemmShape, GemmShape] {
   ];
 }
 
-/** The LM head's forward GEMM: [T, h] · [h, V/t]. */
-export function headGemm(m: TransformerShape, b: number, s: number, t: number): GemmShape {
-  return { batch: 1, m: b * s, k: m.hidden, n: m.vocab / t };
+/** The LM head's forward GEMM: [T, h] · [h, V/t] (T = b·s/cp tokens). */
+export function headGemm(m: TransformerShape, b: number, s: number, t: number, cp = 1): GemmShape {
+  return { batch: 1, m: (b * s) / cp, k: m.hidden, n: m.vocab / t };
 }
 
 /** Time of forward + backward of GEMMs, µs: each forward and its two backward products. */
@@ -73,21 +77,22 @@ function trainUs(gs: readonly GemmShape[], hw: HardwarePreset): { fwd: number; b
 }
 
 /** GEMM time of one layer and one micro-batch on one rank, µs: forward, and backward with what is recomputed. */
-export function layerGemmUs(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset): { forward: number; backward: number } {
-  const g = layerGemms(m, b, s, t);
+export function layerGemmUs(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset, cp = 1): { forward: number; backward: number; coreForward: number; coreBackward: number } {
+  const g = layerGemms(m, b, s, t, cp);
   const dense = trainUs(g.dense, hw);
   const core = trainUs(g.core, hw);
   const forward = dense.fwd + core.fwd;
   let backward = dense.bwd + core.bwd;
   if (recompute === 'full') backward += forward;
   else if (recompute === 'selective' && attention === 'unfused') backward += core.fwd;
-  if (attention === 'flash') backward += gemmTimeUs(g.core[0], 'bfloat16', hw); // FlashAttention's backward recomputes QKᵀ
-  return { forward, backward };
+  const redoScores = attention === 'flash' ? gemmTimeUs(g.core[0], 'bfloat16', hw) : 0; // FlashAttention's backward recomputes QKᵀ
+  backward += redoScores;
+  return { forward, backward, coreForward: core.fwd, coreBackward: core.bwd + redoScores };
 }
 
 /** The LM head's GEMM time for one micro-batch, µs. */
-export function headGemmUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset): { forward: number; backward: number } {
-  const x = trainUs([headGemm(m, b, s, t)], hw);
+export function headGemmUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp = 1): { forward: number; backward: number } {
+  const x = trainUs([headGemm(m, b, s, t, cp)], hw);
   return { forward: x.fwd, backward: x.bwd };
 }
 
@@ -109,8 +114,8 @@ export interface LinearUs {
  * MLP's up, with its gate) and the row-parallel ones (attention output; MLP down). What Megatron
  * overlaps the tensor-parallel communication with (./comm.ts).
  */
-export function layerLinearUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
-  const g = layerGemms(m, b, s, t).dense;
+export function layerLinearUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp = 1): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
+  const g = layerGemms(m, b, s, t, cp).dense;
   const one = (x: GemmShape): LinearUs => {
     const [dx, dw] = backwardGemms(x);
     return { fwd: gemmTimeUs(x, 'bfloat16', hw), dgrad: gemmTimeUs(dx, 'bfloat16', hw), wgrad: gemmTimeUs(dw, 'bfloat16', hw) };

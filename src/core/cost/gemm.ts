@@ -7,15 +7,20 @@
  * C [M, N] = A [M, K] · B [K, N], `batch` independent products (a batched GEMM):
  *   tiles   = batch · ⌈M / Tm⌉ · ⌈N / Tn⌉          the output cut into Tm × Tn tiles (128 × 256,
  *                                                   or 256 × 128, whichever wastes less)
- *   waves   = ⌈tiles / SMs⌉                        each SM computes one tile at a time
- *   quant   = batch·M·N / (waves · SMs · Tm·Tn)    useful share of the work the SMs are busy for
- *   t_compute = 2·batch·M·N·K / (peak · η · quant)   η: the large-GEMM efficiency of the part
- *                                                   (HardwarePreset.computeEfficiency)
+ *   fill    = batch·M·N / (tiles · Tm·Tn)          tile quantization: the padding of edge tiles
+ *   waves   = ⌈tiles·k / SMs⌉, for the best split k ≤ ⌊K / 1024⌋ of the reduction dimension on
+ *             parts whose cuBLAS splits K to fill a ragged last wave (HardwarePreset.splitK: the
+ *             H100/H200, measured; k = 1 on the A100, as in the cuBLAS 11 of the runs we check)
+ *   quant   = fill · tiles·k / (waves · SMs)        ∈ (0, 1]
+ *   t_compute = 2·batch·M·N·K / (peak · η · quant · align)   η: the large-GEMM efficiency of the part
+ *                                                   (HardwarePreset.computeEfficiency); align 1, or
+ *                                                   MISALIGNED_FACTOR when n or k is not a multiple of 8
  *   t_memory  = bytesPerElement · batch · (M·K + K·N + M·N) / (HBM bandwidth · memoryEfficiency)
  *   time      = kernel launch + max(t_compute, t_memory)
  * So a GEMM's efficiency is η · quant when compute-bound: η for shapes that fill whole waves of
- * whole tiles, less when the last wave runs a few tiles (e.g. 133 tiles on 132 SMs: two waves
- * for 1.01 waves of work, half the throughput) or the edge tiles are mostly padding.
+ * whole tiles, less when the edge tiles are mostly padding or the last wave runs a few tiles of a
+ * short-K product (e.g. 133 tiles on 132 SMs with K < 2048: two waves for 1.01 waves of work).
+ * η and the split-K rule are checked against measured H200 timings (test/core/gemm.test.ts).
  *
  * The simulator charges every `matmul` op this time (src/core/context.ts) and the planner sums it
  * over the GEMMs of a layer (src/planner/gemms.ts), so the two agree by construction.
@@ -38,22 +43,42 @@ export const GEMM_TILE: readonly [number, number] = Object.freeze([128, 256]) as
 const PEAK: Readonly<Record<ComputeDType, 'bf16' | 'fp16' | 'fp32' | 'tf32'>> = { bfloat16: 'bf16', float16: 'fp16', float32: 'fp32', tf32: 'tf32' };
 const ELEMENT_BYTES: Readonly<Record<ComputeDType, number>> = { bfloat16: 2, float16: 2, float32: 4, tf32: 4 };
 
-/** Useful share of the tiles × waves the SMs run, for one tile orientation. */
-function quantFor(s: GemmShape, tm: number, tn: number, sms: number): number {
+/** K chunk below which cuBLAS does not split the reduction dimension across SMs (split-K / stream-K). */
+export const SPLIT_K_CHUNK = 1024;
+
+/** Useful share of the SMs' busy time for one tile orientation, the best split of K (see the file comment). */
+function quantFor(s: GemmShape, tm: number, tn: number, sms: number, splitK: boolean): number {
   const tiles = s.batch * Math.ceil(s.m / tm) * Math.ceil(s.n / tn);
-  const waves = Math.ceil(tiles / sms);
-  return (s.batch * s.m * s.n) / (waves * sms * tm * tn);
+  const fill = (s.batch * s.m * s.n) / (tiles * tm * tn);
+  const splits = splitK ? Math.max(1, Math.floor(s.k / SPLIT_K_CHUNK)) : 1;
+  let best = 0;
+  for (let k = 1; k <= splits; k++) {
+    const units = tiles * k;
+    const q = units / (Math.ceil(units / sms) * sms);
+    if (q > best) best = q;
+    if (best === 1) break;
+  }
+  return fill * best;
 }
 
 /**
- * Tile × wave quantization of a GEMM's output, in (0, 1]: the fraction of the SMs' busy time that
- * computes real output. The better of the 128 × 256 and 256 × 128 tilings (cuBLAS picks its kernel per shape).
+ * Tile × wave quantization of a GEMM, in (0, 1]: the fraction of the SMs' busy time that computes
+ * real output — the better of the 128 × 256 and 256 × 128 tilings, and (where the part's cuBLAS
+ * has split-K / stream-K kernels: `hw.splitK`) of splitting K into up to ⌊K / 1024⌋ parts.
  */
-export function gemmQuantization(s: GemmShape, hw: Pick<HardwarePreset, 'sms'>): number {
+export function gemmQuantization(s: GemmShape, hw: Pick<HardwarePreset, 'sms' | 'splitK'>): number {
   if (s.batch * s.m * s.n === 0) return 1;
   const [a, b] = GEMM_TILE;
-  return Math.max(quantFor(s, a, b, hw.sms), quantFor(s, b, a, hw.sms));
+  const splitK = hw.splitK ?? false;
+  return Math.max(quantFor(s, a, b, hw.sms, splitK), quantFor(s, b, a, hw.sms, splitK));
 }
+
+/**
+ * Throughput left when a row of B or C is not 16-byte aligned (n or k not a multiple of 8
+ * elements): cuBLAS falls back to kernels without TMA / vectorised loads. Measured on an H200:
+ * 107–114 TFLOP/s for n = 4097 (m ≥ 640, k = 4096) against 690 for n = 4096 (docs/gemm-efficiency.md).
+ */
+export const MISALIGNED_FACTOR = 0.16;
 
 /** FLOPs of the GEMM: 2·batch·m·n·k. */
 export function gemmFlops(s: GemmShape): number {
@@ -65,7 +90,8 @@ export function gemmTimeUs(s: GemmShape, dtype: ComputeDType, hw: HardwarePreset
   const flops = gemmFlops(s);
   const bytes = ELEMENT_BYTES[dtype] * s.batch * (s.m * s.k + s.k * s.n + s.m * s.n);
   if (flops === 0 && bytes === 0) return 0;
-  const computeUs = flops > 0 ? (flops / (hw.peakFlops[PEAK[dtype]] * hw.computeEfficiency * gemmQuantization(s, hw))) * 1e6 : 0;
+  const aligned = s.n % 8 === 0 && s.k % 8 === 0 ? 1 : MISALIGNED_FACTOR;
+  const computeUs = flops > 0 ? (flops / (hw.peakFlops[PEAK[dtype]] * hw.computeEfficiency * gemmQuantization(s, hw) * aligned)) * 1e6 : 0;
   const memoryUs = (bytes / (hw.hbmBandwidth * hw.memoryEfficiency)) * 1e6;
   return (hw.kernelLaunchUs ?? KERNEL_LAUNCH_US) + Math.max(computeUs, memoryUs);
 }

@@ -40,6 +40,11 @@ export interface HardwarePreset {
   /** Streaming multiprocessors: how many GEMM output tiles run at once (./gemm.ts's wave quantization). */
   readonly sms: number;
   /**
+   * cuBLAS splits the reduction dimension (split-K / stream-K) to fill a ragged last wave, so wave
+   * quantization bites only short-K GEMMs (./gemm.ts). Measured on the H200; unset: no.
+   */
+  readonly splitK?: boolean;
+  /**
    * η: the fraction of peak FLOP/s a large bf16 GEMM of whole waves of whole tiles reaches, in
    * (0, 1]; a GEMM's efficiency is η × its tile and wave quantization (./gemm.ts,
    * docs/gemm-efficiency.md). Other compute ops use it as their compute ceiling.
@@ -81,15 +86,19 @@ export class InvalidHardwareError extends Error {
  *   ring step over NVLink with the Simple protocol (used for large messages) and several
  *   µs more over the network; we round to 3 µs (NVLink) and 8 µs (NIC).
  * - computeEfficiency η, the large-GEMM ceiling before tile and wave quantization (./gemm.ts,
- *   docs/gemm-efficiency.md): A100 0.80 (≈ 250 TFLOP/s), H100/H200 0.75 (≈ 740 TFLOP/s) —
- *   what cuBLAS bf16 GEMMs of a few thousand on each side sustain at training clocks.
+ *   docs/gemm-efficiency.md): A100 0.75 (≈ 234 TFLOP/s; an assumption, no measurements at hand),
+ *   H100/H200 0.705 (≈ 700 TFLOP/s; fitted to measured H200 GEMMs).
  * - memoryEfficiency 0.85: STREAM-like kernels reach ~80-90 % of HBM peak.
  */
 const NVLINK_LATENCY_US = 3;
 const NIC_LATENCY_US = 8;
 const MEMORY_EFFICIENCY = 0.85;
-/** η of the H100 SXM and the H200 (same GH100 compute): an assumption, see docs/gemm-efficiency.md. */
-const H100_GEMM_EFFICIENCY = 0.75;
+/**
+ * η of the H100 SXM and the H200 (same GH100 compute and clocks): fitted to 312 measured bf16
+ * GEMMs on an H200 (torch 2.11, cuBLAS; shapes 256–16384 a side, each > 150 µs): 0.705, RMS error
+ * 7 % (docs/gemm-efficiency.md).
+ */
+const H100_GEMM_EFFICIENCY = 0.705;
 const GPUS_PER_NODE = 8; // DGX A100 / DGX H100 / DGX H200: 8 GPUs per node.
 
 const A100_80GB: HardwarePreset = Object.freeze({
@@ -109,7 +118,7 @@ const A100_80GB: HardwarePreset = Object.freeze({
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
   sms: 108, // A100 whitepaper: 108 SMs on the A100 (GA100 full die: 128).
-  computeEfficiency: 0.75, // Assumption: see the shared notes above and docs/gemm-efficiency.md.
+  computeEfficiency: 0.75, // Assumption (no A100 measurements at hand): see the shared notes above and docs/gemm-efficiency.md.
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -130,6 +139,7 @@ const H100_SXM: HardwarePreset = Object.freeze({
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
   sms: 132, // H100 whitepaper: 132 SMs on the H100 SXM5 (GH100 full die: 144).
+  splitK: true, // measured on the H200 (same GH100): see docs/gemm-efficiency.md
   computeEfficiency: H100_GEMM_EFFICIENCY,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
@@ -151,6 +161,7 @@ const H200: HardwarePreset = Object.freeze({
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
   sms: 132, // H200 datasheet: the H100's GH100 with 132 SMs and the same clocks; only the memory differs.
+  splitK: true, // measured: 312 GEMMs on an H200, docs/gemm-efficiency.md
   computeEfficiency: H100_GEMM_EFFICIENCY,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
