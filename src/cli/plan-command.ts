@@ -4,6 +4,9 @@
  *
  *   autodist plan --model llama-3-70b --gpus 512 --gpu h100 --seq 8192 --global-batch 1024
  *                 [--gpus-per-node 8] [--top 10] [--json FILE] [--open N] …
+ *                 [--tp T --pp P --dp D --cp C --vpp V --mb M --sp on|off --recompute R --zero Z]
+ * Layout flags hold those dimensions fixed; all of them given, exactly that plan is evaluated and,
+ * if it cannot run, the reason is printed (exit 1).
  *
  * Exit codes: 0 a plan fits (and the simulation, with --open, ran); 1 no plan fits or the
  * simulation failed; 2 bad input (the message says what to change).
@@ -12,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SimError } from '../core/errors.js';
 import { fmtUs } from '../report-html/units.js';
-import { estimateMemory, makeSetup, simulatorEquivalentBytes, modelFromConfigJson, planToSpec, PRESET_IDS, preset, searchPlans, searchResultJson, shownPlans, formatSearch, describePlan, type PlanRequest, type PlannerModel, type PlanEstimate, type PlanSetup } from '../planner/index.js';
+import { type FixedLayout, type ZeroStage, estimateMemory, makeSetup, simulatorEquivalentBytes, modelFromConfigJson, planToSpec, PRESET_IDS, preset, searchPlans, searchResultJson, shownPlans, formatSearch, describePlan, type PlanRequest, type PlannerModel, type PlanEstimate, type PlanSetup } from '../planner/index.js';
 import { runSimulation } from '../parallel/simulation/run.js';
 import { summarize } from './summary.js';
 
@@ -39,11 +42,25 @@ export const PLAN_USAGE = `Usage: autodist plan --model MODEL --gpus N --seq S -
   --reserve GB          device memory kept free per GPU (default 5 % of it)
   --nvlink GBPS         NVLink bandwidth per GPU, GB/s each way (default: the GPU's)
   --nic GBPS            inter-node bandwidth per GPU, GB/s (default: the GPU's)
-  --efficiency X        fraction of peak FLOP/s large matmuls reach (default 0.75)`;
+  --efficiency X        η: fraction of peak FLOP/s a large GEMM reaches before tile and wave
+                        quantization (default: the GPU's, 0.75; docs/gemm-efficiency.md)
+  --tp-overlap K        backward (default: Megatron's async dX reductions) | all (Transformer
+                        Engine userbuffers, with SP) | none: TP communication hidden behind GEMMs
+
+Forced layout (evaluate exactly this layout, or search only what is not given):
+  --tp T --pp P --dp D  tensor, pipeline, data parallel sizes (tp × cp × pp × dp = --gpus)
+  --cp C                context parallel size (ring attention over the sequence; default 1)
+  --vpp V               model chunks per pipeline rank (1: 1F1B; ≥ 2: interleaved)
+  --mb M                micro-batch size (sequences)
+  --sp on|off           sequence parallelism
+  --recompute R         none | selective | full
+  --recompute-layers N  with --recompute full: layers of each chunk recomputed (partial)
+  --zero Z              ZeRO stage 0 | 1 | 2 | 3`;
 
 class PlanUsageError extends Error {}
 
-const VALUE_FLAGS = ['model', 'gpus', 'gpu', 'seq', 'global-batch', 'gpus-per-node', 'top', 'json', 'open', 'attention', 'grad-dtype', 'logits-dtype', 'reserve', 'nvlink', 'nic', 'efficiency'];
+const LAYOUT_FLAGS = ['tp', 'pp', 'dp', 'cp', 'vpp', 'mb', 'sp', 'recompute', 'recompute-layers', 'zero'];
+const VALUE_FLAGS = ['model', 'gpus', 'gpu', 'seq', 'global-batch', 'gpus-per-node', 'top', 'json', 'open', 'attention', 'grad-dtype', 'logits-dtype', 'reserve', 'nvlink', 'nic', 'efficiency', 'tp-overlap', ...LAYOUT_FLAGS];
 const BOOL_FLAGS = ['no-overlap', 'help'];
 
 function parseFlags(argv: readonly string[]): Map<string, string | true> {
@@ -125,9 +142,32 @@ function request(flags: Map<string, string | true>): PlanRequest {
       gradBytes: bytesOf(pick(flags, 'grad-dtype', ['fp32', 'bf16'] as const)),
       logitsBytes: bytesOf(pick(flags, 'logits-dtype', ['fp32', 'bf16'] as const)),
       overlapGradReduce: flags.has('no-overlap') ? false : undefined,
+      tpOverlap: pick(flags, 'tp-overlap', ['none', 'backward', 'all'] as const),
       reserveBytes: flags.has('reserve') ? reserveGB(flags) : undefined,
     },
   };
+}
+
+/** The layout flags given, as the dimensions the search holds fixed. */
+function fixedLayout(flags: Map<string, string | true>): FixedLayout {
+  const int = (name: string, what: string) => num(flags, name, what, { int: true });
+  const zero = flags.get('zero');
+  if (zero !== undefined && !['0', '1', '2', '3'].includes(String(zero))) throw new PlanUsageError(`--zero must be 0, 1, 2 or 3, got "${String(zero)}"`);
+  const sp = pick(flags, 'sp', ['on', 'off'] as const);
+  const f: FixedLayout = {
+    tp: int('tp', 'tensor-parallel size, e.g. --tp 8'),
+    pp: int('pp', 'pipeline-parallel size, e.g. --pp 16'),
+    dp: int('dp', 'data-parallel size, e.g. --dp 128'),
+    cp: int('cp', 'context-parallel size, e.g. --cp 2'),
+    virtual: int('vpp', 'model chunks per pipeline rank, e.g. --vpp 2'),
+    microBatch: int('mb', 'sequences per micro-batch, e.g. --mb 1'),
+    sequenceParallel: sp === undefined ? undefined : sp === 'on',
+    recompute: pick(flags, 'recompute', ['none', 'selective', 'full'] as const),
+    recomputeLayers: int('recompute-layers', 'layers of each chunk recomputed, e.g. --recompute-layers 2'),
+    zero: zero === undefined ? undefined : (Number(zero) as ZeroStage),
+  };
+  if (f.recomputeLayers !== undefined && f.recompute === undefined) throw new PlanUsageError('--recompute-layers needs --recompute full');
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as FixedLayout;
 }
 
 function bytesOf(d: 'fp32' | 'bf16' | undefined): 2 | 4 | undefined {
@@ -147,6 +187,7 @@ export async function planCommand(argv: string[], io: PlanIO): Promise<number> {
   let setup: PlanSetup;
   let top: number;
   let open: number | undefined;
+  let fixed: FixedLayout;
   try {
     flags = parseFlags(argv);
     if (flags.has('help')) {
@@ -156,6 +197,7 @@ export async function planCommand(argv: string[], io: PlanIO): Promise<number> {
     setup = makeSetup(request(flags));
     top = num(flags, 'top', 'rows of the table', { int: true }) ?? 10;
     open = num(flags, 'open', 'a row of the table, e.g. --open 1', { int: true });
+    fixed = fixedLayout(flags);
   } catch (e) {
     if (e instanceof PlanUsageError || e instanceof SimError) {
       io.stderr(`autodist plan: ${e.message}\n\n${PLAN_USAGE}\n`);
@@ -164,7 +206,7 @@ export async function planCommand(argv: string[], io: PlanIO): Promise<number> {
     throw e;
   }
 
-  const result = searchPlans(setup);
+  const result = searchPlans(setup, { fixed });
   const json = flags.get('json');
   const text = formatSearch(result, top);
   const out = json === '-' ? io.stderr : io.stdout;

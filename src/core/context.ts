@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { roofline, type ComputeDType } from './cost/index.js';
+import { gemmOfOperands, gemmTimeUs, roofline, type ComputeDType } from './cost/index.js';
 import { bytesOf, numel, storageDType, type DType } from './dtype.js';
 import { SimError } from './errors.js';
 import type { Phase } from './ledger.js';
@@ -271,11 +271,13 @@ export class RankContext {
     return out;
   }
 
-  /** Advance this rank's clock by a compute op's roofline time and put it on the trace. */
+  /** Advance this rank's clock by a compute op's roofline time (a matmul's: by its GEMM shape) and put it on the trace. */
   charge(name: string, flops: number, bytes: number, dtype: DType, inputs?: readonly Tensor[], outShape?: readonly number[]): void {
     const w = this.world;
     const start = this.clock;
-    this.clock += roofline(flops, bytes, computeDType(dtype), w.hardware);
+    // a matmul is timed by its shape (tile and wave quantization, ./cost/gemm.ts), as the planner times it
+    const gemm = name === 'matmul' && inputs?.length === 2 ? gemmOfOperands(inputs[0].shape, inputs[1].shape) : undefined;
+    this.clock += gemm ? gemmTimeUs(gemm, computeDType(dtype), w.hardware) : roofline(flops, bytes, computeDType(dtype), w.hardware);
     w.computeFlops[this.rank] += flops;
     if (w.traceCompute) {
       // every field, in traceEvent's order (one object shape for all events)

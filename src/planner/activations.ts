@@ -19,6 +19,8 @@
  * stores them) and no dropout (no masks; the softmax output is kept, 2as²b). For a GPT layer
  * (hkv = h, F = 4h, dropout) every term reduces to the paper's numbers above.
  * FlashAttention stores no s² term (its log-sum-exp, 4·as·b bytes, is left out).
+ * Context parallelism over cp ranks: every term ÷cp (each rank keeps s/cp tokens; its scores are
+ * its s/cp queries against all s keys).
  *
  * Pipeline stash (§4.2.3): the micro-batches whose activations a stage holds at once —
  *   GPipe: m;  1F1B: min(p − s, m) on stage s (p on the first stage);
@@ -38,6 +40,8 @@ export interface LayerActivationInput {
   readonly sequenceParallel: boolean;
   readonly recompute: ParallelPlan['recompute'];
   readonly attention: 'unfused' | 'flash';
+  /** Context parallelism: each rank keeps s/cp tokens (and the a·(s/cp)·s scores of its queries); 1 when unset. */
+  readonly cp?: number;
 }
 
 /** The terms of one layer's activations for one micro-batch, bytes on one rank. */
@@ -54,7 +58,7 @@ export interface LayerActivationTerms {
 
 /** One layer's activation bytes for one micro-batch on one rank; formulas in the file comment. */
 export function layerActivations(m: TransformerShape, x: LayerActivationInput): LayerActivationTerms {
-  const s = x.seq;
+  const s = x.seq / (x.cp ?? 1);
   const b = x.microBatch;
   const h = m.hidden;
   const t = x.tp;
@@ -70,7 +74,7 @@ export function layerActivations(m: TransformerShape, x: LayerActivationInput): 
   const mlp = (m.gatedMlp ? 8 : 4) * s * b * m.ffn;
   const insideFull = attn + mlp;
   // softmax output 2as²b (+ dropout mask as²b and dropout output 2as²b)
-  const scoresFull = x.attention === 'flash' ? 0 : (2 + 3 * mask) * m.heads * s * s * b;
+  const scoresFull = x.attention === 'flash' ? 0 : (2 + 3 * mask) * m.heads * s * x.seq * b; // its s/cp queries × all s keys
 
   const outside = x.sequenceParallel ? outsideFull / t : outsideFull;
   const inside = insideFull / t;
@@ -110,12 +114,13 @@ export function stashedMicrobatches(plan: Pick<ParallelPlan, 'pp' | 'schedule' |
  *   cross-entropy upcasts). For a 128k vocabulary the logits are the largest single activation.
  */
 export function embeddingActivations(m: TransformerShape, x: LayerActivationInput): number {
-  const sbh = x.seq * x.microBatch * m.hidden;
+  const sbh = (x.seq / (x.cp ?? 1)) * x.microBatch * m.hidden;
   return m.dropout ? (x.sequenceParallel ? sbh / x.tp : sbh) : 0;
 }
 
 export function headActivations(m: TransformerShape, x: LayerActivationInput, logitsBytes: number): { inputs: number; logits: number } {
-  const sbh = x.seq * x.microBatch * m.hidden;
+  const s = x.seq / (x.cp ?? 1);
+  const sbh = s * x.microBatch * m.hidden;
   const inputs = x.sequenceParallel ? (4 * sbh) / x.tp : 4 * sbh;
-  return { inputs, logits: (x.seq * x.microBatch * m.vocab * logitsBytes) / x.tp };
+  return { inputs, logits: (s * x.microBatch * m.vocab * logitsBytes) / x.tp };
 }

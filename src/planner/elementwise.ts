@@ -27,11 +27,13 @@ export interface ElementwiseInput {
   readonly tp: number;
   readonly sequenceParallel: boolean;
   readonly attention: AttentionKernel;
+  /** Context parallelism: s/cp tokens per rank (1 when unset). */
+  readonly cp?: number;
 }
 
 /** Forward HBM bytes of one layer's memory-bound kernels, split into the attention core and the rest. */
 export function layerElementwiseForwardBytes(m: TransformerShape, x: ElementwiseInput): { core: number; rest: number } {
-  const s = x.seq;
+  const s = x.seq / (x.cp ?? 1);
   const b = x.microBatch;
   const t = x.tp;
   const R = x.sequenceParallel ? t : 1;
@@ -40,7 +42,7 @@ export function layerElementwiseForwardBytes(m: TransformerShape, x: Elementwise
   let rest = (8 * sbh + 12 * sbh + 2 * mask * sbh) / R;
   rest += ((m.gatedMlp ? 10 : 4) * s * b * m.ffn) / t;
   if (m.family === 'llama') rest += (4 * s * b * (queryWidth(m) + kvWidth(m))) / t;
-  const core = x.attention === 'flash' ? 0 : ((4 + 5 * mask) * m.heads * s * s * b) / t;
+  const core = x.attention === 'flash' ? 0 : ((4 + 5 * mask) * m.heads * s * x.seq * b) / t; // s/cp queries × s keys
   return { core, rest };
 }
 
@@ -53,6 +55,6 @@ export function layerElementwiseBytes(m: TransformerShape, x: ElementwiseInput, 
 }
 
 /** HBM bytes of the cross-entropy over one micro-batch's logits on one rank; formula above. */
-export function crossEntropyBytes(m: TransformerShape, seq: number, microBatch: number, tp: number, logitsBytes: number): number {
-  return ((4 + 3 * logitsBytes) * seq * microBatch * m.vocab) / tp;
+export function crossEntropyBytes(m: TransformerShape, seq: number, microBatch: number, tp: number, logitsBytes: number, cp = 1): number {
+  return ((4 + 3 * logitsBytes) * (seq / cp) * microBatch * m.vocab) / tp;
 }

@@ -52,9 +52,13 @@ export function modelFlops(m: TransformerShape, globalBatch: number, s: number):
   return 3 * (m.layers * layerForwardFlops(m, globalBatch, s).total + headForwardFlops(m, globalBatch, s));
 }
 
-/** Hardware FLOPs of one step: model FLOPs plus what recomputation and FlashAttention's backward redo. */
-export function hardwareFlops(m: TransformerShape, globalBatch: number, s: number, recompute: Recompute, attention: AttentionKernel): number {
-  return m.layers * layerTrainingFlops(m, globalBatch, s, recompute, attention) + 3 * headForwardFlops(m, globalBatch, s);
+/**
+ * Hardware FLOPs of one step: model FLOPs plus what recomputation and FlashAttention's backward
+ * redo; with recompute 'full' on only a fraction of the layers (partial), that fraction redoes its forward.
+ */
+export function hardwareFlops(m: TransformerShape, globalBatch: number, s: number, recompute: Recompute, attention: AttentionKernel, fullFraction = 1): number {
+  const layer = recompute === 'full' ? fullFraction * layerTrainingFlops(m, globalBatch, s, 'full', attention) + (1 - fullFraction) * layerTrainingFlops(m, globalBatch, s, 'none', attention) : layerTrainingFlops(m, globalBatch, s, recompute, attention);
+  return m.layers * layer + 3 * headForwardFlops(m, globalBatch, s);
 }
 
 /** 6·N·D: 6 × parameters × tokens of one step. */

@@ -3,7 +3,9 @@
  * and why the other plans fail, grouped and counted. Pure string building.
  */
 import { fmtCount, fmtUs } from '../report-html/units.js';
-import { describePlan, type ParallelPlan } from './plan.js';
+import { isUneven, stageLayerCount } from './layout.js';
+import { describePlan, recomputeLabel, type ParallelPlan } from './plan.js';
+import type { FixedLayout } from './search.js';
 import { bestPerLayout, type PlanEstimate, type SearchResult } from './search.js';
 
 const GiB = 2 ** 30;
@@ -35,23 +37,24 @@ function header(r: SearchResult): string[] {
   return [
     `AutoDist plan · ${r.setup.model.id}: ${fmtCount(m.totalParams)} parameters, ${m.layers} layers, h ${m.hidden}, ${m.heads} heads${m.kvHeads !== m.heads ? ` / ${m.kvHeads} kv` : ''}, F ${m.ffn}, V ${m.vocab}`,
     `Batch   seq ${seq} × global batch ${B} = ${fmtCount(tokens)} tokens per step`,
-    `Cluster ${c.gpus} × ${hw.name} (${c.gpusPerNode} per node): ${(hw.peakFlops.bf16 / 1e12).toFixed(0)} TFLOP/s bf16 × ${hw.computeEfficiency} matmul efficiency, ${gib(hw.memoryBytes)} GiB, NVLink ${(hw.nvlinkBandwidth / 1e9).toFixed(0)} GB/s, NIC ${(hw.nicBandwidth / 1e9).toFixed(0)} GB/s per GPU`,
-    `Assumes ${o.attention === 'flash' ? 'FlashAttention (no s² activations)' : 'unfused attention (a·s² scores stored)'} · bf16 weights + ${o.gradBytes === 4 ? 'fp32' : 'bf16'} grads + Adam fp32 master/m/v = ${stateBytes} bytes/param before ZeRO · ${o.logitsBytes === 4 ? 'fp32' : 'bf16'} logits · DP reduction ${o.overlapGradReduce ? 'overlapped with the backward' : 'not overlapped'} · ${gib(o.reserveBytes)} GiB kept free per GPU`,
+    `Cluster ${c.gpus} × ${hw.name} (${c.gpusPerNode} per node): ${(hw.peakFlops.bf16 / 1e12).toFixed(0)} TFLOP/s bf16, GEMMs at η ${hw.computeEfficiency} × tile/wave quantization of ${hw.sms} SMs, ${gib(hw.memoryBytes)} GiB, NVLink ${(hw.nvlinkBandwidth / 1e9).toFixed(0)} GB/s, NIC ${(hw.nicBandwidth / 1e9).toFixed(0)} GB/s per GPU`,
+    `Assumes ${o.attention === 'flash' ? 'FlashAttention (no s² activations)' : 'unfused attention (a·s² scores stored)'} · bf16 weights + ${o.gradBytes === 4 ? 'fp32' : 'bf16'} grads + Adam fp32 master/m/v = ${stateBytes} bytes/param before ZeRO · ${o.logitsBytes === 4 ? 'fp32' : 'bf16'} logits · DP reduction ${o.overlapGradReduce ? 'overlapped with the backward' : 'not overlapped'} · TP communication ${o.tpOverlap === 'none' ? 'not overlapped' : o.tpOverlap === 'all' ? 'overlapped with the GEMMs (TE userbuffers, with SP)' : 'overlapped in the backward (Megatron async dX)'} · ${gib(o.reserveBytes)} GiB kept free per GPU`,
   ];
 }
 
-function planRow(i: number, e: PlanEstimate): string[] {
+function planRow(i: number, e: PlanEstimate, withCp: boolean): string[] {
   const p = e.plan;
   const mem = e.memory;
   return [
     String(i + 1),
     String(p.tp),
+    ...(withCp ? [String(p.cp ?? 1)] : []),
     String(p.pp),
     String(p.dp),
     String(p.microBatch),
     scheduleLabel(p),
     p.sequenceParallel ? 'yes' : 'no',
-    p.recompute,
+    recomputeLabel(p),
     String(p.zero),
     `${gib(mem.peak.total)} GiB (${(100 * mem.marginFraction).toFixed(0)} % free)`,
     fmtUs(e.time.stepUs),
@@ -75,7 +78,7 @@ function breakdownRow(i: number, e: PlanEstimate): string[] {
     fmtUs(t.computeUs),
     fmtUs(t.kernelsUs),
     fmtUs(t.tpCommUs),
-    fmtUs(t.p2pUs + t.zero3Us),
+    fmtUs(t.p2pUs + t.cpCommUs + t.zero3Us),
     `${fmtUs(t.bubbleUs)} (${(100 * t.bubbleFraction).toFixed(1)} %)`,
     `${fmtUs(t.dpExposedUs)} / ${fmtUs(t.dpTotalUs)}`,
     fmtUs(t.optimizerUs),
@@ -101,32 +104,65 @@ export function failureLines(r: SearchResult, reasonsPerGroup = 3): string[] {
   return lines;
 }
 
+/** "tp=8 pp=16 dp=128 mb=1 SP=on recompute=none ZeRO-1": the dimensions held fixed. */
+export function fixedLabel(f: FixedLayout): string {
+  const parts: string[] = [];
+  for (const [k, label] of [['tp', 'tp'], ['cp', 'cp'], ['pp', 'pp'], ['dp', 'dp'], ['virtual', 'v'], ['microBatch', 'mb']] as const) if (f[k] !== undefined) parts.push(`${label}=${f[k]}`);
+  if (f.sequenceParallel !== undefined) parts.push(`SP ${f.sequenceParallel ? 'on' : 'off'}`);
+  if (f.recompute !== undefined) parts.push(`recompute=${recomputeLabel({ recompute: f.recompute, recomputeLayers: f.recomputeLayers })}`);
+  if (f.zero !== undefined) parts.push(`ZeRO-${f.zero}`);
+  return parts.join(' ');
+}
+
+/** "stages 0 and 15 hold 7 layers, the others 8" when the layout is uneven, else undefined. */
+export function layoutNote(r: SearchResult, p: ParallelPlan): string | undefined {
+  const l = r.setup.shape.layers;
+  if (!isUneven(l, p)) return undefined;
+  const firstN = stageLayerCount(l, p, 0);
+  const lastN = stageLayerCount(l, p, p.pp - 1);
+  const mid = p.pp > 2 ? stageLayerCount(l, p, 1) : undefined;
+  const ends = firstN === lastN ? `stages 0 and ${p.pp - 1} hold ${firstN} layers` : `stage 0 holds ${firstN} layers, stage ${p.pp - 1} ${lastN}`;
+  return `uneven stages (Megatron's --decoder-first/last-pipeline-num-layers): ${ends}${mid !== undefined ? `, the others ${mid}` : ''}`;
+}
+
 /** The whole text report. */
 export function formatSearch(r: SearchResult, top = 10): string {
   const shown = shownPlans(r, top);
   const fit = r.ranked.length;
   const out = [...header(r), ''];
-  out.push(`Searched ${int(r.examined)} plans in ${(r.wallMs / 1000).toFixed(2)} s: ${int(fit)} fit. Ranked by step time; each row is the fastest plan of its layout (tp, pp, dp, micro-batch, schedule).`);
+  const held = fixedLabel(r.fixed);
+  if (held) out.push(`Held fixed: ${held}${r.examined === 1 ? ' — exactly one plan' : ''}.`);
+  out.push(`Searched ${int(r.examined)} plans in ${(r.wallMs / 1000).toFixed(2)} s: ${int(fit)} fit. Ranked by step time; each row is the fastest plan of its layout (tp, cp, pp, dp, micro-batch, schedule).`);
+  if (r.capped) out.push(`The search stopped at its cap of ${int(r.examined)} plans; the rest were not examined. Hold some dimensions fixed (--tp, --pp, --mb …) to search them.`);
   if (!shown.length) {
-    out.push('', 'No plan fits.', ...failureLines(r));
+    if (r.examined === 1 && r.failures.length === 1) {
+      const g = r.failures[0];
+      const why = g.kind === 'oom' && g.closest ? `out of memory by ${gib(g.closest.overBytes)} GiB per GPU` : g.reasons[0].message;
+      out.push('', `This layout cannot run: ${why}.`);
+      return out.join('\n');
+    }
+    out.push('', r.examined === 0 ? 'No plan matches the fixed dimensions on this cluster (tp × cp × pp × dp must equal the GPU count).' : 'No plan fits.', ...failureLines(r));
     return out.join('\n');
   }
+  const withCp = shown.some((e) => (e.plan.cp ?? 1) > 1);
   out.push(
     textTable(
-      ['#', 'tp', 'pp', 'dp', 'mb', 'schedule', 'SP', 'recompute', 'ZeRO', 'memory/GPU', 'step', 'tokens/s', 'MFU', 'MFU (6ND)'],
-      shown.map((e, i) => planRow(i, e)),
-      [true, true, true, true, true, false, false, false, true, true, true, true, true, true],
+      ['#', 'tp', ...(withCp ? ['cp'] : []), 'pp', 'dp', 'mb', 'schedule', 'SP', 'recompute', 'ZeRO', 'memory/GPU', 'step', 'tokens/s', 'MFU', 'MFU (6ND)'],
+      shown.map((e, i) => planRow(i, e, withCp)),
+      [true, true, ...(withCp ? [true] : []), true, true, true, false, false, false, true, true, true, true, true, true],
     ),
   );
   out.push('', 'Breakdowns (memory in GiB on the fullest stage; times per step: m × the slowest stage, then the pipeline bubble, the data-parallel reduction left after overlap / all of it, the optimizer):');
   out.push(
     textTable(
-      ['#', 'stage', 'weights', 'grads', 'optim', 'activations', 'logits', 'matmuls', 'kernels', 'TP comm', 'p2p + ZeRO-3', 'bubble', 'DP exposed / total', 'optimizer'],
+      ['#', 'stage', 'weights', 'grads', 'optim', 'activations', 'logits', 'matmuls', 'kernels', 'TP comm', 'p2p + CP + ZeRO-3', 'bubble', 'DP exposed / total', 'optimizer'],
       shown.map((e, i) => breakdownRow(i, e)),
       [true, true, true, true, true, true, true, true, true, true, true, true, true, true],
     ),
   );
   const best = shown[0];
+  const note = layoutNote(r, best.plan);
+  if (note) out.push('', `#1 lays its layers out in ${note}.`);
   const six = 6 * r.setup.shape.totalParams * r.setup.globalBatch * r.setup.seq;
   out.push(
     '',

@@ -13,6 +13,10 @@ export interface PlanJson {
   readonly cluster: { readonly gpus: number; readonly gpusPerNode: number; readonly hardware: Record<string, unknown> };
   readonly options: Record<string, unknown>;
   readonly examined: number;
+  /** The search stopped at its cap: some plans were not examined. */
+  readonly capped: boolean;
+  /** The dimensions held fixed (`--tp`, `--pp` … : a forced layout). */
+  readonly fixed: SearchResult['fixed'];
   readonly fitting: number;
   readonly wallMs: number;
   /** The table's rows: the fastest plan of each layout, in rank order. */
@@ -41,6 +45,8 @@ export function searchResultJson(r: SearchResult, top = 10): PlanJson {
     cluster: { gpus: cluster.gpus, gpusPerNode: cluster.gpusPerNode, hardware: { ...cluster.hardware } },
     options: { ...options },
     examined: r.examined,
+    capped: r.capped,
+    fixed: r.fixed,
     fitting: r.ranked.length,
     wallMs: r.wallMs,
     shown: shownPlans(r, top).map(row),

@@ -5,9 +5,12 @@
  *   weights     2Ψ (bf16)
  *   gradients   gΨ, g = 4 (fp32 main grads, Megatron's default with bf16) or 2 (bf16)
  *   optimizer   12Ψ: Adam's fp32 master weights, first and second moments (4 + 4 + 4)
- * ZeRO over the d data-parallel ranks (Rajbhandari et al. 2020, §5 and Figure 1, K = 12):
+ * ZeRO over the d = dp·cp data- and context-parallel ranks (Rajbhandari et al. 2020, §5 and Figure 1, K = 12):
  *   stage 0  (2 + g + 12)Ψ;  1  (2 + g)Ψ + 12Ψ/d;  2  2Ψ + (g + 12)Ψ/d;  3  (2 + g + 12)Ψ/d
  *   + with stage 3, two layers' bf16 weights gathered at once (the running one and the prefetch).
+ * Layers per stage follow the plan's layout (./layout.ts: uneven stages hold one layer less).
+ * With recompute 'full' on r layers of each chunk (partial), those keep their input and the rest
+ * all their activations.
  * Activations (./activations.ts): one layer × the layer-micro-batches the stage stashes, plus the
  * embedding side on the first stage and the norm/head inputs and logits on the last, plus the
  * working set of recomputation: with full recompute the one layer being recomputed holds its whole
@@ -16,6 +19,7 @@
  * allocator's fragmentation — that is what `reserveBytes` keeps free.
  */
 import { embeddingActivations, headActivations, layerActivations, stashedLayers, stashedMicrobatches, type LayerActivationInput } from './activations.js';
+import { cpOf, recomputedFraction, stageLayerCount } from './layout.js';
 import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
 import type { TransformerShape } from './shape.js';
 
@@ -48,9 +52,9 @@ export interface MemoryEstimate {
 }
 
 /** Parameters on one GPU of pipeline stage `stage`: its layers ÷ tp plus embedding (first) and head (last). */
-export function stageParams(m: TransformerShape, plan: Pick<ParallelPlan, 'tp' | 'pp'>, stage: number): number {
+export function stageParams(m: TransformerShape, plan: Pick<ParallelPlan, 'tp' | 'pp' | 'virtual'>, stage: number): number {
   const t = plan.tp;
-  const layers = m.layers / plan.pp;
+  const layers = stageLayerCount(m.layers, plan, stage);
   let n = layers * (m.layerShardedParams / t + m.layerReplicatedParams);
   const first = stage === 0;
   const last = stage === plan.pp - 1;
@@ -71,7 +75,7 @@ export function modelStateBytes(params: number, zero: ParallelPlan['zero'], dp: 
 }
 
 export function activationInput(setup: PlanSetup, plan: ParallelPlan): LayerActivationInput {
-  return { seq: setup.seq, microBatch: plan.microBatch, tp: plan.tp, sequenceParallel: plan.sequenceParallel, recompute: plan.recompute, attention: setup.options.attention };
+  return { seq: setup.seq, microBatch: plan.microBatch, tp: plan.tp, sequenceParallel: plan.sequenceParallel, recompute: plan.recompute, attention: setup.options.attention, cp: cpOf(plan) };
 }
 
 /** Memory of one GPU on each stage and the peak; see the file comment. */
@@ -80,15 +84,18 @@ export function estimateMemory(setup: PlanSetup, plan: ParallelPlan): MemoryEsti
   const mb = microbatches(setup, plan);
   const x = activationInput(setup, plan);
   const perLayer = layerActivations(m, x);
-  const recomputeWorkingSet =
-    plan.recompute === 'full' ? layerActivations(m, { ...x, recompute: 'none' }).total : plan.recompute === 'selective' ? perLayer.scores : 0;
-  const layersPerRank = m.layers / plan.pp;
+  const kept = layerActivations(m, { ...x, recompute: 'none' }).total;
+  const recomputeWorkingSet = plan.recompute === 'full' ? kept : plan.recompute === 'selective' ? perLayer.scores : 0;
+  const dpShards = plan.dp * cpOf(plan); // ZeRO shards over the data- and context-parallel ranks (Megatron's dp-cp group)
   const stages: StageMemory[] = [];
   for (let s = 0; s < plan.pp; s++) {
     const params = stageParams(m, plan, s);
-    const st = modelStateBytes(params, plan.zero, plan.dp, setup.options.gradBytes);
+    const st = modelStateBytes(params, plan.zero, dpShards, setup.options.gradBytes);
     const gathered = plan.zero === 3 ? 2 * 2 * (m.layerShardedParams / plan.tp + m.layerReplicatedParams) : 0;
-    let act = perLayer.total * stashedLayers(layersPerRank, plan, mb, s) + recomputeWorkingSet;
+    // partial recompute: a fraction f of the layers keeps only its input, the rest everything
+    const f = recomputedFraction(m.layers, plan, s);
+    const layerBytes = plan.recompute === 'full' ? f * perLayer.total + (1 - f) * kept : perLayer.total;
+    let act = layerBytes * stashedLayers(stageLayerCount(m.layers, plan, s), plan, mb, s) + recomputeWorkingSet;
     let logits = 0;
     if (s === 0) act += embeddingActivations(m, x) * stashedMicrobatches(plan, mb, s);
     if (s === plan.pp - 1) {

@@ -3,6 +3,7 @@
  * setup is built (./setup.ts).
  */
 import type { HardwarePreset } from '../core/cost/index.js';
+import type { TpOverlap } from './comm.js';
 import type { PlannerModel } from './presets.js';
 import type { TransformerShape } from './shape.js';
 
@@ -34,7 +35,11 @@ export interface ParallelPlan {
   /** Megatron sequence parallelism in the non-tensor-parallel regions (needs tp > 1). */
   readonly sequenceParallel: boolean;
   readonly recompute: Recompute;
+  /** With recompute 'full': layers of each model chunk recomputed whole (Megatron --recompute-num-layers); all when unset. */
+  readonly recomputeLayers?: number;
   readonly zero: ZeroStage;
+  /** Context parallelism (ring attention over the sequence, Megatron --context-parallel-size): 1 when unset. */
+  readonly cp?: number;
 }
 
 export interface Cluster {
@@ -52,6 +57,8 @@ export interface TrainingOptions {
   readonly attention: AttentionKernel;
   /** Data-parallel gradient reduction overlapped with the backward pass (Megatron overlap_grad_reduce). */
   readonly overlapGradReduce: boolean;
+  /** Tensor-parallel communication hidden behind GEMMs (./comm.ts TpOverlap): 'backward' is Megatron's default. */
+  readonly tpOverlap: TpOverlap;
   /** Device memory kept free for the CUDA context, NCCL buffers, workspaces and fragmentation. */
   readonly reserveBytes: number;
 }
@@ -73,8 +80,14 @@ export function microbatches(setup: PlanSetup, plan: ParallelPlan): number {
   return setup.globalBatch / (plan.dp * plan.microBatch);
 }
 
-/** "tp8 pp4 dp16 mb1 1F1B" */
+/** "full", or "full ×2/chunk" when only some layers of each chunk are recomputed. */
+export function recomputeLabel(p: Pick<ParallelPlan, 'recompute' | 'recomputeLayers'>): string {
+  return p.recompute === 'full' && p.recomputeLayers !== undefined ? `full ×${p.recomputeLayers}/chunk` : p.recompute;
+}
+
+/** "tp=8 pp=4 dp=16 mb=1 1F1B SP recompute=none ZeRO-1" (with "cp=2" when context-parallel) */
 export function describePlan(p: ParallelPlan): string {
   const sched = p.schedule === 'Interleaved1F1B' ? `interleaved v=${p.virtual}` : p.schedule;
-  return `tp=${p.tp} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${sched}${p.sequenceParallel ? ' SP' : ''} recompute=${p.recompute} ZeRO-${p.zero}`;
+  const cp = (p.cp ?? 1) > 1 ? ` cp=${p.cp}` : '';
+  return `tp=${p.tp}${cp} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${sched}${p.sequenceParallel ? ' SP' : ''} recompute=${recomputeLabel(p)} ZeRO-${p.zero}`;
 }

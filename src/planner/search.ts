@@ -1,15 +1,19 @@
 /**
- * The planner: every dp × pp × tp of the cluster × micro-batch size × schedule (1F1B, interleaved
- * with v ∈ {2, 4}) × sequence parallelism × recomputation (none, selective, full) × ZeRO stage,
- * checked (./constraints.ts), sized (./memory.ts) and timed (./time.ts). The plans that fit are
+ * The planner: every tp × cp × pp × dp of the cluster × micro-batch size × schedule (1F1B,
+ * interleaved with any v from 2 to 8 the layers fill, evenly or with the first and last stage one
+ * layer short) × sequence parallelism × recomputation (none, selective, full — full then cut to the
+ * fewest layers per chunk that fit: partial recompute) × ZeRO stage, checked (./constraints.ts),
+ * sized (./memory.ts) and timed (./time.ts). Dimensions can be held fixed (a forced layout: all of
+ * them → exactly one plan), and the search stops after a cap, saying so. The plans that fit are
  * ranked by step time (ties: the lower ZeRO stage, then less memory); the others are counted by
- * the reason they fail.
+ * the reason they fail. Context parallelism is tried where each rank keeps ≥ 4,096 tokens.
  *
  * Not enumerated because they never win: GPipe (1F1B has its bubble with less memory), sequence
  * parallelism at tp = 1 (nothing to split), ZeRO at dp = 1 (nothing to shard over), and selective
  * recomputation with FlashAttention (it already recomputes the attention core: same as none).
  */
 import { FAILURE_TITLES, structuralFailure, type Failure, type FailureKind } from './constraints.js';
+import { chunkLayers } from './layout.js';
 import { estimateMemory, type MemoryEstimate } from './memory.js';
 import type { ParallelPlan, PlanSchedule, PlanSetup, Recompute, ZeroStage } from './plan.js';
 import { estimateTime, type TimeEstimate } from './time.js';
@@ -39,16 +43,27 @@ export interface SearchResult {
   readonly ranked: readonly PlanEstimate[];
   readonly failures: readonly FailureGroup[];
   readonly examined: number;
+  /** The search stopped at `SearchOptions.maxExamined` candidates: some plans were not looked at. */
+  readonly capped: boolean;
+  /** The dimensions the search was held to (a forced layout), as given. */
+  readonly fixed: FixedLayout;
   readonly wallMs: number;
 }
+
+/** Dimensions of a plan held fixed: the search varies only the others (all given: exactly one plan). */
+export type FixedLayout = Partial<Pick<ParallelPlan, 'tp' | 'pp' | 'dp' | 'cp' | 'virtual' | 'microBatch' | 'sequenceParallel' | 'recompute' | 'recomputeLayers' | 'zero'>>;
 
 export interface SearchOptions {
   /** Micro-batch sizes to try (default 1, 2, 4, 8). */
   readonly microBatches?: readonly number[];
-  /** Interleaving depths to try besides 1F1B (default 2, 4). */
+  /** Interleaving depths to try besides 1F1B (default: every v from 2 to 8 the layers can be laid out on). */
   readonly virtualStages?: readonly number[];
   readonly recompute?: readonly Recompute[];
   readonly zero?: readonly ZeroStage[];
+  /** Hold these dimensions fixed (`autodist plan --tp 8 --pp 16 …`). */
+  readonly fixed?: FixedLayout;
+  /** Stop after this many candidates (default 2,000,000), saying so in the result. */
+  readonly maxExamined?: number;
 }
 
 /** Divisors of n, ascending. */
@@ -63,23 +78,61 @@ export function divisors(n: number): number[] {
   return [...lo, ...hi];
 }
 
-/** Every candidate plan for the cluster, in a fixed order. */
+/** The default cap on candidates a search examines. */
+export const MAX_EXAMINED = 2_000_000;
+
+/**
+ * Context-parallel sizes worth trying: 1, and the divisors d of the GPUs left that keep ≥ 4,096
+ * tokens per rank and cut the sequence into 2·d equal chunks (ring attention pays off only for
+ * long sequences; below that its K/V exchange and smaller GEMMs cost more than they save).
+ */
+function cpChoices(gpusLeft: number, seq: number): number[] {
+  return divisors(gpusLeft).filter((d) => d === 1 || (seq / d >= 4096 && seq % (2 * d) === 0));
+}
+
+/** Interleaving depths v ≥ 2 (up to 8) whose chunks the layers fill, evenly or one short at each end. */
+function interleaveDepths(layers: number, pp: number): number[] {
+  const out: number[] = [];
+  for (let v = 2; v <= 8 && pp * v <= layers + 2; v++) if (typeof chunkLayers(layers, pp, v) !== 'string') out.push(v);
+  return out;
+}
+
+/** Every candidate plan for the cluster, in a fixed order (only those matching `o.fixed`). */
 export function* candidates(setup: PlanSetup, o: SearchOptions = {}): Generator<ParallelPlan> {
   const N = setup.cluster.gpus;
-  const mbs = o.microBatches ?? [1, 2, 4, 8];
-  const vs = o.virtualStages ?? [2, 4];
-  const recomputes = (o.recompute ?? ['none', 'selective', 'full']).filter((r) => !(r === 'selective' && setup.options.attention === 'flash'));
+  const f = o.fixed ?? {};
+  const allFixed = f.tp !== undefined && f.pp !== undefined && f.dp !== undefined;
+  const mbs = f.microBatch !== undefined ? [f.microBatch] : (o.microBatches ?? [1, 2, 4, 8]);
+  const recomputes = f.recompute !== undefined ? [f.recompute] : (o.recompute ?? ['none', 'selective', 'full']).filter((r) => !(r === 'selective' && setup.options.attention === 'flash'));
   const zeros = o.zero ?? [0, 1, 2, 3];
-  for (const tp of divisors(N)) {
-    for (const pp of divisors(N / tp)) {
-      const dp = N / (tp * pp);
-      const schedules: [PlanSchedule, number][] = [['1F1B', 1], ...(pp > 1 ? vs.map((v): [PlanSchedule, number] => ['Interleaved1F1B', v]) : [])];
-      for (const microBatch of mbs) {
-        for (const [schedule, virtual] of schedules) {
-          for (const sequenceParallel of tp > 1 ? [false, true] : [false]) {
-            for (const recompute of recomputes) {
-              for (const zero of dp > 1 ? zeros : [0 as ZeroStage]) {
-                yield { tp, pp, dp, microBatch, schedule, virtual, sequenceParallel, recompute, zero };
+  for (const tp of f.tp !== undefined ? [f.tp] : divisors(N)) {
+    if (!allFixed && N % tp !== 0) continue;
+    for (const cp of f.cp !== undefined ? [f.cp] : allFixed ? [1] : cpChoices(N / tp, setup.seq)) {
+      if (!allFixed && (N / tp) % cp !== 0) continue;
+      for (const pp of f.pp !== undefined ? [f.pp] : divisors(N / (tp * cp))) {
+        const dp = f.dp ?? N / (tp * cp * pp);
+        if (!allFixed && !Number.isInteger(dp)) continue;
+        const vs = f.virtual !== undefined ? [f.virtual] : [1, ...(pp > 1 ? (o.virtualStages ?? interleaveDepths(setup.shape.layers, pp)) : [])];
+        for (const microBatch of mbs) {
+          for (const virtual of vs) {
+            const schedule: PlanSchedule = virtual > 1 ? 'Interleaved1F1B' : '1F1B';
+            for (const sequenceParallel of f.sequenceParallel !== undefined ? [f.sequenceParallel] : tp > 1 ? [false, true] : [false]) {
+              for (const recompute of recomputes) {
+                for (const zero of f.zero !== undefined ? [f.zero] : dp * cp > 1 ? zeros : [0 as ZeroStage]) {
+                  yield {
+                    tp,
+                    pp,
+                    dp,
+                    microBatch,
+                    schedule,
+                    virtual,
+                    sequenceParallel,
+                    recompute,
+                    zero,
+                    ...(cp !== 1 ? { cp } : {}),
+                    ...(f.recomputeLayers !== undefined ? { recomputeLayers: f.recomputeLayers } : {}),
+                  };
+                }
               }
             }
           }
@@ -91,7 +144,30 @@ export function* candidates(setup: PlanSetup, o: SearchOptions = {}): Generator<
 
 const GiB = 2 ** 30;
 
-/** Search every candidate; see the file comment. */
+/**
+ * With recompute 'full' on every layer fitting, the fewest layers per chunk that still fit
+ * (partial recompute: fewer recomputed layers, less time). The plan unchanged when all are needed.
+ */
+function fewestRecomputed(setup: PlanSetup, plan: ParallelPlan): { plan: ParallelPlan; memory: MemoryEstimate } | undefined {
+  const cl = chunkLayers(setup.shape.layers, plan.pp, plan.virtual);
+  if (typeof cl === 'string') return undefined;
+  const most = Math.max(...cl);
+  let lo = 1;
+  let hi = most; // fits (checked by the caller)
+  let best: { plan: ParallelPlan; memory: MemoryEstimate } | undefined;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const p = { ...plan, recomputeLayers: mid };
+    const memory = estimateMemory(setup, p);
+    if (memory.fits) {
+      hi = mid;
+      best = { plan: p, memory };
+    } else lo = mid + 1;
+  }
+  return best && best.plan.recomputeLayers! < most ? best : undefined;
+}
+
+/** Search every candidate (up to the cap); see the file comment. */
 export function searchPlans(setup: PlanSetup, o: SearchOptions = {}): SearchResult {
   const t0 = performance.now();
   const ranked: PlanEstimate[] = [];
@@ -99,12 +175,18 @@ export function searchPlans(setup: PlanSetup, o: SearchOptions = {}): SearchResu
   let closest: { plan: ParallelPlan; overBytes: number } | undefined;
   let maxOver = 0;
   let examined = 0;
+  let capped = false;
+  const cap = o.maxExamined ?? MAX_EXAMINED;
   const fail = (f: Failure) => {
     const m = byKind.get(f.kind) ?? new Map<string, number>();
     m.set(f.message, (m.get(f.message) ?? 0) + 1);
     byKind.set(f.kind, m);
   };
   for (const plan of candidates(setup, o)) {
+    if (examined >= cap) {
+      capped = true;
+      break;
+    }
     examined++;
     const bad = structuralFailure(setup, plan);
     if (bad) {
@@ -119,7 +201,9 @@ export function searchPlans(setup: PlanSetup, o: SearchOptions = {}): SearchResu
       maxOver = Math.max(maxOver, over);
       continue;
     }
-    ranked.push({ plan, memory, time: estimateTime(setup, plan) });
+    const partial = plan.recompute === 'full' && plan.recomputeLayers === undefined && o.fixed?.recomputeLayers === undefined ? fewestRecomputed(setup, plan) : undefined;
+    const chosen = partial ?? { plan, memory };
+    ranked.push({ plan: chosen.plan, memory: chosen.memory, time: estimateTime(setup, chosen.plan) });
   }
   ranked.sort((a, b) => a.time.stepUs - b.time.stepUs || a.plan.zero - b.plan.zero || a.memory.peak.total - b.memory.peak.total);
   const failures: FailureGroup[] = [...byKind.entries()]
@@ -131,7 +215,7 @@ export function searchPlans(setup: PlanSetup, o: SearchOptions = {}): SearchResu
       ...(kind === 'oom' && closest ? { closest, overRange: [closest.overBytes, maxOver] as const } : {}),
     }))
     .sort((a, b) => b.count - a.count);
-  return { setup, ranked, failures, examined, wallMs: performance.now() - t0 };
+  return { setup, ranked, failures, examined, capped, fixed: o.fixed ?? {}, wallMs: performance.now() - t0 };
 }
 
 /** "OOM by 12.4 GiB" (bucketed so plans that miss by about as much group together). */
@@ -150,7 +234,7 @@ export function bestPerLayout(ranked: readonly PlanEstimate[]): PlanEstimate[] {
   const out: PlanEstimate[] = [];
   for (const e of ranked) {
     const p = e.plan;
-    const key = `${p.tp}/${p.pp}/${p.dp}/${p.microBatch}/${p.schedule}/${p.virtual}`;
+    const key = `${p.tp}/${p.cp ?? 1}/${p.pp}/${p.dp}/${p.microBatch}/${p.schedule}/${p.virtual}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(e);

@@ -4,6 +4,7 @@
  */
 import { getHardware, type HardwarePreset } from '../core/cost/index.js';
 import { ConfigError } from '../core/errors.js';
+import type { TpOverlap } from './comm.js';
 import type { AttentionKernel, Cluster, PlanSetup, TrainingOptions } from './plan.js';
 import { PRESET_IDS, preset, type PlannerModel } from './presets.js';
 import { shapeOf } from './shape.js';
@@ -38,6 +39,7 @@ export const DEFAULT_OPTIONS: Omit<TrainingOptions, 'reserveBytes'> & { readonly
   logitsBytes: 4,
   attention: 'flash' as AttentionKernel,
   overlapGradReduce: true,
+  tpOverlap: 'backward' as TpOverlap,
   reserveFraction: 0.05,
 });
 
@@ -80,6 +82,7 @@ export function makeSetup(req: PlanRequest): PlanSetup {
     logitsBytes: o.logitsBytes ?? DEFAULT_OPTIONS.logitsBytes,
     attention: o.attention ?? DEFAULT_OPTIONS.attention,
     overlapGradReduce: o.overlapGradReduce ?? DEFAULT_OPTIONS.overlapGradReduce,
+    tpOverlap: o.tpOverlap ?? DEFAULT_OPTIONS.tpOverlap,
     reserveBytes: o.reserveBytes ?? DEFAULT_OPTIONS.reserveFraction * hardware.memoryBytes,
   };
   if (!(options.reserveBytes >= 0 && options.reserveBytes < hardware.memoryBytes)) {

@@ -94,7 +94,7 @@ export function simulatePlan(plan: ParallelPlan, setup: PlanSetup, opts: RunOpti
  */
 export function simulatorEquivalent(setup: PlanSetup, plan: ParallelPlan): { setup: PlanSetup; plan: ParallelPlan } {
   return {
-    setup: { ...setup, options: { ...setup.options, attention: 'unfused', gradBytes: 2, logitsBytes: 2 } },
+    setup: { ...setup, options: { ...setup.options, attention: 'unfused', gradBytes: 2, logitsBytes: 2, tpOverlap: 'none' } },
     plan: { ...plan, recompute: 'none', zero: 0 },
   };
 }

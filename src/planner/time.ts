@@ -2,13 +2,23 @@
  * Step time of a plan, µs, and what it buys (tokens/s, MFU).
  *
  * Per micro-batch on the GPUs of pipeline stage s (l/p layers, in v chunks), T_s =
- *   matmuls      FLOPs ÷ t ÷ (peak · computeEfficiency)       FLOPs: ./flops.ts (incl. recomputation)
+ *   matmuls      Σ over the layer's GEMMs of the cost model's gemmTimeUs (shape-aware roofline: tile and
+ *                wave quantization; ./gemms.ts, docs/gemm-efficiency.md), recomputation included
  *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
  *   LM head      on the last stage: 3·2bshV/t FLOPs and the cross-entropy's bytes
- *   TP comm      the layer's collectives (./comm.ts), on the critical path (not overlapped)
- *   PP p2p       2v messages (an activation forward, a gradient backward per chunk)
+ *   TP comm      the layer's collectives (./comm.ts); those Megatron overlaps with a GEMM cost
+ *                max(0, t_comm − t_GEMM) (options.tpOverlap: 'backward' by default — the async dX
+ *                reductions; 'all' with Transformer Engine's userbuffers; 'none')
+ *   PP p2p       2v messages (an activation forward, a gradient backward per chunk), Megatron's
+ *                scatter/gather (Narayanan et al. 2021 §4.1): bsh/t per rank over the stage link,
+ *                then (without SP) an all-gather of bsh inside the tp group
  *   ZeRO-3       all-gathers/reduce-scatter per micro-batch; hidden behind the compute when
  *                overlapped, else added
+ * Layout (./layout.ts): the stage's own layer count (uneven stages: the first and last one short);
+ * partial recompute mixes the per-layer costs with and without recomputation by the recomputed
+ * fraction; context parallelism over cp ranks runs s/cp tokens per rank (GEMMs, kernels, TP and
+ * p2p bytes ÷cp), its queries against all s keys, and adds the ring's K/V exchange (./comm.ts)
+ * left after overlap with the attention core.
  * Pipeline (Narayanan et al. 2021 §2.2): m micro-batches at the pace of the slowest stage plus
  * the fill and drain, (p − 1)/v micro-batch times — bubble fraction (p − 1)/(v·m):
  *   step = m · max_s T_s + (p − 1)/v · mean_s T_s + DP exposed + optimizer
@@ -23,18 +33,26 @@
  * 6ND cross-check: 6 · parameters · B·s / (step · GPUs · peak).
  */
 import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
-import { dpRanks, p2pUs, ppLink, ringTimeUs, tpLayerCollectives, tpRanks } from './comm.js';
+import type { CollectiveOp } from '../core/cost/index.js';
+import { cpLink, dpRanks, p2pUs, ppLink, ringTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
+import { cpOf, recomputedFraction, stageLayerCount } from './layout.js';
+import { kvWidth } from './shape.js';
 import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
-import { hardwareFlops, headForwardFlops, layerForwardFlops, layerTrainingFlops, modelFlops, sixND } from './flops.js';
+import { hardwareFlops, modelFlops, sixND } from './flops.js';
+import { headGemmUs, layerGemmUs, layerLinearUs, type LinearUs } from './gemms.js';
 import { stageParams } from './memory.js';
 
 export interface StageTime {
   readonly stage: number;
+  /** Layers this pipeline rank holds (./layout.ts: one less on the first and last stage when uneven). */
+  readonly layers: number;
   /** Matmul time per micro-batch. */
   readonly computeUs: number;
   /** Memory-bound kernels per micro-batch. */
   readonly kernelsUs: number;
   readonly tpCommUs: number;
+  /** Context parallelism's K/V ring exchange left after overlap with the attention core. */
+  readonly cpCommUs: number;
   readonly p2pUs: number;
   readonly zero3Us: number;
   /** T_s: all of the above, one micro-batch through this stage, forward and backward. */
@@ -54,6 +72,7 @@ export interface TimeEstimate {
   readonly computeUs: number;
   readonly kernelsUs: number;
   readonly tpCommUs: number;
+  readonly cpCommUs: number;
   readonly p2pUs: number;
   readonly zero3Us: number;
   /** (p − 1)/v · mean T_s */
@@ -82,56 +101,82 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   const { shape: m, seq: s, cluster, options } = setup;
   const hw = cluster.hardware;
   const t = plan.tp;
+  const c = cpOf(plan);
   const b = plan.microBatch;
-  const peak = hw.peakFlops.bf16 * hw.computeEfficiency;
   const hbm = hw.hbmBandwidth * hw.memoryEfficiency;
-  const layers = m.layers / plan.pp;
+  const layers = stageLayerCount(m.layers, plan, stage);
   const first = stage === 0;
   const last = stage === plan.pp - 1;
+  // with recompute 'full' on only some layers of each chunk (partial): a fraction f of the layers
+  // pays the recomputation, the rest none; per-layer costs below mix the two
+  const f = recomputedFraction(m.layers, plan, stage);
+  const mix = (none: number, full: number) => (plan.recompute === 'full' ? f * full + (1 - f) * none : full);
+  const asNone = { ...plan, recompute: 'none' as const };
 
-  // matmuls
-  const fwdFlops = layerForwardFlops(m, b, s).total;
-  const layerFlops = layerTrainingFlops(m, b, s, plan.recompute, options.attention);
-  const headFlops = last ? 3 * headForwardFlops(m, b, s) : 0;
-  const computeUs = ((layers * layerFlops + headFlops) / t / peak) * US;
-  const computeFwdUs = ((layers * fwdFlops + headFlops / 3) / t / peak) * US;
+  // matmuls: each GEMM timed by its shape (tile and wave quantization: src/core/cost/gemm.ts)
+  const layerUs = layerGemmUs(m, b, s, t, plan.recompute, options.attention, hw, c);
+  const layerNoneUs = layerGemmUs(m, b, s, t, 'none', options.attention, hw, c);
+  const headUs = last ? headGemmUs(m, b, s, t, hw, c) : { forward: 0, backward: 0 };
+  const computeUs = layers * (layerUs.forward + mix(layerNoneUs.backward, layerUs.backward)) + headUs.forward + headUs.backward;
+  const computeFwdUs = layers * layerUs.forward + headUs.forward;
 
   // memory-bound kernels
-  const ew = layerElementwiseBytes(m, { seq: s, microBatch: b, tp: t, sequenceParallel: plan.sequenceParallel, attention: options.attention }, plan.recompute);
-  const ceBytes = last ? crossEntropyBytes(m, s, b, t, options.logitsBytes) : 0;
-  const kernelsUs = ((layers * (ew.forward + ew.backward) + ceBytes) / hbm) * US;
+  const ewIn = { seq: s, microBatch: b, tp: t, sequenceParallel: plan.sequenceParallel, attention: options.attention, cp: c };
+  const ew = layerElementwiseBytes(m, ewIn, plan.recompute);
+  const ewNone = layerElementwiseBytes(m, ewIn, 'none');
+  const ceBytes = last ? crossEntropyBytes(m, s, b, t, options.logitsBytes, c) : 0;
+  const kernelsUs = ((layers * (ew.forward + mix(ewNone.backward, ew.backward)) + ceBytes) / hbm) * US;
   const kernelsFwdUs = ((layers * ew.forward + ceBytes / 2) / hbm) * US;
 
-  // tensor parallel
-  const bshBytes = 2 * b * s * m.hidden;
+  // tensor parallel: each collective exposed, or hidden behind the GEMM Megatron overlaps it with (./comm.ts)
+  const bshBytes = (2 * b * s * m.hidden) / c;
   let tpCommUs = 0;
   let tpFwdUs = 0;
   if (t > 1) {
     const ranks = tpRanks(plan);
-    const time = (op: Parameters<typeof ringTimeUs>[0]) => ringTimeUs(op, ranks, bshBytes, hw, cluster.gpusPerNode);
-    const c = tpLayerCollectives(plan, bshBytes);
-    const fwd = c.forward.reduce((a, x) => a + time(x.op), 0);
-    const bwd = c.backward.reduce((a, x) => a + time(x.op), 0);
+    const time = (op: CollectiveOp) => ringTimeUs(op, ranks, bshBytes, hw, cluster.gpusPerNode);
+    const lin = layerLinearUs(m, b, s, t, hw, c);
+    const gemm = (ref: GemmRef) => {
+      const [name, pass] = ref.split('.') as [keyof typeof lin, keyof LinearUs];
+      return lin[name][pass];
+    };
+    const overlap = options.tpOverlap === 'all' && !plan.sequenceParallel ? 'backward' : options.tpOverlap;
+    const coll = tpLayerCollectives(plan, bshBytes);
+    const fwd = tpExposedUs(coll.forward, overlap, time, gemm);
+    const bwd = mix(tpExposedUs(tpLayerCollectives(asNone, bshBytes).backward, overlap, time, gemm), tpExposedUs(coll.backward, overlap, time, gemm));
     const edge = (first ? 1 : 0) + (last ? 1 : 0); // embedding output (fwd), head input gradient (bwd)
     const edgeOp = plan.sequenceParallel ? 'reduce_scatter' : 'all_reduce';
     tpFwdUs = layers * fwd + (first ? time(edgeOp) : 0);
     tpCommUs = layers * (fwd + bwd) + edge * time(edgeOp);
   }
 
-  // pipeline p2p
-  const p2pBytes = plan.sequenceParallel ? bshBytes / t : bshBytes;
-  const msgUs = plan.pp > 1 ? p2pUs(p2pBytes, hw, ppLink(plan, cluster.gpusPerNode)) : 0;
+  // context parallel: the ring's K/V exchange, hidden behind the attention core's blocks (./comm.ts)
+  let cpCommUs = 0;
+  let cpFwdUs = 0;
+  if (c > 1) {
+    const kvChunk = 2 * 2 * b * (s / c) * (kvWidth(m) / t); // K and V of s/cp tokens, bf16
+    const step = p2pUs(kvChunk, hw, cpLink(plan, cluster.gpusPerNode));
+    cpFwdUs = layers * Math.max(0, (c - 1) * step - layerUs.coreForward);
+    const bwd = Math.max(0, 2 * (c - 1) * step - layerUs.coreBackward) + mix(0, Math.max(0, (c - 1) * step - layerUs.coreForward));
+    cpCommUs = cpFwdUs + layers * bwd;
+  }
+
+  // pipeline p2p, Megatron's scatter/gather (Narayanan et al. 2021 §4.1): each tp rank sends its
+  // 1/t of the boundary activation; without SP the receiver all-gathers it over the tp group (NVLink)
+  const sendUs = p2pUs(bshBytes / t, hw, ppLink(plan, cluster.gpusPerNode));
+  const gatherUs = !plan.sequenceParallel && t > 1 ? ringTimeUs('all_gather', tpRanks(plan), bshBytes, hw, cluster.gpusPerNode) : 0;
+  const msgUs = plan.pp > 1 ? sendUs + gatherUs : 0;
   const pipeUs = 2 * plan.virtual * msgUs;
 
-  // data parallel
+  // data parallel: gradients reduced over the dp × cp ranks
   const params = stageParams(m, plan, stage);
   const dp = dpRanks(plan);
   const g = options.gradBytes;
   let dpReduceUs = 0;
   let dpGatherUs = 0;
   let zero3Us = 0;
-  if (plan.dp > 1) {
-    const ring = (op: Parameters<typeof ringTimeUs>[0], bytes: number) => ringTimeUs(op, dp, bytes, hw, cluster.gpusPerNode);
+  if (dp.length > 1) {
+    const ring = (op: CollectiveOp, bytes: number) => ringTimeUs(op, dp, bytes, hw, cluster.gpusPerNode);
     if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
     else if (plan.zero < 3) {
       dpReduceUs = ring('reduce_scatter', g * params);
@@ -142,11 +187,11 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
     }
   }
-  const owned = plan.zero >= 1 ? params / plan.dp : params;
+  const owned = plan.zero >= 1 ? params / dp.length : params;
   const optimizerUs = ((owned * (g + 26)) / hbm) * US;
-  const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + pipeUs + zero3Us;
-  const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + pipeUs / 2;
-  return { stage, computeUs, kernelsUs, tpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
+  const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
+  const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + cpFwdUs + pipeUs / 2;
+  return { stage, layers, computeUs, kernelsUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
 }
 
 /** Step time, throughput and utilisation of a plan; see the file comment. */
@@ -175,12 +220,15 @@ export function estimateTime(setup: PlanSetup, plan: ParallelPlan): TimeEstimate
   const peakAll = cluster.gpus * cluster.hardware.peakFlops.bf16;
   const stepS = stepUs / US;
   const mf = modelFlops(shape, B, s);
-  const hf = hardwareFlops(shape, B, s, plan.recompute, options.attention);
+  let redone = 0;
+  for (let st = 0; st < plan.pp; st++) redone += recomputedFraction(shape.layers, plan, st) * stageLayerCount(shape.layers, plan, st);
+  const hf = hardwareFlops(shape, B, s, plan.recompute, options.attention, redone / shape.layers);
   return {
     stepUs,
     computeUs: mb * slow.computeUs,
     kernelsUs: mb * slow.kernelsUs,
     tpCommUs: mb * slow.tpCommUs,
+    cpCommUs: mb * slow.cpCommUs,
     p2pUs: mb * slow.p2pUs,
     zero3Us: mb * slow.zero3Us,
     bubbleUs,

@@ -1,14 +1,16 @@
 /**
- * Korthikanti et al. 2022, Table 5: end-to-end iteration time with sequence parallelism and
- * selective recomputation on A100 80GB GPUs, reproduced by the analytic time model from the
- * configurations of their Table 3 (micro-batch 1, sequence 2048, vocabulary 51200, data parallel 1,
- * 1F1B — taken as non-interleaved). The hardware is the a100 preset unchanged (312 TFLOP/s bf16,
- * 0.75 matmul efficiency, 2,039 GB/s HBM, NVLink 300 GB/s, 25 GB/s NIC per GPU); attention is
- * Megatron's unfused core attention, and the models train with dropout.
+ * Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large Transformer Models"),
+ * Table 5: end-to-end iteration time on A100 80GB GPUs, both columns — full recomputation (tensor
+ * and pipeline parallelism, no sequence parallelism) and the paper's method (sequence parallelism
+ * + selective recomputation) — reproduced by the analytic time model with the paper's own
+ * configurations (Table 3): sequence 2048, vocabulary 51200, data parallel 1, micro-batch 4 for
+ * 22B (one micro-batch, no pipeline) and 1 for the others, the interleaved schedule with 3 model
+ * chunks per pipeline rank for 175B and 530B, 1F1B for 1T. Megatron's unfused core attention,
+ * dropout, no communication overlap (Megatron 2022). The hardware is the a100 preset unchanged.
  *
  * Cross-check of the configurations: with them, 72·B·s·l·h²(1 + s/(6h) + V/(12hl)) / (time · GPUs ·
  * 312 TFLOP/s) gives 41.6 %, 51.4 %, 56.0 %, 56.3 % — the MFU the paper (and Megatron-LM's README)
- * reports for 22B, 175B, 530B and 1T.
+ * reports for 22B, 175B, 530B and 1T with its method.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,41 +28,91 @@ interface Row {
   readonly pp: number;
   readonly gpus: number;
   readonly batch: number;
-  /** Table 5, seconds. */
-  readonly seconds: number;
-  /** Table 5 / Megatron-LM README, model FLOPs utilisation. */
+  readonly microBatch: number;
+  /** Model chunks per pipeline rank (1: not interleaved). */
+  readonly virtual: number;
+  /** Table 5, seconds: full recompute, then sequence parallelism + selective recompute. */
+  readonly full: number;
+  readonly present: number;
+  /** Table 5 / Megatron-LM README, model FLOPs utilisation of the present column. */
   readonly mfu: number;
 }
 
 const TABLE: readonly Row[] = [
-  { name: '22B', layers: 48, hidden: 6144, heads: 64, tp: 8, pp: 1, gpus: 8, batch: 4, seconds: 1.1, mfu: 0.415 },
-  { name: '175B', layers: 96, hidden: 12288, heads: 96, tp: 8, pp: 8, gpus: 64, batch: 64, seconds: 13.75, mfu: 0.514 },
-  { name: '530B', layers: 105, hidden: 20480, heads: 128, tp: 8, pp: 35, gpus: 280, batch: 280, seconds: 37.83, mfu: 0.56 },
-  { name: '1T', layers: 128, hidden: 25600, heads: 160, tp: 8, pp: 64, gpus: 512, batch: 512, seconds: 71.49, mfu: 0.563 },
+  { name: '22B', layers: 48, hidden: 6144, heads: 64, tp: 8, pp: 1, gpus: 8, batch: 4, microBatch: 4, virtual: 1, full: 1.42, present: 1.1, mfu: 0.415 },
+  { name: '175B', layers: 96, hidden: 12288, heads: 96, tp: 8, pp: 8, gpus: 64, batch: 64, microBatch: 1, virtual: 3, full: 18.13, present: 13.75, mfu: 0.514 },
+  { name: '530B', layers: 105, hidden: 20480, heads: 128, tp: 8, pp: 35, gpus: 280, batch: 280, microBatch: 1, virtual: 3, full: 49.05, present: 37.83, mfu: 0.56 },
+  { name: '1T', layers: 128, hidden: 25600, heads: 160, tp: 8, pp: 64, gpus: 512, batch: 512, microBatch: 1, virtual: 1, full: 94.42, present: 71.49, mfu: 0.563 },
 ];
 
-function estimate(r: Row) {
+function estimate(r: Row, column: 'full' | 'present') {
   const spec = gpt2({ nLayer: r.layers, nEmbd: r.hidden, nHead: r.heads, vocab: 51200, nPositions: 2048 });
-  const setup = makeSetup({ model: { id: r.name, dropout: true, spec }, seq: 2048, globalBatch: r.batch, gpus: r.gpus, gpu: 'a100', options: { attention: 'unfused' } });
-  const plan: ParallelPlan = { tp: r.tp, pp: r.pp, dp: r.gpus / (r.tp * r.pp), microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: true, recompute: 'selective', zero: 0 };
+  const setup = makeSetup({ model: { id: r.name, dropout: true, spec }, seq: 2048, globalBatch: r.batch, gpus: r.gpus, gpu: 'a100', options: { attention: 'unfused', overlapGradReduce: false } });
+  const plan: ParallelPlan = {
+    tp: r.tp,
+    pp: r.pp,
+    dp: r.gpus / (r.tp * r.pp),
+    microBatch: r.microBatch,
+    schedule: r.virtual > 1 ? 'Interleaved1F1B' : '1F1B',
+    virtual: r.virtual,
+    sequenceParallel: column === 'present',
+    recompute: column === 'present' ? 'selective' : 'full',
+    zero: 0,
+  };
   return estimateTime(setup, plan);
 }
 
+/**
+ * Rows the model misses by more than 5 %, and why (reported as TODO, so the run shows the error
+ * without failing; any other row out of tolerance fails). The full-recompute column is within 5 %
+ * at every size; the SP + selective column is faster than published at every size (−9 % at 22B,
+ * −5 % at 175B, −3 % at 530B, +2 % at 1T), so the model's gain over full recompute (+36 to +39 %)
+ * is above the paper's +29 to +32 %. The likely cause: the model's sequence-parallel backward
+ * saves the norm/dropout/residual traffic (÷t) and hides the re-gather and reduce-scatter behind
+ * the GEMMs, while the paper's per-layer timings (its Table 4, 22B) show SP saving little in the
+ * backward. At 22B (8 GPUs, one micro-batch of 4) the step's fixed costs outside the layers
+ * (optimizer, clipping, data loading) also weigh most, and the model has only the optimizer's.
+ */
+const KNOWN_OUT: Readonly<Record<string, string>> = {
+  '22B present': 'fixed per-step costs at 8 GPUs and one micro-batch (see above)',
+  '175B present': 'the SP backward saves more here than in the paper (see above)',
+};
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} %`;
+
 for (const r of TABLE) {
-  const t = estimate(r);
-  const seconds = t.stepUs / 1e6;
-  const err = (seconds - r.seconds) / r.seconds;
-  const sign = err >= 0 ? '+' : '−';
-  test(`Korthikanti Table 5, ${r.name}: ${seconds.toFixed(2)} s vs ${r.seconds} s published (${sign}${Math.abs(100 * err).toFixed(1)} %), MFU ${(100 * t.mfu).toFixed(1)} % vs ${(100 * r.mfu).toFixed(1)} %`, () => {
-    assert.ok(Math.abs(err) <= 0.15, `${r.name}: ${seconds} s vs ${r.seconds} s`);
-  });
+  for (const column of ['full', 'present'] as const) {
+    const t = estimate(r, column);
+    const seconds = t.stepUs / 1e6;
+    const published = r[column];
+    const err = (seconds - published) / published;
+    const what = column === 'full' ? 'full recompute' : 'SP + selective';
+    const todo = KNOWN_OUT[`${r.name} ${column}`];
+    test(`Korthikanti Table 5, ${r.name} ${what}: ${seconds.toFixed(2)} s vs ${published} s published (${signed(err)})${column === 'present' ? `, MFU ${(100 * t.mfu).toFixed(1)} % vs ${(100 * r.mfu).toFixed(1)} %` : ''}`, todo ? { todo } : {}, () => {
+      assert.ok(Math.abs(err) <= 0.05, `${r.name} ${what}: ${seconds} s vs ${published} s (${signed(err)})`);
+    });
+  }
 }
+
+test('Korthikanti Table 5: the gain of SP + selective recompute over full recompute, model vs published', { todo: 'the model\'s SP backward saves more than the paper measured (see KNOWN_OUT)' }, () => {
+  const lines: string[] = [];
+  for (const r of TABLE) {
+    const gain = estimate(r, 'full').stepUs / estimate(r, 'present').stepUs - 1;
+    const published = r.full / r.present - 1;
+    lines.push(`${r.name}: +${(100 * gain).toFixed(1)} % vs +${(100 * published).toFixed(1)} % published`);
+  }
+  console.log(`# throughput gain: ${lines.join('; ')}`);
+  for (const r of TABLE) {
+    const gain = estimate(r, 'full').stepUs / estimate(r, 'present').stepUs - 1;
+    assert.ok(Math.abs(gain - (r.full / r.present - 1)) <= 0.05, lines.join('; '));
+  }
+});
 
 test('the published times and MFUs agree with the configurations (72·B·s·l·h² model FLOPs)', () => {
   for (const r of TABLE) {
     const [s, h, l, V, B] = [2048, r.hidden, r.layers, 51200, r.batch];
     const flops = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * h * l));
-    const mfu = flops / (r.seconds * r.gpus * 312e12);
+    const mfu = flops / (r.present * r.gpus * 312e12);
     assert.ok(Math.abs(mfu - r.mfu) < 0.003, `${r.name}: ${mfu}`);
   }
 });

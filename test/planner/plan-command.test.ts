@@ -17,8 +17,8 @@ const LLAMA70 = ['--model', 'llama-3-70b', '--gpus', '512', '--gpu', 'h100', '--
 test('autodist plan prints the ranked table, the breakdowns and the failure summary', async () => {
   const r = await run('plan', ...LLAMA70, '--top', '5');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /#\s+tp\s+pp\s+dp\s+mb\s+schedule\s+SP\s+recompute\s+ZeRO\s+memory\/GPU\s+step\s+tokens\/s\s+MFU\s+MFU \(6ND\)/);
-  assert.equal(r.out.split('\n').filter((l) => /^\s+[1-5]\s+\d+\s+\d+\s+\d+\s+\d+\s+(1F1B|interleaved)/.test(l)).length, 5);
+  assert.match(r.out, /#\s+tp\s+(cp\s+)?pp\s+dp\s+mb\s+schedule\s+SP\s+recompute\s+ZeRO\s+memory\/GPU\s+step\s+tokens\/s\s+MFU\s+MFU \(6ND\)/);
+  assert.equal(r.out.split('\n').filter((l) => /^\s+[1-5](\s+\d+){4,5}\s+(1F1B|interleaved)/.test(l)).length, 5);
   assert.match(r.out, /Breakdowns/);
   assert.match(r.out, /tp=16 > 8 GPUs per node/);
   assert.match(r.out, /out of memory: short by/);
@@ -77,4 +77,52 @@ test('--open N simulates row N in meta mode and prints its summary beside the es
   assert.match(r.out, /Simulating #1 in meta mode/);
   assert.match(r.out, /meta mode/);
   assert.match(r.out, /Analytic vs simulated \(#1\): step/);
+});
+
+const LLAMA405 = ['--model', 'llama-3-405b', '--gpus', '16384', '--seq', '8192', '--global-batch', '2048'];
+const META_LAYOUT = ['--tp', '8', '--pp', '16', '--dp', '128', '--vpp', '8', '--mb', '1', '--sp', 'on', '--zero', '1'];
+
+test('a forced layout evaluates exactly that plan: --json keeps ranked[].plan, .time.stepUs/.mfu/.hardwareFlops, .memory.peak.total/.fits', async () => {
+  const r = await run(...LLAMA405, ...META_LAYOUT, '--recompute', 'full', '--json', '-');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /Held fixed: tp=8 pp=16 dp=128 v=8 mb=1 SP on recompute=full ZeRO-1 — exactly one plan\./);
+  assert.match(r.err, /uneven stages .*stages 0 and 15 hold 7 layers, the others 8/);
+  const j = JSON.parse(r.out);
+  assert.equal(j.examined, 1);
+  assert.equal(j.ranked.length, 1);
+  const e = j.ranked[0];
+  assert.deepEqual({ tp: e.plan.tp, pp: e.plan.pp, dp: e.plan.dp, v: e.plan.virtual, mb: e.plan.microBatch, sp: e.plan.sequenceParallel, rc: e.plan.recompute, zero: e.plan.zero }, { tp: 8, pp: 16, dp: 128, v: 8, mb: 1, sp: true, rc: 'full', zero: 1 });
+  assert.equal(e.plan.schedule, 'Interleaved1F1B');
+  assert.ok(e.time.stepUs > 0 && e.time.mfu > 0 && e.time.hardwareFlops > e.time.modelFlops);
+  assert.ok(e.memory.peak.total > 0 && e.memory.fits === true);
+  assert.deepEqual(j.fixed, { tp: 8, pp: 16, dp: 128, virtual: 8, microBatch: 1, sequenceParallel: true, recompute: 'full', zero: 1 });
+});
+
+test('a forced layout that cannot run says why (exit 1)', async () => {
+  const wide = await run(...LLAMA405, '--tp', '16', '--pp', '16', '--dp', '64', '--mb', '1', '--vpp', '1', '--sp', 'on', '--recompute', 'none', '--zero', '1');
+  assert.equal(wide.code, 1);
+  assert.match(wide.out, /This layout cannot run: tp=16 > 8 GPUs per node\./);
+  const short = await run(...LLAMA405, '--tp', '8', '--pp', '16', '--dp', '64', '--mb', '1', '--vpp', '1', '--sp', 'on', '--recompute', 'none', '--zero', '1');
+  assert.match(short.out, /This layout cannot run: tp×pp×dp = 8×16×64 = 8192, not the 16384 GPUs\./);
+  const oom = await run(...LLAMA405, '--tp', '8', '--pp', '16', '--dp', '128', '--mb', '1', '--vpp', '1', '--sp', 'off', '--recompute', 'none', '--zero', '0');
+  assert.equal(oom.code, 1);
+  assert.match(oom.out, /This layout cannot run: out of memory by [\d.]+ GiB per GPU\./);
+});
+
+test('layout flags given in part hold those dimensions and search the rest', async () => {
+  const r = await run(...LLAMA70, '--tp', '8', '--pp', '4', '--json', '-');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.ok(j.ranked.length > 1);
+  assert.ok(j.ranked.every((e: { plan: { tp: number; pp: number } }) => e.plan.tp === 8 && e.plan.pp === 4));
+});
+
+test('bad layout flags are usage errors (exit 2) that say what to pass', async () => {
+  for (const [flag, value, msg] of [['--sp', 'yes', /--sp must be on or off/], ['--zero', '4', /--zero must be 0, 1, 2 or 3/], ['--tp', '0', /--tp must be a whole number ≥ 1/], ['--recompute', 'some', /--recompute must be none or selective or full/]] as const) {
+    const r = await run(...LLAMA70, flag, value);
+    assert.equal(r.code, 2, `${flag} ${value}`);
+    assert.match(r.err, msg);
+  }
+  const r = await run(...LLAMA70, '--recompute-layers', '2');
+  assert.match(r.err, /--recompute-layers needs --recompute full/);
 });

@@ -16,15 +16,22 @@ test('divisors', () => {
 
 test('structural failures say what is wrong in the planner\'s words', () => {
   const s = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 3072, gpusPerNode: 64 });
-  assert.equal(structuralFailure(makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 512 }), plan({ tp: 16 }))?.message, 'tp=16 > 8 GPUs per node');
+  assert.equal(structuralFailure(makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 512 }), plan({ tp: 16, dp: 32 }))?.message, 'tp=16 > 8 GPUs per node');
   assert.equal(structuralFailure(s, plan({ tp: 48, pp: 1, dp: 64 }))?.message, 'heads 64 not divisible by tp=48');
   assert.equal(structuralFailure(s, plan({ tp: 32, pp: 1, dp: 96 }))?.message, 'kv heads 8 not divisible by tp=32');
-  assert.equal(structuralFailure(s, plan({ tp: 1, pp: 48, dp: 64 }))?.message, '80 layers not divisible into pp=48 stages');
-  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 6, dp: 64, schedule: 'Interleaved1F1B', virtual: 2 }))?.message, '80 layers not divisible into pp×v = 6×2 chunks');
+  assert.equal(structuralFailure(s, plan({ tp: 1, pp: 48, dp: 64 }))?.message, '80 layers do not split into pp=48 stages (evenly, or with the first and last stage one layer short)');
+  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 6, dp: 64, schedule: 'Interleaved1F1B', virtual: 2 }))?.message, '80 layers do not split into pp×v = 6×2 chunks (evenly, or with the first and last stage one layer short)');
   assert.equal(structuralFailure(s, plan({ tp: 8, pp: 4, dp: 96 }))?.message, 'global batch 1024 not divisible by dp × micro-batch size = 96×1');
-  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 8, dp: 32 })), null);
+  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 8, dp: 48 }))?.message, 'global batch 1024 not divisible by dp × micro-batch size = 48×1');
+  assert.equal(structuralFailure(s, plan({ tp: 8, pp: 8, dp: 32 }))?.message, 'tp×pp×dp = 8×8×32 = 2048, not the 3072 GPUs');
+  // Llama-3-405B's 126 layers on 16 stages: 8 each, the first and the last 7 (Megatron's uneven first/last stages)
+  const uneven = makeSetup({ model: 'llama-3-405b', seq: 8192, globalBatch: 2048, gpus: 16384 });
+  assert.equal(structuralFailure(uneven, plan({ tp: 8, pp: 16, dp: 128 })), null);
   const s2 = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 96, gpus: 64 });
   assert.equal(structuralFailure(s2, plan({ tp: 8, pp: 8, dp: 1, schedule: 'Interleaved1F1B', virtual: 2, microBatch: 8 }))?.message, 'interleaved: 12 micro-batches not a multiple of pp=8');
+  assert.equal(structuralFailure(s2, plan({ tp: 1, pp: 8, dp: 8, sequenceParallel: true }))?.message, 'sequence parallelism needs tp > 1');
+  assert.equal(structuralFailure(s2, plan({ tp: 8, pp: 1, dp: 1, cp: 8 })), null);
+  assert.equal(structuralFailure(makeSetup({ model: 'llama-3-70b', seq: 8200, globalBatch: 96, gpus: 64 }), plan({ tp: 8, pp: 1, dp: 1, cp: 8 }))?.message, 'sequence 8200 not divisible into 2·cp = 16 chunks (context parallel)');
 });
 
 test('OOM reasons are bucketed so they group: "OOM by 12.4 GiB" counts under 10–20 GiB', () => {
@@ -50,7 +57,7 @@ test('Llama-3-70B on 512×H100: ranked by step time, every ranked plan fits, eve
   const r = searchPlans(setup);
   assert.ok(r.ranked.length > 0);
   for (let i = 1; i < r.ranked.length; i++) assert.ok(r.ranked[i - 1].time.stepUs <= r.ranked[i].time.stepUs);
-  assert.ok(r.ranked.every((e) => e.memory.fits && e.plan.tp * e.plan.pp * e.plan.dp === 512));
+  assert.ok(r.ranked.every((e) => e.memory.fits && e.plan.tp * (e.plan.cp ?? 1) * e.plan.pp * e.plan.dp === 512));
   assert.equal(r.ranked.length + r.failures.reduce((a, g) => a + g.count, 0), r.examined);
   const kinds = r.failures.map((g) => g.kind);
   for (const k of ['tp-node', 'pp-layers', 'oom', 'batch', 'interleave']) assert.ok(kinds.includes(k as never), `no ${k} group`);

@@ -69,7 +69,7 @@ test('simulated and analytic: parameters exact, weights + gradients within 3 % (
   }
 });
 
-test('simulated and analytic, 8 micro-batches: TP comm within 2 %, bubble within 0.03, activations ×1.0–1.25, matmuls ×1.0–1.4, step ×1.2–1.9', async () => {
+test('simulated and analytic, 8 micro-batches: TP comm within 2 %, bubble within 0.03, activations ×1.0–1.25, matmuls within 1 % (one GEMM cost function), step ×1.2–1.9', async () => {
   const eq = simulatorEquivalent(setupFor(16), base);
   const r = await simulatePlan(eq.plan, eq.setup);
   assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
@@ -91,7 +91,7 @@ test('simulated and analytic, 8 micro-batches: TP comm within 2 %, bubble within
     assert.ok(ratio > 1.0 && ratio < 1.25, `stage ${st.stage} activations: simulated / analytic = ${ratio}`);
   }
   const mm = sumEvents(r, rank0, (e) => e.kind === 'compute' && e.name === 'matmul') / (m * time.stages[0].computeUs);
-  assert.ok(mm >= 1 && mm < 1.4, `matmuls: simulated / analytic = ${mm}`);
+  assert.ok(Math.abs(mm - 1) < 0.01, `matmuls: simulated / analytic = ${mm}`);
   const step = r.timeline.stepTimeUs / time.stepUs;
   assert.ok(step > 1.2 && step < 1.9, `step: simulated / analytic = ${step}`);
 });

@@ -37,7 +37,18 @@ export interface HardwarePreset {
   readonly nicLatencyUs: number;
   /** GPUs sharing one NVLink domain (node). */
   readonly gpusPerNode: number;
-  /** Achievable fraction of peak FLOP/s for large matmuls, in (0, 1]. Assumption. */
+  /** Streaming multiprocessors: how many GEMM output tiles run at once (./gemm.ts's wave quantization). */
+  readonly sms: number;
+  /**
+   * cuBLAS splits the reduction dimension (split-K / stream-K) to fill a ragged last wave, so wave
+   * quantization bites only short-K GEMMs (./gemm.ts). Measured on the H200; unset: no.
+   */
+  readonly splitK?: boolean;
+  /**
+   * η: the fraction of peak FLOP/s a large bf16 GEMM of whole waves of whole tiles reaches, in
+   * (0, 1]; a GEMM's efficiency is η × its tile and wave quantization (./gemm.ts,
+   * docs/gemm-efficiency.md). Other compute ops use it as their compute ceiling.
+   */
   readonly computeEfficiency: number;
   /** Achievable fraction of HBM bandwidth for streaming kernels, in (0, 1]. Assumption. */
   readonly memoryEfficiency: number;
@@ -74,13 +85,20 @@ export class InvalidHardwareError extends Error {
  * - α per hop: NCCL's own tuning model (src/graph/tuning.cc, `hwLat`) charges ~3.4 µs per
  *   ring step over NVLink with the Simple protocol (used for large messages) and several
  *   µs more over the network; we round to 3 µs (NVLink) and 8 µs (NIC).
- * - computeEfficiency 0.75: large bf16 GEMMs reach ~70-80 % of dense peak in cuBLAS.
+ * - computeEfficiency η, the large-GEMM ceiling before tile and wave quantization (./gemm.ts,
+ *   docs/gemm-efficiency.md): A100 0.75 (≈ 234 TFLOP/s; an assumption, no measurements at hand),
+ *   H100/H200 0.705 (≈ 700 TFLOP/s; fitted to measured H200 GEMMs).
  * - memoryEfficiency 0.85: STREAM-like kernels reach ~80-90 % of HBM peak.
  */
 const NVLINK_LATENCY_US = 3;
 const NIC_LATENCY_US = 8;
-const COMPUTE_EFFICIENCY = 0.75;
 const MEMORY_EFFICIENCY = 0.85;
+/**
+ * η of the H100 SXM and the H200 (same GH100 compute and clocks): fitted to 312 measured bf16
+ * GEMMs on an H200 (torch 2.11, cuBLAS; shapes 256–16384 a side, each > 150 µs): 0.705, RMS error
+ * 7 % (docs/gemm-efficiency.md).
+ */
+const H100_GEMM_EFFICIENCY = 0.705;
 const GPUS_PER_NODE = 8; // DGX A100 / DGX H100 / DGX H200: 8 GPUs per node.
 
 const A100_80GB: HardwarePreset = Object.freeze({
@@ -99,7 +117,8 @@ const A100_80GB: HardwarePreset = Object.freeze({
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
-  computeEfficiency: COMPUTE_EFFICIENCY,
+  sms: 108, // A100 whitepaper: 108 SMs on the A100 (GA100 full die: 128).
+  computeEfficiency: 0.75, // Assumption (no A100 measurements at hand): see the shared notes above and docs/gemm-efficiency.md.
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -119,7 +138,9 @@ const H100_SXM: HardwarePreset = Object.freeze({
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
-  computeEfficiency: COMPUTE_EFFICIENCY,
+  sms: 132, // H100 whitepaper: 132 SMs on the H100 SXM5 (GH100 full die: 144).
+  splitK: true, // measured on the H200 (same GH100): see docs/gemm-efficiency.md
+  computeEfficiency: H100_GEMM_EFFICIENCY,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -139,7 +160,9 @@ const H200: HardwarePreset = Object.freeze({
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
   gpusPerNode: GPUS_PER_NODE,
-  computeEfficiency: COMPUTE_EFFICIENCY,
+  sms: 132, // H200 datasheet: the H100's GH100 with 132 SMs and the same clocks; only the memory differs.
+  splitK: true, // measured: 312 GEMMs on an H200, docs/gemm-efficiency.md
+  computeEfficiency: H100_GEMM_EFFICIENCY,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -200,6 +223,9 @@ export function validateHardware(hw: HardwarePreset): void {
     if (!(Number.isFinite(v) && v >= 0)) {
       throw new InvalidHardwareError(`Hardware '${hw.id}': ${field} must be a finite number >= 0, got ${v}.`);
     }
+  }
+  if (!(Number.isInteger(hw.sms) && hw.sms >= 1)) {
+    throw new InvalidHardwareError(`Hardware '${hw.id}': sms must be an integer >= 1, got ${hw.sms}.`);
   }
   if (!(Number.isInteger(hw.gpusPerNode) && hw.gpusPerNode >= 1)) {
     throw new InvalidHardwareError(`Hardware '${hw.id}': gpusPerNode must be an integer >= 1, got ${hw.gpusPerNode}.`);

@@ -3,3 +3,4 @@ export * from './hardware.js';
 export * from './links.js';
 export * from './collectiveTime.js';
 export * from './computeTime.js';
+export * from './gemm.js';

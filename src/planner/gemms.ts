@@ -1,0 +1,127 @@
+/**
+ * The GEMMs of one transformer layer on one tensor-parallel rank, with their shapes, so the
+ * planner times each by the cost model's shape-aware `gemmTimeUs` (src/core/cost/gemm.ts) — the
+ * function the simulator charges every matmul op.
+ *
+ * Forward, T = b·s tokens (the whole sequence: with SP the linears see the all-gathered input):
+ *   QKV        [T, h] · [h, (hq + 2hkv)/t]        (fused q|k|v, as Megatron and the simulator's plan split it)
+ *   scores     b·a/t × [s, hd] · [hd, s]          (QKᵀ per head)
+ *   context    b·a/t × [s, s] · [s, hd]           (softmax · V)
+ *   out proj   [T, hq/t] · [hq/t, h]
+ *   MLP up     [T, h] · [h, F/t], twice with SwiGLU (gate and up)
+ *   MLP down   [T, F/t] · [F/t, h]
+ * Backward of Y = X·W ([M, K] · [K, N]): dX = dY·Wᵀ ([M, N] · [N, K]) and dW = Xᵀ·dY ([K, M] · [M, N]);
+ * of the attention core the same for both operands. FlashAttention runs the two attention-core
+ * products as one kernel and recomputes QKᵀ in its backward (timed as these batched GEMMs: the
+ * causal mask halves its work, which its lower kernel efficiency roughly gives back — an assumption).
+ * The LM head (last stage): [T, h] · [h, V/t], and its backward.
+ */
+import { gemmFlops, gemmTimeUs, type GemmShape, type HardwarePreset } from '../core/cost/index.js';
+import type { AttentionKernel, Recompute } from './plan.js';
+import { kvWidth, queryWidth, type TransformerShape } from './shape.js';
+
+export interface LayerGemms {
+  /** The linears' GEMMs (weights), forward. */
+  readonly dense: readonly GemmShape[];
+  /** The attention core's two batched GEMMs, forward. */
+  readonly core: readonly GemmShape[];
+}
+
+/**
+ * Forward GEMMs of one layer for b sequences of s tokens on one of t tensor-parallel ranks; with
+ * context parallelism over cp ranks, its s/cp tokens (queries) against all s keys.
+ */
+export function layerGemms(m: TransformerShape, b: number, s: number, t: number, cp = 1): LayerGemms {
+  const sq = s / cp;
+  const T = b * sq;
+  const h = m.hidden;
+  const hq = queryWidth(m);
+  const hkv = kvWidth(m);
+  const dense: GemmShape[] = [
+    { batch: 1, m: T, k: h, n: (hq + 2 * hkv) / t },
+    { batch: 1, m: T, k: hq / t, n: h },
+    ...(m.gatedMlp ? [{ batch: 1, m: T, k: h, n: m.ffn / t }] : []),
+    { batch: 1, m: T, k: h, n: m.ffn / t },
+    { batch: 1, m: T, k: m.ffn / t, n: h },
+  ];
+  const heads = (b * m.heads) / t;
+  const core: GemmShape[] = [
+    { batch: heads, m: sq, k: m.headDim, n: s },
+    { batch: heads, m: sq, k: s, n: m.headDim },
+  ];
+  return { dense, core };
+}
+
+/** The two backward GEMMs of a forward GEMM: dX = dY·Wᵀ, dW = Xᵀ·dY. */
+export function backwardGemms(g: GemmShape): [GemmShape, GemmShape] {
+  return [
+    { batch: g.batch, m: g.m, k: g.n, n: g.k },
+    { batch: g.batch, m: g.k, k: g.m, n: g.n },
+  ];
+}
+
+/** The LM head's forward GEMM: [T, h] · [h, V/t] (T = b·s/cp tokens). */
+export function headGemm(m: TransformerShape, b: number, s: number, t: number, cp = 1): GemmShape {
+  return { batch: 1, m: (b * s) / cp, k: m.hidden, n: m.vocab / t };
+}
+
+/** Time of forward + backward of GEMMs, µs: each forward and its two backward products. */
+function trainUs(gs: readonly GemmShape[], hw: HardwarePreset): { fwd: number; bwd: number } {
+  let fwd = 0;
+  let bwd = 0;
+  for (const g of gs) {
+    fwd += gemmTimeUs(g, 'bfloat16', hw);
+    for (const d of backwardGemms(g)) bwd += gemmTimeUs(d, 'bfloat16', hw);
+  }
+  return { fwd, bwd };
+}
+
+/** GEMM time of one layer and one micro-batch on one rank, µs: forward, and backward with what is recomputed. */
+export function layerGemmUs(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset, cp = 1): { forward: number; backward: number; coreForward: number; coreBackward: number } {
+  const g = layerGemms(m, b, s, t, cp);
+  const dense = trainUs(g.dense, hw);
+  const core = trainUs(g.core, hw);
+  const forward = dense.fwd + core.fwd;
+  let backward = dense.bwd + core.bwd;
+  if (recompute === 'full') backward += forward;
+  else if (recompute === 'selective' && attention === 'unfused') backward += core.fwd;
+  const redoScores = attention === 'flash' ? gemmTimeUs(g.core[0], 'bfloat16', hw) : 0; // FlashAttention's backward recomputes QKᵀ
+  backward += redoScores;
+  return { forward, backward, coreForward: core.fwd, coreBackward: core.bwd + redoScores };
+}
+
+/** The LM head's GEMM time for one micro-batch, µs. */
+export function headGemmUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp = 1): { forward: number; backward: number } {
+  const x = trainUs([headGemm(m, b, s, t, cp)], hw);
+  return { forward: x.fwd, backward: x.bwd };
+}
+
+/** Forward FLOPs of the layer's GEMMs on one rank (a cross-check of ./flops.ts: t × this = its total). */
+export function layerGemmFlops(m: TransformerShape, b: number, s: number, t: number): number {
+  const g = layerGemms(m, b, s, t);
+  return [...g.dense, ...g.core].reduce((a, x) => a + gemmFlops(x), 0);
+}
+
+/** One linear's GEMM times, µs: forward, dX (dgrad) and dW (wgrad). */
+export interface LinearUs {
+  readonly fwd: number;
+  readonly dgrad: number;
+  readonly wgrad: number;
+}
+
+/**
+ * The layer's linears grouped as tensor parallelism sees them: the column-parallel ones (QKV; the
+ * MLP's up, with its gate) and the row-parallel ones (attention output; MLP down). What Megatron
+ * overlaps the tensor-parallel communication with (./comm.ts).
+ */
+export function layerLinearUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp = 1): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
+  const g = layerGemms(m, b, s, t, cp).dense;
+  const one = (x: GemmShape): LinearUs => {
+    const [dx, dw] = backwardGemms(x);
+    return { fwd: gemmTimeUs(x, 'bfloat16', hw), dgrad: gemmTimeUs(dx, 'bfloat16', hw), wgrad: gemmTimeUs(dw, 'bfloat16', hw) };
+  };
+  const sum = (xs: LinearUs[]): LinearUs => ({ fwd: xs.reduce((a, x) => a + x.fwd, 0), dgrad: xs.reduce((a, x) => a + x.dgrad, 0), wgrad: xs.reduce((a, x) => a + x.wgrad, 0) });
+  const ups = m.gatedMlp ? [one(g[2]), one(g[3])] : [one(g[2])];
+  return { qkv: one(g[0]), out: one(g[1]), up: sum(ups), down: one(g[g.length - 1]) };
+}
+
