@@ -59,7 +59,8 @@ Options of simulate:
   --no-nan-check           do not stop at the first op that makes NaN or Inf
   --quiet                  no progress on stderr
 
-Exit codes: 0 verified, 1 verification failed, 2 bad input or script error.`;
+Exit codes: 0 verified, 1 verification failed, 2 bad input or script error, 3 AutoDist itself failed
+(an internal error: the JSON report is still written with what was recorded).`;
 
 const AXIS = /^[a-z][a-z0-9_]*$/;
 
