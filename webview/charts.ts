@@ -2,6 +2,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import { fmtBytes } from './format.js';
 import { withAlpha, type Palette } from './theme.js';
+import { maxOf } from '../src/report/format.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -24,7 +25,7 @@ export function byteUnit(max: number): [number, string] {
  * MiB, not of bytes); returns the chart (destroy it before dropping the canvas).
  */
 export function bytesBarChart(canvas: HTMLCanvasElement, title: string, labels: readonly string[], series: readonly BarSeries[], p: Palette): Chart<'bar'> {
-  const [per, unit] = byteUnit(Math.max(0, ...series.flatMap((s) => s.data)));
+  const [per, unit] = byteUnit(maxOf(series.flatMap((s) => s.data), 0));
   return new Chart(canvas, {
     type: 'bar',
     data: {

@@ -14,6 +14,7 @@
 import type { TimelineEvent } from '../src/report/types.js';
 import { fmtUs } from './format.js';
 import { withAlpha, type Palette } from './theme.js';
+import { maxOf } from '../src/report/format.js';
 
 export interface TimeWindow {
   readonly startUs: number;
@@ -163,7 +164,7 @@ export class Gantt {
     g.clearRect(0, 0, cssW, cssH);
     g.font = `11px ${getComputedStyle(document.body).fontFamily || 'sans-serif'}`;
     g.textBaseline = 'middle';
-    this.labelW = Math.ceil(Math.max(48, ...this.labels.map((l) => g.measureText(l).width)) + 14);
+    this.labelW = Math.ceil(maxOf(this.labels.map((l) => g.measureText(l).width), 48) + 14);
 
     // time axis and grid
     const v = this.view;

@@ -67,7 +67,8 @@ Options of simulate:
   --quiet                  no progress on stderr
   --nproc-per-node N       Python files: processes to start (or a "# autodist: --nproc-per-node N" line)
 
-Exit codes: 0 verified, 1 verification failed, 2 bad input or script error.`;
+Exit codes: 0 verified, 1 verification failed, 2 bad input or script error, 3 AutoDist itself failed
+(an internal error: the JSON report is still written with what was recorded).`;
 
 const AXIS = /^[a-z][a-z0-9_]*$/;
 

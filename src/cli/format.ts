@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { SourceRef } from '../report/types.js';
+import { maxOf } from '../report/format.js';
 
 export { fmtBytes, fmtUs, fmtMs, fmtShape, fmtCount, fmtErr, fmtRanks } from '../report-html/units.js';
 
@@ -13,7 +14,7 @@ export function fmtSource(s: SourceRef | undefined, cwd = process.cwd()): string
 
 /** Left-aligned text columns (right-aligned where `right[i]`), two spaces apart. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[] = [], indent = '  '): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const w = header.map((h, i) => maxOf(rows.map((r) => (r[i] ?? '').length), h.length));
   const line = (cells: readonly string[]) =>
     indent + cells.map((c, i) => (right[i] ? (c ?? '').padStart(w[i]) : (c ?? '').padEnd(w[i]))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');

@@ -7,6 +7,6 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     process.stderr.write(`autodist: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 2;
+    process.exitCode = 3; // AutoDist's own failure: never 1 (verification failed) nor 2 (bad input)
   },
 );

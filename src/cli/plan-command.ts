@@ -18,6 +18,7 @@ import { fmtUs } from '../report-html/units.js';
 import { type FixedLayout, type ZeroStage, estimateMemory, makeSetup, simulatorEquivalentBytes, modelFromConfigJson, planToSpec, PRESET_IDS, preset, searchPlans, searchResultJson, shownPlans, formatSearch, describePlan, type PlanRequest, type PlannerModel, type PlanEstimate, type PlanSetup } from '../planner/index.js';
 import { runSimulation } from '../parallel/simulation/run.js';
 import { summarize } from './summary.js';
+import { maxOf } from '../report/format.js';
 
 export interface PlanIO {
   readonly stdout: (s: string) => void;
@@ -236,7 +237,7 @@ async function openPlan(e: PlanEstimate, n: number, setup: PlanSetup, out: (s: s
   const report = await runSimulation(planToSpec(e.plan, setup), { backend: 'meta (shapes only)' });
   out(summarize(report, { maxLedgerRows: 12, maxShardRows: 12 }) + '\n');
   if (report.errors.length) return 1;
-  const simPeak = Math.max(...report.memory.perRank.map((r) => r.peakBytes));
+  const simPeak = maxOf(report.memory.perRank.map((r) => r.peakBytes));
   const mem = estimateMemory(setup, e.plan);
   const comparable = simulatorEquivalentBytes(setup, e.plan);
   out(

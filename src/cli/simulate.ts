@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from '../report/types.js';
 import { reportHtml } from '../report-html/html.js';
@@ -6,6 +6,7 @@ import { GiB } from '../runner/memory-guard.js';
 import { runInWorker } from '../runner/run-in-worker.js';
 import type { SimulateArgs } from './args.js';
 import { chromeTrace } from './chrome-trace.js';
+import { writeJsonFile, writeJsonTo } from './json-writer.js';
 import { Progress } from './progress.js';
 import { summarize } from './summary.js';
 
@@ -21,12 +22,14 @@ export interface CliIO {
  */
 export async function simulateCommand(a: SimulateArgs, io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const report = await runWithProgress(a.script, a, io);
-  const written = writeOutputs(report, a, io);
+  const { written, failed } = writeOutputs(report, a, io);
   const jsonToStdout = a.json === '-';
   const summaryOut = jsonToStdout ? io.stderr : io.stdout;
   summaryOut.write(summarize(report) + '\n');
   for (const w of written) summaryOut.write(`wrote ${w}\n`);
-  return report.exitCode;
+  for (const f of failed) io.stderr.write(`autodist: could not write ${f.file}: ${f.reason}\n  fix: ${f.flag} a path in a folder you can write to\n`);
+  // a file that was asked for and not written is a bad argument (2), unless the run already says worse
+  return failed.length && report.exitCode < 2 ? 2 : report.exitCode;
 }
 
 export async function runWithProgress(script: string, a: Partial<SimulateArgs>, io: CliIO): Promise<Report> {
@@ -65,16 +68,49 @@ export async function runWithProgress(script: string, a: Partial<SimulateArgs>, 
   }
 }
 
-function writeOutputs(r: Report, a: SimulateArgs, io: CliIO): string[] {
+/**
+ * Make a folder and its missing parents, one by one: Node's recursive mkdirSync spins forever on
+ * some paths (under /proc), where this fails at once with the parent's error.
+ */
+function ensureDir(dir: string): void {
+  const missing: string[] = [];
+  let d = dir;
+  while (!existsSync(d)) {
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) mkdirSync(m);
+}
+
+interface WriteFailure {
+  readonly file: string;
+  readonly flag: string;
+  readonly reason: string;
+}
+
+/**
+ * Write the requested files. Each is written on its own: one that cannot be written (a folder
+ * without permission, a path through a file) is reported and the others are still written.
+ * JSON goes out in pieces (json-writer.ts): a million-rank report is longer than a string.
+ */
+function writeOutputs(r: Report, a: SimulateArgs, io: CliIO): { written: string[]; failed: WriteFailure[] } {
   const written: string[] = [];
-  const write = (file: string, text: string) => {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(file, text);
-    written.push(file);
+  const failed: WriteFailure[] = [];
+  const write = (file: string, flag: string, put: (file: string) => void) => {
+    try {
+      ensureDir(path.dirname(path.resolve(file)));
+      put(file);
+      written.push(file);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      failed.push({ file, flag, reason: err.code ? `${err.code} (${err.message.replace(/^\w+: /, '')})` : err.message });
+    }
   };
-  if (a.json === '-') io.stdout.write(JSON.stringify(r, null, 2) + '\n');
-  else if (a.json) write(a.json, JSON.stringify(r, null, 2) + '\n');
-  if (a.trace) write(a.trace, JSON.stringify(chromeTrace(r)));
-  if (a.html) write(a.html, reportHtml(r));
-  return written;
+  if (a.json === '-') writeJsonTo((s) => void io.stdout.write(s), r);
+  else if (a.json) write(a.json, '--json', (f) => writeJsonFile(f, r));
+  if (a.trace) write(a.trace, '--trace', (f) => writeJsonFile(f, chromeTrace(r), 0));
+  if (a.html) write(a.html, '--html', (f) => writeFileSync(f, reportHtml(r)));
+  return { written, failed };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmOfOperands, gemmTimeUs, roofline, type ComputeDType } from './cost/index.js';
-import { bytesOf, numel, storageDType, type DType } from './dtype.js';
+import { bytesOf, DTYPES, isDType, numel, storageDType, type DType } from './dtype.js';
 import { SimError } from './errors.js';
 import type { Phase } from './ledger.js';
 import { MemoryTracker } from './memory.js';
@@ -121,6 +121,7 @@ export class RankContext {
   /** Wrap values (numeric) or only a shape (meta). */
   private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean, contentKey?: string, borrowed = false): Tensor {
     this.checkAlive();
+    this.checkLeaf(shape, dtype);
     // a value described by its content (a seeded random tensor, zeros) is made once per run and
     // shared by the ranks that ask for it, as replicated op outputs are (share.ts)
     const share = contentKey !== undefined ? this.world.share : null;
@@ -135,6 +136,16 @@ export class RankContext {
     t.cid = cid;
     t.memIndex = this.memory.make(bytesOf(numel(shape), dtype), pinned);
     return t;
+  }
+
+  /** A new tensor's shape and dtype, as the person wrote them: whole sizes ≥ 0, a known dtype. */
+  private checkLeaf(shape: readonly number[], dtype: DType): void {
+    const bad = (headline: string, fix: string) => new SimError('config', headline, { ranks: [{ rank: this.rank, source: captureSource(), detail: 'tensor created here' }], fix });
+    if (!isDType(dtype)) throw bad(`unknown dtype ${JSON.stringify(dtype) ?? String(dtype)}`, `use one of ${DTYPES.map((d) => `"${d}"`).join(', ')}`);
+    if (!Array.isArray(shape)) throw bad(`a tensor's shape must be an array of sizes, got ${typeof shape}`, 'pass a shape like [4, 8]');
+    for (const n of shape) {
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad(`the shape [${shape.map((x) => JSON.stringify(x) ?? String(x)).join(', ')}] holds ${typeof n === 'number' ? n : `the ${typeof n} ${JSON.stringify(n)}`}; sizes are whole numbers ≥ 0`, 'pass a shape like [4, 8]');
+    }
   }
 
   /** A tensor from values (numeric mode; in meta mode only the shape is kept). */

@@ -6,6 +6,16 @@
  */
 export type DType = 'float32' | 'bfloat16' | 'float16' | 'int64' | 'int32' | 'bool';
 
+/** Every dtype AutoDist knows, in the order errors list them. */
+export const DTYPES: readonly DType[] = Object.freeze(['float32', 'bfloat16', 'float16', 'int64', 'int32', 'bool']);
+
+/** The dtypes a model's parameters and activations may have (the spec's `dtype`). */
+export const FLOAT_DTYPES: readonly DType[] = Object.freeze(['float32', 'bfloat16', 'float16']);
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
+}
+
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = Object.freeze({
   float32: 4,
   bfloat16: 2,

@@ -11,6 +11,9 @@ export interface MeshSpec {
   readonly [axis: string]: number | undefined;
 }
 
+/** The most ranks a mesh may have (a meta run's ceiling; numeric runs stop sooner, see parallel/simulation/limits.ts). */
+export const MAX_WORLD = 2 ** 21;
+
 /** Megatron's default "tp-cp-ep-dp-pp" order, slowest first. */
 export const DEFAULT_AXIS_ORDER: readonly string[] = ['pp', 'dp', 'cp', 'ep', 'tp'];
 
@@ -36,10 +39,13 @@ export class Mesh {
     const names = Object.keys(spec).filter((k) => spec[k] !== undefined);
     for (const k of names) {
       const v = spec[k]!;
-      if (!Number.isInteger(v) || v < 1) {
-        throw new ConfigError(`mesh axis "${k}" has size ${String(v)}`, `give "${k}" a whole number ≥ 1, e.g. { ${k}: 2 }`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+        const got = typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v);
+        throw new ConfigError(`mesh axis "${k}" must be a whole number ≥ 1, got ${got}`, `give "${k}" a number, e.g. { ${k}: 2 }`);
       }
     }
+    const world = names.reduce((n, k) => n * spec[k]!, 1);
+    if (world > MAX_WORLD) throw new ConfigError(`the mesh has ${world.toLocaleString('en-US')} ranks; AutoDist simulates at most ${MAX_WORLD.toLocaleString('en-US')}`, 'use a smaller mesh');
     const ord = order ?? [...DEFAULT_AXIS_ORDER, ...names.filter((n) => !DEFAULT_AXIS_ORDER.includes(n)).sort()];
     for (const n of names) {
       if (!ord.includes(n)) throw new ConfigError(`mesh axis "${n}" is not in the axis order [${ord.join(', ')}]`, 'add it to the order');

@@ -1,6 +1,7 @@
 import type { Report, TimelineEvent } from '../report/types.js';
 import { esc } from './escape.js';
 import { fmtUs } from './units.js';
+import { maxOf } from '../report/format.js';
 
 export const KIND_COLOR = { compute: '#4e79a7', comm: '#f28e2b', wait: '#bab0ac' } as const;
 
@@ -17,7 +18,7 @@ const MAX_RANKS = 64;
  */
 export function timelineSvg(r: Report): string {
   const t = r.timeline;
-  const end = Math.max(t.stepTimeUs, ...t.perRank.map((p) => p.endUs), 1e-9);
+  const end = maxOf(t.perRank.map((p) => p.endUs), Math.max(t.stepTimeUs, 1e-9));
   const ranks = Math.min(r.mesh.worldSize, MAX_RANKS);
   const plotW = WIDTH - LABEL - 10;
   const x = (us: number) => LABEL + (plotW * us) / end;

@@ -57,3 +57,20 @@ export function fmtRanks(ranks: readonly number[], dash = '–', sep = ', '): st
   }
   return out.join(sep);
 }
+
+/**
+ * The largest of `xs` (at least `floor`), without spreading them into a call: `Math.max(...xs)`
+ * overflows the stack for arrays of about 100,000 and more (one per rank on large meshes).
+ */
+export function maxOf(xs: Iterable<number>, floor = -Infinity): number {
+  let m = floor;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+/** The smallest of `xs` (at most `ceiling`), without spreading them into a call (see maxOf). */
+export function minOf(xs: Iterable<number>, ceiling = Infinity): number {
+  let m = ceiling;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}

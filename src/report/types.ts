@@ -151,6 +151,15 @@ export interface VerificationInfo {
   readonly firstDivergence?: Divergence;
 }
 
+/** 0 verified, 1 verification failed, 2 bad input or script error, 3 AutoDist itself failed. */
+export type ExitCode = 0 | 1 | 2 | 3;
+
+/** A report's exit code: an internal error (AutoDist's own failure) is never read as "verification failed". */
+export function exitCodeOf(errors: readonly Pick<ReportError, 'kind'>[], verified: boolean): ExitCode {
+  if (errors.some((e) => e.kind === 'internal')) return 3;
+  return errors.length ? 2 : verified ? 0 : 1;
+}
+
 export interface ReportError {
   readonly kind: string;
   readonly message: string;
@@ -192,6 +201,6 @@ export interface Report {
   readonly verification: VerificationInfo;
   readonly errors: readonly ReportError[];
   readonly wallMs: number;
-  /** 0 verified, 1 verification failed, 2 bad input or script error. */
-  readonly exitCode: 0 | 1 | 2;
+  /** 0 verified, 1 verification failed, 2 bad input or script error, 3 AutoDist itself failed (kind "internal"). */
+  readonly exitCode: ExitCode;
 }

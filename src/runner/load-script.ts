@@ -79,7 +79,7 @@ function defaultExport(exports: unknown, file: string): SimulationSpec {
     });
   }
   try {
-    checkSpec(candidate);
+    checkSpec(candidate, { declared: true }); // the command line may still change mesh and mode
   } catch (e) {
     throw asLoadError(e, file);
   }

@@ -6,7 +6,7 @@ import type { TraceEvent } from '../core/trace.js';
 import type { ModelSpec } from '../models/model.js';
 import { buildReport, MAX_TIMELINE_EVENTS } from '../parallel/simulation/report-build.js';
 import type { SimulationSpec } from '../parallel/simulation/spec.js';
-import type { Report, ReportError } from '../report/types.js';
+import { exitCodeOf, type Report, type ReportError } from '../report/types.js';
 import type { RunInfo } from './protocol.js';
 
 export interface PartialRun {
@@ -86,6 +86,6 @@ export function failureReport(p: PartialRun): Report {
     memory: known ? report.memory : { ...report.memory, perRank: [] },
     traffic: known ? report.traffic : { ...report.traffic, perRank: [] },
     errors: [...p.errors],
-    exitCode: 2,
+    exitCode: exitCodeOf(p.errors, false) === 3 ? 3 : 2,
   };
 }

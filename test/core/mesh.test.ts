@@ -213,9 +213,17 @@ describe('explicit groups', () => {
 describe('configuration errors', () => {
   for (const bad of [0, -2, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
     test(`axis size ${bad} is refused with a fix`, () => {
-      throwsConfig(() => new Mesh({ dp: 2, tp: bad }), new RegExp(`mesh axis "tp" has size ${String(bad)}`), /whole number ≥ 1/);
+      throwsConfig(() => new Mesh({ dp: 2, tp: bad }), new RegExp(`mesh axis "tp" must be a whole number ≥ 1, got ${String(bad)}`), /a number/);
     });
   }
+
+  test('a size given as a string is named as a string, not as the size it reads as', () => {
+    throwsConfig(() => new Mesh({ tp: '4' as unknown as number }), /mesh axis "tp" must be a whole number ≥ 1, got the string "4"/, /tp: 2/);
+  });
+
+  test('a world over the ceiling is refused before any per-rank table is made', () => {
+    throwsConfig(() => new Mesh({ dp: 2 ** 31 }), /2,147,483,648 ranks; AutoDist simulates at most 2,097,152/, /smaller mesh/);
+  });
 
   test('simulate() rejects a bad mesh before running any rank', async () => {
     let ran = false;
@@ -223,7 +231,7 @@ describe('configuration errors', () => {
       simulate({ mesh: { tp: 0 } }, () => {
         ran = true;
       }),
-      (e: unknown) => e instanceof ConfigError && /"tp" has size 0/.test(e.message) && e.fix !== undefined,
+      (e: unknown) => e instanceof ConfigError && /"tp" must be a whole number ≥ 1, got 0/.test(e.message) && e.fix !== undefined,
     );
     assert.equal(ran, false);
   });

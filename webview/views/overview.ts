@@ -8,6 +8,7 @@ import { fmtBytes, fmtInt, fmtPct, fmtUs } from '../format.js';
 import { errorsOf, meshOf, recordedCollectives, trafficOf, type PanelState } from '../state.js';
 import { withAlpha } from '../theme.js';
 import { emptyNote, type View, type ViewContext } from './view.js';
+import { maxOf } from '../../src/report/format.js';
 
 /** Ranks grouped for the grid: one block per combination of the axes other than pp and tp. */
 export function meshLayout(mesh: MeshInfo): { readonly label: string; readonly rows: number[][] }[] {
@@ -124,7 +125,7 @@ export class OverviewView implements View {
     const calls = Object.values(t.byOp).reduce((a, x) => a + x.count, 0);
     items.push(['traffic', `${fmtBytes(t.totalBytes)}`, recorded === null ? `${calls} collectives · ${fmtBytes(t.totalWireBytes)} on the wire` : `so far, the first ${fmtInt(calls)} calls streamed (${fmtInt(recorded)} ledger entries recorded) · ${fmtBytes(t.totalWireBytes)} on the wire`]);
     if (r && r.memory.perRank.length) {
-      const peak = Math.max(...r.memory.perRank.map((m) => m.peakBytes));
+      const peak = maxOf(r.memory.perRank.map((m) => m.peakBytes));
       items.push(['memory', `${fmtBytes(peak)} peak/rank`, `${fmtPct(peak / r.memory.deviceBytes)} of ${fmtBytes(r.memory.deviceBytes)} — ${r.memory.fits ? 'fits' : 'does NOT fit'} on ${r.hardware.name}`]);
     }
     return h(

@@ -8,6 +8,7 @@ import { button } from '../toolkit.js';
 import { withAlpha } from '../theme.js';
 import { coordsOf } from './shards.js';
 import { emptyNote, openSource, type View, type ViewContext } from './view.js';
+import { maxOf } from '../../src/report/format.js';
 
 export class TimelineView implements View {
   private readonly info = h('div', { class: 'timeline-info' });
@@ -51,7 +52,7 @@ export class TimelineView implements View {
       return h('span', { class: 'legend-item' }, sw, label);
     };
     replace(this.legend, swatch('compute (fwd)', p.compute), swatch('compute (bwd)', p.computeBwd), swatch('communication', p.comm), swatch('wait / bubble', withAlpha(p.wait, 0.3)));
-    const n = mesh?.worldSize ?? 1 + Math.max(-1, ...spans.map((x) => x.rank));
+    const n = mesh?.worldSize ?? 1 + maxOf(spans.map((x) => x.rank), -1);
     const labels = Array.from({ length: n }, (_, rank) => (mesh ? `r${rank} ${coordsOf(mesh, rank).replace(/=/g, '')}` : `rank ${rank}`));
     if (force || spans.length !== this.shownCount || !r) {
       this.gantt.setData(spans, labels, r?.timeline.stepTimeUs ?? 0);

@@ -6,6 +6,7 @@
 import type { CollectiveInfo, MeshInfo, ModuleShapeInfo, Report, ShardInfo, SourceRef } from '../../report/types.js';
 import type { Verdict } from '../../protocol.js';
 import { fmtBytes, fmtDims, fmtInt, fmtOp, fmtPhase, fmtShape, fmtUs } from '../format.js';
+import { maxOf } from '../../report/format.js';
 
 export interface LineFacts {
   readonly file: string;
@@ -177,7 +178,7 @@ export function hoverMarkdown(f: LineFacts, mesh: MeshInfo): string {
 
 /** The CodeLens over the parallelize code: the run's verdict and its totals. */
 export function lensText(r: Report, v: Verdict): string {
-  const peak = Math.max(0, ...r.memory.perRank.map((m) => m.peakBytes));
+  const peak = maxOf(r.memory.perRank.map((m) => m.peakBytes), 0);
   const parts = [`AutoDist: ${v.text}`, `${r.mesh.worldSize} ranks`, `${r.collectives.length} collective${r.collectives.length === 1 ? '' : 's'} ${fmtBytes(r.traffic.totalBytes)}`];
   if (r.timeline.stepTimeUs > 0) parts.push(`step ${fmtUs(r.timeline.stepTimeUs)}`);
   if (peak > 0) parts.push(`peak ${fmtBytes(peak)}/rank`);

@@ -6,9 +6,10 @@ import type { SimResult } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { SimError } from '../../core/errors.js';
-import { REPORT_SCHEMA_VERSION, type PipelineInfo, type StageInfo, type CollectiveInfo, type Report, type ReportError, type TimelineEvent, type TrafficSummary, type VerificationInfo } from '../../report/types.js';
+import { exitCodeOf, REPORT_SCHEMA_VERSION, type PipelineInfo, type StageInfo, type CollectiveInfo, type Report, type ReportError, type TimelineEvent, type TrafficSummary, type VerificationInfo } from '../../report/types.js';
 import type { SimulationSpec } from './spec.js';
 import { summarizeTraffic } from '../../report/traffic-summary.js';
+import { maxOf } from '../../report/format.js';
 
 export const VERSION = '0.1.0';
 
@@ -55,7 +56,7 @@ export function buildReport(b: BuildInput): Report {
   const collectives: CollectiveInfo[] = res.ledger.map(collectiveInfo);
   const denseShapes = new Map<string, readonly number[]>();
   const errors = res.errors.map(toReportError);
-  const exitCode: 0 | 1 | 2 = errors.length ? 2 : b.verification.passed ? 0 : 1;
+  const exitCode = exitCodeOf(errors, b.verification.passed);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'autodist', version: VERSION },
@@ -138,7 +139,7 @@ function timeline(res: SimResult) {
       wait[r] = wait[rep];
     }
   }
-  const step = Math.max(0, ...res.clocks);
+  const step = maxOf(res.clocks, 0);
   let idle = 0;
   const perRank = Array.from({ length: n }, (_, rank) => {
     const busy = Math.min(step, compute[rank] + comm[rank]);

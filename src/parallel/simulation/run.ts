@@ -34,6 +34,7 @@ import { runPipeline, stageLayers } from '../pipeline/runtime.js';
 import { idealBubble, scheduleFn } from '../pipeline/schedule.js';
 import { buildReport, type ModuleShape, type ShardRecordRow } from './report-build.js';
 import { checkSpec, type SimulationSpec } from './spec.js';
+import { maxOf } from '../../report/format.js';
 
 export type RunEvent = SimEvent | { readonly type: 'progress'; readonly stage: 'reference' | 'sharded' | 'verify' | 'done'; readonly percent: number; readonly message: string };
 
@@ -350,7 +351,7 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
   for (const e of res.trace) {
     if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send')) busy[e.rank] += e.endUs - e.startUs;
   }
-  const step = Math.max(0, ...res.clocks);
+  const step = maxOf(res.clocks, 0);
   const perStage = Array.from({ length: p }, (_, stage) => {
     const b = busy[mesh.rankOf({ pp: stage })];
     return b > 0 ? (step - b) / b : 0;

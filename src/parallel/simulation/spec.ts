@@ -2,6 +2,7 @@ import type { RankContext } from '../../core/context.js';
 import type { Algorithm, CollectiveOp, HardwarePreset } from '../../core/cost/index.js';
 import type { DType } from '../../core/dtype.js';
 import { ConfigError } from '../../core/errors.js';
+import { checkMeshSizes, checkSpecFields, checkWholeNumber, checkWorldSize } from './limits.js';
 import type { Mesh, MeshSpec } from '../../core/mesh.js';
 import type { Comm } from '../../core/collectives/comm.js';
 import type { Model, ModelSpec } from '../../models/model.js';
@@ -102,7 +103,7 @@ const BRAND = Symbol.for('autodist.simulation');
 
 /** Declare a simulation (the default export of a script). Checks the spec's shape once, here. */
 export function simulation<M extends Model = Model>(spec: SimulationSpec<M>): SimulationSpec<M> {
-  checkSpec(spec as unknown as SimulationSpec);
+  checkSpec(spec as unknown as SimulationSpec, { declared: true });
   return Object.freeze({ ...spec, [BRAND]: true }) as SimulationSpec<M>;
 }
 
@@ -110,9 +111,17 @@ export function isSimulationSpec(x: unknown): x is SimulationSpec {
   return typeof x === 'object' && x !== null && 'mesh' in x && ('model' in x || 'program' in x);
 }
 
-export function checkSpec(spec: SimulationSpec): void {
+/**
+ * Check a spec's shape and limits (limits.ts). `declared`: as simulation() sees it, before the
+ * command line's overrides (mesh, mode) — the world's size against the mode's ceiling is checked
+ * only on the spec that runs.
+ */
+export function checkSpec(spec: SimulationSpec, opts: { readonly declared?: boolean } = {}): void {
   if (typeof spec !== 'object' || spec === null) throw new ConfigError('a simulation must be an object', 'export default simulation({ mesh: { tp: 2 }, model: models.ffn({ hidden: 64 }), input: { batch: 2, seq: 8 } })');
-  if (typeof spec.mesh !== 'object' || spec.mesh === null) throw new ConfigError('the simulation has no mesh', 'add mesh: { tp: 4 } (axes dp, pp, tp)');
+  if (spec.mesh === undefined || spec.mesh === null) throw new ConfigError('the simulation has no mesh', 'add mesh: { tp: 4 } (axes dp, pp, tp)');
+  checkMeshSizes(spec.mesh);
+  checkSpecFields(spec);
+  if (!opts.declared) checkWorldSize(spec);
   const known = ['dp', 'pp', 'tp', 'cp', 'ep'];
   for (const k of Object.keys(spec.mesh)) {
     if (!known.includes(k)) throw new ConfigError(`unknown mesh axis "${k}"`, `use the axes ${known.slice(0, 3).join(', ')} (e.g. mesh: { dp: 2, pp: 2, tp: 2 })`);
@@ -122,12 +131,12 @@ export function checkSpec(spec: SimulationSpec): void {
   if (spec.input) {
     for (const k of ['batch', 'seq'] as const) {
       const v = spec.input[k];
-      if (!Number.isInteger(v) || v < 1) throw new ConfigError(`input.${k} must be a positive integer, got ${String(v)}`);
+      checkWholeNumber(`input.${k}`, v, 1, `${k}: 8`);
     }
     const dp = spec.mesh.dp ?? 1;
     if (spec.input.batch % dp !== 0) throw new ConfigError(`the batch (${spec.input.batch}) does not divide among dp=${dp} replicas`, `use a batch that is a multiple of ${dp}`);
     const mb = spec.input.microbatches ?? 1;
-    if (!Number.isInteger(mb) || mb < 1) throw new ConfigError(`input.microbatches must be a positive integer, got ${String(mb)}`);
+    checkWholeNumber('input.microbatches', mb, 1, 'microbatches: 4');
     if ((spec.input.batch / dp) % mb !== 0) {
       throw new ConfigError(`each data-parallel replica's batch (${spec.input.batch / dp}) does not split into ${mb} micro-batches`, `use a batch that is a multiple of dp × microbatches = ${dp * mb}`);
     }

@@ -7,6 +7,7 @@ import type { Captured, ModuleCall } from './capture.js';
 import { errorStats, worst, ZERO_ERROR, type ErrorStats, type Tolerances } from './compare.js';
 import { biasCountedTwice, missingReduce, naiveFusedSplit, shapeMismatch, type Diagnosis } from './diagnose.js';
 import type { ParamRecord, ReferenceRecord, ShardedRecord } from './records.js';
+import { minOf } from '../../report/format.js';
 
 /**
  * Compare the sharded run with the unsharded reference: every module's output (in forward
@@ -260,7 +261,7 @@ function paramShards(sh: ShardedRecord, mesh: Mesh, name: string): { rank: numbe
     if (rec) out.push({ rank, rec });
   });
   if (mesh.has('pp') && out.length) {
-    const first = Math.min(...out.map((o) => mesh.coord(o.rank, 'pp')));
+    const first = minOf(out.map((o) => mesh.coord(o.rank, 'pp')));
     out = out.filter((o) => mesh.coord(o.rank, 'pp') === first);
   }
   const tpOf = (r: number) => (mesh.has('tp') ? mesh.coord(r, 'tp') : 0);

@@ -206,7 +206,7 @@ describe('dropout', () => {
     const n = 4000;
     const r = await run1(async (ctx) => {
       const x = ctx.param(ctx.tensor(Array.from({ length: n }, (_, i) => 1 + (i % 7)), [n]));
-      const y = ops.dropout(x, 0.25, true, { key: 'd0' });
+      const y = ops.torchDropout(x, 0.25, true, { key: 'd0' });
       await ctx.backward(ops.sum(y));
       return { x: Array.from(await x.values()), y: Array.from(await y.values()), g: Array.from(await x.grad!.values()) };
     });
@@ -220,10 +220,10 @@ describe('dropout', () => {
   test('identity when not training or p = 0; p = 1 gives zeros; deterministic per seed and key', async () => {
     const r = await run1(async (ctx) => {
       const x = ctx.randn([64]);
-      const a = Array.from(await ops.dropout(x, 0.5, true, { key: 'k' }).values());
-      const b = Array.from(await ops.dropout(x, 0.5, true, { key: 'k' }).values());
-      const c = Array.from(await ops.dropout(x, 0.5, true, { key: 'other' }).values());
-      return { same: ops.dropout(x, 0.5, false) === x && ops.dropout(x, 0) === x, ab: a.join() === b.join(), ac: a.join() === c.join(), ones: Array.from(await ops.dropout(x, 1).values()).every((v) => v === 0) };
+      const a = Array.from(await ops.torchDropout(x, 0.5, true, { key: 'k' }).values());
+      const b = Array.from(await ops.torchDropout(x, 0.5, true, { key: 'k' }).values());
+      const c = Array.from(await ops.torchDropout(x, 0.5, true, { key: 'other' }).values());
+      return { same: ops.torchDropout(x, 0.5, false) === x && ops.torchDropout(x, 0) === x, ab: a.join() === b.join(), ac: a.join() === c.join(), ones: Array.from(await ops.torchDropout(x, 1).values()).every((v) => v === 0) };
     });
     assert.deepEqual(r, { same: true, ab: true, ac: false, ones: true });
   });
@@ -236,7 +236,7 @@ describe('dropout', () => {
     const peak = async (p: number) => {
       const res = await simulate({ mesh: { tp: 1 }, mode: 'meta' }, async (ctx) => {
         const w = ctx.param(ctx.zeros([1024]), 'w');
-        const z = ops.sum(ops.dropout(ops.scale(w, 1), p, true));
+        const z = ops.sum(ops.torchDropout(ops.scale(w, 1), p, true));
         ops.scale(ctx.zeros([2 ** 18]), 2);
         await ctx.backward(z);
       });

@@ -1,0 +1,14 @@
+// A dtype AutoDist does not simulate (was VERIFIED with time and memory null).
+// exit: 2
+// message: dtype "float8" is not one AutoDist simulates
+// message: "float32", "bfloat16", "float16"
+import { simulation, ColumnParallelLinear, RowParallelLinear, models } from 'autodist';
+export default simulation({
+  mesh: { tp: 2 }, dtype: 'float8' as any,
+  model: models.ffn({ hidden: 16 }),
+  input: { batch: 2, seq: 4 },
+  parallelize(model, { tp, weights }) {
+    model.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp), { gatherOutput: false });
+    model.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: true });
+  },
+});

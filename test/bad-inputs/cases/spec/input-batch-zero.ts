@@ -1,0 +1,10 @@
+// A batch of 0.
+// exit: 2
+// message: input.batch must be a whole number ≥ 1, got 0
+import { simulation, models } from 'autodist';
+export default simulation({
+  mesh: { tp: 2 },
+  model: models.ffn({ hidden: 16 }),
+  input: { batch: 0, seq: 4 },
+  plan: { fc1: 'colwise', fc2: 'rowwise' },
+});

@@ -1,0 +1,13 @@
+// The empty mesh is one rank: the dense model, verified against itself.
+// exit: 0
+// message: VERIFIED
+import { simulation, ColumnParallelLinear, RowParallelLinear, models } from 'autodist';
+export default simulation({
+  mesh: {},
+  model: models.ffn({ hidden: 16 }),
+  input: { batch: 2, seq: 4 },
+  parallelize(model, { tp, weights }) {
+    model.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp), { gatherOutput: false });
+    model.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: true });
+  },
+});

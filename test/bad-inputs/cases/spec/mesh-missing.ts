@@ -1,0 +1,13 @@
+// No mesh at all.
+// exit: 2
+// message: the simulation has no mesh
+import { simulation, ColumnParallelLinear, RowParallelLinear, models } from 'autodist';
+export default simulation({
+  mesh: undefined as any,
+  model: models.ffn({ hidden: 16 }),
+  input: { batch: 2, seq: 4 },
+  parallelize(model, { tp, weights }) {
+    model.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp), { gatherOutput: false });
+    model.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: true });
+  },
+});

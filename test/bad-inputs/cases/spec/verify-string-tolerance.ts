@@ -1,0 +1,13 @@
+// A tolerance given as a string.
+// exit: 2
+// message: verify.grad must be a relative error ≥ 0, got "1e-3"
+import { simulation, ColumnParallelLinear, RowParallelLinear, models } from 'autodist';
+export default simulation({
+  mesh: { tp: 2 }, verify: { grad: '1e-3' as any },
+  model: models.ffn({ hidden: 16 }),
+  input: { batch: 2, seq: 4 },
+  parallelize(model, { tp, weights }) {
+    model.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp), { gatherOutput: false });
+    model.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: true });
+  },
+});
