@@ -29,7 +29,7 @@ export async function simulateCommand(a: SimulateArgs, io: CliIO = { stdout: pro
   return report.exitCode;
 }
 
-export async function runWithProgress(script: string, a: Partial<SimulateArgs>, io: CliIO): Promise<Report> {
+export async function runWithProgress(script: string, a: Partial<Omit<SimulateArgs, 'command'>>, io: CliIO): Promise<Report> {
   const progress = a.quiet ? null : new Progress(io.stderr);
   const handle = runInWorker(script, {
     mesh: a.mesh,
