@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import type { Report } from '../../src/report/types.js';
 import { tempDir, writeScript } from '../runner/helpers/scripts.js';
+import { summarize } from '../../src/cli/summary.js';
 import { cli, ROOT } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
@@ -55,6 +56,14 @@ describe('autodist compare', () => {
     assert.match(rowOf('total wire'), /★ 48\.0 MiB +180\.0 MiB +180\.0 MiB +87\.0 MiB/);
     assert.match(rowOf('first divergence'), /none +none +none +fc2 \(output/);
     assert.match(r.stdout, /all_reduce · forward +1 call +2 calls +none +none/);
+
+    // simulate's summary of Col+Row writes the numbers as seed 003 §2 does: X is 8·128·1024 =
+    // 1,048,576 floats; a ring all-reduce sends 6 × 1,048,576 / 4 = 1,572,864 floats from each
+    // rank and 4 × 1,572,864 = 6,291,456 floats in all; Yᵢ is [8, 128, 4096 / 4] on each rank.
+    const text = summarize(runs[0]);
+    assert.match(text, /all_reduce +tp +forward +fc2 +1,048,576 floats \(4\.0 MiB\) +1,572,864 floats \(6\.0 MiB\) +ring +6,291,456 floats \(24\.0 MiB\)/);
+    assert.match(text, /sent per rank/);
+    assert.match(text, /fc1 +0-3 +\[8, 128, 1024\] +\[8, 128, 4096\] +ColumnParallelLinear/);
 
     const page = readFileSync(html, 'utf8');
     assert.doesNotMatch(page, /https?:\/\/(?!www\.w3\.org)/, 'self-contained');
