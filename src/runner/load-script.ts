@@ -8,6 +8,7 @@ import { loadIntoStore, parseSafetensors, type HFCheckpointMapping } from '../mo
 import type { WeightStore } from '../models/weights.js';
 import { checkSpec, isSimulationSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import { RunnerError, userFrame } from './errors.js';
+import { resolveInputFiles } from './load-inputs.js';
 import { ScriptModules } from './module-loader.js';
 
 /** A loaded script: its simulation and what the run needs to point back into its text. */
@@ -47,8 +48,8 @@ export function loadScript(file: string, modules = new ScriptModules(scriptBuilt
   } catch (e) {
     throw asLoadError(e, abs);
   }
-  const spec = defaultExport(exports, abs);
   const locate = locator(abs, text);
+  const spec = resolveInputFiles(defaultExport(exports, abs), abs, locate);
   const weightsLog: string[] = [];
   const loadWeights = spec.weights === undefined ? undefined : weightsLoader(spec, abs, locate, weightsLog);
   return { file: abs, text, spec, locate, loadWeights, weightsLog };

@@ -19,6 +19,7 @@ import { RankCapture } from '../verify/capture.js';
 import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
 import { verify } from '../verify/verify.js';
+import { batchFor, lossOf } from './inputs.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
@@ -154,7 +155,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       recordModuleShapes(ctx, modules);
       if (wantVerify) captures[ctx.rank] = new RankCapture(ctx);
 
-      const batch = model.batch(ctx, { batch: input.batch, seq: input.seq }, seed);
+      const batch = batchFor(ctx, model, { batch: input.batch, seq: input.seq }, seed, input.data, input.labels);
       const rows = input.batch / dp.size;
       const x = sliceRows(batch.input, dp.index * rows, rows, dp.size);
       const target = sliceRows(batch.target, dp.index * rows, rows, dp.size);
@@ -168,7 +169,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
           virtual: pipe.virtual,
           input: x,
           target,
-          loss: (o, t) => computeLoss(o, t, model.loss, vocab),
+          loss: (o, t) => lossOf(spec.loss, o, { input: x, target: t }, () => computeLoss(o, t, model.loss, vocab)),
           replay: spec.replayMicrobatches,
         });
         if (r.losses.length) losses[ctx.rank] = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
@@ -177,7 +178,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         await syncSharedAcrossStages(ctx, pipe, pp.index, pp.size);
       } else {
         const out = await m.call(x); // dense: [B/dp, S, H] or logits
-        const loss = await computeLoss(out, target, model.loss, vocab);
+        const loss = await lossOf(spec.loss, out, { input: x, target }, () => computeLoss(out, target, model.loss, vocab));
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
@@ -229,12 +230,15 @@ async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: Weigh
   const m = buildQuietly(() => model.build(new Params(ctx, store)));
   assignPaths(m);
   const cap = new RankCapture(ctx);
-  const batch = model.batch(ctx, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0);
+  const batch = batchFor(ctx, model, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0, spec.input!.data, spec.input!.labels);
   const x = batch.input;
   if (isFloat(x.dtype)) x.requiresGrad = true;
   const named = m.namedParameters();
   const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
-  const forward = async () => computeLoss(await m.call(x), batch.target, model.loss, vocab);
+  const forward = async () => {
+    const out = await m.call(x);
+    return lossOf(spec.loss, out, batch, () => computeLoss(out, batch.target, model.loss, vocab));
+  };
   // one TensorFlow.js backward gives the parameters', the input's and every module input's
   // gradients: over tfjs's tape of the forward when it has one, else over a replay of it
   const probesOf = () => cap.calls.map((c) => c.input).filter((t): t is Tensor => !!t && t.data !== null && t.node !== null);
