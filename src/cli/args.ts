@@ -14,6 +14,8 @@ export interface SimulateArgs {
   readonly json?: string;
   readonly trace?: string;
   readonly html?: string;
+  /** Write the verifier's tensors (reference and sharded) to a .safetensors file. */
+  readonly dump?: string;
   readonly timeoutS: number;
   readonly maxMemoryGB: number;
   readonly nanCheck: boolean;
@@ -21,7 +23,7 @@ export interface SimulateArgs {
 }
 
 /** `autodist compare A B …`: the simulate options, applied to every script; no trace. */
-export interface CompareArgs extends Omit<SimulateArgs, 'command' | 'script' | 'trace'> {
+export interface CompareArgs extends Omit<SimulateArgs, 'command' | 'script' | 'trace' | 'dump'> {
   readonly command: 'compare';
   readonly scripts: readonly string[];
 }
@@ -65,6 +67,9 @@ Options of simulate (and compare, but --trace):
                            compare writes { "runs": [report, …] } in the order given
   --trace FILE             write a Chrome trace (open it in Perfetto or chrome://tracing)
   --html FILE              write a self-contained HTML report (compare: the runs side by side)
+  --dump FILE.safetensors  write the tensors verification compares, by name: input, labels,
+                           ref/<module>.out and sim/<module>.out (assembled from the shards),
+                           ref/<param>.grad and sim/<param>.grad, ref/loss and sim/loss
   --timeout S              stop the run after S seconds (default 120)
   --max-memory GB          refuse numeric runs estimated above this (default 4)
   --no-nan-check           do not stop at the first op that makes NaN or Inf
@@ -101,7 +106,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     case 'simulate':
     case 'sim':
     case 'run': {
-      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help'];
+      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'dump', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help'];
       checkFlags(flags, known);
       if (flags.has('help')) return { command: 'help' };
       if (positional.length !== 1) throw new UsageError(positional.length ? `simulate takes one script, got ${positional.join(' ')}` : 'simulate needs a script: autodist simulate my_script.ts');
@@ -117,6 +122,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         json: flags.has('json') ? value(flags, 'json') : undefined,
         trace: flags.has('trace') ? value(flags, 'trace') : undefined,
         html: flags.has('html') ? value(flags, 'html') : undefined,
+        dump: flags.has('dump') ? value(flags, 'dump') : undefined,
         timeoutS: positive(flags, 'timeout', 120),
         maxMemoryGB: positive(flags, 'max-memory', 4),
         nanCheck: !bool(flags, 'no-nan-check'),
@@ -161,7 +167,7 @@ type Flags = Map<string, string | true>;
 function split(args: string[]): { flags: Flags; positional: string[] } {
   const flags: Flags = new Map();
   const positional: string[] = [];
-  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory']);
+  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'dump', 'timeout', 'max-memory']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--') {

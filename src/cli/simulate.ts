@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from '../report/types.js';
 import { reportHtml } from '../report-html/html.js';
@@ -20,6 +20,7 @@ export interface CliIO {
  * report's exit code — 0 verified, 1 verification failed, 2 bad input or script error.
  */
 export async function simulateCommand(a: SimulateArgs, io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (a.dump) rmSync(a.dump, { force: true }); // the worker writes it anew; an old one must not pass for this run's
   const report = await runWithProgress(a.script, a, io);
   const written = writeOutputs(report, a, io);
   const jsonToStdout = a.json === '-';
@@ -41,6 +42,7 @@ export async function runWithProgress(script: string, a: Partial<Omit<SimulateAr
     timeoutS: a.timeoutS,
     maxMemoryBytes: a.maxMemoryGB !== undefined ? a.maxMemoryGB * GiB : undefined,
     nanCheck: a.nanCheck,
+    dump: 'dump' in a ? a.dump : undefined,
     onEvent: (e) => progress?.event(e),
   });
   const onSignal = () => handle.cancel();
@@ -64,5 +66,6 @@ function writeOutputs(r: Report, a: SimulateArgs, io: CliIO): string[] {
   else if (a.json) write(a.json, JSON.stringify(r, null, 2) + '\n');
   if (a.trace) write(a.trace, JSON.stringify(chromeTrace(r)));
   if (a.html) write(a.html, reportHtml(r));
+  if (a.dump && existsSync(a.dump)) written.push(a.dump); // the worker wrote it
   return written;
 }

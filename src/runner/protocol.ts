@@ -55,6 +55,8 @@ export interface ScriptRunSettings {
   readonly nanCheck?: boolean;
   /** Verification tolerances (scale-free error) overriding the dtype defaults. */
   readonly tolerances?: { readonly output?: number; readonly grad?: number };
+  /** Write the verifier's tensors (input, labels, ref/… and sim/… outputs, gradients, loss) to this .safetensors file. */
+  readonly dump?: string;
 }
 
 /** Worker → parent. */

@@ -18,7 +18,7 @@ import { weightHandles } from '../shard-weights.js';
 import { RankCapture } from '../verify/capture.js';
 import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
-import { verify } from '../verify/verify.js';
+import { verify, type TensorSink } from '../verify/verify.js';
 import { batchFor, lossOf } from './inputs.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly script?: string;
   /** Overrides from the command line / settings. */
   readonly overrides?: Partial<Pick<SimulationSpec, 'mesh' | 'mode' | 'hardware' | 'algorithm' | 'gpusPerNode'>>;
+  /** Receives the tensors the verifier compares, by name, and the input and labels (`--dump`; numeric mode). */
+  readonly dump?: TensorSink;
 }
 
 /**
@@ -103,7 +105,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     if (wantVerify) {
       progress('reference', 0, 'running the unsharded model');
       const r = await simulate({ ...simBase, mesh: {}, mode: 'numeric', traceCompute: false, sources: 'none', signal: opts.signal }, async (ctx) => {
-        ref = await referenceRun(ctx, spec, store, vocab);
+        ref = await referenceRun(ctx, spec, store, vocab, opts.dump);
       });
       if (!r.ok) refError = r.errors[0];
     }
@@ -211,7 +213,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     else if (!ref) verification = { passed: false, skipped: `the unsharded reference failed: ${refError?.headline ?? 'unknown error'}`, outputs: [], grads: [] };
     else {
       progress('verify', 0, 'comparing with the unsharded model');
-      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1 }, ref, tol);
+      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1 }, ref, tol, opts.dump);
       if (!res.ok) verification = { ...verification, passed: false };
     }
     disposeRecords(captures, params, ref);
@@ -225,13 +227,17 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
 }
 
 /** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */
-async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: WeightStore, vocab: number | undefined): Promise<ReferenceRecord> {
+async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: WeightStore, vocab: number | undefined, dump?: TensorSink): Promise<ReferenceRecord> {
   const model = spec.model!;
   const m = buildQuietly(() => model.build(new Params(ctx, store)));
   assignPaths(m);
   const cap = new RankCapture(ctx);
   const batch = batchFor(ctx, model, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0, spec.input!.data, spec.input!.labels);
   const x = batch.input;
+  if (dump) {
+    // the run's batch, the same for the reference and the sharded run (each replica takes its rows)
+    for (const [name, t] of [['input', x], ['labels', batch.target]] as const) if (t.data) dump(name, t.shape, Float32Array.from(t.data.dataSync()));
+  }
   if (isFloat(x.dtype)) x.requiresGrad = true;
   const named = m.namedParameters();
   const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
