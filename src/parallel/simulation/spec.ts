@@ -4,6 +4,7 @@ import type { DType } from '../../core/dtype.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Mesh, MeshSpec } from '../../core/mesh.js';
 import type { Comm } from '../../core/collectives/comm.js';
+import type { WeightsSpec } from '../../models/checkpoint-layout.js';
 import type { Model, ModelSpec } from '../../models/model.js';
 import type { AxisInfo } from '../axis.js';
 import type { Plan } from '../plan.js';
@@ -90,8 +91,12 @@ export interface SimulationSpec<M extends Model = Model> {
   readonly stages?: { readonly method?: PartitionMethod; readonly virtual?: number };
   /** Data-parallel gradient sync: DDP buckets (bucketMB, default 25) or ZeRO-1/2 (zero). */
   readonly dataParallel?: DataParallelOptions;
-  /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
-  readonly weights?: string;
+  /**
+   * A .safetensors file with the model's weights (HuggingFace / PyTorch names), relative to the
+   * script: a path, or { file, layout } — layout 'torch' (the default: nn.Linear weights [out, in],
+   * as a PyTorch state dict holds them) or 'autodist' ([in, out]).
+   */
+  readonly weights?: string | WeightsSpec;
 }
 
 const BRAND = Symbol.for('autodist.simulation');
