@@ -6,7 +6,7 @@ import type { SourceLocation } from '../core/source.js';
 import * as api from '../index.js';
 import { checkLayout, layoutMapping, weightsSpecOf } from '../models/checkpoint-layout.js';
 import { loadIntoStore, parseSafetensors, safetensorsMetadata, type HFCheckpointMapping } from '../models/safetensors.js';
-import type { WeightStore } from '../models/weights.js';
+import { ZEROS, type WeightStore } from '../models/weights.js';
 import { checkSpec, isSimulationSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import { RunnerError, userFrame } from './errors.js';
 import { resolveInputFiles } from './load-inputs.js';
@@ -133,6 +133,15 @@ function weightsLoader(spec: SimulationSpec, file: string, locate: (n: string) =
     } catch (e) {
       if (e instanceof SimError) throw new RunnerError('load', e.headline, { fix: e.fix, source: at });
       throw e;
+    }
+    if (!spec.model) {
+      // a custom program: every tensor of the file, as stored, by its name in the file
+      for (const [name, t] of parsed) {
+        store.declare(name, t.shape, ZEROS);
+        store.load(name, t.data);
+      }
+      log.push(`loaded ${parsed.size} tensors from ${rel} for the program (as stored)`);
+      return;
     }
     const r = loadIntoStore(store, parsed, mapping);
     const transposed = r.loaded.filter((n) => mapping.hfTensorLayout(n) === 'transpose').length;

@@ -78,4 +78,33 @@ describe('checkpoint layout', () => {
     assert.match(r.errors[0].headline, /the checkpoint does not fit the model/);
     assert.match(r.errors[0].fix ?? '', /\[in, out\] \(AutoDist's layout\), not torch's \[out, in\]: weights: \{ file, layout: 'autodist' \}/);
   });
+
+  test('spec.weights in a program: the file\'s tensors by name, whole or split over tp, the values as stored', async () => {
+    const dir = tempDir();
+    // w [4, 6] = 0, 1, …, 23; rank i of tp=2 takes columns [3i, 3i + 3) of it
+    writeFileSync(path.join(dir, 'w.safetensors'), writeSafetensors({ w: { shape: [4, 6], data: Float32Array.from({ length: 24 }, (_, i) => i) } }));
+    const text = `import { simulation, ops } from 'autodist';
+export default simulation({
+  mesh: { tp: 2 },
+  weights: 'w.safetensors',
+  async program(rank, { weights }) {
+    const part = weights.split('w', 1); // [4, 3]
+    const whole = weights.full('w'); // [4, 6]
+    const s = await rank.comm.allReduce(ops.sum(part), { axis: 'tp' }); // Σ of all 24 values
+    const v = (await s.values())[0];
+    if (v !== 276) throw new Error(\`sum \${v}\`); // 0 + 1 + … + 23
+    if (whole.shape.join() !== '4,6' || part.shape.join() !== '4,3') throw new Error('shapes');
+    const first = (await part.values())[0];
+    if (first !== 3 * rank.coord('tp')) throw new Error(\`rank \${rank.rank} starts at \${first}\`);
+    weights.full('nope');
+  },
 });
+`;
+    const r = await runScript(writeScript(dir, 'prog.ts', text), {});
+    assert.equal(r.errors.length > 0, true);
+    // everything before the last line held: only the unknown name failed, with the names there are
+    assert.match(r.errors[0].headline, /the weights file has no tensor "nope" \(it has w\)/);
+    assert.ok(r.collectives.some((c) => c.op === 'all_reduce'));
+  });
+});
+

@@ -20,6 +20,7 @@ import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
 import { verify, type TensorSink } from '../verify/verify.js';
 import { batchFor, lossOf } from './inputs.js';
+import { programWeights } from './program-weights.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
@@ -82,7 +83,16 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   if (!spec.model) {
     progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
     const fold = foldOf(spec, mode, mesh, false); // the person's own per-rank code
-    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, spec.program!);
+    // the spec's checkpoint, as the file stores it, for the program to build from
+    const store = new WeightStore({ mode, seed, dtype: spec.dtype });
+    let res: SimResult;
+    try {
+      opts.loadWeights?.(store);
+      const program = spec.program!;
+      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, (ctx) => program(ctx, { weights: programWeights(ctx, store) }));
+    } finally {
+      store.dispose();
+    }
     progress('done', 100, 'done');
     return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
   }

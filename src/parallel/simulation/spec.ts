@@ -13,6 +13,7 @@ import type { PartitionMethod } from '../pipeline/partition.js';
 import type { DataParallelOptions } from '../data/grad-sync.js';
 import type { ScheduleFn, ScheduleName } from '../pipeline/schedule.js';
 import { isHostTensor, type LossFn, type TensorSource } from './inputs.js';
+import type { ProgramContext } from './program-weights.js';
 
 /** What a parallelize function gets on each rank. */
 export interface ParallelizeContext {
@@ -68,8 +69,11 @@ export interface SimulationSpec<M extends Model = Model> {
   readonly loss?: LossFn;
   /** Compare with the unsharded model (numeric mode only); tolerances override the defaults. */
   readonly verify?: boolean | { readonly output?: number; readonly grad?: number };
-  /** A fully custom SPMD program instead of a model: the same function on every rank. */
-  readonly program?: (rank: RankContext) => unknown | Promise<unknown>;
+  /**
+   * A fully custom SPMD program instead of a model: the same function on every rank. The second
+   * argument holds the spec's `weights` file, by name, to build from (weights.split("w", 1)).
+   */
+  readonly program?: (rank: RankContext, p: ProgramContext) => unknown | Promise<unknown>;
   /**
    * Meta mode: fold data- and tensor-parallel ranks by symmetry (one representative per class
    * runs). The default folds worlds of more than 64 ranks, and worlds of any size whose ranks run
