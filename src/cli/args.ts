@@ -14,6 +14,8 @@ export interface SimulateArgs {
   readonly json?: string;
   readonly trace?: string;
   readonly html?: string;
+  /** Write the verifier's tensors (reference and sharded) to a .safetensors file. */
+  readonly dump?: string;
   readonly timeoutS: number;
   readonly maxMemoryGB: number;
   readonly nanCheck: boolean;
@@ -24,8 +26,15 @@ export interface SimulateArgs {
   readonly scriptArgs?: readonly string[];
 }
 
+/** `autodist compare A B …`: the simulate options, applied to every script; no trace. */
+export interface CompareArgs extends Omit<SimulateArgs, 'command' | 'script' | 'trace' | 'dump'> {
+  readonly command: 'compare';
+  readonly scripts: readonly string[];
+}
+
 export type CliCommand =
   | SimulateArgs
+  | CompareArgs
   | { readonly command: 'init'; readonly dir: string; readonly force: boolean }
   | { readonly command: 'demo'; readonly backend?: 'wasm' | 'cpu'; readonly timeoutS: number }
   | { readonly command: 'help' }
@@ -45,22 +54,29 @@ Usage:
   autodist simulate train.py --nproc-per-node N [options] [-- ARGS]
                                             run a PyTorch file as torchrun would, on N simulated
                                             processes, checked against its own world-size-1 run
+  autodist compare <a.ts> <b.ts> [more…] [options]
+                                            run several scripts one after the other and print one
+                                            table, a column per run (simulate's options, no --trace)
   autodist init [dir] [--force]             write an example script and the types an editor needs
   autodist demo                             the seed-003 FFN at TP=4 and a GPT-2 at TP=2 × PP=2
   autodist plan --model M --gpus N --seq S --global-batch B [--gpu h100] [--open K]
                                             rank dp × pp × tp plans that fit, with memory and step time
   autodist --help | --version
 
-Options of simulate:
+Options of simulate (and compare, but --trace):
   --mesh dp=2,pp=2,tp=2    the mesh to use instead of the script's (axes dp, pp, tp)
   --meta                   shapes, bytes and time only: no numbers, no verification (any size)
   --backend wasm|cpu       TensorFlow.js backend for numeric mode (default wasm)
   --threads N              WASM threads (default: every core, for numeric runs over 2 GFLOP; 1 = none)
   --hardware h100          hardware preset for time and memory: a100, h100, h200 (default h100)
   --algorithm ring|tree    collective algorithm for the cost model (default ring)
-  --json FILE              write the report as JSON (docs/report.schema.json); "-" for stdout
+  --json FILE              write the report as JSON (docs/report.schema.json); "-" for stdout;
+                           compare writes { "runs": [report, …] } in the order given
   --trace FILE             write a Chrome trace (open it in Perfetto or chrome://tracing)
-  --html FILE              write a self-contained HTML report
+  --html FILE              write a self-contained HTML report (compare: the runs side by side)
+  --dump FILE.safetensors  write the tensors verification compares, by name: input, labels,
+                           ref/<module>.out and sim/<module>.out (assembled from the shards),
+                           ref/<param>.grad and sim/<param>.grad, ref/loss and sim/loss
   --timeout S              stop the run after S seconds (default 120)
   --max-memory GB          refuse numeric runs estimated above this (default 4)
   --no-nan-check           do not stop at the first op that makes NaN or Inf
@@ -100,7 +116,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     case 'simulate':
     case 'sim':
     case 'run': {
-      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help', 'nproc-per-node', 'nproc_per_node'];
+      const known = ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'dump', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help', 'nproc-per-node', 'nproc_per_node'];
       checkFlags(flags, known);
       if (flags.has('help')) return { command: 'help' };
       if (positional.length === 0) throw new UsageError('simulate needs a script: autodist simulate my_script.ts (or train.py --nproc-per-node 4)');
@@ -120,12 +136,34 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         json: flags.has('json') ? value(flags, 'json') : undefined,
         trace: flags.has('trace') ? value(flags, 'trace') : undefined,
         html: flags.has('html') ? value(flags, 'html') : undefined,
+        dump: flags.has('dump') ? value(flags, 'dump') : undefined,
         timeoutS: positive(flags, 'timeout', 120),
         maxMemoryGB: positive(flags, 'max-memory', 4),
         nanCheck: !bool(flags, 'no-nan-check'),
         quiet: bool(flags, 'quiet'),
         nprocPerNode: np,
         scriptArgs: isPy ? dashed : undefined,
+      };
+    }
+    case 'compare': {
+      checkFlags(flags, ['mesh', 'meta', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'html', 'timeout', 'max-memory', 'no-nan-check', 'quiet', 'help']);
+      if (flags.has('help')) return { command: 'help' };
+      if (positional.length < 2) throw new UsageError(`compare needs two scripts or more${positional.length ? `, got only ${positional[0]}` : ''}: autodist compare a.ts b.ts`);
+      return {
+        command: 'compare',
+        scripts: positional,
+        mesh: flags.has('mesh') ? parseMesh(value(flags, 'mesh')) : undefined,
+        meta: bool(flags, 'meta'),
+        backend: choice(flags, 'backend', ['wasm', 'cpu']),
+        threads: flags.has('threads') ? integer(flags, 'threads') : undefined,
+        hardware: flags.has('hardware') ? value(flags, 'hardware') : undefined,
+        algorithm: choice(flags, 'algorithm', ['ring', 'tree']),
+        json: flags.has('json') ? value(flags, 'json') : undefined,
+        html: flags.has('html') ? value(flags, 'html') : undefined,
+        timeoutS: positive(flags, 'timeout', 120),
+        maxMemoryGB: positive(flags, 'max-memory', 4),
+        nanCheck: !bool(flags, 'no-nan-check'),
+        quiet: bool(flags, 'quiet'),
       };
     }
     case 'init':
@@ -136,7 +174,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       checkFlags(flags, ['backend', 'timeout']);
       return { command: 'demo', backend: choice(flags, 'backend', ['wasm', 'cpu']), timeoutS: positive(flags, 'timeout', 300) };
     default:
-      throw new UsageError(`unknown command "${first}" (commands: simulate, init, demo)`);
+      throw new UsageError(`unknown command "${first}" (commands: simulate, compare, plan, init, demo)`);
   }
 }
 
@@ -146,7 +184,7 @@ function split(args: string[]): { flags: Flags; positional: string[]; dashed: st
   const flags: Flags = new Map();
   const positional: string[] = [];
   const dashed: string[] = [];
-  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'timeout', 'max-memory', 'nproc-per-node', 'nproc_per_node']);
+  const takesValue = new Set(['mesh', 'backend', 'threads', 'hardware', 'algorithm', 'json', 'trace', 'html', 'dump', 'timeout', 'max-memory', 'nproc-per-node', 'nproc_per_node']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--') {

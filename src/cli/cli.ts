@@ -5,6 +5,7 @@
  */
 import { VERSION } from '../parallel/simulation/report-build.js';
 import { parseArgs, UsageError, USAGE, type CliCommand } from './args.js';
+import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { initCommand } from './init.js';
 import { simulateCommand } from './simulate.js';
@@ -30,6 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'simulate':
       return simulateCommand(cmd);
+    case 'compare':
+      return compareCommand(cmd);
     case 'init':
       return initCommand(cmd.dir, cmd.force);
     case 'demo':

@@ -2,7 +2,15 @@ import * as path from 'node:path';
 import type { SourceRef } from '../report/types.js';
 import { maxOf } from '../report/format.js';
 
+import { fmtBytes } from '../report-html/units.js';
+import { fmtInt } from '../report/format.js';
+
 export { fmtBytes, fmtUs, fmtMs, fmtShape, fmtCount, fmtErr, fmtRanks } from '../report-html/units.js';
+
+/** Elements beside bytes, as the seed writes them: "1,048,576 floats (4.0 MiB)"; other dtypes "… bfloat16 (2.0 MiB)". */
+export function fmtElements(elements: number, dtype: string, bytes: number): string {
+  return `${fmtInt(elements)} ${dtype === 'float32' ? 'floats' : dtype} (${fmtBytes(bytes)})`;
+}
 
 /** "file.ts:12" relative to the working directory when inside it. */
 export function fmtSource(s: SourceRef | undefined, cwd = process.cwd()): string {

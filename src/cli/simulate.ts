@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from '../report/types.js';
 import { reportHtml } from '../report-html/html.js';
@@ -21,6 +21,7 @@ export interface CliIO {
  * report's exit code — 0 verified, 1 verification failed, 2 bad input or script error.
  */
 export async function simulateCommand(a: SimulateArgs, io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (a.dump) rmSync(a.dump, { force: true }); // the worker writes it anew; an old one must not pass for this run's
   const report = await runWithProgress(a.script, a, io);
   const { written, failed } = writeOutputs(report, a, io);
   const jsonToStdout = a.json === '-';
@@ -32,7 +33,7 @@ export async function simulateCommand(a: SimulateArgs, io: CliIO = { stdout: pro
   return failed.length && report.exitCode < 2 ? 2 : report.exitCode;
 }
 
-export async function runWithProgress(script: string, a: Partial<SimulateArgs>, io: CliIO): Promise<Report> {
+export async function runWithProgress(script: string, a: Partial<Omit<SimulateArgs, 'command'>>, io: CliIO): Promise<Report> {
   const progress = a.quiet ? null : new Progress(io.stderr);
   const handle = runInWorker(script, {
     mesh: a.mesh,
@@ -44,6 +45,7 @@ export async function runWithProgress(script: string, a: Partial<SimulateArgs>, 
     timeoutS: a.timeoutS,
     maxMemoryBytes: a.maxMemoryGB !== undefined ? a.maxMemoryGB * GiB : undefined,
     nanCheck: a.nanCheck,
+    dump: 'dump' in a ? a.dump : undefined,
     nprocPerNode: a.nprocPerNode,
     scriptArgs: a.scriptArgs,
     onEvent: (e) => {
@@ -112,5 +114,6 @@ function writeOutputs(r: Report, a: SimulateArgs, io: CliIO): { written: string[
   else if (a.json) write(a.json, '--json', (f) => writeJsonFile(f, r));
   if (a.trace) write(a.trace, '--trace', (f) => writeJsonFile(f, chromeTrace(r), 0));
   if (a.html) write(a.html, '--html', (f) => writeFileSync(f, reportHtml(r)));
+  if (a.dump && existsSync(a.dump)) written.push(a.dump); // the worker wrote it
   return { written, failed };
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Report, ShardInfo } from '../report/types.js';
-import { callCount, collectiveRows, shardRows } from '../report-html/rows.js';
-import { fmtBytes, fmtCount, fmtErr, fmtMs, fmtRanks, fmtShape, fmtSource, fmtUs, table } from './format.js';
+import { callCount, collectiveRows, moduleRows, shardRows } from '../report-html/rows.js';
+import { fmtBytes, fmtCount, fmtElements, fmtErr, fmtMs, fmtRanks, fmtShape, fmtSource, fmtUs, table } from './format.js';
 
 export interface SummaryOptions {
   /** Rows of the traffic ledger to print before "… more" (default 40). */
@@ -24,6 +24,7 @@ export function summarize(r: Report, o: SummaryOptions = {}): string {
   if (r.mesh.worldSize > 0) out.push(...meshSection(r));
   if (r.model) out.push(`Model   ${r.model.name}, ${fmtCount(r.model.params)} parameters${r.batch ? ` · input B=${r.batch.batch}, S=${r.batch.seq}${r.batch.microbatches > 1 ? `, ${r.batch.microbatches} microbatches` : ''}` : ''}`);
   if (r.shards.length) out.push('', ...shardSection(r.shards, o.maxShardRows ?? 60, cwd));
+  if (r.modules.length) out.push('', ...moduleSection(r, o.maxShardRows ?? 60, cwd));
   if (r.collectives.length) out.push('', ...trafficSection(r, o.maxLedgerRows ?? 40, cwd));
   else if (r.mesh.worldSize > 0 && !r.errors.length) out.push('', 'Traffic none: no rank sent anything');
   if (r.timeline.stepTimeUs > 0) out.push('', ...timeMemorySection(r));
@@ -54,6 +55,19 @@ function shardSection(shards: readonly ShardInfo[], max: number, cwd: string): s
   return lines;
 }
 
+/** Each module's output on a rank (the seed's Yᵢ, Zᵢ), beside the unsharded model's. */
+function moduleSection(r: Report, max: number, cwd: string): string[] {
+  const all = moduleRows(r.modules, { foldLayers: true });
+  const dense = all.some((x) => x.m.denseOutputShape);
+  const body = all.slice(0, max).map(({ m, ranks, module }) => [module || '(root)', fmtRanks(ranks), fmtShape(m.outputShape), ...(dense ? [fmtShape(m.denseOutputShape)] : []), m.kind, fmtSource(m.source, cwd)]);
+  const lines = [
+    `Module outputs (the shape each rank holds after the module${dense ? '; unsharded: the reference model\'s' : ''})`,
+    table(['module', 'ranks', 'per rank', ...(dense ? ['unsharded'] : []), 'layer', 'line'], body),
+  ];
+  if (all.length > max) lines.push(`  … ${all.length - max} more rows (--json has them all)`);
+  return lines;
+}
+
 /** The ledger, identical calls of different groups (e.g. each dp replica's tp group) merged. */
 function trafficSection(r: Report, max: number, cwd: string): string[] {
   const all = collectiveRows(r.collectives, { foldLayers: true });
@@ -64,16 +78,17 @@ function trafficSection(r: Report, max: number, cwd: string): string[] {
     c.phase,
     module,
     calls > 1 ? `×${calls}` : '',
-    fmtBytes(c.bytes),
-    `${fmtBytes(c.sentBytesPerRank)} ${c.algorithm}`,
-    fmtBytes(c.wireBytes),
+    fmtElements(c.elements, c.dtype, c.bytes),
+    fmtElements(c.sentBytesPerRank / (c.bytes / c.elements || 1), c.dtype, c.sentBytesPerRank),
+    c.algorithm,
+    fmtElements(c.wireBytes / (c.bytes / c.elements || 1), c.dtype, c.wireBytes),
     fmtUs(c.timeUs),
     fmtSource(c.source, cwd),
   ]);
   const count = callCount(r);
   const lines = [
-    `Traffic (${count} collective call${count === 1 ? '' : 's'} and transfers; # = first ledger entry, logical = nccl-tests size, sent/rank = what one rank sends, wire = all ranks' sends; per call)`,
-    table(['#', 'op', 'axis', 'phase', 'module', 'calls', 'logical', 'sent/rank', 'wire', 'time', 'line'], body, [true, false, false, false, false, false, true, true, true, true, false]),
+    `Traffic (${count} collective call${count === 1 ? '' : 's'} and transfers; # = first ledger entry, logical = nccl-tests size, sent per rank = what each rank sends, wire = all ranks' sends together; per call)`,
+    table(['#', 'op', 'axis', 'phase', 'module', 'calls', 'logical', 'sent per rank', 'algorithm', 'wire (all ranks)', 'time', 'line'], body, [true, false, false, false, false, false, true, true, false, true, true, false]),
   ];
   if (all.length > max) lines.push(`  … ${all.length - max} more rows (--json has them all)`);
   const phases = Object.entries(r.traffic.byPhase);

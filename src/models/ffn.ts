@@ -36,7 +36,7 @@ export class FFN extends Model {
   }
 }
 
-export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>, FFN> {
+export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>, FFN> & { hfTensorLayout(name: string): 'transpose' | 'as-is' } {
   if (!Number.isInteger(cfg.hidden) || cfg.hidden < 1) throw new ConfigError(`ffn hidden must be a positive integer, got ${cfg.hidden}`);
   const c: Required<FfnConfig> = { hidden: cfg.hidden, ffnHidden: cfg.ffnHidden ?? 4 * cfg.hidden, bias: cfg.bias ?? true };
   return {
@@ -61,5 +61,7 @@ export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>, FFN> {
       };
     },
     paramCount: () => 2 * c.hidden * c.ffnHidden + (c.bias ? c.hidden + c.ffnHidden : 0),
+    // fc1 and fc2 are nn.Linear in PyTorch: a torch state dict holds their weights [out, in]
+    hfTensorLayout: (name: string) => (name.endsWith('.weight') ? 'transpose' : 'as-is'),
   };
 }

@@ -210,6 +210,7 @@ export function loadIntoStore(store: WeightStore, parsed: ParsedSafetensors, spe
   const unexpected: string[] = [];
   const ignored: string[] = [];
   const mismatches: string[] = [];
+  let flipped: 'transpose' | 'as-is' | undefined; // a 2-D tensor that fits the other way round
   for (const [hfName, t] of parsed) {
     const name = fromHF(hfName);
     if (name === null) {
@@ -225,6 +226,7 @@ export function loadIntoStore(store: WeightStore, parsed: ParsedSafetensors, spe
     const found = transpose && t.shape.length === 2 ? [t.shape[1], t.shape[0]] : [...t.shape];
     if (found.length !== want.length || found.some((d, i) => d !== want[i]) || (transpose && t.shape.length !== 2)) {
       const as = transpose ? ` (HF [out, in]; [${found.join(', ')}] as our [in, out])` : '';
+      if (t.shape.length === 2 && want.length === 2 && found[0] === want[1] && found[1] === want[0]) flipped ??= transpose ? 'transpose' : 'as-is';
       mismatches.push(`"${name}"${hfName !== name ? ` (file: "${hfName}")` : ''}: the file has [${t.shape.join(', ')}]${as}, the model expects [${want.join(', ')}]`);
       continue;
     }
@@ -233,7 +235,11 @@ export function loadIntoStore(store: WeightStore, parsed: ParsedSafetensors, spe
   if (mismatches.length) {
     const list = mismatches.slice(0, 8).join('\n  ') + (mismatches.length > 8 ? `\n  … and ${mismatches.length - 8} more` : '');
     throw new ConfigError(`the checkpoint does not fit the model (${mismatches.length} shape mismatch${mismatches.length > 1 ? 'es' : ''}):\n  ${list}`,
-      "build the model from the checkpoint's own config.json (models.fromHF) so sizes match");
+      flipped === 'transpose'
+        ? "the file holds linear weights [in, out] (AutoDist's layout), not torch's [out, in]: weights: { file, layout: 'autodist' }"
+        : flipped === 'as-is'
+          ? "the file holds linear weights [out, in] (torch's nn.Linear layout): weights: { file, layout: 'torch' }"
+          : "build the model from the checkpoint's own config.json (models.fromHF) so sizes match");
   }
   for (const [name, , data] of plan) store.load(name, data);
   const loaded = plan.map(([n]) => n);

@@ -1,5 +1,5 @@
 import { fmtRanks } from '../report/format.js';
-import type { CollectiveInfo, Report, ShardInfo } from '../report/types.js';
+import type { CollectiveInfo, ModuleShapeInfo, Report, ShardInfo } from '../report/types.js';
 
 /**
  * Table rows shared by the text summary and the HTML report: shards merged across ranks that
@@ -30,6 +30,32 @@ export function shardRows(shards: readonly ShardInfo[], opts: { foldLayers?: boo
     } else rows.set(k, { shard: s, ranks: [s.rank], module: s.module, layers: new Set(f.index === undefined ? [] : [f.index]) });
   }
   for (const r of rows.values()) if (r.layers.size > 1) r.module = foldedName(r.shard.module, r.layers);
+  return [...rows.values()];
+}
+
+export interface ModuleRow {
+  readonly m: ModuleShapeInfo;
+  readonly ranks: number[];
+  module: string;
+  readonly layers: Set<number>;
+}
+
+/**
+ * Each module's output shape on a rank (the seed's Yᵢ [8, 128, 1024]), merged across ranks with
+ * the same shape; with `foldLayers`, across repeated layers too.
+ */
+export function moduleRows(modules: readonly ModuleShapeInfo[], opts: { foldLayers?: boolean } = {}): ModuleRow[] {
+  const rows = new Map<string, ModuleRow>();
+  for (const m of modules) {
+    const f = opts.foldLayers ? layerPattern(m.module) : { pattern: m.module, index: undefined };
+    const k = [f.pattern, m.kind, m.outputShape.join('x'), m.denseOutputShape?.join('x'), m.source?.file, m.source?.line].join('|');
+    const e = rows.get(k);
+    if (e) {
+      if (!e.ranks.includes(m.rank)) e.ranks.push(m.rank);
+      if (f.index !== undefined) e.layers.add(f.index);
+    } else rows.set(k, { m, ranks: [m.rank], module: m.module, layers: new Set(f.index === undefined ? [] : [f.index]) });
+  }
+  for (const r of rows.values()) if (r.layers.size > 1) r.module = foldedName(r.m.module, r.layers);
   return [...rows.values()];
 }
 

@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { SimError } from '../core/errors.js';
 import type { SourceLocation } from '../core/source.js';
 import * as api from '../index.js';
-import { loadIntoStore, parseSafetensors, type HFCheckpointMapping } from '../models/safetensors.js';
-import type { WeightStore } from '../models/weights.js';
+import { checkLayout, layoutMapping, weightsSpecOf } from '../models/checkpoint-layout.js';
+import { loadIntoStore, parseSafetensors, safetensorsMetadata, type HFCheckpointMapping } from '../models/safetensors.js';
+import { ZEROS, type WeightStore } from '../models/weights.js';
 import { checkSpec, isSimulationSpec, type SimulationSpec } from '../parallel/simulation/spec.js';
 import { RunnerError, userFrame } from './errors.js';
+import { resolveInputFiles } from './load-inputs.js';
 import { ScriptModules } from './module-loader.js';
 
 /** A loaded script: its simulation and what the run needs to point back into its text. */
@@ -47,8 +49,8 @@ export function loadScript(file: string, modules = new ScriptModules(scriptBuilt
   } catch (e) {
     throw asLoadError(e, abs);
   }
-  const spec = defaultExport(exports, abs);
   const locate = locator(abs, text);
+  const spec = resolveInputFiles(defaultExport(exports, abs), abs, locate);
   const weightsLog: string[] = [];
   const loadWeights = spec.weights === undefined ? undefined : weightsLoader(spec, abs, locate, weightsLog);
   return { file: abs, text, spec, locate, loadWeights, weightsLog };
@@ -112,20 +114,38 @@ export function locator(file: string, text: string): (needle: string) => SourceL
   };
 }
 
-/** Reads the spec's safetensors file (relative to the script) and loads it into the store. */
+/**
+ * Reads the spec's safetensors file (relative to the script) and loads it into the store, in the
+ * layout the spec states ('torch' by default: nn.Linear weights [out, in] transposed).
+ */
 function weightsLoader(spec: SimulationSpec, file: string, locate: (n: string) => SourceLocation | undefined, log: string[]): (store: WeightStore) => void {
-  const rel = spec.weights!;
+  const { file: rel, layout } = weightsSpecOf(spec.weights!);
   const at = locate(rel);
   const abs = path.resolve(path.dirname(file), rel);
   if (!existsSync(abs)) throw new RunnerError('load', `the weights file ${rel} does not exist (looked for ${abs})`, { fix: 'give weights: a .safetensors path relative to the script', source: at });
   const model = spec.model as (Partial<HFCheckpointMapping> & object) | undefined;
-  const mapping: HFCheckpointMapping = model && typeof model.hfTensorLayout === 'function'
-    ? (model as HFCheckpointMapping)
-    : { hfTensorLayout: () => 'as-is' };
+  const mapping = layoutMapping(layout, model);
   return (store: WeightStore) => {
-    const parsed = parseSafetensors(new Uint8Array(readFileSync(abs)));
+    const bytes = new Uint8Array(readFileSync(abs));
+    const parsed = parseSafetensors(bytes);
+    try {
+      checkLayout(layout, safetensorsMetadata(bytes), parsed, model, rel);
+    } catch (e) {
+      if (e instanceof SimError) throw new RunnerError('load', e.headline, { fix: e.fix, source: at });
+      throw e;
+    }
+    if (!spec.model) {
+      // a custom program: every tensor of the file, as stored, by its name in the file
+      for (const [name, t] of parsed) {
+        store.declare(name, t.shape, ZEROS);
+        store.load(name, t.data);
+      }
+      log.push(`loaded ${parsed.size} tensors from ${rel} for the program (as stored)`);
+      return;
+    }
     const r = loadIntoStore(store, parsed, mapping);
-    log.push(`loaded ${r.loaded.length} tensors from ${rel}` +
+    const transposed = r.loaded.filter((n) => mapping.hfTensorLayout(n) === 'transpose').length;
+    log.push(`loaded ${r.loaded.length} tensors from ${rel} (${layout} layout${transposed ? `: ${transposed} [out, in] weights transposed` : ''})` +
       (r.missing.length ? `; ${r.missing.length} parameters not in the file keep synthetic values (${r.missing.slice(0, 4).join(', ')}${r.missing.length > 4 ? ', …' : ''})` : '') +
       (r.unexpected.length ? `; ${r.unexpected.length} tensors of the file are not in the model (${r.unexpected.slice(0, 4).join(', ')}${r.unexpected.length > 4 ? ', …' : ''})` : ''));
   };

@@ -19,7 +19,7 @@ export function withNanCheck(spec: SimulationSpec): SimulationSpec {
   if ((spec.mode ?? 'numeric') !== 'numeric') return spec; // meta mode has no values (and a plan-only spec stays one)
   if (spec.program) {
     const program = spec.program;
-    return { ...spec, program: (ctx) => (guardRank(ctx), program(ctx)) };
+    return { ...spec, program: (ctx, p) => (guardRank(ctx), program(ctx, p)) };
   }
   const parallelize = spec.parallelize;
   return {

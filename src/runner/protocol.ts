@@ -60,6 +60,8 @@ export interface ScriptRunSettings {
   /** Python files: processes (torchrun's --nproc-per-node) and the script's own arguments. */
   readonly nprocPerNode?: number;
   readonly scriptArgs?: readonly string[];
+  /** Write the verifier's tensors (input, labels, ref/… and sim/… outputs, gradients, loss) to this .safetensors file. */
+  readonly dump?: string;
 }
 
 /** Worker → parent. */

@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { getHardware } from '../core/cost/index.js';
+import { writeSafetensors } from '../models/safetensors.js';
 import { ConfigError } from '../core/errors.js';
 import { toReportError } from '../parallel/simulation/report-build.js';
 import { runSimulation, type RunEvent } from '../parallel/simulation/run.js';
@@ -80,8 +83,10 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
 
   const run = settings.nanCheck === false ? spec : withNanCheck(spec);
   const loadWeights = loaded.loadWeights;
+  const dumped = settings.dump ? new Map<string, { shape: readonly number[]; data: Float32Array }>() : undefined;
   try {
-    return await runSimulation(run, {
+    const report = await runSimulation(run, {
+      dump: dumped ? (name, shape, data) => void dumped.set(name, { shape, data }) : undefined,
       onEvent: (e) => emit(toStreamEvent(e)),
       streamLimits: STREAM_LIMITS,
       signal: hooks.signal,
@@ -95,9 +100,21 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
       backend: label,
       script: loaded.file,
     });
+    if (dumped && settings.dump) writeDump(settings.dump, dumped, loaded.file, emit);
+    return report;
   } catch (e) {
     return fail(e);
   }
+}
+
+/** The verifier's tensors as one .safetensors file (nothing is written when there are none: meta mode, no verification). */
+function writeDump(file: string, tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, script: string, emit: (e: StreamEvent) => void): void {
+  if (tensors.size === 0) {
+    emit({ type: 'progress', stage: 'done', percent: 100, message: `--dump: nothing to write to ${file} (tensors exist only in numeric mode with verification)` });
+    return;
+  }
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, writeSafetensors(Object.fromEntries(tensors), { script, format: 'autodist-dump-1' }));
 }
 
 /** The script's spec with the command line's (or the settings') overrides. */

@@ -4,11 +4,24 @@ import { parseArgs, parseMesh, UsageError } from '../../src/cli/args.js';
 
 describe('command line', () => {
   test('simulate with every option', () => {
-    const a = parseArgs(['simulate', 's.ts', '--mesh', 'dp=2,pp=2,tp=2', '--meta', '--backend=cpu', '--threads', '3', '--hardware', 'a100', '--algorithm', 'tree', '--json', '-', '--trace', 't.json', '--html', 'r.html', '--timeout', '30', '--max-memory', '0.5', '--no-nan-check', '--quiet']);
+    const a = parseArgs(['simulate', 's.ts', '--mesh', 'dp=2,pp=2,tp=2', '--meta', '--backend=cpu', '--threads', '3', '--hardware', 'a100', '--algorithm', 'tree', '--json', '-', '--trace', 't.json', '--html', 'r.html', '--dump', 'd.safetensors', '--timeout', '30', '--max-memory', '0.5', '--no-nan-check', '--quiet']);
     assert.deepEqual(a, {
       command: 'simulate', script: 's.ts', mesh: { dp: 2, pp: 2, tp: 2 }, meta: true, backend: 'cpu', threads: 3, hardware: 'a100', algorithm: 'tree',
-      json: '-', trace: 't.json', html: 'r.html', timeoutS: 30, maxMemoryGB: 0.5, nanCheck: false, quiet: true,
+      json: '-', trace: 't.json', html: 'r.html', dump: 'd.safetensors', timeoutS: 30, maxMemoryGB: 0.5, nanCheck: false, quiet: true,
     });
+  });
+
+  test('compare: two scripts or more, simulate\'s options but --trace and --dump', () => {
+    const a = parseArgs(['compare', 'a.ts', 'b.ts', 'c.py', '--meta', '--json', 'c.json', '--html', 'c.html']);
+    assert.equal(a.command, 'compare');
+    if (a.command === 'compare') {
+      assert.deepEqual(a.scripts, ['a.ts', 'b.ts', 'c.py']);
+      assert.equal(a.meta, true);
+      assert.equal(a.json, 'c.json');
+      assert.equal(a.html, 'c.html');
+    }
+    assert.throws(() => parseArgs(['compare', 'a.ts']), /compare needs two scripts or more, got only a\.ts/);
+    assert.throws(() => parseArgs(['compare', 'a.ts', 'b.ts', '--trace', 't.json']), /unknown option --trace/);
   });
 
   test('defaults, init, demo, help, version', () => {

@@ -24,7 +24,7 @@ describe('autodist simulate (end to end)', { concurrency: 2 }, () => {
     assert.match(r.stdout, /✓ VERIFIED against the unsharded model/);
     assert.match(r.stdout, /Mesh {4}pp=1 × dp=1 × tp=2 = 2 ranks/);
     assert.match(r.stdout, new RegExp(`fc1 +weight +0-1 +\\[64, 256\\] +→ +\\[64, 128\\] +Shard\\(1\\) +ColumnParallelLinear +.*ffn_tp2\\.ts:${lineIn(text, '// FC1')}`));
-    assert.match(r.stdout, new RegExp(`all_reduce +tp +forward +fc2 .*4\\.0 KiB .*ffn_tp2\\.ts:${lineIn(text, '// FC2')}`));
+    assert.match(r.stdout, new RegExp(`all_reduce +tp +forward +fc2 +1,024 floats \\(4\\.0 KiB\\) .*ffn_tp2\\.ts:${lineIn(text, '// FC2')}`));
     assert.match(r.stdout, /totals by phase/);
     assert.match(r.stderr, /autodist: sharded +100%/, 'plain progress lines when stderr is not a terminal');
 

@@ -153,7 +153,7 @@ export default simulation({
     const h = 16;
     const zeros = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
     writeFileSync(path.join(dir, 'w.safetensors'), writeSafetensors({ 'fc1.weight': zeros([h, 4 * h]), 'fc1.bias': zeros([4 * h]), 'fc2.weight': zeros([4 * h, h]), 'fc2.bias': zeros([h]) }));
-    const text = ffnScript({ hidden: h }).replace('input: {', 'weights: "w.safetensors",\n  input: {');
+    const text = ffnScript({ hidden: h }).replace('input: {', 'weights: { file: "w.safetensors", layout: "autodist" }, // [in, out]\n  input: {');
     const file = writeScript(dir, 'ffn.ts', text);
     const events: StreamEvent[] = [];
     const r = await runScript(file, {}, { onEvent: (e) => events.push(e) });
@@ -162,7 +162,7 @@ export default simulation({
     // All-zero weights: the output is zero, so the MSE loss is the mean square of the target (≈ 1).
     assert.ok(Math.abs(r.verification.loss!.reference - 1) < 0.5, `loss ${r.verification.loss!.reference}`);
 
-    const missing = writeScript(dir, 'missing.ts', text.replace('w.safetensors', 'nope.safetensors'));
+    const missing = writeScript(dir, 'missing.ts', text.replace('"w.safetensors"', '"nope.safetensors"'));
     const r2 = await runScript(missing);
     assert.equal(r2.exitCode, 2);
     assert.match(r2.errors[0].message, /nope\.safetensors does not exist/);

@@ -54,7 +54,9 @@ export function buildReport(b: BuildInput): Report {
   const hw = res.hardware;
   const coords = Array.from({ length: mesh.worldSize }, (_, r) => ({ ...mesh.coords(r) }));
   const collectives: CollectiveInfo[] = res.ledger.map(collectiveInfo);
+  // the unsharded model's output shape of each module, as the verifier compared it ("model" is the root)
   const denseShapes = new Map<string, readonly number[]>();
+  for (const c of b.verification.outputs) if (c.kind === 'output' && c.shape) denseShapes.set(c.name === 'model' ? '' : c.name, c.shape);
   const errors = res.errors.map(toReportError);
   const exitCode = exitCodeOf(errors, b.verification.passed);
   return {

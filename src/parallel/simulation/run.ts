@@ -18,7 +18,9 @@ import { weightHandles } from '../shard-weights.js';
 import { RankCapture } from '../verify/capture.js';
 import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
-import { verify } from '../verify/verify.js';
+import { verify, type TensorSink } from '../verify/verify.js';
+import { batchFor, lossOf } from './inputs.js';
+import { programWeights } from './program-weights.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
@@ -51,6 +53,8 @@ export interface RunOptions {
   readonly script?: string;
   /** Overrides from the command line / settings. */
   readonly overrides?: Partial<Pick<SimulationSpec, 'mesh' | 'mode' | 'hardware' | 'algorithm' | 'gpusPerNode'>>;
+  /** Receives the tensors the verifier compares, by name, and the input and labels (`--dump`; numeric mode). */
+  readonly dump?: TensorSink;
 }
 
 /**
@@ -82,7 +86,16 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   if (!spec.model) {
     progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
     const fold = foldOf(spec, mode, mesh, false); // the person's own per-rank code
-    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, spec.program!);
+    // the spec's checkpoint, as the file stores it, for the program to build from
+    const store = new WeightStore({ mode, seed, dtype: spec.dtype });
+    let res: SimResult;
+    try {
+      opts.loadWeights?.(store);
+      const program = spec.program!;
+      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, (ctx) => program(ctx, { weights: programWeights(ctx, store) }));
+    } finally {
+      store.dispose();
+    }
     progress('done', 100, 'done');
     return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
   }
@@ -105,7 +118,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     if (wantVerify) {
       progress('reference', 0, 'running the unsharded model');
       const r = await simulate({ ...simBase, mesh: {}, mode: 'numeric', traceCompute: false, sources: 'none', signal: opts.signal }, async (ctx) => {
-        ref = await referenceRun(ctx, spec, store, vocab);
+        ref = await referenceRun(ctx, spec, store, vocab, opts.dump);
       });
       if (!r.ok) refError = r.errors[0];
     }
@@ -159,7 +172,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       recordModuleShapes(ctx, modules);
       if (wantVerify) captures[ctx.rank] = new RankCapture(ctx);
 
-      const batch = model.batch(ctx, { batch: input.batch, seq: input.seq }, seed);
+      const batch = batchFor(ctx, model, { batch: input.batch, seq: input.seq }, seed, input.data, input.labels);
       const rows = input.batch / dp.size;
       const x = sliceRows(batch.input, dp.index * rows, rows, dp.size);
       const target = sliceRows(batch.target, dp.index * rows, rows, dp.size);
@@ -173,7 +186,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
           virtual: pipe.virtual,
           input: x,
           target,
-          loss: (o, t) => computeLoss(o, t, model.loss, vocab),
+          loss: (o, t) => lossOf(spec.loss, o, { input: x, target: t }, () => computeLoss(o, t, model.loss, vocab)),
           replay: spec.replayMicrobatches,
         });
         if (r.losses.length) losses[ctx.rank] = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
@@ -182,7 +195,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         await syncSharedAcrossStages(ctx, pipe, pp.index, pp.size);
       } else {
         const out = await m.call(x); // dense: [B/dp, S, H] or logits
-        const loss = await computeLoss(out, target, model.loss, vocab);
+        const loss = await lossOf(spec.loss, out, { input: x, target }, () => computeLoss(out, target, model.loss, vocab));
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
@@ -215,7 +228,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     else if (!ref) verification = { passed: false, skipped: `the unsharded reference failed: ${refError?.headline ?? 'unknown error'}`, outputs: [], grads: [] };
     else {
       progress('verify', 0, 'comparing with the unsharded model');
-      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1 }, ref, tol);
+      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1 }, ref, tol, opts.dump);
       if (!res.ok) verification = { ...verification, passed: false };
     }
     disposeRecords(captures, params, ref);
@@ -236,17 +249,24 @@ function makeOptimizer(ctx: RankContext, named: readonly [string, Tensor][], spe
 }
 
 /** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */
-async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: WeightStore, vocab: number | undefined): Promise<ReferenceRecord> {
+async function referenceRun(ctx: RankContext, spec: SimulationSpec, store: WeightStore, vocab: number | undefined, dump?: TensorSink): Promise<ReferenceRecord> {
   const model = spec.model!;
   const m = buildQuietly(() => model.build(new Params(ctx, store)));
   assignPaths(m);
   const cap = new RankCapture(ctx);
-  const batch = model.batch(ctx, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0);
+  const batch = batchFor(ctx, model, { batch: spec.input!.batch, seq: spec.input!.seq }, spec.seed ?? 0, spec.input!.data, spec.input!.labels);
   const x = batch.input;
+  if (dump) {
+    // the run's batch, the same for the reference and the sharded run (each replica takes its rows)
+    for (const [name, t] of [['input', x], ['labels', batch.target]] as const) if (t.data) dump(name, t.shape, Float32Array.from(t.data.dataSync()));
+  }
   if (isFloat(x.dtype)) x.requiresGrad = true;
   const named = m.namedParameters();
   const leaves = [...named.map(([, p]) => p), ...(x.requiresGrad ? [x] : [])];
-  const forward = async () => computeLoss(await m.call(x), batch.target, model.loss, vocab);
+  const forward = async () => {
+    const out = await m.call(x);
+    return lossOf(spec.loss, out, batch, () => computeLoss(out, batch.target, model.loss, vocab));
+  };
   // one TensorFlow.js backward gives the parameters', the input's and every module input's
   // gradients: over tfjs's tape of the forward when it has one, else over a replay of it
   const probesOf = () => cap.calls.map((c) => c.input).filter((t): t is Tensor => !!t && t.data !== null && t.node !== null);

@@ -5,6 +5,7 @@ import { ConfigError } from '../../core/errors.js';
 import { checkMeshSizes, checkSpecFields, checkWholeNumber, checkWorldSize } from './limits.js';
 import type { Mesh, MeshSpec } from '../../core/mesh.js';
 import type { Comm } from '../../core/collectives/comm.js';
+import type { WeightsSpec } from '../../models/checkpoint-layout.js';
 import type { Model, ModelSpec } from '../../models/model.js';
 import type { AxisInfo } from '../axis.js';
 import type { Plan } from '../plan.js';
@@ -14,6 +15,8 @@ import type { DataParallelOptions } from '../data/grad-sync.js';
 import type { ScheduleFn, ScheduleName } from '../pipeline/schedule.js';
 import { checkRecompute, type RecomputeOption } from '../recompute.js';
 import { checkOptimizer, type OptimizerOption } from '../data/adam.js';
+import { isHostTensor, type LossFn, type TensorSource } from './inputs.js';
+import type { ProgramContext } from './program-weights.js';
 
 /** What a parallelize function gets on each rank. */
 export interface ParallelizeContext {
@@ -29,10 +32,15 @@ export interface ParallelizeContext {
 }
 
 export interface InputSpec {
-  /** Global batch size (all data-parallel replicas together). */
+  /** Global batch size (all data-parallel replicas together); `data` and `labels` must have it as dim 0. */
   readonly batch: number;
+  /** Sequence length; `data` and `labels` must have it as dim 1. */
   readonly seq: number;
   readonly microbatches?: number;
+  /** The input tensor [B, S, …] instead of the model's seeded one: a file, values, or a function of the rank context. */
+  readonly data?: TensorSource;
+  /** The labels (targets of the loss) instead of the model's seeded ones, likewise. */
+  readonly labels?: TensorSource;
 }
 
 /**
@@ -56,10 +64,19 @@ export interface SimulationSpec<M extends Model = Model> {
   readonly plan?: Plan;
   /** Runs on every rank after the dense model is built; replaces modules with parallel ones. */
   parallelize?(model: M, p: ParallelizeContext): void | Promise<void>;
+  /**
+   * The loss, in place of the model's (mean squared error; cross-entropy for language models):
+   * `(output, { input, target }) => scalar tensor`. The reference uses it too. In a pipeline,
+   * `output` and `target` are one micro-batch's.
+   */
+  readonly loss?: LossFn;
   /** Compare with the unsharded model (numeric mode only); tolerances override the defaults. */
   readonly verify?: boolean | { readonly output?: number; readonly grad?: number };
-  /** A fully custom SPMD program instead of a model: the same function on every rank. */
-  readonly program?: (rank: RankContext) => unknown | Promise<unknown>;
+  /**
+   * A fully custom SPMD program instead of a model: the same function on every rank. The second
+   * argument holds the spec's `weights` file, by name, to build from (weights.split("w", 1)).
+   */
+  readonly program?: (rank: RankContext, p: ProgramContext) => unknown | Promise<unknown>;
   /**
    * Meta mode: fold data- and tensor-parallel ranks by symmetry (one representative per class
    * runs). The default folds worlds of more than 64 ranks, and worlds of any size whose ranks run
@@ -95,8 +112,12 @@ export interface SimulationSpec<M extends Model = Model> {
    * "optimizer".
    */
   readonly optimizer?: OptimizerOption;
-  /** Path of a .safetensors file with the model's weights (HuggingFace names), relative to the script. */
-  readonly weights?: string;
+  /**
+   * A .safetensors file with the model's weights (HuggingFace / PyTorch names), relative to the
+   * script: a path, or { file, layout } — layout 'torch' (the default: nn.Linear weights [out, in],
+   * as a PyTorch state dict holds them) or 'autodist' ([in, out]).
+   */
+  readonly weights?: string | WeightsSpec;
 }
 
 const BRAND = Symbol.for('autodist.simulation');
@@ -129,6 +150,12 @@ export function checkSpec(spec: SimulationSpec, opts: { readonly declared?: bool
   if (!spec.model && !spec.program) throw new ConfigError('the simulation has neither a model nor a program', 'add model: models.gpt2({...}) or program: async (rank) => {...}');
   if (spec.model && !spec.input) throw new ConfigError('the simulation has a model but no input', 'add input: { batch: 8, seq: 128 }');
   if (spec.input) {
+    for (const k of ['data', 'labels'] as const) {
+      const v = spec.input[k];
+      if (v !== undefined && typeof v !== 'string' && typeof v !== 'function' && !isHostTensor(v)) {
+        throw new ConfigError(`input.${k} must be a file path, { shape, data } or a function (ctx, { batch, seq }) => Tensor, got ${typeof v}`, `input: { ${k}: "batch.safetensors#${k === 'data' ? 'input' : 'labels'}" }`);
+      }
+    }
     for (const k of ['batch', 'seq'] as const) {
       const v = spec.input[k];
       checkWholeNumber(`input.${k}`, v, 1, `${k}: 8`);
@@ -145,6 +172,7 @@ export function checkSpec(spec: SimulationSpec, opts: { readonly declared?: bool
       throw new ConfigError(`Interleaved1F1B needs the micro-batch count (${mb}) to be a multiple of pp (${pp})`, `use microbatches: ${Math.ceil(mb / pp) * pp}`);
     }
   }
+  if (spec.loss !== undefined && typeof spec.loss !== 'function') throw new ConfigError('loss must be a function (output, batch) => scalar tensor');
   if (spec.mode && spec.mode !== 'numeric' && spec.mode !== 'meta') throw new ConfigError(`unknown mode "${String(spec.mode)}"`, 'use "numeric" or "meta"');
   if (spec.plan !== undefined && (typeof spec.plan !== 'object' || spec.plan === null)) throw new ConfigError('plan must be an object of module-name patterns', '{ "h.*.mlp.c_fc": "colwise", "h.*.mlp.c_proj": "rowwise" }');
   if (spec.parallelize !== undefined && typeof spec.parallelize !== 'function') throw new ConfigError('parallelize must be a function (model, { tp, weights, ... }) => void');

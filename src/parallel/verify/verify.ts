@@ -16,16 +16,36 @@ import { minOf } from '../../report/format.js';
  * whose output is wrong; if all outputs are right, the latest module whose input gradient is
  * wrong (backward runs in reverse); then the parameter gradients.
  */
-export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {
+/**
+ * Where the tensors the verifier compares can go, by name (`--dump`): "ref/fc1.out" and
+ * "sim/fc1.out" (a module's output, the sharded one assembled from its shards),
+ * "ref/fc1.weight.grad" and "sim/fc1.weight.grad", "ref/loss" and "sim/loss". The values are
+ * copied when given.
+ */
+export type TensorSink = (name: string, shape: readonly number[], data: Float32Array) => void;
+
+export function verify(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances, dump?: TensorSink): VerificationInfo {
   // every tensor made while comparing (assemblies, joined micro-batches, slices) is freed here
   let out: VerificationInfo | undefined;
   tf.tidy(() => {
-    out = verifyInner(sh, ref, tol);
+    out = verifyInner(sh, ref, tol, dump);
   });
   return out!;
 }
 
-function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): VerificationInfo {
+/** The sharded side of a compared tensor as one dense tensor: each replica's assembly, rows joined. */
+function dumpAssemblies(dump: TensorSink | undefined, name: string, as: readonly Assembly[], dense: readonly number[]): void {
+  if (!dump || as.some((a) => a.kind === 'mismatch')) return;
+  const whole = as.map((a) => (a.kind === 'sharded' ? a.dense : a.kind === 'replicated' ? a.perRank[0] : null)) as tf.Tensor[];
+  const t = whole.length > 1 && whole[0].shape[0] !== dense[0] ? tf.concat(whole, 0) : whole[0];
+  dump(name, t.shape, Float32Array.from(t.dataSync()));
+}
+
+function dumpTensor(dump: TensorSink | undefined, name: string, t: tf.Tensor): void {
+  if (dump) dump(name, t.shape, Float32Array.from(t.dataSync()));
+}
+
+function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances, dump?: TensorSink): VerificationInfo {
   const mesh = sh.mesh;
   const tp = mesh.has('tp') ? mesh.size('tp') : 1;
   const outputs: ErrorCheck[] = [];
@@ -56,11 +76,16 @@ function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): 
         rank: parts.groups[0]?.[0]?.rank,
       });
     }
-    if (cmp.kind === 'ok') disposeAssemblies(cmp.assemblies);
+    dumpTensor(dump, `ref/${name}.out`, rc.output.data!);
+    if (cmp.kind === 'ok') {
+      dumpAssemblies(dump, `sim/${name}.out`, cmp.assemblies, rc.output.shape);
+      disposeAssemblies(cmp.assemblies);
+    }
   }
 
   // ---- loss
   // the step's loss: each data-parallel replica's (any rank holding it), averaged
+  dump?.('ref/loss', [], Float32Array.of(ref.loss));
   const byDp = new Map<number, number>();
   sh.losses.forEach((l, rank) => {
     if (l === null || l === undefined) return;
@@ -71,6 +96,7 @@ function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): 
   let lossInfo: VerificationInfo['loss'];
   if (shLoss !== null) {
     lossInfo = { sharded: shLoss, reference: ref.loss };
+    dump?.('sim/loss', [], Float32Array.of(shLoss));
     const e = Math.abs(shLoss - ref.loss);
     const rel = e / Math.max(Math.abs(ref.loss), 1e-12);
     const passed = rel <= tol.output;
@@ -127,6 +153,8 @@ function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances): 
     }
     const a = assemble(g.shape, parts);
     const err = assemblyError(a, g);
+    dumpTensor(dump, `ref/${name}.grad`, g);
+    dumpAssemblies(dump, `sim/${name}.grad`, [a], g.shape);
     const passed = err !== null && err.maxRel <= tol.grad;
     grads.push({ name, kind: 'grad', maxAbs: err?.maxAbs ?? Infinity, maxRel: err?.maxRel ?? Infinity, tolerance: tol.grad, passed, shape: g.shape });
     if (!passed && !first) {
