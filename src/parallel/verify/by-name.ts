@@ -3,7 +3,7 @@ import type { Placement } from '../../core/placement.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Divergence, ErrorCheck, VerificationInfo } from '../../report/types.js';
-import { errorStats, type ErrorStats, type Tolerances } from './compare.js';
+import { errorStats as rawStats, type ErrorStats, type Tolerances } from './compare.js';
 
 /**
  * Verification of a file against its own world-size-1 run, with no AutoDist-specific code in it:
@@ -80,6 +80,11 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     }
   }
   let matched = 0;
+  // a value that is zero in exact arithmetic (the gradient of a key bias: softmax ignores a shift)
+  // is rounding noise in both runs: errors are relative to at least 1e-3 of the largest value of
+  // its kind, not to its own near-zero size
+  const outFloor = 1e-3 * maxAbsOf(ref.calls.map((c) => c.data));
+  const gradFloor = 1e-3 * maxAbsOf(ref.params.map((p) => p.grad));
   for (const rc of ref.calls) {
     if (!rc.data) continue;
     const pieces = calls.get(`${rc.name}#${rc.call}`);
@@ -87,7 +92,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     matched++;
     const name = rc.name || '(the model)';
     const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
-    const o = place(pieces, rc.data, rc.shape, tol.output);
+    const o = place(pieces, rc.data, rc.shape, tol.output, outFloor);
     const site = sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site;
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
@@ -113,7 +118,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     const pieces = params.get(rp.name);
     if (!pieces || !pieces.length) continue;
     matched++;
-    const o = place(pieces, rp.grad, rp.shape, tol.grad);
+    const o = place(pieces, rp.grad, rp.shape, tol.grad, gradFloor);
     const site = paramSite.get(rp.name) ?? rp.site;
     grads.push({ name: rp.name, kind: 'grad', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.grad, passed: o.ok, shape: rp.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
@@ -132,10 +137,11 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
  * index ranges; replicated; concatenated along a dim that is 1/k of the reference's; a partial
  * sum (reported as a failure: an all-reduce is missing).
  */
-function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number): Outcome {
+function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number): Outcome {
+  const errorStats = (a: tf.Tensor, b: tf.Tensor) => floored(a, b, floor);
   const sorted = [...pieces].sort((a, b) => a.rank - b.rank);
   if (sorted.every((p) => p.ranges && p.dim !== undefined)) {
-    const r = byRanges(sorted, ref, refShape);
+    const r = byRanges(sorted, ref, refShape, floor);
     if (r) return r.err.maxRel <= tol ? { ok: true, err: r.err, how: r.how } : { ok: false, err: r.err, why: `re-assembled from each rank's index ranges (${r.how}), the values differ` };
   }
   const same = sorted.filter((p) => sameShape(p.shape, refShape));
@@ -185,7 +191,8 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
   return { ok: false, why: `its shape [${s0.join(', ')}] on rank ${sorted[0].rank} does not re-assemble into [${refShape.join(', ')}]` };
 }
 
-function byRanges(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[]): { err: ErrorStats; how: string } | null {
+function byRanges(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], floor: number): { err: ErrorStats; how: string } | null {
+  const errorStats = (a: tf.Tensor, b: tf.Tensor) => floored(a, b, floor);
   const dim = pieces[0].dim!;
   if (pieces.some((p) => p.dim !== dim)) return null;
   // each distinct range set once (data-parallel replicas hold the same ranges: compare each)
@@ -213,4 +220,25 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toExponential(1) : String(x);
+}
+
+/** errorStats with the relative error taken against at least `floor` (see compareAll). */
+function floored(a: tf.Tensor, b: tf.Tensor, floor: number): ErrorStats {
+  const e = rawStats(a, b);
+  if (!(e.maxAbs === e.maxAbs) || floor <= 0) return e;
+  const scale = e.maxRel > 0 && Number.isFinite(e.maxRel) ? e.maxAbs / e.maxRel : 0;
+  return scale >= floor ? e : { ...e, maxRel: e.maxAbs / floor };
+}
+
+function maxAbsOf(ts: readonly (tf.Tensor | null)[]): number {
+  let m = 0;
+  for (const t of ts) {
+    if (!t) continue;
+    const v = t.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      const a = Math.abs(v[i]);
+      if (a > m) m = a;
+    }
+  }
+  return m;
 }
