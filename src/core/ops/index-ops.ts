@@ -348,7 +348,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** zeros(shape) with src added at the gather coordinates (repeats add up): gather's backward. */
 function scatterAddInto(shape: readonly number[], d: number, index: Tensor, src: Tensor): Tensor {
-  return kernel('scatter_add', [src, index], shape, src.dtype, src.size, () => tf.tidy(() => tf.scatterND(coordinates(index.data!, d), src.data!, [...shape])), `${d}|${shape.join('x')}`);
+  return kernel('gather_grad', [src, index], shape, src.dtype, src.size, () => tf.tidy(() => tf.scatterND(coordinates(index.data!, d), src.data!, [...shape])), `${d}|${shape.join('x')}`);
 }
 
 /**

@@ -149,6 +149,7 @@ function minMax(name: 'minimum' | 'maximum', a: Tensor, b: Tensor): Tensor {
   const pick = name === 'maximum' ? tf.maximum : tf.minimum;
   const wins = name === 'maximum' ? tf.greater : tf.less;
   /** dy · (1 where this side wins, ½ on ties, 0 where it loses), PyTorch's split of a tie. */
+  // (the key names the side: both sides' kernels read the same [dy, a, b])
   const grad = (dy: Tensor, self: Tensor, other: Tensor) =>
     sumToShape(kernel(`${name}_grad`, [dy, a, b], shape, dy.dtype, 3 * dy.size, () =>
       tf.tidy(() => {
@@ -156,7 +157,7 @@ function minMax(name: 'minimum' | 'maximum', a: Tensor, b: Tensor): Tensor {
         const o = broadcastData(tf.cast(other.data!, 'float32'), shape);
         const w = tf.add(tf.cast(wins(s, o), 'float32'), tf.mul(0.5, tf.cast(tf.equal(s, o), 'float32')));
         return tf.mul(dy.data!, w);
-      })), self.shape);
+      }), self === a ? 'a' : 'b'), self.shape);
   return a.ctx.apply({
     name,
     inputs: [a, b],
