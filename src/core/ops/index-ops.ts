@@ -3,7 +3,7 @@ import { isFloat, isInt, numel, storageDType, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { castData } from './dtype-cast.js';
-import { kernel, promoteScalar, promoteTypes, selectData } from './kernel.js';
+import { kernel, promoteScalar, promoteTypes, selectData, viaInt } from './kernel.js';
 import { broadcastData, broadcastTo, sum, sumToShape } from './reduce.js';
 import { concat, narrow, reshape, unsqueeze } from './shape.js';
 
@@ -210,7 +210,8 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
     key: `${d},${b},${e},${step}`,
     saves: 'none',
     free: true, // a strided view, as in PyTorch
-    compute: () => (len === 0 ? tf.zeros(shape, x.data!.dtype) : tf.stridedSlice(x.data!, x.shape.map((_, i) => (i === d ? b : 0)), x.shape.map((s, i) => (i === d ? b + len * step - (step - 1) : s)), x.shape.map((_, i) => (i === d ? step : 1)))),
+    // a gather of rows b, b + step, ...: the WASM backend's StridedSlice misreads int32 and bool
+    compute: () => (len === 0 ? tf.zeros(shape, x.data!.dtype) : tf.tidy(() => tf.gather(x.data!, tf.range(b, b + len * step, step, 'int32'), d))),
     backward: (dy) => [
       kernel('slice_grad', [dy], x.shape, dy.dtype, 0, () =>
         tf.tidy(() => {
@@ -237,7 +238,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
     flops: 0,
     key: ds.join(','),
     saves: 'none',
-    compute: () => (ds.length ? tf.reverse(x.data!, ds) : x.data!.clone()),
+    compute: () => (ds.length ? viaInt(x.data!, (t) => tf.reverse(t, ds)) : x.data!.clone()),
     backward: (dy) => [flip(dy, ds)],
   });
 }

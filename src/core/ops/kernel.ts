@@ -46,3 +46,12 @@ export function selectData(cond: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tens
   if (a.dtype !== 'bool') return tf.where(cond, a, b);
   return tf.tidy(() => tf.cast(tf.where(cond, tf.cast(a, 'int32'), tf.cast(b, 'int32')), 'bool'));
 }
+
+/**
+ * f on bool values through int32: the WASM backend's Reverse kernel misreads bool tensors
+ * (measured: garbage values), so they run on 0/1 integers.
+ */
+export function viaInt(t: tf.Tensor, f: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+  if (t.dtype !== 'bool') return f(t);
+  return tf.tidy(() => tf.cast(f(tf.cast(t, 'int32')), 'bool'));
+}

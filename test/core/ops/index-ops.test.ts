@@ -138,6 +138,15 @@ describe('views and copies', () => {
       dtypes: ['float32', 'float32', 'float32', 'float32'],
     }));
 
+  test('strided slice of int64 values (the WASM StridedSlice kernel misreads integers)', () =>
+    checkOp({
+      inputs: [{ shape: [7], dtype: 'int64', values: [5, 123456789, -3, 8, 9, 10, 11] }],
+      sim: ([x]) => ops.slice(x, 0, 1, null, 3),
+      ref: ([x]) => [x[1], x[4]],
+      shapes: [[2]],
+      dtypes: ['int64'],
+    }));
+
   test('slice: step 0 is an error', async () => {
     assert.match(await runError((ctx) => ops.slice(ctx.zeros([4]), 0, 0, 4, 0)), /step must be a positive integer/);
   });
@@ -167,6 +176,40 @@ describe('views and copies', () => {
       ref: ([x]) => [x, x, x],
       shapes: [[3], [1, 3], [1, 3, 1]],
       dtypes: ['float32', 'float32', 'float32'],
+    }));
+});
+
+describe('bool tensors (the WASM backend misreads bool in some kernels)', () => {
+  const m = [1, 0, 0, 1, 1, 0, 1, 1]; // [2, 4]
+  test('flip, strided slice, select, repeat, expand, stack, gather, index_select, where and triu of a bool mask', () =>
+    checkOp({
+      inputs: [{ shape: [2, 4], dtype: 'bool', values: m }, { shape: [2], dtype: 'int64', values: [3, 0] }],
+      sim: ([x, i]) => [
+        ops.flip(x, 1),
+        ops.slice(x, 1, 0, null, 2),
+        ops.select(x, 0, 1),
+        ops.repeat(x, [1, 2]),
+        ops.expand(ops.reshape(x, [2, 1, 4]), [2, 3, 4]),
+        ops.stack([x, x], 1),
+        ops.gather(x, 1, ops.reshape(ops.stack([i, i], 1), [2, 2])),
+        ops.indexSelect(x, 1, i),
+        ops.whereBroadcast(ops.full(x.ctx, [4], true), x, ops.logicalNot(x)),
+        ops.triu(x),
+      ],
+      ref: ([x]) => [
+        pick([2, 4], [2, 4], ([r, c]) => [r, 3 - c])(x),
+        pick([2, 2], [2, 4], ([r, c]) => [r, 2 * c])(x),
+        x.slice(4),
+        pick([2, 8], [2, 4], ([r, c]) => [r, c % 4])(x),
+        pick([2, 3, 4], [2, 4], ([a, , c]) => [a, c])(x),
+        pick([2, 2, 4], [2, 4], ([a, , c]) => [a, c])(x),
+        [x[3], x[3], x[4], x[4]],
+        [x[3], x[0], x[7], x[4]],
+        x,
+        pick([2, 4], [2, 4], ([r, c]) => (c >= r ? [r, c] : null))(x),
+      ],
+      shapes: [[2, 4], [2, 2], [4], [2, 8], [2, 3, 4], [2, 2, 4], [2, 2], [2, 2], [2, 4], [2, 4]],
+      dtypes: Array(10).fill('bool'),
     }));
 });
 
