@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isFloat, isInt, numel, storageDType, type DType } from '../dtype.js';
+import { bytesOf, isFloat, isInt, numel, storageDType, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { castData } from './dtype-cast.js';
@@ -293,6 +293,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
     shape,
     dtype: x.dtype,
     flops: 0,
+    bytes: 2 * bytesOf(numel(shape), x.dtype) + bytesOf(index.size, index.dtype), // reads only the picked slices
     key: String(d),
     saves: [index],
     compute: () => tf.tidy(() => tf.gather(x.data!, tf.reshape(checkedIndex(index, size, x, 'index_select', false), [-1]), d)),
@@ -340,6 +341,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     shape: index.shape,
     dtype: x.dtype,
     flops: 0,
+    bytes: 2 * bytesOf(index.size, x.dtype) + bytesOf(index.size, index.dtype), // reads only the picked elements
     key: String(d),
     saves: [index],
     compute: () => tf.tidy(() => tf.gatherND(x.data!, coordinates(checkedIndex(index, x.shape[d], x, 'gather', false), d))),
