@@ -43,6 +43,17 @@ describe('int64 and cast', () => {
     assert.equal(r, false);
   });
 
+  test('clone copies with an identity gradient; detach cuts the gradient', async () => {
+    await checkOp({ inputs: [{ shape: [2, 3] }], sim: ([x]) => ops.mul(ops.clone(x), x), ref: ([x]) => x.map((v) => v * v), shapes: [[2, 3]], dtypes: ['float32'] });
+    const r = await run1(async (ctx) => {
+      const x = ctx.param(ctx.tensor([1, 2], [2]));
+      const d = ops.detach(x);
+      await ctx.backward(ops.sum(ops.mul(d, x)));
+      return { req: d.requiresGrad, v: Array.from(await d.values()), g: Array.from(await x.grad!.values()) };
+    });
+    assert.deepEqual(r, { req: false, v: [1, 2], g: [1, 2] });
+  });
+
   test('promotion: float beats int beats bool, float16 with bfloat16 is float32', () => {
     assert.equal(ops.promoteTypes('int64', 'float16'), 'float16');
     assert.equal(ops.promoteTypes('bfloat16', 'float16'), 'float32');
