@@ -18,6 +18,16 @@ describe('int64 and cast', () => {
     assert.equal(res.memory[0].persistentBytes, 128);
   });
 
+  test('an int64 all-reduce: summed as integers, stays int64, 8 bytes per element on the ledger', async () => {
+    const res = await simulate({ mesh: { dp: 2 } }, async (ctx) => {
+      const y = await ctx.comm.allReduce(ctx.tensor([ctx.rank + 1, 100000 * (ctx.rank + 1)], [2], 'int64'));
+      return { v: Array.from(await y.values()), d: y.dtype };
+    });
+    assert.equal(res.ok, true, res.errors.map((e) => e.message).join('\n'));
+    assert.deepEqual(res.returns, [{ v: [3, 300000], d: 'int64' }, { v: [3, 300000], d: 'int64' }]);
+    assert.equal(res.ledger[0].bytes, 16);
+  });
+
   test('float → int64 truncates toward zero; → bool is "≠ 0"; bool → float is 0/1', () =>
     checkOp({
       inputs: [{ shape: [6], values: [-2.7, -0.5, 0, 0.5, 1.9, 3], grad: false }],
