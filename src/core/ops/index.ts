@@ -7,7 +7,9 @@ export { softmax, layerNorm, rmsNorm, embedding, crossEntropy, causalMask } from
 export * from './dtype-cast.js';
 export * from './unary-math.js';
 export * from './compare.js';
-export * from './index-ops.js';
+export * from './masking.js';
+export * from './views.js';
+export * from './gather.js';
 export * from './reduce-dims.js';
 export * from './softmax-dim.js';
 export * from './creation.js';

@@ -275,3 +275,12 @@ export function reduceRef(shape: readonly number[], dims: readonly number[], f: 
     return groups.map(f);
   };
 }
+
+/** Dense reference of an op that maps each output index to an input index (or a constant). */
+export function pick(outShape: number[], inShape: number[], at: (idx: number[]) => number[] | null, fill = 0): (x: number[]) => number[] {
+  return (x) =>
+    Array.from({ length: prod(outShape) }, (_, i) => {
+      const src = at(unravel(i, outShape));
+      return src === null ? fill : x[ravel(src, inShape)];
+    });
+}

@@ -111,3 +111,23 @@ describe('unary math: PyTorch details', () => {
     assert.equal(d, 'bfloat16');
   });
 });
+
+describe('rounding and integer division', () => {
+  test('floor, ceil, round (halves to even), trunc', () =>
+    checkOp({
+      inputs: [{ shape: [6], values: [-2.5, -1.5, -0.4, 0.5, 1.5, 2.7], grad: false }],
+      sim: ([x]) => [ops.floor(x), ops.ceil(x), ops.round(x), ops.trunc(x)],
+      ref: ([x]) => [x.map(Math.floor), x.map(Math.ceil), [-2, -2, -0, 0, 2, 3], x.map(Math.trunc)],
+      shapes: [[6], [6], [6], [6]],
+      dtypes: ['float32', 'float32', 'float32', 'float32'],
+    }));
+
+  test('floor_divide and remainder take the divisor’s sign, as Python', () =>
+    checkOp({
+      inputs: [{ shape: [4], dtype: 'int64', values: [7, -7, 7, -7] }, { shape: [4], dtype: 'int64', values: [2, 2, -2, -2] }],
+      sim: ([a, b]) => [ops.floorDivide(a, b), ops.remainder(a, b), ops.floorDivide(a, 3), ops.remainder(a, 3), ops.floorDivide(a, 2.5)],
+      ref: ([a, b]) => [a.map((v, i) => Math.floor(v / b[i])), a.map((v, i) => v - Math.floor(v / b[i]) * b[i]), a.map((v) => Math.floor(v / 3)), a.map((v) => v - Math.floor(v / 3) * 3), a.map((v) => Math.floor(v / 2.5))],
+      shapes: [[4], [4], [4], [4], [4]],
+      dtypes: ['int64', 'int64', 'int64', 'int64', 'float32'],
+    }));
+});

@@ -2,82 +2,10 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../../helpers/backend.js';
 import { ops } from '../../../src/core/index.js';
-import { bcast, checkOp, elementwise, prod, ravel, run1, runError, unravel } from './harness.js';
+import { bcast, checkOp, pick, ravel, runError, unravel } from './harness.js';
 
 before(async () => {
   await useBackend();
-});
-
-/** Dense reference of an op that maps each output index to an input index (or a constant). */
-function pick(outShape: number[], inShape: number[], at: (idx: number[]) => number[] | null, fill = 0): (x: number[]) => number[] {
-  return (x) =>
-    Array.from({ length: prod(outShape) }, (_, i) => {
-      const src = at(unravel(i, outShape));
-      return src === null ? fill : x[ravel(src, inShape)];
-    });
-}
-
-describe('masking', () => {
-  test('masked_fill with a broadcast bool mask [3,1] over [2,3,4]', () =>
-    checkOp({
-      inputs: [{ shape: [2, 3, 4] }, { shape: [3, 1], dtype: 'bool', values: [1, 0, 1] }],
-      sim: ([x, m]) => ops.maskedFill(x, m, -2.5),
-      ref: ([x, m]) => x.map((v, i) => (bcast(m, [3, 1], [2, 3, 4], i) ? -2.5 : v)),
-      shapes: [[2, 3, 4]],
-      dtypes: ['float32'],
-    }));
-
-  test('masked_fill with −inf (a causal mask) then softmax keeps no NaN', async () => {
-    const v = await run1(async (ctx) => {
-      const x = ctx.tensor([1, 2, 3, 4], [2, 2]);
-      const m = ops.triu(ops.full(ctx, [2, 2], true), 1);
-      return Array.from(await ops.softmaxDim(ops.maskedFill(x, m, -Infinity), -1).values());
-    });
-    assert.deepEqual(v.map((x) => Math.round(x * 1e4) / 1e4), [1, 0, 0.2689, 0.7311]);
-  });
-
-  test('masked_fill: a mask larger than x is an error naming the shapes', async () => {
-    const msg = await runError((ctx) => ops.maskedFill(ctx.zeros([3]), ctx.zeros([2, 3], 'bool'), 0));
-    assert.match(msg, /mask \[2, 3\] does not broadcast to the tensor's shape \[3\]/);
-  });
-
-  test('where: cond [2,1,3], a [3], b a number (all broadcast; gradient to a summed back)', () =>
-    checkOp({
-      inputs: [{ shape: [2, 1, 3], dtype: 'bool', values: [1, 0, 1, 0, 0, 1] }, { shape: [3] }],
-      sim: ([c, a]) => ops.whereBroadcast(c, a, 0.25),
-      ref: ([c, a]) => Array.from({ length: 6 }, (_, i) => (c[i] ? a[i % 3] : 0.25)),
-      shapes: [[2, 1, 3]],
-      dtypes: ['float32'],
-    }));
-
-  test('where: cond broadcasts against two tensors, both get gradients', () =>
-    checkOp({
-      inputs: [{ shape: [3], dtype: 'bool', values: [0, 1, 1] }, { shape: [2, 1] }, { shape: [2, 3] }],
-      sim: ([c, a, b]) => ops.whereBroadcast(c, a, b),
-      ref: (xs) => elementwise([[3], [2, 1], [2, 3]], [2, 3], (c, a, b) => (c ? a : b))(xs),
-      shapes: [[2, 3]],
-      dtypes: ['float32'],
-    }));
-
-  test('triu / tril with diagonals 0, 1, −1 over the last two dims of [2,3,4]', () => {
-    const s = [2, 3, 4];
-    const tri = (keep: (i: number, j: number) => boolean) => (x: number[]) => x.map((v, k) => {
-      const [, i, j] = unravel(k, s);
-      return keep(i, j) ? v : 0;
-    });
-    return checkOp({
-      inputs: [{ shape: s }],
-      sim: ([x]) => [ops.triu(x), ops.triu(x, 1), ops.tril(x), ops.tril(x, -1)],
-      ref: ([x]) => [tri((i, j) => j >= i)(x), tri((i, j) => j - i >= 1)(x), tri((i, j) => j <= i)(x), tri((i, j) => j - i <= -1)(x)],
-      shapes: [s, s, s, s],
-      dtypes: ['float32', 'float32', 'float32', 'float32'],
-    });
-  });
-
-  test('triu of a −inf matrix leaves 0, not NaN, below the diagonal', async () => {
-    const v = await run1(async (ctx) => Array.from(await ops.triu(ops.full(ctx, [2, 2], -Infinity), 1).values()));
-    assert.deepEqual(v, [0, -Infinity, 0, 0]);
-  });
 });
 
 describe('views and copies', () => {
@@ -210,46 +138,5 @@ describe('bool tensors (the WASM backend misreads bool in some kernels)', () => 
       ],
       shapes: [[2, 4], [2, 2], [4], [2, 8], [2, 3, 4], [2, 2, 4], [2, 2], [2, 2], [2, 4], [2, 4]],
       dtypes: Array(10).fill('bool'),
-    }));
-});
-
-describe('gathers and scatters', () => {
-  test('index_select along dim 1 with a repeated int64 index (gradients add up)', () =>
-    checkOp({
-      inputs: [{ shape: [2, 4, 3] }, { shape: [5], dtype: 'int64', values: [3, 0, 3, 1, 3] }],
-      sim: ([x, i]) => ops.indexSelect(x, 1, i),
-      ref: ([x, i]) => pick([2, 5, 3], [2, 4, 3], ([a, k, c]) => [a, i[k], c])(x),
-      shapes: [[2, 5, 3]],
-      dtypes: ['float32'],
-    }));
-
-  test('index_select: an index out of range is an error', async () => {
-    assert.match(await runError((ctx) => ops.indexSelect(ctx.zeros([2, 3]), 0, ctx.tensor([0, 2], [2], 'int64'))), /index 2 is out of range for a dim of size 2/);
-  });
-
-  test('gather along dim 1 and dim 0 (index smaller than x outside the dim)', () =>
-    checkOp({
-      inputs: [{ shape: [3, 4] }, { shape: [2, 3], dtype: 'int64', values: [3, 3, 0, 1, 2, 3] }, { shape: [2, 4], dtype: 'int64', values: [2, 0, 1, 2, 0, 0, 2, 1] }],
-      sim: ([x, i, j]) => [ops.gather(x, 1, i), ops.gather(x, 0, j)],
-      ref: ([x, i, j]) => [pick([2, 3], [3, 4], ([r, c]) => [r, i[r * 3 + c]])(x), pick([2, 4], [3, 4], ([r, c]) => [j[r * 4 + c], c])(x)],
-      shapes: [[2, 3], [2, 4]],
-      dtypes: ['float32', 'float32'],
-    }));
-
-  test('gather: an index with other dims than x is an error', async () => {
-    assert.match(await runError((ctx) => ops.gather(ctx.zeros([2, 3]), 1, ctx.tensor([0], [1], 'int64'))), /must have the tensor's 2 dims/);
-  });
-
-  test('scatter_add: x + src added at the index (repeats add up); gradients dx = dy, dsrc = gather(dy)', () =>
-    checkOp({
-      inputs: [{ shape: [2, 4] }, { shape: [2, 3], dtype: 'int64', values: [1, 1, 3, 0, 2, 0] }, { shape: [2, 3] }],
-      sim: ([x, i, s]) => ops.scatterAdd(x, 1, i, s),
-      ref: ([x, i, s]) => {
-        const out = [...x];
-        for (let r = 0; r < 2; r++) for (let c = 0; c < 3; c++) out[r * 4 + i[r * 3 + c]] += s[r * 3 + c];
-        return out;
-      },
-      shapes: [[2, 4]],
-      dtypes: ['float32'],
     }));
 });
