@@ -4,8 +4,9 @@ import type { Tensor } from '../tensor.js';
 import { fmt, shapeError } from './check.js';
 
 /**
- * Helpers shared by the PyTorch-surface ops (unary-math, compare, index-ops, reduce-dims, ...):
- * a gradient kernel without a tape entry, and PyTorch's dtype promotion.
+ * Helpers shared by the PyTorch-surface ops (unary-math, compare, masking, gather, ...): a
+ * gradient kernel without a tape entry, PyTorch's dtype promotion and broadcasting, index checks,
+ * and the ways around the WASM kernels that misread bool values.
  */
 
 /**
