@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isFloat, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastShapes, shapeError } from './check.js';
-import { asStorage } from './dtype-cast.js';
+import { asStorage, cast } from './dtype-cast.js';
+import { div } from './elementwise.js';
 import { floatOf, kernel, promoteScalar, promoteTypes } from './kernel.js';
 import { broadcastData, sumToShape } from './reduce.js';
 
@@ -224,4 +225,13 @@ export function floorDivide(a: Tensor, b: Tensor | number): Tensor {
 /** a % b with the divisor's sign (PyTorch's remainder and Python's %). No gradient. */
 export function remainder(a: Tensor, b: Tensor | number): Tensor {
   return intBinary('remainder', a, b, (p, q) => tf.mod(p, q));
+}
+
+/**
+ * a / b with PyTorch's true division: integer operands are divided as floats (elementwise.ts's
+ * div keeps a's dtype, and TensorFlow.js floors an int32 division). Backward: div's.
+ */
+export function trueDivide(a: Tensor, b: Tensor): Tensor {
+  const dtype = floatOf(promoteTypes(a.dtype, b.dtype));
+  return div(cast(a, dtype), cast(b, dtype));
 }

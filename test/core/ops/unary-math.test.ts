@@ -106,6 +106,15 @@ describe('unary math: PyTorch details', () => {
       dtypes: ['float32', 'int64', 'int64', 'float32'],
     }));
 
+  test('true division: int64 / int64 is float32 (not floored), float / int64 keeps the float', () =>
+    checkOp({
+      inputs: [{ shape: [3], dtype: 'int64', values: [7, -7, 1] }, { shape: [3], dtype: 'int64', values: [2, 2, 3] }, { shape: [3] }],
+      sim: ([a, b, x]) => [ops.trueDivide(a, b), ops.trueDivide(x, b)],
+      ref: ([a, b, x]) => [a.map((v, i) => v / b[i]), x.map((v, i) => v / b[i])],
+      shapes: [[3], [3]],
+      dtypes: ['float32', 'float32'],
+    }));
+
   test('bfloat16 stays bfloat16', async () => {
     const d = await run1((ctx) => ops.erf(ctx.randn([2], { dtype: 'bfloat16' })).dtype, 'meta');
     assert.equal(d, 'bfloat16');
