@@ -6,8 +6,9 @@ import type { Tensor } from '../core/tensor.js';
 import type { SimulationSpec } from '../parallel/simulation/spec.js';
 
 /**
- * Numeric mode: stop at the first op whose output holds NaN or ±Inf, and say which op, on which
- * rank, in which module and phase, at which line of the person's code.
+ * Numeric mode: stop at the first op whose output holds NaN, or ±Inf that is not a mask's (see
+ * intendedInf), and say which op, on which rank, in which module and phase, at which line of the
+ * person's code.
  *
  * The check runs on the device: sum(x·0) is 0 for finite x and NaN as soon as one value is NaN
  * or infinite — two kernels and a one-number read per op.
@@ -39,9 +40,26 @@ function guardRank(ctx: RankContext): void {
   const apply = ctx.apply.bind(ctx);
   ctx.apply = (op: OpSpec): Tensor => {
     const out = apply(op);
-    if (out.data && isFloat(out.dtype) && !allFinite(out.data)) throw nonFinite(ctx, op, out);
+    if (out.data && isFloat(out.dtype) && !allFinite(out.data) && !intendedInf(op, out.data)) throw nonFinite(ctx, op, out);
     return out;
   };
+}
+
+/** Ops that put ±Inf in on purpose: PyTorch's attention-mask idiom, masked_fill(mask, -inf). */
+const MASK_OPS = new Set(['masked_fill', 'where']);
+
+/**
+ * ±Inf without NaN that a mask op made, or that an input already held (torch.full(-inf).triu(1)
+ * made outside any op, then added to the scores): PyTorch code does this on purpose, and a
+ * softmax turns it back into finite values. NaN always stops the run, and so does ±Inf that any
+ * other op makes from finite inputs (a division by zero, an overflow).
+ */
+function intendedInf(op: OpSpec, t: tf.Tensor): boolean {
+  const nan = tf.tidy(() => tf.any(tf.isNaN(t)));
+  const hasNaN = nan.dataSync()[0] !== 0;
+  nan.dispose();
+  if (hasNaN) return false;
+  return MASK_OPS.has(op.name) || op.inputs.some((x) => x.data && isFloat(x.dtype) && !allFinite(x.data));
 }
 
 export function allFinite(t: tf.Tensor): boolean {
@@ -56,14 +74,25 @@ function nonFinite(ctx: RankContext, op: OpSpec, out: Tensor): SimError {
   const bad = op.inputs.findIndex((x) => x.data && isFloat(x.dtype) && !allFinite(x.data));
   const kinds = countKinds(out.data!);
   const where = `${op.name}${ctx.module ? ` in ${ctx.module}` : ''} (${ctx.phase})`;
+  // an input with ±Inf only (a −inf mask) that this op turned into NaN: the NaN is made here
+  const inKinds = bad < 0 ? '' : countKinds(op.inputs[bad].data!);
+  const fromInf = bad >= 0 && !inKinds.includes('NaN');
   const headline = bad < 0
     ? `rank ${ctx.rank}: ${where} produced ${kinds} from finite inputs`
-    : `rank ${ctx.rank}: ${where} got ${kinds} in its input #${bad} ${fmtShape(op.inputs[bad].shape)}, which came from a weight, the input batch or a collective`;
+    : fromInf
+      ? `rank ${ctx.rank}: ${where} produced ${kinds} from the ${inKinds} in its input #${bad} ${fmtShape(op.inputs[bad].shape)}`
+      : `rank ${ctx.rank}: ${where} got ${kinds} in its input #${bad} ${fmtShape(op.inputs[bad].shape)}, which came from a weight, the input batch or a collective`;
   const source = ctx.source(true);
   return new SimError('numeric', headline, {
     ranks: [{ rank: ctx.rank, source, detail: `${op.name} → ${fmtShape(out.shape)}` }],
     source,
-    fix: bad < 0 ? hint(op.name) : 'check the values fed in (weights file, scaling) and the collective that delivered them',
+    fix: bad < 0
+      ? hint(op.name)
+      : fromInf
+        ? /softmax/.test(op.name)
+          ? 'a row masked entirely with −inf has no softmax (PyTorch gives NaN too): leave at least one position of each row unmasked'
+          : 'infinite values (a −inf mask?) meet here: inf − inf and 0 · inf are NaN'
+        : 'check the values fed in (weights file, scaling) and the collective that delivered them',
   });
 }
 

@@ -138,6 +138,32 @@ export default simulation({
     assert.match(e.fix ?? '', /division by zero/);
   });
 
+  test('NaN/Inf: a −inf attention mask (masked_fill, or a −inf triu added to the scores) is not an error; a fully masked row (NaN) is', async () => {
+    const text = (fully: boolean) => `import { simulation, ops } from "autodist";
+
+export default simulation({
+  mesh: { dp: 2 },
+  async program(rank) {
+    const s = rank.randn([4, 4], { key: "scores" });
+    const mask = ops.triu(ops.full(rank, [4, 4], true), 1);
+    const a = ops.softmaxDim(ops.maskedFill(s, mask, -Infinity), -1);
+    const b = ops.softmaxDim(ops.add(s, ops.triu(ops.full(rank, [4, 4], -Infinity), 1)), -1);
+    ${fully ? 'ops.softmaxDim(ops.maskedFill(s, ops.full(rank, [4, 4], true), -Infinity), -1); // ALL' : ''}
+    return [(await a.values())[0], (await b.values())[0]];
+  },
+});
+`;
+    const ok = await runScript(writeScript(tempDir(), 'mask.ts', text(false)));
+    assert.equal(ok.exitCode, 0, JSON.stringify(ok.errors));
+    const src = text(true);
+    const file = writeScript(tempDir(), 'mask-all.ts', src);
+    const bad = await runScript(file);
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.errors[0].headline, /softmax \(forward\) produced 16 NaN values \(of 16\) from the 16 ±Inf values \(of 16\) in its input #0 \[4, 4\]/);
+    assert.match(bad.errors[0].fix ?? '', /a row masked entirely with −inf has no softmax/);
+    assert.equal(bad.errors[0].source?.line, lineIn(src, '// ALL'));
+  });
+
   test('a script whose bias is added on every rank fails verification (exit 1) at the layer', async () => {
     const text = biasBugScript();
     const file = writeScript(tempDir(), 'bias.ts', text);

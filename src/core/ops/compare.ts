@@ -108,3 +108,22 @@ export function logicalOr(a: Tensor, b: Tensor): Tensor {
 export function logicalXor(a: Tensor, b: Tensor): Tensor {
   return logical('logical_xor', a, b, tf.logicalXor);
 }
+
+function test1(name: string, x: Tensor, f: (t: tf.Tensor) => tf.Tensor, ifInt: boolean): Tensor {
+  return x.ctx.apply({ name, inputs: [x], shape: x.shape, dtype: 'bool', flops: x.size, key: '', saves: 'none', compute: () => (isFloat(x.dtype) ? f(x.data!) : tf.fill([...x.shape], ifInt ? 1 : 0, 'bool')) });
+}
+
+/** x is NaN (never for integers). */
+export function isnan(x: Tensor): Tensor {
+  return test1('isnan', x, tf.isNaN, false);
+}
+
+/** x is ±inf (never for integers). */
+export function isinf(x: Tensor): Tensor {
+  return test1('isinf', x, tf.isInf, false);
+}
+
+/** x is neither NaN nor ±inf (always for integers). */
+export function isfinite(x: Tensor): Tensor {
+  return test1('isfinite', x, tf.isFinite, true);
+}

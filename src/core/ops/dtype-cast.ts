@@ -39,3 +39,16 @@ export function asStorage(t: tf.Tensor, dtype: DType): tf.Tensor {
   const to = storageDType(dtype);
   return t.dtype === to ? t : tf.cast(t, to);
 }
+
+/** x.clone(): a copy (charged as one read and one write). Backward: dy. */
+export function clone(x: Tensor): Tensor {
+  return x.ctx.apply({ name: 'clone', inputs: [x], shape: x.shape, dtype: x.dtype, flops: 0, key: '', saves: 'none', compute: () => x.data!.clone(), backward: (dy) => [dy] });
+}
+
+/**
+ * x.detach(): the same values with no gradient history (a view, no time charged). Gradients do
+ * not flow back through it.
+ */
+export function detach(x: Tensor): Tensor {
+  return x.ctx.apply({ name: 'detach', inputs: [x], shape: x.shape, dtype: x.dtype, flops: 0, key: '', saves: 'none', free: true, compute: () => x.data!.clone() });
+}

@@ -3,7 +3,9 @@ import { isFloat, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { sqrt } from './elementwise.js';
-import { gather, squeeze } from './index-ops.js';
+import { gather } from './gather.js';
+import { squeeze } from './views.js';
+import { castData } from './dtype-cast.js';
 import { kernel } from './kernel.js';
 import { reshape } from './shape.js';
 
@@ -176,3 +178,19 @@ export function std(x: Tensor, dims?: number | readonly number[] | null, opts: {
   return sqrt(variance(x, dims, opts));
 }
 
+
+function boolReduce(name: 'any' | 'all', x: Tensor, dims: number | readonly number[] | null | undefined, keepdim: boolean): Tensor {
+  const ds = dimsOf(x, dims);
+  const f = name === 'any' ? tf.any : tf.all;
+  return x.ctx.apply({ name, inputs: [x], shape: reducedShape(x, ds, keepdim), dtype: 'bool', flops: x.size, key: `${ds}|${keepdim}`, saves: 'none', compute: () => tf.tidy(() => f(castData(x.data!, 'bool'), ds, keepdim)) });
+}
+
+/** torch.any: some element ≠ 0 over dims (all when omitted). bool, no gradient. */
+export function any(x: Tensor, dims?: number | readonly number[] | null, keepdim = false): Tensor {
+  return boolReduce('any', x, dims, keepdim);
+}
+
+/** torch.all: every element ≠ 0 over dims (all when omitted). bool, no gradient. */
+export function all(x: Tensor, dims?: number | readonly number[] | null, keepdim = false): Tensor {
+  return boolReduce('all', x, dims, keepdim);
+}

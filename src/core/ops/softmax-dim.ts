@@ -57,3 +57,32 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   });
   return y;
 }
+
+/**
+ * torch.logsumexp(x, dims, keepdim): log Σ exp(x) over dims, stabilised by the max.
+ * Backward: dy · softmax(x) over those dims (exp(x − y)).
+ */
+export function logsumexp(x: Tensor, dims: number | readonly number[], keepdim = false): Tensor {
+  const ds = [...new Set((typeof dims === 'number' ? [dims] : dims).map((d) => normDim(x, d)))].sort((a, b) => a - b);
+  const kept = x.shape.map((s, i) => (ds.includes(i) ? 1 : s));
+  const shape = keepdim ? kept : x.shape.filter((_, i) => !ds.includes(i));
+  const y: Tensor = x.ctx.apply({
+    name: 'logsumexp',
+    inputs: [x],
+    shape,
+    dtype: x.dtype,
+    flops: 4 * x.size,
+    key: `${ds}|${keepdim}`,
+    compute: () =>
+      tf.tidy(() => {
+        // a max of −inf (a fully masked row) would give NaN in x − m: use 0 there
+        const m = tf.max(x.data!, ds, true);
+        const safe = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
+        return tf.reshape(tf.add(tf.log(tf.sum(tf.exp(tf.sub(x.data!, safe)), ds, true)), safe), shape);
+      }),
+    backward: (dy) => [
+      kernel('logsumexp_grad', [dy, x, y], x.shape, dy.dtype, 3 * x.size, () => tf.tidy(() => tf.mul(tf.reshape(dy.data!, kept), tf.exp(tf.sub(x.data!, tf.reshape(y.data!, kept))))), `${ds}`),
+    ],
+  });
+  return y;
+}

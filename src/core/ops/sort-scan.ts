@@ -3,7 +3,7 @@ import { isFloat } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { asStorage } from './dtype-cast.js';
-import { gather } from './index-ops.js';
+import { gather } from './gather.js';
 
 /**
  * Scans and order statistics with PyTorch's semantics: cumsum, topk, sort. Indices are int64;

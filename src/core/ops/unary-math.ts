@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isFloat, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastShapes, shapeError } from './check.js';
-import { asStorage } from './dtype-cast.js';
+import { asStorage, cast } from './dtype-cast.js';
+import { div } from './elementwise.js';
 import { floatOf, kernel, promoteScalar, promoteTypes } from './kernel.js';
 import { broadcastData, sumToShape } from './reduce.js';
 
@@ -149,6 +150,7 @@ function minMax(name: 'minimum' | 'maximum', a: Tensor, b: Tensor): Tensor {
   const pick = name === 'maximum' ? tf.maximum : tf.minimum;
   const wins = name === 'maximum' ? tf.greater : tf.less;
   /** dy · (1 where this side wins, ½ on ties, 0 where it loses), PyTorch's split of a tie. */
+  // (the key names the side: both sides' kernels read the same [dy, a, b])
   const grad = (dy: Tensor, self: Tensor, other: Tensor) =>
     sumToShape(kernel(`${name}_grad`, [dy, a, b], shape, dy.dtype, 3 * dy.size, () =>
       tf.tidy(() => {
@@ -156,7 +158,7 @@ function minMax(name: 'minimum' | 'maximum', a: Tensor, b: Tensor): Tensor {
         const o = broadcastData(tf.cast(other.data!, 'float32'), shape);
         const w = tf.add(tf.cast(wins(s, o), 'float32'), tf.mul(0.5, tf.cast(tf.equal(s, o), 'float32')));
         return tf.mul(dy.data!, w);
-      })), self.shape);
+      }), self === a ? 'a' : 'b'), self.shape);
   return a.ctx.apply({
     name,
     inputs: [a, b],
@@ -223,4 +225,13 @@ export function floorDivide(a: Tensor, b: Tensor | number): Tensor {
 /** a % b with the divisor's sign (PyTorch's remainder and Python's %). No gradient. */
 export function remainder(a: Tensor, b: Tensor | number): Tensor {
   return intBinary('remainder', a, b, (p, q) => tf.mod(p, q));
+}
+
+/**
+ * a / b with PyTorch's true division: integer operands are divided as floats (elementwise.ts's
+ * div keeps a's dtype, and TensorFlow.js floors an int32 division). Backward: div's.
+ */
+export function trueDivide(a: Tensor, b: Tensor): Tensor {
+  const dtype = floatOf(promoteTypes(a.dtype, b.dtype));
+  return div(cast(a, dtype), cast(b, dtype));
 }

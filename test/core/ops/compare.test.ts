@@ -49,3 +49,15 @@ describe('comparisons and logic: bool results, broadcast, no gradient', () => {
   test('a comparison of a parameter does not require grad', () =>
     checkOp({ inputs: [{ shape: [4] }], sim: ([x]) => ops.gt(x, 0), ref: ([x]) => x.map((v) => b(v > 0)), shapes: [[4]], dtypes: ['bool'] }));
 });
+
+describe('isnan, isinf, isfinite', () => {
+  test('floats and integers', () =>
+    checkOp({
+      inputs: [{ shape: [4], values: [NaN, Infinity, -Infinity, 1.5], grad: false }, { shape: [2], dtype: 'int64', values: [3, -1] }],
+      sim: ([x, i]) => [ops.isnan(x), ops.isinf(x), ops.isfinite(x), ops.isnan(i), ops.isfinite(i)],
+      ref: ([x, i]) => [x.map((v) => b(Number.isNaN(v))), x.map((v) => b(Math.abs(v) === Infinity)), x.map((v) => b(Number.isFinite(v))), i.map(() => 0), i.map(() => 1)],
+      shapes: [[4], [4], [4], [2], [2]],
+      dtypes: ['bool', 'bool', 'bool', 'bool', 'bool'],
+    }));
+});
+

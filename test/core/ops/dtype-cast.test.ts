@@ -18,6 +18,16 @@ describe('int64 and cast', () => {
     assert.equal(res.memory[0].persistentBytes, 128);
   });
 
+  test('an int64 all-reduce: summed as integers, stays int64, 8 bytes per element on the ledger', async () => {
+    const res = await simulate({ mesh: { dp: 2 } }, async (ctx) => {
+      const y = await ctx.comm.allReduce(ctx.tensor([ctx.rank + 1, 100000 * (ctx.rank + 1)], [2], 'int64'));
+      return { v: Array.from(await y.values()), d: y.dtype };
+    });
+    assert.equal(res.ok, true, res.errors.map((e) => e.message).join('\n'));
+    assert.deepEqual(res.returns, [{ v: [3, 300000], d: 'int64' }, { v: [3, 300000], d: 'int64' }]);
+    assert.equal(res.ledger[0].bytes, 16);
+  });
+
   test('float → int64 truncates toward zero; → bool is "≠ 0"; bool → float is 0/1', () =>
     checkOp({
       inputs: [{ shape: [6], values: [-2.7, -0.5, 0, 0.5, 1.9, 3], grad: false }],
@@ -41,6 +51,17 @@ describe('int64 and cast', () => {
   test('no gradient through an integer cast', async () => {
     const r = await run1((ctx) => ops.cast(ctx.param(ctx.randn([3])), 'int64').requiresGrad);
     assert.equal(r, false);
+  });
+
+  test('clone copies with an identity gradient; detach cuts the gradient', async () => {
+    await checkOp({ inputs: [{ shape: [2, 3] }], sim: ([x]) => ops.mul(ops.clone(x), x), ref: ([x]) => x.map((v) => v * v), shapes: [[2, 3]], dtypes: ['float32'] });
+    const r = await run1(async (ctx) => {
+      const x = ctx.param(ctx.tensor([1, 2], [2]));
+      const d = ops.detach(x);
+      await ctx.backward(ops.sum(ops.mul(d, x)));
+      return { req: d.requiresGrad, v: Array.from(await d.values()), g: Array.from(await x.grad!.values()) };
+    });
+    assert.deepEqual(r, { req: false, v: [1, 2], g: [1, 2] });
   });
 
   test('promotion: float beats int beats bool, float16 with bfloat16 is float32', () => {

@@ -91,9 +91,10 @@ interface Got {
 
 const isDiff = (inp: In) => isFloat(inp.dtype ?? 'float32') && inp.grad !== false;
 
-function build(ctx: RankContext, inputs: readonly In[], values: number[][]): Tensor[] {
+/** The inputs; with `shared`, described by content, so ranks holding the same ones share ops (share.ts). */
+function build(ctx: RankContext, inputs: readonly In[], values: number[][], shared = false): Tensor[] {
   return inputs.map((inp, i) => {
-    const t = ctx.tensor(values[i], inp.shape, inp.dtype ?? 'float32');
+    const t = ctx.tensor(values[i], inp.shape, inp.dtype ?? 'float32', shared ? `harness-input-${i}` : undefined);
     return isDiff(inp) ? ctx.param(t, `x${i}`) : t;
   });
 }
@@ -103,7 +104,7 @@ function lossOf(ctx: RankContext, ys: Tensor[], ws: number[][]): Tensor | null {
   let loss: Tensor | null = null;
   ys.forEach((y, k) => {
     if (!y.requiresGrad) return;
-    const term = ops.sum(ops.mul(y, ctx.tensor(ws[k], y.shape, y.dtype)));
+    const term = ops.sum(ops.mul(y, ctx.tensor(ws[k], y.shape, y.dtype, `harness-w-${k}`)));
     loss = loss ? ops.add(loss, term) : term;
   });
   return loss;
@@ -134,6 +135,27 @@ export async function checkOp(c: OpCase, seed = 7): Promise<void> {
   assert.deepEqual(got.dtypes, c.dtypes, 'output dtypes');
   const refs: number[][] = Array.isArray((c.ref(values) as unknown[])[0]) ? (c.ref(values) as number[][]) : [c.ref(values) as number[]];
   refs.forEach((r, k) => assertClose(got.ys[k], r, `output ${k}`, c.tol));
+
+  // --- two ranks with the same inputs: replicated ops are computed once (share.ts), so an op
+  // whose key leaves out an attribute would hand one rank another op's values
+  const two = await simulate({ mesh: { dp: 2 } }, async (ctx): Promise<Got> => {
+    const xs = build(ctx, c.inputs, values, true);
+    const ys = many(c.sim(xs, ctx));
+    const loss = lossOf(ctx, ys, ws);
+    if (loss) await ctx.backward(loss);
+    return {
+      ys: await Promise.all(ys.map(async (y) => Array.from(await y.values()))),
+      shapes: ys.map((y) => [...y.shape]),
+      dtypes: ys.map((y) => y.dtype),
+      grads: await Promise.all(xs.map(async (x) => (x.grad ? Array.from(await x.grad.values()) : null))),
+      ws,
+    };
+  });
+  assert.equal(two.ok, true, two.errors.map((e) => e.message).join('\n'));
+  for (const r of two.returns as Got[]) {
+    assert.deepEqual(r.ys, got.ys, 'outputs on two ranks sharing replicated ops');
+    assert.deepEqual(r.grads, got.grads, 'gradients on two ranks sharing replicated ops');
+  }
 
   // --- gradients against finite differences of the reference
   const floatOut = c.dtypes.map((d) => isFloat(d));
@@ -252,4 +274,13 @@ export function reduceRef(shape: readonly number[], dims: readonly number[], f: 
     }
     return groups.map(f);
   };
+}
+
+/** Dense reference of an op that maps each output index to an input index (or a constant). */
+export function pick(outShape: number[], inShape: number[], at: (idx: number[]) => number[] | null, fill = 0): (x: number[]) => number[] {
+  return (x) =>
+    Array.from({ length: prod(outShape) }, (_, i) => {
+      const src = at(unravel(i, outShape));
+      return src === null ? fill : x[ravel(src, inShape)];
+    });
 }

@@ -100,3 +100,15 @@ describe('ties and zeros, as PyTorch', () => {
     assert.equal(await run1((ctx) => ops.prod(ctx.tensor([2, 3], [2], 'int32')).dtype), 'int64');
   });
 });
+
+describe('any / all', () => {
+  test('over a dim, with keepdim, and over everything; numbers count as ≠ 0', () =>
+    checkOp({
+      inputs: [{ shape: [2, 3], dtype: 'bool', values: [1, 0, 0, 1, 1, 1] }, { shape: [3], dtype: 'int64', values: [0, 2, 0] }],
+      sim: ([m, i]) => [ops.any(m, 1), ops.all(m, 1, true), ops.all(m), ops.any(i), ops.all(i, 0)],
+      ref: ([m, i]) => [[1, 1], [0, 1], [0], [1], [0]],
+      shapes: [[2], [2, 1], [], [], []],
+      dtypes: ['bool', 'bool', 'bool', 'bool', 'bool'],
+    }));
+});
+

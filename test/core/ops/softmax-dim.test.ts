@@ -1,7 +1,8 @@
 import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { useBackend } from '../../helpers/backend.js';
 import { ops } from '../../../src/core/index.js';
-import { checkOp, ravel, unravel } from './harness.js';
+import { checkOp, ravel, run1, unravel } from './harness.js';
 
 before(async () => {
   await useBackend();
@@ -53,3 +54,26 @@ describe('softmax and log_softmax over any dim', () => {
       dtypes: ['float32', 'float32'],
     }));
 });
+
+describe('logsumexp', () => {
+  test('over dims [0, 2] and over −1 with keepdim', () =>
+    checkOp({
+      inputs: [{ shape: S }],
+      sim: ([x]) => [ops.logsumexp(x, [0, 2]), ops.logsumexp(x, -1, true)],
+      ref: ([x]) => {
+        const lse = (v: number[]) => Math.log(v.reduce((a, b) => a + Math.exp(b), 0));
+        const over02 = [0, 1, 2].map((j) => lse(x.filter((_, i) => unravel(i, S)[1] === j)));
+        const overLast = [0, 1, 2, 3, 4, 5].map((r) => lse(x.slice(r * 4, r * 4 + 4)));
+        return [over02, overLast];
+      },
+      shapes: [[3], [2, 3, 1]],
+      dtypes: ['float32', 'float32'],
+    }));
+
+  test('large values stay finite; a fully −inf row gives −inf', async () => {
+    const v = await run1(async (ctx) => Array.from(await ops.logsumexp(ctx.tensor([1000, 1000, -Infinity, -Infinity], [2, 2]), 1).values()));
+    assert.ok(Math.abs(v[0] - (1000 + Math.log(2))) < 1e-3, String(v[0]));
+    assert.equal(v[1], -Infinity);
+  });
+});
+

@@ -106,8 +106,37 @@ describe('unary math: PyTorch details', () => {
       dtypes: ['float32', 'int64', 'int64', 'float32'],
     }));
 
+  test('true division: int64 / int64 is float32 (not floored), float / int64 keeps the float', () =>
+    checkOp({
+      inputs: [{ shape: [3], dtype: 'int64', values: [7, -7, 1] }, { shape: [3], dtype: 'int64', values: [2, 2, 3] }, { shape: [3] }],
+      sim: ([a, b, x]) => [ops.trueDivide(a, b), ops.trueDivide(x, b)],
+      ref: ([a, b, x]) => [a.map((v, i) => v / b[i]), x.map((v, i) => v / b[i])],
+      shapes: [[3], [3]],
+      dtypes: ['float32', 'float32'],
+    }));
+
   test('bfloat16 stays bfloat16', async () => {
     const d = await run1((ctx) => ops.erf(ctx.randn([2], { dtype: 'bfloat16' })).dtype, 'meta');
     assert.equal(d, 'bfloat16');
   });
+});
+
+describe('rounding and integer division', () => {
+  test('floor, ceil, round (halves to even), trunc', () =>
+    checkOp({
+      inputs: [{ shape: [6], values: [-2.5, -1.5, -0.4, 0.5, 1.5, 2.7], grad: false }],
+      sim: ([x]) => [ops.floor(x), ops.ceil(x), ops.round(x), ops.trunc(x)],
+      ref: ([x]) => [x.map(Math.floor), x.map(Math.ceil), [-2, -2, -0, 0, 2, 3], x.map(Math.trunc)],
+      shapes: [[6], [6], [6], [6]],
+      dtypes: ['float32', 'float32', 'float32', 'float32'],
+    }));
+
+  test('floor_divide and remainder take the divisor’s sign, as Python', () =>
+    checkOp({
+      inputs: [{ shape: [4], dtype: 'int64', values: [7, -7, 7, -7] }, { shape: [4], dtype: 'int64', values: [2, 2, -2, -2] }],
+      sim: ([a, b]) => [ops.floorDivide(a, b), ops.remainder(a, b), ops.floorDivide(a, 3), ops.remainder(a, 3), ops.floorDivide(a, 2.5)],
+      ref: ([a, b]) => [a.map((v, i) => Math.floor(v / b[i])), a.map((v, i) => v - Math.floor(v / b[i]) * b[i]), a.map((v) => Math.floor(v / 3)), a.map((v) => v - Math.floor(v / 3) * 3), a.map((v) => Math.floor(v / 2.5))],
+      shapes: [[4], [4], [4], [4], [4]],
+      dtypes: ['int64', 'int64', 'int64', 'int64', 'float32'],
+    }));
 });
