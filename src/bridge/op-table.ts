@@ -20,7 +20,9 @@ const table: Record<string, OpFn> = {
   add: (a, b) => ops.add(T(a), T(b)),
   sub: (a, b) => ops.sub(T(a), T(b)),
   mul: (a, b) => ops.mul(T(a), T(b)),
-  div: (a, b) => ops.div(T(a), T(b)),
+  div: (a, b) => ops.trueDivide(T(a), T(b)),
+  floor_divide: (a, b) => ops.floorDivide(T(a), b as Tensor),
+  remainder: (a, b) => ops.remainder(T(a), b as Tensor),
   // with a Python number
   add_scalar: (a, s) => ops.addScalar(T(a), N(s)),
   mul_scalar: (a, s) => ops.scale(T(a), N(s)),
@@ -37,7 +39,7 @@ const table: Record<string, OpFn> = {
   silu: (a) => ops.silu(T(a)),
   gelu_tanh: (a) => ops.gelu(T(a)),
   square: (a) => ops.square(T(a)),
-  where: (c, a, b) => ops.where(T(c), T(a), T(b)),
+  where: (c, a, b) => ops.whereBroadcast(T(c), a as Tensor, b as Tensor),
   // reductions
   sum: (a, d, keep) => ops.sum(T(a), dims(d), !!keep),
   mean: (a, d, keep) => ops.mean(T(a), dims(d), !!keep),

@@ -322,7 +322,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def _bin(self, other, op, scalar_op=None, rev=False):
+        # torch's type promotion: a float scalar or a true division makes an integer tensor float;
+        # two tensors meet at the higher kind (bool < int < float)
         if _is_num(other):
+            if not self.dtype.is_floating_point and (isinstance(other, _bi_float) or op == "div"):
+                return self.to(_d.get_default_dtype())._bin(other, op, scalar_op, rev)
+            if self.dtype is _d.bool and not isinstance(other, _bi_bool):
+                return self.to(_d.int64)._bin(other, op, scalar_op, rev)
             if op == "add":
                 return Tensor(_C.call("add_scalar", self._t, other if not rev else other))
             if op == "sub":
@@ -335,6 +341,13 @@ class Tensor:
         if not isinstance(other, Tensor):
             return NotImplemented
         a, b = (other, self) if rev else (self, other)
+        dt = _promote(a.dtype, b.dtype)
+        if op == "div" and not dt.is_floating_point:
+            dt = _d.get_default_dtype()
+        if a.dtype is not dt:
+            a = a.to(dt)
+        if b.dtype is not dt:
+            b = b.to(dt)
         return Tensor(_C.call(op, a._t, b._t))
 
     def __add__(self, o):
@@ -850,6 +863,23 @@ class _GradFn:
 
     def __repr__(self):
         return f"<{self._op}Backward>"
+
+
+def _promote(a, b):
+    """torch.promote_types for the dtypes simulated."""
+    if a is b:
+        return a
+    if a.is_floating_point and b.is_floating_point:
+        return _d.float32
+    if a.is_floating_point:
+        return a
+    if b.is_floating_point:
+        return b
+    if a is _d.bool:
+        return b
+    if b is _d.bool:
+        return a
+    return _d.int64 if _d.int64 in (a, b) else _d.int32
 
 
 def _scalar_like(v, like):
