@@ -113,7 +113,14 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
       if (!paramSite.has(p.name)) paramSite.set(p.name, p.site);
     }
   }
-  for (const rp of ref.params) {
+  // gradients in backward order (the reverse of their modules' first calls): the first wrong one
+  // is where backward first went wrong
+  const firstCall = new Map<string, number>();
+  ref.calls.forEach((c, i) => {
+    if (!firstCall.has(c.name)) firstCall.set(c.name, i);
+  });
+  const inBackwardOrder = [...ref.params].sort((a, b) => (firstCall.get(b.module) ?? -1) - (firstCall.get(a.module) ?? -1));
+  for (const rp of inBackwardOrder) {
     if (!rp.grad) continue;
     const pieces = params.get(rp.name);
     if (!pieces || !pieces.length) continue;
@@ -157,7 +164,7 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
       if (k < 2) continue;
       const s = tf.addN(sorted.slice(0, k).map((p) => p.data));
       const e = errorStats(s, ref);
-      if (e.maxRel <= tol) return { ok: false, err: worst, why: `each rank holds a partial sum: the sum over ranks ${sorted.slice(0, k).map((p) => p.rank).join(', ')} matches — an all-reduce of this output (or of the gradient that produces it) is missing` };
+      if (e.maxRel <= tol) return { ok: false, err: worst, why: `each rank holds a partial sum: the sum over ranks ${sorted.slice(0, k).map((p) => p.rank).join(', ')} matches — an all-reduce is missing (of this output; for a gradient, of the input gradient of the tensor-parallel layer after it: Megatron's f, an identity forward whose backward all-reduces)` };
     }
     return { ok: false, err: worst, why: 'every rank holds the full shape, and the values differ' };
   }
@@ -181,7 +188,7 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
       }
     }
     const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-    if (diff.length === 2 && numel(s0) * sorted.length === numel(refShape)) {
+    if (diff.length === 2 && (numel(s0) * sorted.length === numel(refShape) || numel(s0) === numel(refShape))) {
       const [a, b] = diff;
       const grown = s0[a] > refShape[a] ? a : b;
       const shrunk = grown === a ? b : a;

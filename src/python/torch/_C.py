@@ -16,6 +16,16 @@ import random as _random
 import _autodist as _js  # registered by the runner: src/bridge/torch-bridge.ts
 from pyodide.ffi import run_sync, to_js, create_proxy, JsException  # noqa: F401
 
+try:
+    from pyodide.ffi import jsnull
+except ImportError:  # older Pyodide: JS null arrives as None
+    jsnull = None
+
+
+def nil(v):
+    """JS null or undefined (a core tensor's absent node or grad)."""
+    return v is None or v is jsnull
+
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding torch/
 
 

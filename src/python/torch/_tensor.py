@@ -89,11 +89,25 @@ class Tensor:
 
     # ------------------------------------------------------------------ metadata
     def _set(self, core):
-        """Rebind to a new core tensor (in-place ops)."""
+        """Rebind to a new core tensor (in-place ops). A tensor read from `p.grad` writes through
+        to the parameter's gradient (dist.all_reduce(p.grad) works in place, as in torch)."""
         self._t = core
         self._shape = None
         self._dtype = None
+        owner = self.__dict__.get("_grad_of")
+        if owner is not None:
+            _C.js.setGrad(owner, core)
         return self
+
+    def _write(self, core):
+        """An in-place write: a leaf that requires grad (a parameter, under no_grad) keeps its
+        core tensor and takes the new values, so it stays the leaf its gradient lands on; any
+        other tensor is rebound to the result (its history continues from there)."""
+        t = self._t
+        if _C.nil(t.node) and t.requiresGrad:
+            _C.js.assignData(t, core)
+            return self
+        return self._set(core)
 
     @property
     def shape(self):
@@ -168,19 +182,23 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        if self._t.node is not None and not requires_grad:
+        if not _C.nil(self._t.node) and not requires_grad:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         _C.js.setRequiresGrad(self._t, _bi_bool(requires_grad))
         return self
 
     @property
     def is_leaf(self):
-        return self._t.node is None
+        return _C.nil(self._t.node)
 
     @property
     def grad(self):
         g = self._t.grad
-        return None if g is None else Tensor(g)
+        if _C.nil(g):
+            return None
+        t = Tensor(g)
+        t.__dict__["_grad_of"] = self._t
+        return t
 
     @grad.setter
     def grad(self, g):
@@ -189,7 +207,7 @@ class Tensor:
     @property
     def grad_fn(self):
         n = self._t.node
-        return None if n is None else _GradFn(n.op)
+        return None if _C.nil(n) else _GradFn(n.op)
 
     def retain_grad(self):
         _C.js.retainGrad(self._t)
@@ -439,16 +457,20 @@ class Tensor:
 
     # in place: the same object holds the result
     def __iadd__(self, o):
-        return self._set((self + o)._t)
+        self._check_inplace("add_")
+        return self._write((self + o)._t)
 
     def __isub__(self, o):
-        return self._set((self - o)._t)
+        self._check_inplace("sub_")
+        return self._write((self - o)._t)
 
     def __imul__(self, o):
-        return self._set((self * o)._t)
+        self._check_inplace("mul_")
+        return self._write((self * o)._t)
 
     def __itruediv__(self, o):
-        return self._set((self / o)._t)
+        self._check_inplace("div_")
+        return self._write((self / o)._t)
 
     def _check_inplace(self, name):
         if self.requires_grad and self.is_leaf and _C.state().grad_enabled:
@@ -456,27 +478,27 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         self._check_inplace("add_")
-        return self._set((self + (other * alpha if alpha != 1 else other))._t)
+        return self._write((self + (other * alpha if alpha != 1 else other))._t)
 
     def sub_(self, other, alpha=1):
         self._check_inplace("sub_")
-        return self._set((self - (other * alpha if alpha != 1 else other))._t)
+        return self._write((self - (other * alpha if alpha != 1 else other))._t)
 
     def mul_(self, other):
         self._check_inplace("mul_")
-        return self._set((self * other)._t)
+        return self._write((self * other)._t)
 
     def div_(self, other):
         self._check_inplace("div_")
-        return self._set((self / other)._t)
+        return self._write((self / other)._t)
 
     def zero_(self):
         self._check_inplace("zero_")
-        return self._set(_C.create("zeros", self.shape, self.dtype.core))
+        return self._write(_C.create("zeros", self.shape, self.dtype.core))
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        return self._set(_C.create("full", self.shape, self.dtype.core, {"value": _bi_float(value)}))
+        return self._write(_C.create("full", self.shape, self.dtype.core, {"value": _bi_float(value)}))
 
     def copy_(self, src, non_blocking=False):
         self._check_inplace("copy_")
@@ -485,21 +507,21 @@ class Tensor:
             s = s.expand(self.shape)
         if s.dtype is not self.dtype:
             s = s.to(self.dtype)
-        return self._set(_C.call("add_scalar", s._t, 0) if s._t is self._t else s._t)
+        return self._write(_C.call("add_scalar", s._t, 0) if s._t is self._t else s._t)
 
     def clamp_(self, min=None, max=None):
-        return self._set(self.clamp(min, max)._t)
+        return self._write(self.clamp(min, max)._t)
 
     def masked_fill_(self, mask, value):
-        return self._set(self.masked_fill(mask, value)._t)
+        return self._write(self.masked_fill(mask, value)._t)
 
     def normal_(self, mean=0.0, std=1.0):
         from . import randn
-        return self._set((randn(self.shape, dtype=self.dtype) * std + mean)._t)
+        return self._write((randn(self.shape, dtype=self.dtype) * std + mean)._t)
 
     def uniform_(self, a=0.0, b=1.0):
         from . import rand
-        return self._set((rand(self.shape, dtype=self.dtype) * (b - a) + a)._t)
+        return self._write((rand(self.shape, dtype=self.dtype) * (b - a) + a)._t)
 
     # ------------------------------------------------------------------ math
     def matmul(self, o):

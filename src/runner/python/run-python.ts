@@ -104,12 +104,22 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
     }
     disposeRecords(ref.records);
   }
+  // a run that failed downstream of a wrong value (a shape error two layers later): the comparison
+  // of what it recorded names where it first went wrong
+  let res = sharded.res;
+  const d = verification.firstDivergence;
+  if (!res.ok && d && res.errors.length) {
+    const e0 = res.errors[0];
+    const at = d.source ? ` (${path.basename(d.source.file)}:${d.source.line})` : '';
+    const first = `the first difference from the world-size-1 run comes earlier — ${d.message}${at}`;
+    res = { ...res, errors: [new SimError(e0.kind, e0.headline, { ranks: e0.ranks, source: e0.source, fix: e0.fix ? `${first}; ${e0.fix}` : first }), ...res.errors.slice(1)] };
+  }
   const shards = shardRows(sharded.records);
   const modules = moduleShapes(sharded.records);
   disposeRecords(sharded.records);
   it.bridge.dispose();
   o.onProgress?.('done', 100, verification.skipped ?? (verification.passed ? 'verified' : 'not verified'));
-  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res: sharded.res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0 });
+  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0 });
 }
 
 interface RanksJob {
@@ -201,6 +211,9 @@ function settle(ctx: RankContext, r: RankResult, file: string): void {
 }
 
 function fixFor(type: string, message: string): string | undefined {
+  if (/^Invalid (destination|source) rank/.test(message)) {
+    return 'send and recv name global ranks: with tensor parallelism each pipeline stage has tp ranks, so the peer of tensor-parallel rank t in stage s is s·tp + t — a stage number is a rank only when every stage has one rank';
+  }
   if (type === 'ModuleNotFoundError') {
     return 'only the Python standard library and AutoDist\'s torch exist in the simulator (no numpy, no other packages): remove the import, or guard it with try/except ImportError';
   }

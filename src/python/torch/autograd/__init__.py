@@ -31,6 +31,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     res = []
     for x, prev, retained in saved:
         g = x._t.grad
+        g = None if _C.nil(g) else g
         if g is None and not allow_unused and not materialize_grads:
             raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
         res.append(Tensor(g) if g is not None else None)
