@@ -33,6 +33,7 @@ def worker(rank, n, port, calls_file, script, args):
             return f
         setattr(dist, name, wrap())
     sys.argv = [script] + list(args)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py` does
     try:
         runpy.run_path(script, run_name="__main__")
     finally:

@@ -87,6 +87,38 @@ describe('PyTorch files on the simulator', { skip }, () => {
     for (let r = 0; r < 4; r++) assert.match(out.get(r)!, /count 1 sum 4\.0/);
   });
 
+  test('seed 000 Problems 1–4 at pp=2 × tp=2: verified, 2 activations forward and 2 gradients back over p2p', async () => {
+    const { report } = await run(ex('seed000/train_pp_tp.py'), 4);
+    assert.equal(report.exitCode, 0, JSON.stringify(report.errors[0] ?? report.verification.firstDivergence));
+    const p2p = report.collectives.filter((c) => c.op === 'send_recv');
+    assert.deepEqual(p2p.map((c) => c.ranks), [[0, 2], [1, 3], [2, 0], [3, 1]]);
+    // [B, S, H] = [2, 8, 32] floats each way
+    assert.ok(p2p.every((c) => c.elements === 512));
+  });
+
+  test('the stage number used as a rank (tp = 2): caught at the send, with the fix', async () => {
+    const { report } = await run(ex('seed000/mistake_stage_as_rank.py'), 4);
+    assert.equal(report.exitCode, 2);
+    const e = report.errors[0];
+    assert.match(e.headline, /Invalid destination rank/);
+    assert.match(e.fix ?? '', /a stage number is a rank only when every stage has one rank/);
+    assert.ok(e.ranks.some((r) => /mistake_stage_as_rank\.py:\d+/.test(r.detail)));
+  });
+
+  test('column outputs gathered along the batch dim: the fix names the gather and the dim', async () => {
+    const { report } = await run(ex('seed000/mistake_gather_batch.py'), 4);
+    assert.equal(report.exitCode, 2);
+    assert.match(report.errors[0].fix ?? '', /layers\.0\.mlp\.up_proj .*concatenated along dim 0 but they split dim 2 — gather along dim 2/);
+  });
+
+  test('a missing Megatron f: the first wrong gradient is a partial sum, named', async () => {
+    const { report } = await run(ex('seed000/mistake_missing_f.py'), 4);
+    assert.equal(report.exitCode, 1);
+    const d = report.verification.firstDivergence!;
+    assert.equal(d.where, 'layers.3.ln2.weight');
+    assert.match(d.message, /partial sum.*Megatron's f/);
+  });
+
   const cases: [string, number, RegExp, number | null][] = [
     ['syntax_error.py', 2, /SyntaxError: expected ':'/, 3],
     ['one_rank_raises.py', 2, /^rank 2: ValueError: bad shard index/, 7],
@@ -118,28 +150,43 @@ function realTorch(): string | null {
 }
 
 const torchPy = realTorch();
+
+/** Each rank's calls as torch.distributed saw them: [op, elements], in order (p2p as send/recv). */
+function callsOf(report: Report, rank: number): [string, number][] {
+  return report.collectives
+    .filter((c) => c.ranks.includes(rank))
+    .map((c): [string, number] => [c.op === 'send_recv' ? (c.ranks[0] === rank ? 'send' : 'recv') : c.op, c.elements]);
+}
+
+const AGAINST_TORCH: [string, number][] = [
+  ['ffn_tp4.py', 4],
+  ['seed000/train_tp.py', 4],
+  ['seed000/train_pp_tp.py', 4],
+];
+
 describe('against real torch.distributed (gloo)', { skip: !skip && torchPy ? false : `${skip || ''} ${torchPy ? '' : 'python3-torch is not installed (apt-get install -y python3-torch)'}`.trim() || false }, () => {
   before(async () => {
     await initBackend('wasm', 1);
   });
 
-  test('ffn_tp4.py: the same printed numbers (1e-5 relative) and the same collective calls in order', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'autodist-torch-'));
-    const calls = path.join(dir, 'calls.json');
-    const r = spawnSync(torchPy!, [path.join(root, 'test', 'python', 'torchrun.py'), '4', calls, ex('ffn_tp4.py')], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
-    const { report, out } = await run(ex('ffn_tp4.py'), 4);
-    assert.equal(report.exitCode, 0);
-    const nums = (s: string) => (s.match(/-?\d+\.\d+e[+-]\d+/g) ?? []).map(Number);
-    const ours = [0, 1, 2, 3].flatMap((k) => nums(out.get(k)!)).sort((a, b) => a - b);
-    const theirs = nums(r.stdout).sort((a, b) => a - b);
-    assert.equal(ours.length, theirs.length);
-    assert.ok(ours.length >= 13);
-    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) <= 1e-5 * Math.max(Math.abs(theirs[i]), 1e-3), `${v} vs ${theirs[i]}`));
-    for (let k = 0; k < 4; k++) {
-      const real = JSON.parse(readFileSync(`${calls}.${k}`, 'utf8')) as [string, number][];
-      const sim = report.collectives.map((c) => [c.op, c.bytes / 4]);
-      assert.deepEqual(sim, real);
-    }
-  });
+  for (const [file, n] of AGAINST_TORCH) {
+    test(`${file}: the same printed numbers (1e-5 relative) and each rank's collective calls in order`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'autodist-torch-'));
+      const calls = path.join(dir, 'calls.json');
+      const r = spawnSync(torchPy!, [path.join(root, 'test', 'python', 'torchrun.py'), String(n), calls, ex(file)], { encoding: 'utf8', timeout: 180_000, cwd: path.dirname(ex(file)) });
+      assert.equal(r.status, 0, r.stderr);
+      const { report, out } = await run(ex(file), n);
+      assert.equal(report.exitCode, 0, JSON.stringify(report.errors[0] ?? report.verification.firstDivergence));
+      const nums = (s: string) => (s.match(/-?\d+\.\d+e[+-]\d+/g) ?? []).map(Number);
+      const ours = [...out.values()].flatMap(nums).sort((a, b) => a - b);
+      const theirs = nums(r.stdout).sort((a, b) => a - b);
+      assert.ok(theirs.length >= 4, r.stdout);
+      assert.equal(ours.length, theirs.length);
+      ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) <= 1e-5 * Math.max(Math.abs(theirs[i]), 1e-3), `${v} vs ${theirs[i]}`));
+      for (let k = 0; k < n; k++) {
+        const real = (JSON.parse(readFileSync(`${calls}.${k}`, 'utf8')) as [string, number][]).map(([op, e]): [string, number] => [op === 'isend' ? 'send' : op === 'irecv' ? 'recv' : op, e]);
+        assert.deepEqual(callsOf(report, k), real, `rank ${k}`);
+      }
+    });
+  }
 });
