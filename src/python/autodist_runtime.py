@@ -88,8 +88,19 @@ def _user_frames(tb, user_root):
     return frames
 
 
+_stopped = [False]
+
+
+def reset():
+    """A new run: nothing stopped."""
+    _stopped[0] = False
+
+
 def run_rank(ctx, rank, world, local_world, script, argv, user_root, meta, record):
     """Run `script` as rank `rank`'s __main__. Returns a plain dict: {exit, error?, calls?, params?}."""
+    if _stopped[0]:
+        # the time limit interrupted another rank: the ones not started yet do not start
+        return {"exit": 1, "stopped": True}
     env = {
         "RANK": str(rank), "LOCAL_RANK": str(rank % local_world), "WORLD_SIZE": str(world),
         "LOCAL_WORLD_SIZE": str(local_world), "GROUP_RANK": str(rank // local_world),
@@ -133,6 +144,8 @@ def run_rank(ctx, rank, world, local_world, script, argv, user_root, meta, recor
         result["frames"] = [[e.filename or script, e.lineno or 0, "<module>", (e.text or "").strip()]]
         result["column"] = e.offset or 0
     except BaseException as e:  # noqa: BLE001 — everything the person's code raises is reported
+        if isinstance(e, KeyboardInterrupt):
+            _stopped[0] = True
         result["exit"] = 1
         result["error"] = {"type": type(e).__name__, "message": str(e)}
         result["frames"] = _user_frames(e.__traceback__, user_root)

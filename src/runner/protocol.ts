@@ -60,6 +60,8 @@ export interface ScriptRunSettings {
   /** Python files: processes (torchrun's --nproc-per-node) and the script's own arguments. */
   readonly nprocPerNode?: number;
   readonly scriptArgs?: readonly string[];
+  /** Python runs: the interrupt flag the parent sets at the time limit (see WorkerInput). */
+  readonly interrupt?: SharedArrayBuffer;
   /** Write the verifier's tensors (input, labels, ref/… and sim/… outputs, gradients, loss) to this .safetensors file. */
   readonly dump?: string;
 }
@@ -91,4 +93,9 @@ export interface WorkerInput {
   readonly settings: ScriptRunSettings;
   /** Post streamed events at most this often (ms). */
   readonly batchMs: number;
+  /**
+   * Python runs: one Int32 the parent sets to 2 (SIGINT) when the time limit passes; the
+   * interpreter then raises KeyboardInterrupt in whichever rank is running, which names its line.
+   */
+  readonly interrupt?: SharedArrayBuffer;
 }

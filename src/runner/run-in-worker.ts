@@ -9,6 +9,8 @@ import type { PlanJob } from './protocol.js';
 import { EventLog } from './event-log.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
+/** How long an interrupted Python run has to report where it was. */
+const INTERRUPT_GRACE_MS = 5000;
 const BOOT_TIMEOUT_S = 60;
 
 export interface WorkerRunOptions extends ScriptRunSettings {
@@ -41,7 +43,9 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   const t0 = performance.now();
   const script = path.resolve(file);
   const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, ...settings } = opts;
-  const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan };
+  const python = !plan && script.endsWith('.py');
+  const interrupt = python ? new SharedArrayBuffer(4) : undefined;
+  const input: WorkerInput = { file: plan ? file : script, settings: interrupt ? { ...settings, interrupt } : settings, batchMs, plan, interrupt };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;
@@ -91,6 +95,13 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
     if (timer) clearTimeout(timer);
     timer = Number.isFinite(seconds) ? setTimeout(() => {
       const { headline, fix } = error();
+      if (interrupt && info && Atomics.load(new Int32Array(interrupt), 0) === 0) {
+        // Python: interrupt the running rank, whose report then names the rank and the line it
+        // was on; if none comes in a few seconds, stop the worker as for any script
+        Atomics.store(new Int32Array(interrupt), 0, 2);
+        timer = setTimeout(() => stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] }), INTERRUPT_GRACE_MS);
+        return;
+      }
       stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
     }, seconds * 1000) : null;
   };

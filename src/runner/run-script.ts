@@ -196,6 +196,7 @@ async function runPythonScript(file: string, settings: ScriptRunSettings, hooks:
       streamLimits: STREAM_LIMITS,
       onOutput: (rank, stream, text) => emit({ type: 'output', rank, stream, text }),
       onProgress: (stage, percent, message) => emit({ type: 'progress', stage, percent, message }),
+      interrupt: settings.interrupt,
     });
   } catch (e) {
     const error = reportErrorOf(e);

@@ -30,6 +30,8 @@ export interface PythonRunOptions {
   readonly backend?: string;
   readonly onEvent?: Parameters<typeof simulate>[0]['onEvent'];
   readonly streamLimits?: Parameters<typeof simulate>[0]['streamLimits'];
+  /** Set to 2 by whoever enforces the time limit: the running rank raises KeyboardInterrupt. */
+  readonly interrupt?: SharedArrayBuffer;
   /** Each rank's printed text, as it is printed. */
   readonly onOutput?: (rank: number, stream: 'stdout' | 'stderr', text: string) => void;
   readonly onProgress?: (stage: 'load' | 'sharded' | 'reference' | 'verify' | 'done', percent: number, message: string) => void;
@@ -44,6 +46,7 @@ interface RankResult {
   column?: number;
   message?: string;
   sys_exit?: boolean;
+  stopped?: boolean;
   traceback?: string;
   calls?: [string, number, string, Tensor, SourceLocation | undefined][];
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
@@ -77,6 +80,11 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   (it as { startMs: number }).startMs = 0;
   const dir = path.dirname(file);
   mountUserDir(it, dir);
+  it.runtime.reset();
+  if (o.interrupt) {
+    Atomics.store(new Int32Array(o.interrupt), 0, 0);
+    it.py.setInterruptBuffer(new Int32Array(o.interrupt));
+  }
   const local = Math.min(n, o.gpusPerNode ?? 8);
   const args = o.args ?? [];
   const spec: SimulationSpec = { name: path.basename(file), mesh: { world: n }, mode, hardware: o.hardware, gpusPerNode: o.gpusPerNode, algorithm: o.algorithm };
@@ -88,7 +96,9 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
 
   // ---- the world-size-1 reference and the comparison
   let verification: VerificationInfo;
-  if (!wantVerify) verification = { passed: sharded.res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : 'verification is off', outputs: [], grads: [] };
+  const interrupted = sharded.res.errors.some((e) => e.headline.startsWith('time limit'));
+  if (interrupted) verification = { passed: false, skipped: 'not verified: the run was stopped at the time limit', outputs: [], grads: [] };
+  else if (!wantVerify) verification = { passed: sharded.res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : 'verification is off', outputs: [], grads: [] };
   else if (n === 1) verification = { passed: sharded.res.ok, skipped: 'a run at world size 1 is its own reference', outputs: [], grads: [] };
   else {
     o.onProgress?.('reference', 0, 'running the same file at world size 1 (the reference)');
@@ -187,6 +197,7 @@ function recordOf(rank: number, r: RankResult): RankRecord {
 
 /** A rank's end: an exception becomes the run's error, at the person's line. */
 function settle(ctx: RankContext, r: RankResult, file: string): void {
+  if (r.stopped) throw new AbortedError(new SimError('cancelled', `rank ${ctx.rank} did not start: the run was stopped at the time limit`));
   const frames = r.frames ?? [];
   const last = frames[frames.length - 1];
   const at = last ? sourceAt(last[0], last[1], r.column ?? 0) : undefined;
@@ -194,6 +205,13 @@ function settle(ctx: RankContext, r: RankResult, file: string): void {
     const e = r.js_error;
     if (e instanceof SimError || e instanceof AbortedError) throw e;
     throw new SimError('user-exception', `rank ${ctx.rank}: ${(e as Error)?.message ?? String(e)}`, { ranks: [{ rank: ctx.rank, source: at, detail: 'raised here' }] });
+  }
+  if (r.error?.type === 'KeyboardInterrupt' && last) {
+    throw new SimError('user-exception', `time limit: rank ${ctx.rank} was still running ${path.basename(last[0])}:${last[1]} (in ${last[2]}) when it passed`, {
+      ranks: [{ rank: ctx.rank, source: at, detail: `running here${last[3] ? `: ${last[3]}` : ''}` }],
+      source: at,
+      fix: 'an endless loop? check the loop at that line; a long run: raise --timeout',
+    });
   }
   if (r.error) {
     const where = frames.map(([f, l, fn, t]) => `    ${path.basename(f)}:${l} in ${fn}${t ? `: ${t}` : ''}`).join('\n');
