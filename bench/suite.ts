@@ -3,6 +3,7 @@ import { simulate } from '../src/core/simulate.js';
 import type { SimEvent, StreamLimits } from '../src/core/events.js';
 import { runSimulation, simulation, type Plan } from '../src/parallel/index.js';
 import { ffn } from '../src/models/ffn.js';
+import { PYTHON_BENCHES } from './python.js';
 import { gpt2 } from '../src/models/gpt2.js';
 import { llama } from '../src/models/llama.js';
 import { ColumnParallelLinear, RowParallelLinear } from '../src/parallel/index.js';
@@ -232,4 +233,4 @@ const seedFfn: Bench = {
   },
 };
 
-export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn, ...PLANNER_BENCHES, ...TORCH_BENCHES, ...EXTENSION_BENCHES];
+export const BENCHES: readonly Bench[] = [allReduce, metaLedger, gpt2Tp, llama70b, seedFfn, ...PLANNER_BENCHES, ...TORCH_BENCHES, ...EXTENSION_BENCHES, ...PYTHON_BENCHES];

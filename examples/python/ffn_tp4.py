@@ -4,13 +4,21 @@ fc1 column-parallel, fc2 row-parallel, one all-reduce forward (fc2's partial sum
 backward (fc1's dX). Run it as `torchrun --nproc-per-node 4 ffn_tp4.py` or
 `autodist simulate ffn_tp4.py --nproc-per-node 4`; the weights come from arithmetic, so both
 print the same numbers."""
+import argparse
+
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
-H = 64        # d (seed 003 uses 1024; small here so the real-torch check is quick)
-B, S = 2, 8   # batch, sequence
+# d = 64 by default so the real-torch check is quick; seed 003's own sizes: -- --hidden 1024 --batch 8 --seq 128
+args = argparse.ArgumentParser()
+args.add_argument("--hidden", type=int, default=64)
+args.add_argument("--batch", type=int, default=2)
+args.add_argument("--seq", type=int, default=8)
+opts, _ = args.parse_known_args()
+H = opts.hidden          # d
+B, S = opts.batch, opts.seq
 
 
 def arith(shape, k):
