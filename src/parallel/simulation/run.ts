@@ -351,10 +351,8 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
     if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send')) busy[e.rank] += e.endUs - e.startUs;
   }
   const step = Math.max(0, ...res.clocks);
-  const perStage = Array.from({ length: p }, (_, stage) => {
-    const b = busy[mesh.rankOf({ pp: stage })];
-    return b > 0 ? (step - b) / b : 0;
-  });
+  const stageBusy = Array.from({ length: p }, (_, stage) => busy[mesh.rankOf({ pp: stage })]);
+  const perStage = stageBusy.map((b) => (b > 0 ? (step - b) / b : 0));
   return {
     schedule: typeof spec.schedule === 'function' ? 'custom' : (spec.schedule ?? '1F1B'),
     stages: p,
@@ -364,8 +362,36 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
     bubblePerStage: perStage,
     bubbleFormula: idealBubble(p, m, v),
     peakStash: Array.from({ length: p }, (_, stage) => peakStash[mesh.rankOf({ pp: stage })]),
+    stageBusyUs: stageBusy,
+    ...unevenBubble(stageBusy, m, v),
     ...(replayed ? { replayed } : {}),
   };
+}
+
+/**
+ * The bubble uneven stages predict, when their busy times differ by more than 5 %. With t_s the
+ * per-micro-batch time of stage s (forward + backward, the forward taken as a third), stage k
+ * cannot finish before: the first micro-batch has crossed the stages before it (Σ_{s<k} t_s / v,
+ * counting the last gradient's way back), it has run all m (m·t_k), and — where its p − k − 1
+ * warm-up forwards do not cover it — the first micro-batch's round trip through the stages after
+ * it (Σ_{s>k} t_s / v − (p − k − 1)·t_k/3). The estimated step is the largest of these; stage s
+ * then idles (step − m·t_s)/(m·t_s). Equal stages give (p − 1)/(v·m).
+ */
+function unevenBubble(busy: readonly number[], m: number, v: number): { bubbleUneven?: number } {
+  const max = Math.max(...busy);
+  const min = Math.min(...busy);
+  if (!(min > 0) || max / min - 1 <= 0.05) return {};
+  const p = busy.length;
+  const t = busy.map((b) => b / m);
+  const total = t.reduce((a, b) => a + b, 0);
+  let before = 0;
+  let step = 0;
+  t.forEach((tk, k) => {
+    const after = total - before - tk;
+    step = Math.max(step, before / v + m * tk + Math.max(0, after / v - ((p - k - 1) * tk) / 3));
+    before += tk;
+  });
+  return { bubbleUneven: t.reduce((a, ts) => a + (step - m * ts) / (m * ts), 0) / p };
 }
 
 /**
