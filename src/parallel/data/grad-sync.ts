@@ -19,7 +19,8 @@ import type { Adam } from './adam.js';
  */
 export interface DataParallelOptions {
   readonly bucketMB?: number;
-  readonly zero?: 0 | 1 | 2;
+  /** 3: the transformer layers' parameters and gradients sharded too (./zero3.ts, meta mode). */
+  readonly zero?: 0 | 1 | 2 | 3;
   readonly axis?: string;
 }
 

@@ -23,6 +23,7 @@ import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
 import { Adam, adamOptions } from '../data/adam.js';
+import { shardLayers } from '../data/zero3.js';
 import { applyRecompute } from '../recompute.js';
 import { ConfigError } from '../../core/errors.js';
 
@@ -148,11 +149,14 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       const dp = axisInfo(ctx, 'dp');
       const pp = axisInfo(ctx, 'pp');
       const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
-      applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
+      // ZeRO-3: the layers' parameters live as dp shards (gathered per layer), the rest whole
+      const z3 = spec.dataParallel?.zero === 3 && dp.size > 1 ? shardLayers(ctx, m, model.layerPaths(), new Set(named.map(([, t]) => t))) : null;
+      const held: [string, Tensor][] = z3 ? [...named.filter(([, p]) => !z3.full.has(p)), ...z3.shards] : named;
+      applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       if (pipe && ctx.rank === 0) stageInfo = describeStages(pipe, mesh);
-      ctx.memory.reset(named.map(([, p]) => p.memIndex));
-      const optimizer = spec.optimizer ? makeOptimizer(ctx, named, spec, dp.size) : undefined;
+      ctx.memory.reset(held.map(([, p]) => p.memIndex));
+      const optimizer = spec.optimizer ? makeOptimizer(ctx, held, spec, dp.size, z3?.shards) : undefined;
       const mine = new Set(named.map(([, t]) => t));
       shards.push(...shardRows(ctx.rank, m).filter((r) => mine.has(r.tensor)));
       recordModuleShapes(ctx, modules);
@@ -185,7 +189,9 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
-      if (dp.size > 1 || optimizer) await syncGradients(ctx, named, spec.dataParallel, optimizer);
+      const whole = z3 ? held.filter(([, p]) => !z3.shards.some(([, s]) => s === p)) : named;
+      if (dp.size > 1 || optimizer) await syncGradients(ctx, whole, spec.dataParallel, optimizer);
+      if (z3 && optimizer) await ctx.withPhase('optimizer', () => { for (const [, s] of z3.shards) if (s.grad) optimizer.step(s.grad, s.dtype); }); // reduce-scattered in the backward
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -227,11 +233,16 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   }
 }
 
-/** This rank's Adam: states for all its parameter elements, or for 1/dp of them with ZeRO ≥ 1 (rounded up). */
-function makeOptimizer(ctx: RankContext, named: readonly [string, Tensor][], spec: SimulationSpec, dp: number): Adam {
-  const total = named.reduce((a, [, p]) => a + p.size, 0);
+/**
+ * This rank's Adam: states for all its parameter elements, or for 1/dp of them with ZeRO ≥ 1
+ * (rounded up); ZeRO-3's layer shards (`shards`, already 1/dp) count as they are.
+ */
+function makeOptimizer(ctx: RankContext, named: readonly [string, Tensor][], spec: SimulationSpec, dp: number, shards: readonly [string, Tensor][] = []): Adam {
+  const isShard = new Set(shards.map(([, t]) => t));
+  const whole = named.reduce((a, [, p]) => a + (isShard.has(p) ? 0 : p.size), 0);
   const sharded = (spec.dataParallel?.zero ?? 0) >= 1 && dp > 1;
-  return new Adam(ctx, named.map(([, p]) => p), adamOptions(spec.optimizer!), sharded ? Math.ceil(total / dp) : total);
+  const states = (sharded ? Math.ceil(whole / dp) : whole) + shards.reduce((a, [, t]) => a + t.size, 0);
+  return new Adam(ctx, named.map(([, p]) => p), adamOptions(spec.optimizer!), states);
 }
 
 /** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */
