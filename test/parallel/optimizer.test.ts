@@ -105,9 +105,9 @@ test('ZeRO-3, dp = 2: the layers keep half their weights and gradients; each lay
   const params = 12; // per GPT-2 block: ln_1, c_attn, c_proj, ln_2, c_fc, c_proj — weight and bias each
   assert.equal(at('zero3_param_all_gather', 'forward').length, L * params);
   assert.equal(at('zero3_param_all_gather.backward', 'backward').length, L * params);
-  assert.equal(at('zero3_grad_reduce_scatter', 'backward').length, L * params);
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, L * params);
   assert.equal(at('zero3_param_all_gather', 'forward').reduce((a, c) => a + c.bytes, 0), 2 * layers, 'bf16 weights, each gathered whole');
-  assert.equal(at('zero3_grad_reduce_scatter', 'backward').reduce((a, c) => a + c.elements, 0), layers);
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').reduce((a, c) => a + c.elements, 0), layers);
 });
 
 test('ZeRO-3 with full recomputation: the gather of the recomputation serves the backward (no second backward gather)', async () => {
@@ -117,7 +117,7 @@ test('ZeRO-3 with full recomputation: the gather of the recomputation serves the
   assert.equal(count('zero3_param_all_gather', 'forward'), 24);
   assert.equal(count('zero3_param_all_gather', 'recompute'), 24);
   assert.equal(count('zero3_param_all_gather.backward', 'backward'), 0);
-  assert.equal(count('zero3_grad_reduce_scatter', 'backward'), 24);
+  assert.equal(count('zero_layer_grad_reduce_scatter', 'backward'), 24);
 });
 
 test('ZeRO-3 frees the whole weights of each layer after its forward: the activation peak does not grow by one layer of weights per layer', async () => {
@@ -134,4 +134,20 @@ test('ZeRO-3 frees the whole weights of each layer after its forward: the activa
   const [s, b, a] = [8, 1, 4];
   assert.equal(eight - four, 4 * (32 * s * b * H + 4 * a * s * b), `4 → 8 layers; one layer's weights are ${layerWeights} bytes`);
   assert.ok(four < 3 * layerWeights, `peak ${four}: about one layer's gathered weights and their gradient, not all layers'`);
+});
+
+test('ZeRO-2, dp = 2 (meta): the layers keep whole weights but half their gradients and states; each micro-batch reduce-scatters its weight gradients in the backward, the step all-gathers the updated weights', async () => {
+  const r = await runSimulation(simulation(base({ mesh: { dp: 2 }, input: { batch: 8, seq: 8, microbatches: 2 }, optimizer: 'adam', dataParallel: { zero: 2 } })));
+  assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
+  const H = model.config.nEmbd;
+  const perLayer = 2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * 4 * H + 4 * H) + (4 * H * H + H);
+  const layers = 2 * perLayer;
+  const outside = PSI - layers;
+  // outside the layers ZeRO-1 (2 + 4 whole, 12/dp); the layers: 2 whole, (4 + 12)/dp
+  assert.equal(persistent(r), 6 * outside + (12 * outside) / 2 + 2 * layers + (16 * layers) / 2);
+  const at = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0));
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, 2 * 12 * 2, '2 layers × 12 weights × 2 micro-batches');
+  assert.equal(at('zero3_param_all_gather', 'forward').length, 0, 'no weight gathers before the layers');
+  const gathered = at('zero_param_all_gather', 'optimizer').reduce((a, c) => a + c.elements, 0);
+  assert.equal(gathered, PSI, 'every updated weight gathered once (the layers per weight, the rest per bucket)');
 });

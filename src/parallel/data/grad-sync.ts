@@ -19,7 +19,10 @@ import type { Adam } from './adam.js';
  */
 export interface DataParallelOptions {
   readonly bucketMB?: number;
-  /** 3: the transformer layers' parameters and gradients sharded too (./zero3.ts, meta mode). */
+  /**
+   * Meta mode, 2: the transformer layers' gradients sharded, reduce-scattered every micro-batch;
+   * 3: their weights too, gathered per layer (./zero3.ts). This function then syncs the rest.
+   */
   readonly zero?: 0 | 1 | 2 | 3;
   readonly axis?: string;
 }

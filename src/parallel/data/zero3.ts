@@ -1,7 +1,10 @@
 /**
- * ZeRO-3 for the transformer layers (Rajbhandari et al. 2020 §5.3; FSDP with one unit per layer,
- * as torchtitan wraps them), meta mode. Each data-parallel rank keeps 1/dp of every layer
- * parameter (flattened, padded to a multiple of dp) and, with an optimizer, 1/dp of its gradient:
+ * ZeRO-2 and -3 for the transformer layers (Rajbhandari et al. 2020 §5.2–5.3; FSDP with one unit
+ * per layer, as torchtitan wraps them), meta mode. Each data-parallel rank keeps, with an
+ * optimizer, 1/dp of every layer parameter's gradient (flattened, padded to a multiple of dp):
+ * every micro-batch's weight gradients are reduce-scattered (avg) into it in the backward, and
+ * after the step the updated shards are all-gathered (phase optimizer). ZeRO-3 keeps 1/dp of the
+ * weights too:
  *
  *   forward:  all-gather of the layer's parameter shards (phase forward), the layer runs on the
  *             whole weights, which are freed once the layer's forward is done
@@ -32,7 +35,8 @@ interface ShardedParam {
  * `axis`: each layer is wrapped in a ZeroLayer; returns the full parameters (no longer held) and
  * the shards (held: the step's parameters).
  */
-export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly string[], mine: ReadonlySet<Tensor>, axis = 'dp'): { full: Set<Tensor>; shards: [string, Tensor][] } {
+export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly string[], mine: ReadonlySet<Tensor>, opts: { readonly weights: boolean; readonly axis?: string }): { full: Set<Tensor>; shards: [string, Tensor][] } {
+  const axis = opts.axis ?? 'dp';
   const n = ctx.axisSize(axis);
   const full = new Set<Tensor>();
   const shards: [string, Tensor][] = [];
@@ -51,7 +55,7 @@ export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly
         shards.push([shard.name, shard]);
       }
     }
-    if (params.length) root.set(path, new ZeroLayer(layer, params, axis));
+    if (params.length) root.set(path, new ZeroLayer(layer, params, axis, opts.weights));
   }
   return { full, shards };
 }
@@ -61,12 +65,15 @@ export class ZeroLayer extends Module {
   declare readonly inner: Module;
   declare readonly params: readonly ShardedParam[];
   declare readonly axis: string;
+  /** ZeRO-3: the weights are sharded too (else only the gradients: ZeRO-2). */
+  declare readonly weights: boolean;
 
-  constructor(inner: Module, params: readonly ShardedParam[], axis: string) {
+  constructor(inner: Module, params: readonly ShardedParam[], axis: string, weights: boolean) {
     super();
     Object.defineProperty(this, 'inner', { value: inner, enumerable: false });
     Object.defineProperty(this, 'params', { value: params, enumerable: false });
     Object.defineProperty(this, 'axis', { value: axis, enumerable: false });
+    Object.defineProperty(this, 'weights', { value: weights, enumerable: false });
     this.builtAt = inner.builtAt;
     this.path = inner.path;
   }
@@ -85,7 +92,9 @@ export class ZeroLayer extends Module {
 
   async forward(x: Tensor): Promise<Tensor> {
     const ctx = x.ctx;
-    const weights = await this.gather(ctx, 'zero3_param_all_gather'); // whole weights, this layer only
+    // ZeRO-3: whole weights gathered for this layer only; ZeRO-2: the weights themselves, through a
+    // view whose backward reduce-scatters their gradient into the shard
+    const weights = this.weights ? await this.gather(ctx, 'zero3_param_all_gather') : await this.gradientViews(ctx);
     const holder = (p: ShardedParam) => p.owner as unknown as Record<string, Tensor>;
     this.params.forEach((p, i) => (holder(p)[p.key] = weights[i]));
     let out: Tensor;
@@ -96,7 +105,7 @@ export class ZeroLayer extends Module {
     }
     // with the tape off (a forward recomputation will run) or inside the recomputation (whose
     // gathered weights serve its backward), nothing more to do
-    if (!ctx.gradEnabled || ctx.phase === RECOMPUTE_PHASE || !out.requiresGrad) return out;
+    if (!this.weights || !ctx.gradEnabled || ctx.phase === RECOMPUTE_PHASE || !out.requiresGrad) return out;
     // free the whole weights after the forward: what the backward keeps of them is re-pointed to
     // a second gather, made when the backward reaches this layer
     for (const w of weights) w.memIndex = -1;
@@ -114,6 +123,22 @@ export class ZeroLayer extends Module {
       },
     };
     return y;
+  }
+
+  /** ZeRO-2: each weight as a view whose gradient is reduce-scattered into its shard. */
+  private async gradientViews(ctx: RankContext): Promise<Tensor[]> {
+    const out: Tensor[] = [];
+    for (const p of this.params) out.push(await custom(ctx, [p.shard], async () => ctx.noGrad(() => reshape(p.full, p.full.shape)), (dy) => this.reduceScatter(ctx, p, dy), 'zero2_weight'));
+    return out;
+  }
+
+  /** A weight gradient (whole, this rank's micro-batch) → this rank's shard of the average over dp. */
+  private async reduceScatter(ctx: RankContext, p: ShardedParam, dy: Tensor): Promise<Tensor[]> {
+    const n = ctx.axisSize(this.axis);
+    const flat = ctx.noGrad(() => reshape(dy, [-1])); // [numel]
+    const padded = n * p.shard.size;
+    const even = padded === flat.size ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - flat.size)); // [n·⌈numel/n⌉]
+    return [await ctx.comm.reduceScatter(even, { axis: this.axis, op: 'avg', label: 'zero_layer_grad_reduce_scatter' })]; // [⌈numel/n⌉]
   }
 
   /** All-gather every parameter's shard into a tensor shaped like the parameter (whose backward reduce-scatters). */
@@ -134,14 +159,7 @@ export class ZeroLayer extends Module {
         out.push(await whole());
         continue;
       }
-      out.push(
-        await custom(ctx, [shard], whole, async (dy) => {
-          const flat = ctx.noGrad(() => reshape(dy, [-1])); // [numel]
-          const padded = n * shard.size;
-          const even = padded === flat.size ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - flat.size)); // [n·⌈numel/n⌉]
-          return [await ctx.comm.reduceScatter(even, { axis, op: 'avg', label: 'zero3_grad_reduce_scatter' })]; // [⌈numel/n⌉]
-        }, 'zero3_gather'),
-      );
+      out.push(await custom(ctx, [shard], whole, (dy) => this.reduceScatter(ctx, p, dy), 'zero3_gather'));
     }
     return out;
   }

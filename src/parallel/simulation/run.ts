@@ -150,13 +150,16 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       const pp = axisInfo(ctx, 'pp');
       const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
       const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
-      // ZeRO-3: the layers' parameters live as dp shards (gathered per layer), the rest whole
-      const z3 = spec.dataParallel?.zero === 3 && dp.size > 1 ? shardLayers(ctx, m, model.layerPaths(), new Set(named.map(([, t]) => t))) : null;
-      const held: [string, Tensor][] = z3 ? [...named.filter(([, p]) => !z3.full.has(p)), ...z3.shards] : named;
+      // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
+      const zero = spec.dataParallel?.zero ?? 0;
+      // (a numeric ZeRO-2 run reduces at the step as ZeRO-1, so the verifier sees whole gradients)
+      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, model.layerPaths(), new Set(named.map(([, t]) => t)), { weights: zero === 3 }) : null;
+      const outside = zl ? named.filter(([, p]) => !zl.full.has(p)) : named;
+      const stepped: [string, Tensor][] = zl ? [...outside, ...zl.shards] : named; // what the optimizer updates
       applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       if (pipe && ctx.rank === 0) stageInfo = describeStages(pipe, mesh);
-      ctx.memory.reset(held.map(([, p]) => p.memIndex));
-      const optimizer = spec.optimizer ? makeOptimizer(ctx, held, spec, dp.size, z3?.shards) : undefined;
+      ctx.memory.reset((zero === 3 ? stepped : named).map(([, p]) => p.memIndex)); // ZeRO-2's shards hold no weights
+      const optimizer = spec.optimizer ? makeOptimizer(ctx, stepped, spec, dp.size, zl?.shards) : undefined;
       const mine = new Set(named.map(([, t]) => t));
       shards.push(...shardRows(ctx.rank, m).filter((r) => mine.has(r.tensor)));
       recordModuleShapes(ctx, modules);
@@ -189,9 +192,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
-      const whole = z3 ? held.filter(([, p]) => !z3.shards.some(([, s]) => s === p)) : named;
-      if (dp.size > 1 || optimizer) await syncGradients(ctx, whole, spec.dataParallel, optimizer);
-      if (z3 && optimizer) await ctx.withPhase('optimizer', () => { for (const [, s] of z3.shards) if (s.grad) optimizer.step(s.grad, s.dtype); }); // reduce-scattered in the backward
+      if (dp.size > 1 || optimizer) await syncGradients(ctx, outside, spec.dataParallel, optimizer);
+      if (zl && optimizer) await stepLayerShards(ctx, zl.shards, optimizer, zero === 2); // reduce-scattered in the backward
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -231,6 +233,17 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   } finally {
     store.dispose();
   }
+}
+
+/** The step on ZeRO-2/3 layer shards; ZeRO-2 then all-gathers the updated weights. */
+async function stepLayerShards(ctx: RankContext, shards: readonly [string, Tensor][], optimizer: Adam, gather: boolean): Promise<void> {
+  await ctx.withPhase('optimizer', async () => {
+    for (const [, s] of shards) {
+      if (!s.grad) continue;
+      const updated = optimizer.step(s.grad, s.dtype); // [⌈numel/dp⌉]
+      if (gather) await ctx.comm.allGather(updated, { axis: 'dp', dim: 0, label: 'zero_param_all_gather' });
+    }
+  });
 }
 
 /**
