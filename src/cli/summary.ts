@@ -102,17 +102,21 @@ function timeMemorySection(r: Report): string[] {
   const t = r.timeline;
   const slowest = t.perRank.reduce((a, b) => (b.endUs > a.endUs ? b : a), t.perRank[0]);
   const lines = [
-    `Time    step ${fmtUs(t.stepTimeUs)} on ${r.hardware.name} (slowest rank ${slowest.rank}: compute ${fmtUs(slowest.computeUs)}, communication ${fmtUs(slowest.commUs)}, waiting ${fmtUs(slowest.waitUs)}); idle ${(100 * t.bubbleFraction).toFixed(1)} % of the step`,
+    `Time    step ${fmtUs(t.stepTimeUs)} on ${r.hardware.name} (slowest rank ${slowest.rank}: compute ${fmtUs(slowest.computeUs)}, communication ${fmtUs(slowest.commUs)}, waiting ${fmtUs(slowest.waitUs)}); idle ${(100 * t.bubbleFraction).toFixed(1)} % of the step (no compute, no blocking communication)`,
   ];
   const pl = r.pipeline;
   if (pl) {
     const formula = pl.virtual > 1 ? `(p−1)/(v·m) = ${pl.stages - 1}/(${pl.virtual}·${pl.microbatches})` : `(p−1)/m = ${pl.stages - 1}/${pl.microbatches}`;
-    lines.push(`Bubble  ${pl.schedule}: measured ${pl.bubbleMeasured.toFixed(3)} (idle ÷ busy per stage) vs ${formula} = ${pl.bubbleFormula.toFixed(3)}; peak stashed micro-batches per stage ${pl.peakStash.join(', ')}${pl.replayed ? `; ${pl.replayed} steady micro-batch forwards/backwards replayed from their record (meta)` : ''}`);
+    const uneven = pl.bubbleUneven !== undefined && pl.stageBusyUs
+      ? `stages uneven (busy ${fmtUs(Math.min(...pl.stageBusyUs))} to ${fmtUs(Math.max(...pl.stageBusyUs))}): measured ${pl.bubbleMeasured.toFixed(3)} (idle ÷ busy per stage) vs ${pl.bubbleUneven.toFixed(3)} estimated from the stages' times, ${formula} = ${pl.bubbleFormula.toFixed(3)} for equal stages`
+      : `measured ${pl.bubbleMeasured.toFixed(3)} (idle ÷ busy per stage) vs ${formula} = ${pl.bubbleFormula.toFixed(3)}`;
+    const stash = pl.virtual > 1 ? `peak stashed chunk-micro-batches per stage (one micro-batch of one of the ${pl.virtual} chunks each)` : 'peak stashed micro-batches per stage';
+    lines.push(`Bubble  ${pl.schedule}: ${uneven}; ${stash} ${pl.peakStash.join(', ')}${pl.replayed ? `; ${pl.replayed} steady micro-batch forwards/backwards replayed from their record (meta)` : ''}`);
   }
   const mem = r.memory.perRank;
   if (mem.length) {
     const peak = mem.reduce((a, b) => (b.peakBytes > a.peakBytes ? b : a), mem[0]);
-    lines.push(`Memory  peak ${fmtBytes(peak.peakBytes)} on rank ${peak.rank} (parameters and gradients ${fmtBytes(peak.persistentBytes)}, activations ${fmtBytes(peak.peakTransientBytes)}) of ${fmtBytes(r.memory.deviceBytes)} per GPU — ${r.memory.fits ? 'fits' : 'DOES NOT FIT'}`);
+    lines.push(`Memory  peak ${fmtBytes(peak.peakBytes)} on rank ${peak.rank} (parameters, gradients and optimizer states ${fmtBytes(peak.persistentBytes)}, activations ${fmtBytes(peak.peakTransientBytes)}) of ${fmtBytes(r.memory.deviceBytes)} per GPU — ${r.memory.fits ? 'fits' : 'DOES NOT FIT'}`);
   }
   lines.push(`Wall    ${fmtMs(r.wallMs)} to simulate`);
   return lines;

@@ -50,10 +50,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
       if (!g) continue;
       t.bwGrad = null;
       if (!t.node) {
-        const prev = t.grad;
-        // the first gradient becomes the (pinned) buffer, later ones add into it in place
-        t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g) : prev ? addInto(prev, g) : g;
-        if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
+        accumulateLeaf(ctx, t, g); // the root itself is a leaf
         continue;
       }
       if (t.retainGrad) t.grad = g;
@@ -79,6 +76,12 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
             fix: 'a custom backward must return one gradient per input, shaped like that input',
           });
         }
+        // a leaf takes each gradient as it comes (torch's AccumulateGrad), so a parameter's
+        // gradient is not held until the end of the backward
+        if (!x.node) {
+          accumulateLeaf(ctx, x, gx);
+          continue;
+        }
         const prev = x.bwGrad;
         x.bwGrad = prev ? addInto(prev, gx) : gx;
       }
@@ -89,6 +92,13 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
     ctx.phase = prevPhase;
     ctx.gradEnabled = prevGrad;
   }
+}
+
+/** Add `g` to a leaf's `.grad`: the first gradient becomes the (pinned) buffer, later ones add into it in place. */
+function accumulateLeaf(ctx: RankContext, t: Tensor, g: Tensor): void {
+  const prev = t.grad;
+  t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g) : prev ? addInto(prev, g) : g;
+  if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -7,7 +7,7 @@
  */
 export interface MemoryReport {
   readonly peakBytes: number;
-  /** Pinned bytes (parameters, gradients, anything marked persistent). */
+  /** Pinned bytes (parameters, gradients, optimizer states, anything marked persistent). */
   readonly persistentBytes: number;
   /** Peak minus persistent: activations and temporaries. */
   readonly peakTransientBytes: number;

@@ -39,6 +39,7 @@ export class VocabParallelEmbedding extends Module {
     const partial = ctx.apply({
       name: 'vocab_parallel_lookup',
       inputs: [w, ids],
+      saves: [ids], // the scatter-add reads the ids only
       shape: [...ids.shape, h],
       dtype: w.dtype,
       flops: 0,

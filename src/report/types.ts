@@ -89,7 +89,10 @@ export interface TimelineEvent {
 export interface TimelineInfo {
   readonly stepTimeUs: number;
   readonly perRank: readonly { readonly rank: number; readonly computeUs: number; readonly commUs: number; readonly waitUs: number; readonly endUs: number }[];
-  /** Idle fraction of the step (pipeline bubbles and waits), averaged over ranks. */
+  /**
+   * Idle fraction of the step, averaged over ranks: time with no compute and no blocking
+   * communication (pipeline bubbles and waits; sends that overlap compute are not idle).
+   */
   readonly bubbleFraction: number;
   /** Events (may be truncated for huge runs; `truncated` says so). */
   readonly events: readonly TimelineEvent[];
@@ -107,8 +110,21 @@ export interface PipelineInfo {
   readonly bubblePerStage: readonly number[];
   /** (p−1)/(v·m), Narayanan et al. 2021. */
   readonly bubbleFormula: number;
-  /** Most micro-batches whose activations one stage held at once. */
+  /**
+   * Most micro-batches whose activations one stage held at once — with v > 1 model chunks per
+   * rank, chunk-micro-batches (one micro-batch's activations of one chunk).
+   */
   readonly peakStash: readonly number[];
+  /** Busy time (compute and collectives, not the pipeline's sends and receives) of each stage over the step, µs. */
+  readonly stageBusyUs?: readonly number[];
+  /**
+   * Present when the stages' busy times differ by more than 5 %: the bubble the per-stage times
+   * predict, t_s = busy_s / m per micro-batch — step ≈ max_k (Σ_{s<k} t_s / v + m·t_k + the part of
+   * the first micro-batch's round trip through the later stages that k's warm-up does not cover),
+   * bubble of stage s = (step − m·t_s)/(m·t_s), averaged (pipeline/run.ts unevenBubble) — to read
+   * beside (p−1)/(v·m), which assumes equal stages.
+   */
+  readonly bubbleUneven?: number;
   /** Meta mode: micro-batch stretches (a chunk's forward or backward on one rank) replayed from the record of identical earlier ones. */
   readonly replayed?: number;
 }

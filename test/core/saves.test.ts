@@ -54,6 +54,22 @@ test('products keep the operand the needed gradient reads: x·W keeps x (and W),
     assert.deepEqual(kept(ops.mul(c, x), names), ['c']);
   }));
 
+test('norms keep their input and weight (not the bias), an embedding its ids, x / c with c constant keeps c', () =>
+  onOneRank((ctx) => {
+    const x = ctx.randn([2, 4, 6], { requiresGrad: true });
+    const g = ctx.param(ctx.randn([6]), 'g');
+    const b = ctx.param(ctx.randn([6]), 'b');
+    const table = ctx.param(ctx.randn([10, 6]), 'table');
+    const ids = ctx.randint([2, 4], 10);
+    const c = ctx.randn([2, 4, 6]);
+    const names = new Map<Tensor, string>([[x, 'x'], [g, 'g'], [b, 'b'], [table, 'table'], [ids, 'ids'], [c, 'c']]);
+    assert.deepEqual(kept(ops.layerNorm(x, g, b), names), ['x', 'g']);
+    assert.deepEqual(kept(ops.rmsNorm(x, g), names), ['x', 'g']);
+    assert.deepEqual(kept(ops.embedding(table, ids), names), ['ids']);
+    assert.deepEqual(kept(ops.div(x, c), names), ['c']);
+    assert.deepEqual(kept(ops.div(c, x), names), ['c', 'x']);
+  }));
+
 test('nonlinearities keep what their derivative reads: softmax its output, gelu its input', () =>
   onOneRank((ctx) => {
     const x = ctx.randn([2, 4, 6], { requiresGrad: true });

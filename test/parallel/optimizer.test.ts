@@ -67,7 +67,8 @@ test('ZeRO-1 with Adam, numeric: gradients still verified against the unsharded 
 
 test('bad optimizer and ZeRO options are refused where the spec is checked', () => {
   assert.throws(() => simulation(base({ optimizer: 'sgd' as never })), (e: unknown) => e instanceof ConfigError && /optimizer must be/.test(e.message));
-  assert.throws(() => simulation(base({ dataParallel: { zero: 3 as never } })), (e: unknown) => e instanceof ConfigError && /ZeRO-3/.test(e.fix ?? ''));
+  assert.throws(() => simulation(base({ dataParallel: { zero: 4 as never } })), (e: unknown) => e instanceof ConfigError && /zero must be/.test(e.message));
+  assert.throws(() => simulation(base({ mode: 'numeric', dataParallel: { zero: 3 } })), (e: unknown) => e instanceof ConfigError && /meta mode only/.test(e.message));
 });
 
 test('pp 2 × dp 2 × tp 2 with Adam and ZeRO-1: every rank holds 6 bytes per own parameter + 12/dp', async () => {
@@ -87,4 +88,66 @@ test('pp 2 × dp 2 × tp 2 with Adam and ZeRO-1: every rank holds 6 bytes per ow
     const own = r.shards.filter((s) => s.rank === rank).reduce((a, s) => a + s.localShape.reduce((p, d) => p * d, 1), 0);
     assert.equal(r.memory.perRank[rank].persistentBytes, 6 * own + Math.ceil(own / 2) * 12, `rank ${rank}`);
   }
+});
+
+test('ZeRO-3, dp = 2: the layers keep half their weights and gradients; each layer gathers its weights in the forward and again in the backward, and reduce-scatters its gradients', async () => {
+  const L = 2;
+  const r = await runSimulation(simulation(base({ mesh: { dp: 2 }, input: { batch: 4, seq: 8 }, optimizer: 'adam', dataParallel: { zero: 3 } })));
+  assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
+  const cfg = model.config;
+  const H = cfg.nEmbd;
+  const perLayer = 2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * 4 * H + 4 * H) + (4 * H * H + H);
+  const layers = L * perLayer; // all even: the shards divide exactly
+  const outside = PSI - layers;
+  // outside the layers (wte, wpe, ln_f) ZeRO-1: 2 + 4 whole, 12/dp; the layers: (2 + 4 + 12)/dp
+  assert.equal(persistent(r), 6 * outside + (12 * outside) / 2 + (18 * layers) / 2);
+  const at = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0));
+  const params = 12; // per GPT-2 block: ln_1, c_attn, c_proj, ln_2, c_fc, c_proj — weight and bias each
+  assert.equal(at('zero3_param_all_gather', 'forward').length, L * params);
+  assert.equal(at('zero3_param_all_gather.backward', 'backward').length, L * params);
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, L * params);
+  assert.equal(at('zero3_param_all_gather', 'forward').reduce((a, c) => a + c.bytes, 0), 2 * layers, 'bf16 weights, each gathered whole');
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').reduce((a, c) => a + c.elements, 0), layers);
+});
+
+test('ZeRO-3 with full recomputation: the gather of the recomputation serves the backward (no second backward gather)', async () => {
+  const r = await runSimulation(simulation(base({ mesh: { dp: 2 }, input: { batch: 4, seq: 8 }, optimizer: 'adam', dataParallel: { zero: 3 }, recompute: 'full' })));
+  assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
+  const count = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0)).length;
+  assert.equal(count('zero3_param_all_gather', 'forward'), 24);
+  assert.equal(count('zero3_param_all_gather', 'recompute'), 24);
+  assert.equal(count('zero3_param_all_gather.backward', 'backward'), 0);
+  assert.equal(count('zero_layer_grad_reduce_scatter', 'backward'), 24);
+});
+
+test('ZeRO-3 frees the whole weights of each layer after its forward: the activation peak does not grow by one layer of weights per layer', async () => {
+  const H = 256;
+  const layerWeights = 2 * (12 * H * H + 13 * H); // bf16 bytes of one GPT-2 block
+  const peak = async (nLayer: number) => {
+    const r = await runSimulation(simulation(base({ mesh: { dp: 2 }, model: gpt2({ nLayer, nEmbd: H, nHead: 4, vocab: 64, nPositions: 16 }), input: { batch: 2, seq: 8 }, optimizer: 'adam', dataParallel: { zero: 3 } })));
+    assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
+    return r.memory.perRank[0].peakTransientBytes;
+  };
+  const [four, eight] = [await peak(4), await peak(8)];
+  // four more layers add exactly their activations (flash, no dropout, bf16: 32sbh + 4asb each,
+  // s = 8, b = 1, a = 4), not their weights
+  const [s, b, a] = [8, 1, 4];
+  assert.equal(eight - four, 4 * (32 * s * b * H + 4 * a * s * b), `4 → 8 layers; one layer's weights are ${layerWeights} bytes`);
+  assert.ok(four < 3 * layerWeights, `peak ${four}: about one layer's gathered weights and their gradient, not all layers'`);
+});
+
+test('ZeRO-2, dp = 2 (meta): the layers keep whole weights but half their gradients and states; each micro-batch reduce-scatters its weight gradients in the backward, the step all-gathers the updated weights', async () => {
+  const r = await runSimulation(simulation(base({ mesh: { dp: 2 }, input: { batch: 8, seq: 8, microbatches: 2 }, optimizer: 'adam', dataParallel: { zero: 2 } })));
+  assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
+  const H = model.config.nEmbd;
+  const perLayer = 2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * 4 * H + 4 * H) + (4 * H * H + H);
+  const layers = 2 * perLayer;
+  const outside = PSI - layers;
+  // outside the layers ZeRO-1 (2 + 4 whole, 12/dp); the layers: 2 whole, (4 + 12)/dp
+  assert.equal(persistent(r), 6 * outside + (12 * outside) / 2 + 2 * layers + (16 * layers) / 2);
+  const at = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0));
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, 2 * 12 * 2, '2 layers × 12 weights × 2 micro-batches');
+  assert.equal(at('zero3_param_all_gather', 'forward').length, 0, 'no weight gathers before the layers');
+  const gathered = at('zero_param_all_gather', 'optimizer').reduce((a, c) => a + c.elements, 0);
+  assert.equal(gathered, PSI, 'every updated weight gathered once (the layers per weight, the rest per bucket)');
 });

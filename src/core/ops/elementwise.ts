@@ -47,7 +47,8 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
-  return binary('div', a, b, tf.div, (dy) => [() => div(dy, b), () => neg(div(mul(div(dy, b), a), b))]);
+  // a's gradient reads b; b's reads a and b
+  return binary('div', a, b, tf.div, (dy) => [() => div(dy, b), () => neg(div(mul(div(dy, b), a), b))], b.requiresGrad ? [a, b] : [b]);
 }
 
 function unary(name: string, x: Tensor, flopsPerElem: number, f: (t: tf.Tensor) => tf.Tensor, grad: (dy: Tensor) => Tensor, key = '', saves: 'inputs' | 'output' | 'none' = 'inputs'): Tensor {

@@ -38,6 +38,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor | null, eps = 1
     name: 'layer_norm',
     key: `${eps}`,
     inputs,
+    saves: [x, gamma], // dx and dγ read x and γ, never β
     shape: x.shape,
     dtype: x.dtype,
     flops: 8 * x.size,
@@ -151,6 +152,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
     name: 'embedding',
     key: '',
     inputs: [table, ids],
+    saves: [ids], // the scatter-add reads the ids only
     shape: [...ids.shape, h],
     dtype: table.dtype,
     flops: 0,

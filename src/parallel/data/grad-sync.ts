@@ -19,7 +19,11 @@ import type { Adam } from './adam.js';
  */
 export interface DataParallelOptions {
   readonly bucketMB?: number;
-  readonly zero?: 0 | 1 | 2;
+  /**
+   * Meta mode, 2: the transformer layers' gradients sharded, reduce-scattered every micro-batch;
+   * 3: their weights too, gathered per layer (./zero3.ts). This function then syncs the rest.
+   */
+  readonly zero?: 0 | 1 | 2 | 3;
   readonly axis?: string;
 }
 

@@ -124,11 +124,15 @@ function timeline(res: SimResult) {
   const compute = new Float64Array(n);
   const comm = new Float64Array(n);
   const wait = new Float64Array(n);
+  // sends are posted and overlap what the rank does next: communication, but not what keeps it busy
+  const sending = new Float64Array(n);
   for (const e of res.trace) {
     const d = e.endUs - e.startUs;
     if (e.kind === 'compute') compute[e.rank] += d;
-    else if (e.kind === 'comm') comm[e.rank] += d;
-    else wait[e.rank] += d;
+    else if (e.kind === 'comm') {
+      comm[e.rank] += d;
+      if (e.name === 'send') sending[e.rank] += d;
+    } else wait[e.rank] += d;
   }
   if (res.folded.axes.length) {
     // mirrors did what their representative did
@@ -139,12 +143,14 @@ function timeline(res: SimResult) {
       compute[r] = compute[rep];
       comm[r] = comm[rep];
       wait[r] = wait[rep];
+      sending[r] = sending[rep];
     }
   }
   const step = maxOf(res.clocks, 0);
   let idle = 0;
   const perRank = Array.from({ length: n }, (_, rank) => {
-    const busy = Math.min(step, compute[rank] + comm[rank]);
+    // idle: neither computing nor blocked in a collective or a receive
+    const busy = Math.min(step, compute[rank] + comm[rank] - sending[rank]);
     idle += step > 0 ? (step - busy) / step : 0;
     return { rank, computeUs: compute[rank], commUs: comm[rank], waitUs: wait[rank], endUs: res.clocks[rank] };
   });

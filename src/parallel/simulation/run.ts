@@ -25,6 +25,7 @@ import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
 import { Adam, adamOptions } from '../data/adam.js';
+import { shardLayers } from '../data/zero3.js';
 import { applyRecompute } from '../recompute.js';
 import { ConfigError } from '../../core/errors.js';
 
@@ -162,11 +163,17 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       const dp = axisInfo(ctx, 'dp');
       const pp = axisInfo(ctx, 'pp');
       const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
-      applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
+      // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
+      const zero = spec.dataParallel?.zero ?? 0;
+      // (a numeric ZeRO-2 run reduces at the step as ZeRO-1, so the verifier sees whole gradients)
+      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, model.layerPaths(), new Set(named.map(([, t]) => t)), { weights: zero === 3 }) : null;
+      const outside = zl ? named.filter(([, p]) => !zl.full.has(p)) : named;
+      const stepped: [string, Tensor][] = zl ? [...outside, ...zl.shards] : named; // what the optimizer updates
+      applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
       if (pipe && ctx.rank === 0) stageInfo = describeStages(pipe, mesh);
-      ctx.memory.reset(named.map(([, p]) => p.memIndex));
-      const optimizer = spec.optimizer ? makeOptimizer(ctx, named, spec, dp.size) : undefined;
+      ctx.memory.reset((zero === 3 ? stepped : named).map(([, p]) => p.memIndex)); // ZeRO-2's shards hold no weights
+      const optimizer = spec.optimizer ? makeOptimizer(ctx, stepped, spec, dp.size, zl?.shards) : undefined;
       const mine = new Set(named.map(([, t]) => t));
       shards.push(...shardRows(ctx.rank, m).filter((r) => mine.has(r.tensor)));
       recordModuleShapes(ctx, modules);
@@ -199,7 +206,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
-      if (dp.size > 1 || optimizer) await syncGradients(ctx, named, spec.dataParallel, optimizer);
+      if (dp.size > 1 || optimizer) await syncGradients(ctx, outside, spec.dataParallel, optimizer);
+      if (zl && optimizer) await stepLayerShards(ctx, zl.shards, optimizer, zero === 2); // reduce-scattered in the backward
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -241,11 +249,27 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   }
 }
 
-/** This rank's Adam: states for all its parameter elements, or for 1/dp of them with ZeRO ≥ 1 (rounded up). */
-function makeOptimizer(ctx: RankContext, named: readonly [string, Tensor][], spec: SimulationSpec, dp: number): Adam {
-  const total = named.reduce((a, [, p]) => a + p.size, 0);
+/** The step on ZeRO-2/3 layer shards; ZeRO-2 then all-gathers the updated weights. */
+async function stepLayerShards(ctx: RankContext, shards: readonly [string, Tensor][], optimizer: Adam, gather: boolean): Promise<void> {
+  await ctx.withPhase('optimizer', async () => {
+    for (const [, s] of shards) {
+      if (!s.grad) continue;
+      const updated = optimizer.step(s.grad, s.dtype); // [⌈numel/dp⌉]
+      if (gather) await ctx.comm.allGather(updated, { axis: 'dp', dim: 0, label: 'zero_param_all_gather' });
+    }
+  });
+}
+
+/**
+ * This rank's Adam: states for all its parameter elements, or for 1/dp of them with ZeRO ≥ 1
+ * (rounded up); ZeRO-3's layer shards (`shards`, already 1/dp) count as they are.
+ */
+function makeOptimizer(ctx: RankContext, named: readonly [string, Tensor][], spec: SimulationSpec, dp: number, shards: readonly [string, Tensor][] = []): Adam {
+  const isShard = new Set(shards.map(([, t]) => t));
+  const whole = named.reduce((a, [, p]) => a + (isShard.has(p) ? 0 : p.size), 0);
   const sharded = (spec.dataParallel?.zero ?? 0) >= 1 && dp > 1;
-  return new Adam(ctx, named.map(([, p]) => p), adamOptions(spec.optimizer!), sharded ? Math.ceil(total / dp) : total);
+  const states = (sharded ? Math.ceil(whole / dp) : whole) + shards.reduce((a, [, t]) => a + t.size, 0);
+  return new Adam(ctx, named.map(([, p]) => p), adamOptions(spec.optimizer!), states);
 }
 
 /** Forward, loss and gradients of the dense model on one rank, gradients by TensorFlow.js autodiff. */
@@ -372,10 +396,8 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
     if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send')) busy[e.rank] += e.endUs - e.startUs;
   }
   const step = maxOf(res.clocks, 0);
-  const perStage = Array.from({ length: p }, (_, stage) => {
-    const b = busy[mesh.rankOf({ pp: stage })];
-    return b > 0 ? (step - b) / b : 0;
-  });
+  const stageBusy = Array.from({ length: p }, (_, stage) => busy[mesh.rankOf({ pp: stage })]);
+  const perStage = stageBusy.map((b) => (b > 0 ? (step - b) / b : 0));
   return {
     schedule: typeof spec.schedule === 'function' ? 'custom' : (spec.schedule ?? '1F1B'),
     stages: p,
@@ -385,8 +407,36 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
     bubblePerStage: perStage,
     bubbleFormula: idealBubble(p, m, v),
     peakStash: Array.from({ length: p }, (_, stage) => peakStash[mesh.rankOf({ pp: stage })]),
+    stageBusyUs: stageBusy,
+    ...unevenBubble(stageBusy, m, v),
     ...(replayed ? { replayed } : {}),
   };
+}
+
+/**
+ * The bubble uneven stages predict, when their busy times differ by more than 5 %. With t_s the
+ * per-micro-batch time of stage s (forward + backward, the forward taken as a third), stage k
+ * cannot finish before: the first micro-batch has crossed the stages before it (Σ_{s<k} t_s / v,
+ * counting the last gradient's way back), it has run all m (m·t_k), and — where its p − k − 1
+ * warm-up forwards do not cover it — the first micro-batch's round trip through the stages after
+ * it (Σ_{s>k} t_s / v − (p − k − 1)·t_k/3). The estimated step is the largest of these; stage s
+ * then idles (step − m·t_s)/(m·t_s). Equal stages give (p − 1)/(v·m).
+ */
+function unevenBubble(busy: readonly number[], m: number, v: number): { bubbleUneven?: number } {
+  const max = Math.max(...busy);
+  const min = Math.min(...busy);
+  if (!(min > 0) || max / min - 1 <= 0.05) return {};
+  const p = busy.length;
+  const t = busy.map((b) => b / m);
+  const total = t.reduce((a, b) => a + b, 0);
+  let before = 0;
+  let step = 0;
+  t.forEach((tk, k) => {
+    const after = total - before - tk;
+    step = Math.max(step, before / v + m * tk + Math.max(0, after / v - ((p - k - 1) * tk) / 3));
+    before += tk;
+  });
+  return { bubbleUneven: t.reduce((a, ts) => a + (step - m * ts) / (m * ts), 0) / p };
 }
 
 /**

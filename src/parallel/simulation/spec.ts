@@ -108,7 +108,7 @@ export interface SimulationSpec<M extends Model = Model> {
    * The optimizer whose states and step the run holds (default none: weights and gradients only).
    * "adam": mixed-precision Adam as Megatron holds it — fp32 main gradients, fp32 master weights
    * and two moments, 18 bytes/parameter with 16-bit weights (16 with mainGrads: "param");
-   * dataParallel.zero 1/2 keeps the states for 1/dp of the parameters. Its step runs in phase
+   * dataParallel.zero 1/2/3 keeps the states for 1/dp of the parameters. Its step runs in phase
    * "optimizer".
    */
   readonly optimizer?: OptimizerOption;
@@ -179,7 +179,10 @@ export function checkSpec(spec: SimulationSpec, opts: { readonly declared?: bool
   checkRecompute(spec.recompute);
   checkOptimizer(spec.optimizer);
   const zero = spec.dataParallel?.zero;
-  if (zero !== undefined && zero !== 0 && zero !== 1 && zero !== 2) {
-    throw new ConfigError(`dataParallel.zero must be 0, 1 or 2, got ${JSON.stringify(zero)}`, 'use zero: 1 (optimizer states sharded over dp) or 2; ZeRO-3 (parameters sharded, gathered per layer) is not simulated');
+  if (zero !== undefined && zero !== 0 && zero !== 1 && zero !== 2 && zero !== 3) {
+    throw new ConfigError(`dataParallel.zero must be 0, 1, 2 or 3, got ${JSON.stringify(zero)}`, 'use zero: 1 (optimizer states sharded over dp), 2, or 3 (layer parameters sharded too, gathered per layer)');
+  }
+  if (zero === 3 && (spec.mode ?? 'numeric') !== 'meta') {
+    throw new ConfigError('ZeRO-3 is simulated in meta mode only: its gradients stay sharded, so there is no whole gradient to compare with the unsharded model', "set mode: 'meta', or use zero: 1 or 2 in a numeric run");
   }
 }
