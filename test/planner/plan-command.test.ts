@@ -76,7 +76,9 @@ test('--open N simulates row N in meta mode and prints its summary beside the es
   assert.equal(r.code, 0, r.err + r.out.slice(-2000));
   assert.match(r.out, /Simulating #1 in meta mode/);
   assert.match(r.out, /meta mode/);
-  assert.match(r.out, /Analytic vs simulated \(#1\): step/);
+  assert.match(r.out, /Planner vs meta simulation \(#1\):/);
+  assert.match(r.out, /step time\s+[\d.]+ m?s\s+[\d.]+ m?s\s+[\d.]+ m?s\s+[\d.]+×/);
+  assert.match(r.out, /peak memory \/ GPU\s+[\d.]+ GiB\s+[\d.]+ GiB\s+[\d.]+ GiB\s+[\d.]+×/);
 });
 
 const LLAMA405 = ['--model', 'llama-3-405b', '--gpus', '16384', '--seq', '8192', '--global-batch', '2048'];
