@@ -76,8 +76,23 @@ function trainUs(gs: readonly GemmShape[], hw: HardwarePreset): { fwd: number; b
   return { fwd, bwd };
 }
 
+/** Memo of the GEMM times per (model shape, hardware) object: a search asks for the same few shapes thousands of times. */
+const memo = new WeakMap<object, WeakMap<object, Map<string, unknown>>>();
+function cached<T>(m: TransformerShape, hw: HardwarePreset, key: string, f: () => T): T {
+  let byHw = memo.get(m);
+  if (!byHw) memo.set(m, (byHw = new WeakMap()));
+  let map = byHw.get(hw);
+  if (!map) byHw.set(hw, (map = new Map()));
+  if (!map.has(key)) map.set(key, f());
+  return map.get(key) as T;
+}
+
 /** GEMM time of one layer and one micro-batch on one rank, µs: forward, and backward with what is recomputed. */
 export function layerGemmUs(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset, cp = 1): { forward: number; backward: number; coreForward: number; coreBackward: number } {
+  return cached(m, hw, `layer|${b}|${s}|${t}|${recompute}|${attention}|${cp}`, () => layerGemmUsOnce(m, b, s, t, recompute, attention, hw, cp));
+}
+
+function layerGemmUsOnce(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset, cp: number): { forward: number; backward: number; coreForward: number; coreBackward: number } {
   const g = layerGemms(m, b, s, t, cp);
   const dense = trainUs(g.dense, hw);
   const core = trainUs(g.core, hw);
@@ -115,6 +130,10 @@ export interface LinearUs {
  * overlaps the tensor-parallel communication with (./comm.ts).
  */
 export function layerLinearUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp = 1): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
+  return cached(m, hw, `linear|${b}|${s}|${t}|${cp}`, () => layerLinearUsOnce(m, b, s, t, hw, cp));
+}
+
+function layerLinearUsOnce(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp: number): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
   const g = layerGemms(m, b, s, t, cp).dense;
   const one = (x: GemmShape): LinearUs => {
     const [dx, dw] = backwardGemms(x);

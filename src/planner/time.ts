@@ -34,7 +34,7 @@
  */
 import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
 import type { CollectiveOp } from '../core/cost/index.js';
-import { cpLink, dpRanks, p2pUs, ppLink, ringTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
+import { cpLink, p2pUs, ppLink, ringTimeUs, stridedRingTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
 import { cpOf, recomputedFraction, stageLayerCount } from './layout.js';
 import { kvWidth } from './shape.js';
 import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
@@ -170,13 +170,13 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
 
   // data parallel: gradients reduced over the dp × cp ranks
   const params = stageParams(m, plan, stage);
-  const dp = dpRanks(plan);
+  const dpN = plan.dp * c; // the dp × cp group of rank 0: 0, t, 2t, … (./comm.ts dpRanks)
   const g = options.gradBytes;
   let dpReduceUs = 0;
   let dpGatherUs = 0;
   let zero3Us = 0;
-  if (dp.length > 1) {
-    const ring = (op: CollectiveOp, bytes: number) => ringTimeUs(op, dp, bytes, hw, cluster.gpusPerNode);
+  if (dpN > 1) {
+    const ring = (op: CollectiveOp, bytes: number) => stridedRingTimeUs(op, dpN, t, bytes, hw, cluster.gpusPerNode);
     if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
     else if (plan.zero < 3) {
       dpReduceUs = ring('reduce_scatter', g * params);
@@ -187,7 +187,7 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
     }
   }
-  const owned = plan.zero >= 1 ? params / dp.length : params;
+  const owned = plan.zero >= 1 ? params / dpN : params;
   const optimizerUs = ((owned * (g + 26)) / hbm) * US;
   const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
   const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + cpFwdUs + pipeUs / 2;
@@ -220,8 +220,8 @@ export function estimateTime(setup: PlanSetup, plan: ParallelPlan): TimeEstimate
   const peakAll = cluster.gpus * cluster.hardware.peakFlops.bf16;
   const stepS = stepUs / US;
   const mf = modelFlops(shape, B, s);
-  let redone = 0;
-  for (let st = 0; st < plan.pp; st++) redone += recomputedFraction(shape.layers, plan, st) * stageLayerCount(shape.layers, plan, st);
+  let redone = 0; // layers recomputed over the pipeline: the first, the last, and p − 2 alike middle stages
+  for (const st of ids) redone += weight(st) * recomputedFraction(shape.layers, plan, st) * stageLayerCount(shape.layers, plan, st);
   const hf = hardwareFlops(shape, B, s, plan.recompute, options.attention, redone / shape.layers);
   return {
     stepUs,
