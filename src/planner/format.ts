@@ -6,6 +6,7 @@ import { fmtCount, fmtUs } from '../report-html/units.js';
 import { isUneven, stageLayerCount } from './layout.js';
 import { describePlan, recomputeLabel, type ParallelPlan } from './plan.js';
 import type { FixedLayout } from './search.js';
+import { estimateTime } from './time.js';
 import { bestPerLayout, type PlanEstimate, type SearchResult } from './search.js';
 
 const GiB = 2 ** 30;
@@ -139,6 +140,10 @@ export function formatSearch(r: SearchResult, top = 10): string {
       const g = r.failures[0];
       const why = g.kind === 'oom' && g.closest ? `out of memory by ${gib(g.closest.overBytes)} GiB per GPU` : g.reasons[0].message;
       out.push('', `This layout cannot run: ${why}.`);
+      if (g.kind === 'oom' && g.closest) {
+        const t = estimateTime(r.setup, g.closest.plan);
+        out.push(`With the memory, a step would take ${fmtUs(t.stepUs)} (MFU ${pct(t.mfu)}).`);
+      }
       return out.join('\n');
     }
     out.push('', r.examined === 0 ? 'No plan matches the fixed dimensions on this cluster (tp × cp × pp × dp must equal the GPU count).' : 'No plan fits.', ...failureLines(r));

@@ -108,7 +108,7 @@ test('a forced layout that cannot run says why (exit 1)', async () => {
   assert.match(short.out, /This layout cannot run: tp×pp×dp = 8×16×64 = 8192, not the 16384 GPUs\./);
   const oom = await run(...LLAMA405, '--tp', '8', '--pp', '16', '--dp', '128', '--mb', '1', '--vpp', '1', '--sp', 'off', '--recompute', 'none', '--zero', '0');
   assert.equal(oom.code, 1);
-  assert.match(oom.out, /This layout cannot run: out of memory by [\d.]+ GiB per GPU\./);
+  assert.match(oom.out, /This layout cannot run: out of memory by [\d.]+ GiB per GPU\.\nWith the memory, a step would take [\d.]+ m?s \(MFU [\d.]+ %\)\./);
 });
 
 test('layout flags given in part hold those dimensions and search the rest', async () => {
