@@ -5,7 +5,8 @@
  *   matmuls      Σ over the layer's GEMMs of the cost model's gemmTimeUs (shape-aware roofline: tile and
  *                wave quantization; ./gemms.ts, docs/gemm-efficiency.md), recomputation included
  *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
- *   LM head      on the last stage: 3·2bshV/t FLOPs and the cross-entropy's bytes
+ *   LM head      on the last stage: its GEMM forward and backward ([bs, h]·[h, V/t]) and the
+ *                cross-entropy's bytes
  *   TP comm      the layer's collectives (./comm.ts); those Megatron overlaps with a GEMM cost
  *                max(0, t_comm − t_GEMM) (options.tpOverlap: 'backward' by default — the async dX
  *                reductions; 'all' with Transformer Engine's userbuffers; 'none')
@@ -22,12 +23,13 @@
  * Pipeline (Narayanan et al. 2021 §2.2): m micro-batches at the pace of the slowest stage plus
  * the fill and drain, (p − 1)/v micro-batch times — bubble fraction (p − 1)/(v·m):
  *   step = m · max_s T_s + (p − 1)/v · mean_s T_s + DP exposed + optimizer
- * DP exposed: the stage's gradient reduction (./comm.ts) after its last backward; overlapped, it
+ * DP exposed: the stage's gradient reduction over the dp × cp ranks (./comm.ts) after its last
+ * backward; overlapped, it
  * hides behind that micro-batch's backward (Megatron overlap_grad_reduce) and the weight
  * all-gather behind the next forward (overlap_param_gather): max(0, t_reduce − t_bwd) +
  * max(0, t_gather − t_fwd). Not overlapped, all of it.
- * Optimizer: Adam reads and writes the fp32 master weights and moments it owns (Ψ, or Ψ/d with
- * ZeRO ≥ 1): read g + 12, write 12, write the 2-byte weights → (g + 26) bytes per parameter.
+ * Optimizer: Adam reads and writes the fp32 master weights and moments it owns (Ψ, or Ψ/(dp·cp)
+ * with ZeRO ≥ 1): read g + 12, write 12, write the 2-byte weights → (g + 26) bytes per parameter.
  *
  * tokens/s = B·s / step;  MFU = model FLOPs / (step · GPUs · peak);  HFU counts recomputation;
  * 6ND cross-check: 6 · parameters · B·s / (step · GPUs · peak).
