@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { modelFromConfigJson, PRESET_IDS, scheduleLabel, type PlanEstimate, type PlannerModel } from '../planner/index.js';
+import { modelFromConfigJson, PRESET_IDS, recomputeLabel, scheduleLabel, simulatorGap, type PlanEstimate, type PlannerModel } from '../planner/index.js';
 import { fmtUs } from '../report-html/units.js';
 import type { Report } from '../report/types.js';
 import type { PlanJob } from '../runner/protocol.js';
@@ -51,7 +51,7 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 /** "#1 tp=4 pp=4 dp=32 mb=1 interleaved v=4 · 13.8 s · 70.7 GiB" */
 export function planLabel(e: PlanEstimate, i: number): string {
   const p = e.plan;
-  return `#${i + 1} tp=${p.tp} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${scheduleLabel(p)} · ${fmtUs(e.time.stepUs)} · ${(e.memory.peak.total / 2 ** 30).toFixed(1)} GiB`;
+  return `#${i + 1} tp=${p.tp}${(p.cp ?? 1) > 1 ? ` cp=${p.cp}` : ''} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${scheduleLabel(p)} · ${fmtUs(e.time.stepUs)} · ${(e.memory.peak.total / 2 ** 30).toFixed(1)} GiB`;
 }
 
 function validateCount(what: string) {
@@ -140,10 +140,15 @@ async function run(deps: PlanCommandDeps): Promise<void> {
     void vscode.window.showWarningMessage(`AutoDist: no plan fits ${result.modelId} on ${gpus} × ${gpu.label}; the "${PLAN_CHANNEL}" output says why.`);
     return;
   }
-  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${e.plan.recompute} · ZeRO-${e.plan.zero}`, index: i }));
+  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${recomputeLabel(e.plan)} · ZeRO-${e.plan.zero}`, index: i }));
   const pick = await vscode.window.showQuickPick(items, { title: `AutoDist: plans for ${result.modelId} — pick one to simulate in meta mode`, ignoreFocusOut: true });
   if (!pick) return;
   const chosen = shown[pick.index];
+  const gap = simulatorGap(chosen.plan);
+  if (gap) {
+    void vscode.window.showInformationMessage(`AutoDist: ${gap}.`);
+    return;
+  }
   const name = `plan #${pick.index + 1}: ${result.modelId}`;
   const job: PlanJob = { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, plan: chosen.plan };
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: simulating ${name} (meta mode)`, cancellable: false }, () =>
