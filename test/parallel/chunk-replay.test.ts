@@ -26,11 +26,14 @@ function ledger(r: Report) {
     .sort((a, b) => a.startUs - b.startUs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** Start time to the ns: a replay shifts times by float noise, which must not reorder events that start together. */
+const tick = (us: number) => Math.round(us * 1e3);
+
 function events(r: Report) {
   const seqStart = new Map(r.collectives.map((c) => [c.seq, c.startUs]));
   return r.timeline.events
     .map((e) => ({ key: `${e.rank}|${e.kind}|${e.name}|${e.phase}|${e.module}|${e.tag}|${e.source?.line}|${e.ledgerSeq === undefined ? '' : seqStart.get(e.ledgerSeq)?.toFixed(3)}`, startUs: e.startUs, endUs: e.endUs }))
-    .sort((a, b) => a.startUs - b.startUs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .sort((a, b) => tick(a.startUs) - tick(b.startUs) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** Everything a person reads off a run, replayed or not, must agree. */
