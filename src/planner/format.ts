@@ -122,8 +122,10 @@ export function layoutNote(r: SearchResult, p: ParallelPlan): string | undefined
   const firstN = stageLayerCount(l, p, 0);
   const lastN = stageLayerCount(l, p, p.pp - 1);
   const mid = p.pp > 2 ? stageLayerCount(l, p, 1) : undefined;
-  const ends = firstN === lastN ? `stages 0 and ${p.pp - 1} hold ${firstN} layers` : `stage 0 holds ${firstN} layers, stage ${p.pp - 1} ${lastN}`;
-  return `uneven stages (Megatron's --decoder-first/last-pipeline-num-layers): ${ends}${mid !== undefined ? `, the others ${mid}` : ''}`;
+  const others = mid ?? (firstN === lastN ? undefined : Math.max(firstN, lastN));
+  const short = [0, p.pp - 1].filter((st, i) => (i === 0 ? firstN : lastN) !== others || others === undefined);
+  const ends = short.length === 2 && firstN === lastN ? `stages 0 and ${p.pp - 1} hold ${firstN} layers` : short.map((st) => `stage ${st} holds ${st === 0 ? firstN : lastN} layers`).join(', ');
+  return `uneven stages (Megatron's --decoder-first/last-pipeline-num-layers): ${ends}${others !== undefined ? `, the others ${others}` : ''}`;
 }
 
 /** The whole text report. */
