@@ -43,7 +43,8 @@ export const PLAN_USAGE = `Usage: autodist plan --model MODEL --gpus N --seq S -
   --nvlink GBPS         NVLink bandwidth per GPU, GB/s each way (default: the GPU's)
   --nic GBPS            inter-node bandwidth per GPU, GB/s (default: the GPU's)
   --efficiency X        η: fraction of peak FLOP/s a large GEMM reaches before tile and wave
-                        quantization (default: the GPU's, 0.75; docs/gemm-efficiency.md)
+                        quantization (default: the GPU's — A100 0.75, H100/H200 0.705;
+                        docs/gemm-efficiency.md)
   --tp-overlap K        backward (default: Megatron's async dX reductions) | all (Transformer
                         Engine userbuffers, with SP) | none: TP communication hidden behind GEMMs
 
