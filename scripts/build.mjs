@@ -17,6 +17,7 @@ const nodeEntries = {
   autodist: 'src/index.ts',
   extension: 'src/extension/extension.ts',
   'plan-command': 'src/extension/plan-command.ts',
+  'plan-search-worker': 'src/runner/plan-search-worker.ts',
   bench: 'bench/main.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, f]) => existsSync(join(root, f))));

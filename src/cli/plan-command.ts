@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SimError } from '../core/errors.js';
 import { fmtUs } from '../report-html/units.js';
-import { type FixedLayout, type ZeroStage, estimateMemory, makeSetup, simulatorEquivalentBytes, modelFromConfigJson, planToSpec, PRESET_IDS, preset, searchPlans, searchResultJson, shownPlans, formatSearch, describePlan, type PlanRequest, type PlannerModel, type PlanEstimate, type PlanSetup } from '../planner/index.js';
+import { type Agreement, type FixedLayout, type ZeroStage, agreement, makeSetup, simulatorGap, textTable, modelFromConfigJson, planToSpec, PRESET_IDS, preset, searchPlans, searchResultJson, shownPlans, formatSearch, describePlan, type PlanRequest, type PlannerModel, type PlanEstimate, type PlanSetup } from '../planner/index.js';
 import { runSimulation } from '../parallel/simulation/run.js';
 import { summarize } from './summary.js';
 import { maxOf } from '../report/format.js';
@@ -44,7 +44,8 @@ export const PLAN_USAGE = `Usage: autodist plan --model MODEL --gpus N --seq S -
   --nvlink GBPS         NVLink bandwidth per GPU, GB/s each way (default: the GPU's)
   --nic GBPS            inter-node bandwidth per GPU, GB/s (default: the GPU's)
   --efficiency X        η: fraction of peak FLOP/s a large GEMM reaches before tile and wave
-                        quantization (default: the GPU's, 0.75; docs/gemm-efficiency.md)
+                        quantization (default: the GPU's — A100 0.75, H100/H200 0.705;
+                        docs/gemm-efficiency.md)
   --tp-overlap K        backward (default: Megatron's async dX reductions) | all (Transformer
                         Engine userbuffers, with SP) | none: TP communication hidden behind GEMMs
 
@@ -231,23 +232,36 @@ export async function planCommand(argv: string[], io: PlanIO): Promise<number> {
   return openPlan(shown[open - 1], open, setup, out);
 }
 
-/** Simulate row `n` in meta mode and print its summary beside the analytic estimate. */
+/** Simulate row `n` in meta mode and print its summary, then the planner's and the simulation's step time and peak memory side by side. */
 async function openPlan(e: PlanEstimate, n: number, setup: PlanSetup, out: (s: string) => void): Promise<number> {
+  const gap = simulatorGap(e.plan);
+  if (gap) {
+    out(`\n--open ${n}: ${gap}.\n`);
+    return 0;
+  }
   out(`\nSimulating #${n} in meta mode: ${describePlan(e.plan)} …\n`);
   const report = await runSimulation(planToSpec(e.plan, setup), { backend: 'meta (shapes only)' });
   out(summarize(report, { maxLedgerRows: 12, maxShardRows: 12 }) + '\n');
   if (report.errors.length) return 1;
-  const simPeak = maxOf(report.memory.perRank.map((r) => r.peakBytes));
-  const mem = estimateMemory(setup, e.plan);
-  const comparable = simulatorEquivalentBytes(setup, e.plan);
-  out(
-    [
-      '',
-      `Analytic vs simulated (#${n}): step ${fmtUs(e.time.stepUs)} vs ${fmtUs(report.timeline.stepTimeUs)}; memory ${(mem.peak.total / 2 ** 30).toFixed(1)} GiB analytic ` +
-        `(${(comparable / 2 ** 30).toFixed(1)} GiB for what the simulator models: bf16 weights and grads, unfused attention, no recomputation) vs ${(simPeak / 2 ** 30).toFixed(1)} GiB simulated.`,
-      '  The simulator runs eager, unfused kernels and keeps what each op\'s backward reads (attention scores included); it models no optimizer',
-      '  states, ZeRO or recomputation — see src/planner/spec.ts and test/planner/simulate.test.ts for the differences.',
-    ].join('\n') + '\n',
-  );
+  out('\n' + agreementLines(agreement(setup, e.plan, report), n).join('\n') + '\n');
   return 0;
+}
+
+/** The side-by-side table of --open (and the bench). */
+export function agreementLines(a: Agreement, n: number): string[] {
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}×`;
+  return [
+    `Planner vs meta simulation (#${n}):`,
+    textTable(
+      ['', 'planner (this plan)', 'planner (what the simulator models)', 'meta simulation', 'simulation / planner (same model)'],
+      [
+        ['step time', fmtUs(a.planner.stepUs), fmtUs(a.equivalent.stepUs), fmtUs(a.simulator.stepUs), ratio(a.simulator.stepUs, a.equivalent.stepUs)],
+        ['peak memory / GPU', gib(a.planner.peakBytes), gib(a.equivalent.peakBytes), gib(a.simulator.peakBytes), ratio(a.simulator.peakBytes, a.equivalent.peakBytes)],
+      ],
+      [false, true, true, true, true],
+    ),
+    '  "What the simulator models": the same plan with unfused attention, no recomputation, no ZeRO, bf16 gradients and logits, no',
+    '  optimizer states and no TP overlap, as src/planner/spec.ts describes; matmuls are timed by the same GEMM function on both sides.',
+  ];
 }

@@ -1,17 +1,18 @@
 /**
  * "AutoDist: Plan Parallelism": asks for a model, a cluster and a batch, runs the planner's search
- * (pure and fast), writes the ranked table and why the other plans fail to the "AutoDist Plans"
+ * in a worker thread (off the extension host's event loop; the search caps what it examines and
+ * says so), writes the ranked table and why the other plans fail to the "AutoDist Plans"
  * output channel (the same text as `autodist plan`), and simulates the plan the user picks in meta
  * mode, showing its report in the AutoDist panel. Bad input ends in an error message, never a throw.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SimError } from '../core/errors.js';
-import { formatSearch, makeSetup, modelFromConfigJson, PRESET_IDS, scheduleLabel, searchPlans, shownPlans, type PlanEstimate, type PlannerModel, type PlanSetup } from '../planner/index.js';
+import { modelFromConfigJson, PRESET_IDS, recomputeLabel, scheduleLabel, simulatorGap, type PlanEstimate, type PlannerModel } from '../planner/index.js';
 import { fmtUs } from '../report-html/units.js';
 import type { Report } from '../report/types.js';
 import type { PlanJob } from '../runner/protocol.js';
 import { runPlanJob } from '../runner/plan-job.js';
+import { searchInWorker, type PlanSearchJob, type PlanSearchOutput } from '../runner/plan-search.js';
 
 /** The output channel's name (extension.ts creates it with the same literal, to stay light). */
 export const PLAN_CHANNEL = 'AutoDist Plans';
@@ -35,6 +36,8 @@ export interface PlanCommandDeps {
    * defaults to doing it in this thread (tests).
    */
   readonly simulate?: (name: string, job: PlanJob) => Promise<Report>;
+  /** Runs the planner's search; defaults to a worker thread (runner/plan-search.ts). */
+  readonly search?: (job: PlanSearchJob) => Promise<PlanSearchOutput>;
 }
 
 /** The plan simulated in this thread (the fallback when no worker is given). */
@@ -48,7 +51,7 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 /** "#1 tp=4 pp=4 dp=32 mb=1 interleaved v=4 · 13.8 s · 70.7 GiB" */
 export function planLabel(e: PlanEstimate, i: number): string {
   const p = e.plan;
-  return `#${i + 1} tp=${p.tp} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${scheduleLabel(p)} · ${fmtUs(e.time.stepUs)} · ${(e.memory.peak.total / 2 ** 30).toFixed(1)} GiB`;
+  return `#${i + 1} tp=${p.tp}${(p.cp ?? 1) > 1 ? ` cp=${p.cp}` : ''} pp=${p.pp} dp=${p.dp} mb=${p.microBatch} ${scheduleLabel(p)} · ${fmtUs(e.time.stepUs)} · ${(e.memory.peak.total / 2 ** 30).toFixed(1)} GiB`;
 }
 
 function validateCount(what: string) {
@@ -58,9 +61,21 @@ function validateCount(what: string) {
   };
 }
 
+/** The most GPUs the command plans for (the search is capped anyway; this keeps the input sane). */
+export const MAX_GPUS = 1 << 20;
+
+/** The GPU count: a whole number ≥ 1, at most MAX_GPUS, filling whole nodes of 8 when above 8. */
+export function validateGpuCount(v: string): string | undefined {
+  const bad = validateCount('GPU count')(v);
+  if (bad) return bad;
+  const n = Number(v.trim());
+  if (n > MAX_GPUS) return `GPU count must be at most ${MAX_GPUS.toLocaleString('en-US')}`;
+  if (n > 8 && n % 8 !== 0) return `${n} GPUs do not fill whole nodes of 8: use a multiple of 8`;
+  return undefined;
+}
+
 /** An InputBox for a whole number ≥ 1; undefined when dismissed. */
-async function askCount(title: string, prompt: string, def: number): Promise<number | undefined> {
-  const validate = validateCount(title);
+async function askCount(title: string, prompt: string, def: number, validate = validateCount(title)): Promise<number | undefined> {
   const raw = await vscode.window.showInputBox({ title: `AutoDist: ${title}`, prompt, value: String(def), validateInput: validate, ignoreFocusOut: true });
   if (raw === undefined) return undefined;
   const bad = validate(raw);
@@ -98,7 +113,7 @@ export async function planParallelism(deps: PlanCommandDeps): Promise<void> {
 async function run(deps: PlanCommandDeps): Promise<void> {
   const model = await askModel();
   if (model === undefined) return;
-  const gpus = await askCount('GPU count', 'GPUs in the cluster', PLAN_DEFAULTS.gpus);
+  const gpus = await askCount('GPU count', 'GPUs in the cluster (whole nodes of 8)', PLAN_DEFAULTS.gpus, validateGpuCount);
   if (gpus === undefined) return;
   const gpu = await vscode.window.showQuickPick([...GPU_PRESETS], { title: 'AutoDist: GPU preset', placeHolder: 'GPU of the cluster', ignoreFocusOut: true });
   if (!gpu) return;
@@ -107,28 +122,34 @@ async function run(deps: PlanCommandDeps): Promise<void> {
   const globalBatch = await askCount('Global batch', 'Sequences per optimizer step', PLAN_DEFAULTS.globalBatch);
   if (globalBatch === undefined) return;
 
-  let setup: PlanSetup;
+  let result: PlanSearchOutput;
   try {
-    setup = makeSetup({ model: model.planner, gpus, gpu: gpu.label, seq, globalBatch });
+    const job: PlanSearchJob = { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, top: PLAN_TOP };
+    result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: planning ${typeof model.job === 'string' ? model.job : model.job.name} on ${gpus} × ${gpu.label}`, cancellable: false }, () =>
+      (deps.search ?? searchInWorker)(job),
+    );
   } catch (e) {
-    if (e instanceof SimError) throw new PlanInputError(e.message);
-    throw e;
+    throw new PlanInputError(messageOf(e));
   }
-  const result = searchPlans(setup);
   deps.channel.clear();
-  deps.channel.appendLine(formatSearch(result, PLAN_TOP));
+  deps.channel.appendLine(result.text);
   deps.channel.show(true);
 
-  const shown = shownPlans(result, PLAN_TOP);
+  const shown = result.shown;
   if (!shown.length) {
-    void vscode.window.showWarningMessage(`AutoDist: no plan fits ${setup.model.id} on ${gpus} × ${gpu.label}; the "${PLAN_CHANNEL}" output says why.`);
+    void vscode.window.showWarningMessage(`AutoDist: no plan fits ${result.modelId} on ${gpus} × ${gpu.label}; the "${PLAN_CHANNEL}" output says why.`);
     return;
   }
-  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${e.plan.recompute} · ZeRO-${e.plan.zero}`, index: i }));
-  const pick = await vscode.window.showQuickPick(items, { title: `AutoDist: plans for ${setup.model.id} — pick one to simulate in meta mode`, ignoreFocusOut: true });
+  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${recomputeLabel(e.plan)} · ZeRO-${e.plan.zero}`, index: i }));
+  const pick = await vscode.window.showQuickPick(items, { title: `AutoDist: plans for ${result.modelId} — pick one to simulate in meta mode`, ignoreFocusOut: true });
   if (!pick) return;
   const chosen = shown[pick.index];
-  const name = `plan #${pick.index + 1}: ${setup.model.id}`;
+  const gap = simulatorGap(chosen.plan);
+  if (gap) {
+    void vscode.window.showInformationMessage(`AutoDist: ${gap}.`);
+    return;
+  }
+  const name = `plan #${pick.index + 1}: ${result.modelId}`;
   const job: PlanJob = { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, plan: chosen.plan };
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: simulating ${name} (meta mode)`, cancellable: false }, () =>
     (deps.simulate ?? simulateHere)(name, job),

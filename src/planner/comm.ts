@@ -29,7 +29,7 @@
  *   all-gather of the weights before the forward and again before the backward, and a
  *   reduce-scatter of the gradients.
  */
-import { collectiveTimeUs, linkBetween, p2pTimeUs, type CollectiveOp, type HardwarePreset, type LinkClass } from '../core/cost/index.js';
+import { collectiveTimeOnLinkUs, collectiveTimeUs, linkBetween, p2pTimeUs, type CollectiveOp, type HardwarePreset, type LinkClass } from '../core/cost/index.js';
 import { cpOf } from './layout.js';
 import type { ParallelPlan } from './plan.js';
 
@@ -63,6 +63,15 @@ export function cpLink(plan: Pick<ParallelPlan, 'tp' | 'cp'>, gpusPerNode: numbe
 
 export function ringTimeUs(op: CollectiveOp, ranks: readonly number[], bytes: number, hw: HardwarePreset, gpusPerNode: number): number {
   return collectiveTimeUs({ op, algorithm: 'ring', ranks, bytes, hw, gpusPerNode }).timeUs;
+}
+
+/**
+ * Ring time on the group 0, stride, 2·stride, … of n ranks (a dp or cp group of rank 0) without
+ * listing it: NIC when it leaves the first node, i.e. (n − 1)·stride ≥ GPUs per node.
+ */
+export function stridedRingTimeUs(op: CollectiveOp, n: number, stride: number, bytes: number, hw: HardwarePreset, gpusPerNode: number): number {
+  const link: LinkClass = (n - 1) * stride >= gpusPerNode ? 'nic' : 'nvlink';
+  return collectiveTimeOnLinkUs(op, 'ring', n, bytes, hw, link);
 }
 
 /** A tensor-parallel collective of one layer, and the GEMM Megatron runs while it is in flight (if any). */

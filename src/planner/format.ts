@@ -6,6 +6,7 @@ import { fmtCount, fmtUs } from '../report-html/units.js';
 import { isUneven, stageLayerCount } from './layout.js';
 import { describePlan, recomputeLabel, type ParallelPlan } from './plan.js';
 import type { FixedLayout } from './search.js';
+import { estimateTime } from './time.js';
 import { bestPerLayout, type PlanEstimate, type SearchResult } from './search.js';
 
 const GiB = 2 ** 30;
@@ -121,8 +122,10 @@ export function layoutNote(r: SearchResult, p: ParallelPlan): string | undefined
   const firstN = stageLayerCount(l, p, 0);
   const lastN = stageLayerCount(l, p, p.pp - 1);
   const mid = p.pp > 2 ? stageLayerCount(l, p, 1) : undefined;
-  const ends = firstN === lastN ? `stages 0 and ${p.pp - 1} hold ${firstN} layers` : `stage 0 holds ${firstN} layers, stage ${p.pp - 1} ${lastN}`;
-  return `uneven stages (Megatron's --decoder-first/last-pipeline-num-layers): ${ends}${mid !== undefined ? `, the others ${mid}` : ''}`;
+  const others = mid ?? (firstN === lastN ? undefined : Math.max(firstN, lastN));
+  const short = [0, p.pp - 1].filter((st, i) => (i === 0 ? firstN : lastN) !== others || others === undefined);
+  const ends = short.length === 2 && firstN === lastN ? `stages 0 and ${p.pp - 1} hold ${firstN} layers` : short.map((st) => `stage ${st} holds ${st === 0 ? firstN : lastN} layers`).join(', ');
+  return `uneven stages (Megatron's --decoder-first/last-pipeline-num-layers): ${ends}${others !== undefined ? `, the others ${others}` : ''}`;
 }
 
 /** The whole text report. */
@@ -139,6 +142,10 @@ export function formatSearch(r: SearchResult, top = 10): string {
       const g = r.failures[0];
       const why = g.kind === 'oom' && g.closest ? `out of memory by ${gib(g.closest.overBytes)} GiB per GPU` : g.reasons[0].message;
       out.push('', `This layout cannot run: ${why}.`);
+      if (g.kind === 'oom' && g.closest) {
+        const t = estimateTime(r.setup, g.closest.plan);
+        out.push(`With the memory, a step would take ${fmtUs(t.stepUs)} (MFU ${pct(t.mfu)}).`);
+      }
       return out.join('\n');
     }
     out.push('', r.examined === 0 ? 'No plan matches the fixed dimensions on this cluster (tp × cp × pp × dp must equal the GPU count).' : 'No plan fits.', ...failureLines(r));

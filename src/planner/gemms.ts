@@ -11,12 +11,12 @@
  *   MLP up     [T, h] · [h, F/t], twice with SwiGLU (gate and up)
  *   MLP down   [T, F/t] · [F/t, h]
  * Backward of Y = X·W ([M, K] · [K, N]): dX = dY·Wᵀ ([M, N] · [N, K]) and dW = Xᵀ·dY ([K, M] · [M, N]);
- * of the attention core the same for both operands. FlashAttention runs the two attention-core
- * products as one kernel and recomputes QKᵀ in its backward (timed as these batched GEMMs: the
- * causal mask halves its work, which its lower kernel efficiency roughly gives back — an assumption).
+ * of the attention core the same for both operands (unfused attention: cuBLAS batched GEMMs over
+ * the whole s × s, mask applied after). FlashAttention runs the attention core as one causal kernel
+ * per pass, timed by the cost model's flashAttentionTimeUs (fitted to measured H200 SDPA times).
  * The LM head (last stage): [T, h] · [h, V/t], and its backward.
  */
-import { gemmFlops, gemmTimeUs, type GemmShape, type HardwarePreset } from '../core/cost/index.js';
+import { flashAttentionTimeUs, gemmFlops, gemmTimeUs, type GemmShape, type HardwarePreset } from '../core/cost/index.js';
 import type { AttentionKernel, Recompute } from './plan.js';
 import { kvWidth, queryWidth, type TransformerShape } from './shape.js';
 
@@ -76,18 +76,33 @@ function trainUs(gs: readonly GemmShape[], hw: HardwarePreset): { fwd: number; b
   return { fwd, bwd };
 }
 
+/** Memo of the GEMM times per (model shape, hardware) object: a search asks for the same few shapes thousands of times. */
+const memo = new WeakMap<object, WeakMap<object, Map<string, unknown>>>();
+function cached<T>(m: TransformerShape, hw: HardwarePreset, key: string, f: () => T): T {
+  let byHw = memo.get(m);
+  if (!byHw) memo.set(m, (byHw = new WeakMap()));
+  let map = byHw.get(hw);
+  if (!map) byHw.set(hw, (map = new Map()));
+  if (!map.has(key)) map.set(key, f());
+  return map.get(key) as T;
+}
+
 /** GEMM time of one layer and one micro-batch on one rank, µs: forward, and backward with what is recomputed. */
 export function layerGemmUs(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset, cp = 1): { forward: number; backward: number; coreForward: number; coreBackward: number } {
+  return cached(m, hw, `layer|${b}|${s}|${t}|${recompute}|${attention}|${cp}`, () => layerGemmUsOnce(m, b, s, t, recompute, attention, hw, cp));
+}
+
+function layerGemmUsOnce(m: TransformerShape, b: number, s: number, t: number, recompute: Recompute, attention: AttentionKernel, hw: HardwarePreset, cp: number): { forward: number; backward: number; coreForward: number; coreBackward: number } {
   const g = layerGemms(m, b, s, t, cp);
   const dense = trainUs(g.dense, hw);
-  const core = trainUs(g.core, hw);
+  // FlashAttention: one fused causal kernel per pass (src/core/cost/attention.ts); unfused: the two batched GEMMs
+  const fa = { batch: (b * m.heads) / t, sq: s / cp, skv: s, d: m.headDim, causal: true };
+  const core = attention === 'flash' ? { fwd: flashAttentionTimeUs(fa, 'forward', hw), bwd: flashAttentionTimeUs(fa, 'backward', hw) } : trainUs(g.core, hw);
   const forward = dense.fwd + core.fwd;
   let backward = dense.bwd + core.bwd;
   if (recompute === 'full') backward += forward;
   else if (recompute === 'selective' && attention === 'unfused') backward += core.fwd;
-  const redoScores = attention === 'flash' ? gemmTimeUs(g.core[0], 'bfloat16', hw) : 0; // FlashAttention's backward recomputes QKᵀ
-  backward += redoScores;
-  return { forward, backward, coreForward: core.fwd, coreBackward: core.bwd + redoScores };
+  return { forward, backward, coreForward: core.fwd, coreBackward: core.bwd };
 }
 
 /** The LM head's GEMM time for one micro-batch, µs. */
@@ -115,6 +130,10 @@ export interface LinearUs {
  * overlaps the tensor-parallel communication with (./comm.ts).
  */
 export function layerLinearUs(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp = 1): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
+  return cached(m, hw, `linear|${b}|${s}|${t}|${cp}`, () => layerLinearUsOnce(m, b, s, t, hw, cp));
+}
+
+function layerLinearUsOnce(m: TransformerShape, b: number, s: number, t: number, hw: HardwarePreset, cp: number): { qkv: LinearUs; up: LinearUs; out: LinearUs; down: LinearUs } {
   const g = layerGemms(m, b, s, t, cp).dense;
   const one = (x: GemmShape): LinearUs => {
     const [dx, dw] = backwardGemms(x);

@@ -10,6 +10,8 @@ export * from './setup.js';
 export * from './activations.js';
 export * from './memory.js';
 export * from './flops.js';
+export * from './gemms.js';
+export * from './layout.js';
 export * from './elementwise.js';
 export * from './comm.js';
 export * from './time.js';

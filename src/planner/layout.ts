@@ -29,13 +29,23 @@ export function chunkLayers(layers: number, pp: number, v: number): number[] | s
   return out;
 }
 
+/**
+ * The chunk sizes of pipeline rank `stage` in closed form (no array of all chunks): v chunks of c
+ * layers, the first one short on the first stage when two are short, the last one short on the
+ * last stage. Undefined when the layers cannot be laid out.
+ */
+function stageChunks(layers: number, pp: number, v: number, stage: number): { c: number; firstShort: boolean; lastShort: boolean } | undefined {
+  const c = Math.ceil(layers / (pp * v));
+  const short = pp * v * c - layers;
+  if (short !== 0 && (pp === 1 || short > 2)) return undefined;
+  return { c, firstShort: short === 2 && stage === 0, lastShort: short >= 1 && stage === pp - 1 };
+}
+
 /** Layers pipeline rank `stage` holds over its v chunks. */
 export function stageLayerCount(layers: number, plan: Pick<ParallelPlan, 'pp' | 'virtual'>, stage: number): number {
-  const cl = chunkLayers(layers, plan.pp, plan.virtual);
-  if (typeof cl === 'string') return layers / plan.pp;
-  let n = 0;
-  for (let k = 0; k < plan.virtual; k++) n += cl[k * plan.pp + stage];
-  return n;
+  const x = stageChunks(layers, plan.pp, plan.virtual, stage);
+  if (!x) return layers / plan.pp;
+  return plan.virtual * x.c - (x.firstShort ? 1 : 0) - (x.lastShort ? 1 : 0);
 }
 
 /** Whether the layout is uneven (some chunk one layer short). */
@@ -55,14 +65,10 @@ export function recomputedInChunk(plan: Pick<ParallelPlan, 'recompute' | 'recomp
 /** Fraction of the stage's layers recomputed whole: Σ over its chunks min(r, c_k) / Σ c_k. */
 export function recomputedFraction(layers: number, plan: Pick<ParallelPlan, 'pp' | 'virtual' | 'recompute' | 'recomputeLayers'>, stage: number): number {
   if (plan.recompute !== 'full') return 0;
-  const cl = chunkLayers(layers, plan.pp, plan.virtual);
-  if (typeof cl === 'string') return 1;
-  let all = 0;
-  let redo = 0;
-  for (let k = 0; k < plan.virtual; k++) {
-    const c = cl[k * plan.pp + stage];
-    all += c;
-    redo += recomputedInChunk(plan, c);
-  }
+  const x = stageChunks(layers, plan.pp, plan.virtual, stage);
+  if (!x) return 1;
+  const shorts = (x.firstShort ? 1 : 0) + (x.lastShort ? 1 : 0);
+  const all = plan.virtual * x.c - shorts;
+  const redo = (plan.virtual - shorts) * recomputedInChunk(plan, x.c) + shorts * recomputedInChunk(plan, x.c - 1);
   return all > 0 ? redo / all : 0;
 }

@@ -41,6 +41,7 @@ export interface StageMemory {
 export interface MemoryEstimate {
   /** The stage whose GPUs need the most. */
   readonly peak: StageMemory;
+  /** Every stage up to pp = 4; beyond, the first, the second and the last (the only candidates for the peak). */
   readonly stages: readonly StageMemory[];
   /** Device memory minus the reserve. */
   readonly capacity: number;
@@ -88,7 +89,10 @@ export function estimateMemory(setup: PlanSetup, plan: ParallelPlan): MemoryEsti
   const recomputeWorkingSet = plan.recompute === 'full' ? kept : plan.recompute === 'selective' ? perLayer.scores : 0;
   const dpShards = plan.dp * cpOf(plan); // ZeRO shards over the data- and context-parallel ranks (Megatron's dp-cp group)
   const stages: StageMemory[] = [];
-  for (let s = 0; s < plan.pp; s++) {
+  // the middle stages hold the second's weights and fewer micro-batches: past 4 stages, only the
+  // first, the second and the last can hold the peak
+  const ids = plan.pp <= 4 ? Array.from({ length: plan.pp }, (_, i) => i) : [0, 1, plan.pp - 1];
+  for (const s of ids) {
     const params = stageParams(m, plan, s);
     const st = modelStateBytes(params, plan.zero, dpShards, setup.options.gradBytes);
     const gathered = plan.zero === 3 ? 2 * 2 * (m.layerShardedParams / plan.tp + m.layerReplicatedParams) : 0;

@@ -24,14 +24,15 @@ export interface PlanRequest {
   /** Per-GPU link bandwidths, bytes/s, replacing the preset's. */
   readonly nvlinkBandwidth?: number;
   readonly nicBandwidth?: number;
-  /** Fraction of peak FLOP/s large matmuls reach (default: the preset's, 0.75). */
+  /** η: the fraction of peak FLOP/s a large GEMM reaches before tile and wave quantization (default: the preset's; docs/gemm-efficiency.md). */
   readonly computeEfficiency?: number;
   readonly options?: Partial<TrainingOptions>;
 }
 
 /**
  * Defaults: fp32 main gradients (Megatron with bf16), fp32 logits in the cross-entropy,
- * FlashAttention, gradient reduction overlapped with the backward, and 5 % of device memory kept
+ * FlashAttention, gradient reduction overlapped with the backward, Megatron's default TP overlap
+ * (the backward's async dX reductions behind the weight-gradient GEMMs), and 5 % of device memory kept
  * free for the CUDA context, NCCL buffers, workspaces and allocator fragmentation (an assumption).
  */
 export const DEFAULT_OPTIONS: Omit<TrainingOptions, 'reserveBytes'> & { readonly reserveFraction: number } = Object.freeze({

@@ -15,6 +15,8 @@ import { runSimulation, type RunOptions } from '../parallel/simulation/run.js';
 import type { ParallelizeContext, SimulationSpec } from '../parallel/simulation/spec.js';
 import type { Report } from '../report/types.js';
 import { estimateMemory } from './memory.js';
+import { estimateTime } from './time.js';
+import { chunkLayers, cpOf } from './layout.js';
 import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
 import { SequenceGatherAfter, SequenceScatterBefore } from './sp-boundary.js';
 
@@ -63,6 +65,25 @@ function sequenceParallelBoundaries(setup: PlanSetup): (model: Model, p: Paralle
   };
 }
 
+/**
+ * The simulator's stages: interleaving depth, and for an uneven layout its explicit boundaries
+ * over the pp·v global chunks (chunk k of rank s is global stage k·pp + s), when every chunk holds
+ * a layer (the simulator cannot run an empty chunk; it then splits as evenly as it can).
+ */
+function stagesOf(plan: ParallelPlan, setup: PlanSetup): Pick<SimulationSpec, 'stages'> {
+  const virtual = plan.schedule === 'Interleaved1F1B' ? plan.virtual : 1;
+  const cl = chunkLayers(setup.shape.layers, plan.pp, virtual);
+  const uneven = typeof cl !== 'string' && setup.shape.layers % (plan.pp * virtual) !== 0 && cl.every((c) => c > 0);
+  const method = uneven ? cl.reduce<number[]>((b, c) => [...b, b[b.length - 1] + c], [0]) : undefined;
+  if (virtual === 1 && !method) return {};
+  return { stages: { ...(virtual > 1 ? { virtual } : {}), ...(method ? { method } : {}) } };
+}
+
+/** Why the simulator cannot run `plan`, or undefined (it has no context parallelism). */
+export function simulatorGap(plan: ParallelPlan): string | undefined {
+  return cpOf(plan) > 1 ? `the meta simulator has no context parallelism (cp=${cpOf(plan)}); only the planner's estimate is available` : undefined;
+}
+
 /** The meta-mode simulation of `plan`; see the file comment for what it leaves out. */
 export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec {
   const sp = plan.sequenceParallel && plan.tp > 1;
@@ -74,7 +95,7 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     dtype: 'bfloat16',
     input: { batch: setup.globalBatch, seq: setup.seq, microbatches: microbatches(setup, plan) },
     schedule: plan.schedule,
-    ...(plan.schedule === 'Interleaved1F1B' ? { stages: { virtual: plan.virtual } } : {}),
+    ...stagesOf(plan, setup),
     plan: tensorParallelPlan(setup, plan),
     ...(sp ? { parallelize: sequenceParallelBoundaries(setup) } : {}),
     hardware: setup.cluster.hardware,
@@ -90,12 +111,12 @@ export function simulatePlan(plan: ParallelPlan, setup: PlanSetup, opts: RunOpti
 
 /**
  * What the simulation of `plan` models, as the analytic planner sees it: unfused attention, no
- * recomputation, no ZeRO, bf16 gradients and logits, no optimizer states.
+ * recomputation, no ZeRO, bf16 gradients and logits, no optimizer states, no TP overlap.
  */
 export function simulatorEquivalent(setup: PlanSetup, plan: ParallelPlan): { setup: PlanSetup; plan: ParallelPlan } {
   return {
     setup: { ...setup, options: { ...setup.options, attention: 'unfused', gradBytes: 2, logitsBytes: 2, tpOverlap: 'none' } },
-    plan: { ...plan, recompute: 'none', zero: 0 },
+    plan: { ...plan, recompute: 'none', recomputeLayers: undefined, zero: 0 },
   };
 }
 
@@ -104,4 +125,22 @@ export function simulatorEquivalentBytes(setup: PlanSetup, plan: ParallelPlan): 
   const eq = simulatorEquivalent(setup, plan);
   const mem = estimateMemory(eq.setup, eq.plan);
   return Math.max(...mem.stages.map((s) => s.weights + s.gradients + s.activations));
+}
+
+/** The planner's figures for a plan beside the meta simulation's, and the ratio. */
+export interface Agreement {
+  readonly planner: { readonly stepUs: number; readonly peakBytes: number };
+  /** The planner for what the simulator models today (simulatorEquivalent). */
+  readonly equivalent: { readonly stepUs: number; readonly peakBytes: number };
+  readonly simulator: { readonly stepUs: number; readonly peakBytes: number };
+}
+
+/** The planner's step time and peak memory of `plan` and of its simulator-equivalent, beside the simulation's (from its report). */
+export function agreement(setup: PlanSetup, plan: ParallelPlan, report: Pick<Report, 'timeline' | 'memory'>): Agreement {
+  const eq = simulatorEquivalent(setup, plan);
+  return {
+    planner: { stepUs: estimateTime(setup, plan).stepUs, peakBytes: estimateMemory(setup, plan).peak.total },
+    equivalent: { stepUs: estimateTime(eq.setup, eq.plan).stepUs, peakBytes: simulatorEquivalentBytes(setup, plan) },
+    simulator: { stepUs: report.timeline.stepTimeUs, peakBytes: Math.max(...report.memory.perRank.map((r) => r.peakBytes)) },
+  };
 }

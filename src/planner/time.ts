@@ -5,7 +5,8 @@
  *   matmuls      Σ over the layer's GEMMs of the cost model's gemmTimeUs (shape-aware roofline: tile and
  *                wave quantization; ./gemms.ts, docs/gemm-efficiency.md), recomputation included
  *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
- *   LM head      on the last stage: 3·2bshV/t FLOPs and the cross-entropy's bytes
+ *   LM head      on the last stage: its GEMM forward and backward ([bs, h]·[h, V/t]) and the
+ *                cross-entropy's bytes
  *   TP comm      the layer's collectives (./comm.ts); those Megatron overlaps with a GEMM cost
  *                max(0, t_comm − t_GEMM) (options.tpOverlap: 'backward' by default — the async dX
  *                reductions; 'all' with Transformer Engine's userbuffers; 'none')
@@ -22,19 +23,20 @@
  * Pipeline (Narayanan et al. 2021 §2.2): m micro-batches at the pace of the slowest stage plus
  * the fill and drain, (p − 1)/v micro-batch times — bubble fraction (p − 1)/(v·m):
  *   step = m · max_s T_s + (p − 1)/v · mean_s T_s + DP exposed + optimizer
- * DP exposed: the stage's gradient reduction (./comm.ts) after its last backward; overlapped, it
+ * DP exposed: the stage's gradient reduction over the dp × cp ranks (./comm.ts) after its last
+ * backward; overlapped, it
  * hides behind that micro-batch's backward (Megatron overlap_grad_reduce) and the weight
  * all-gather behind the next forward (overlap_param_gather): max(0, t_reduce − t_bwd) +
  * max(0, t_gather − t_fwd). Not overlapped, all of it.
- * Optimizer: Adam reads and writes the fp32 master weights and moments it owns (Ψ, or Ψ/d with
- * ZeRO ≥ 1): read g + 12, write 12, write the 2-byte weights → (g + 26) bytes per parameter.
+ * Optimizer: Adam reads and writes the fp32 master weights and moments it owns (Ψ, or Ψ/(dp·cp)
+ * with ZeRO ≥ 1): read g + 12, write 12, write the 2-byte weights → (g + 26) bytes per parameter.
  *
  * tokens/s = B·s / step;  MFU = model FLOPs / (step · GPUs · peak);  HFU counts recomputation;
  * 6ND cross-check: 6 · parameters · B·s / (step · GPUs · peak).
  */
 import { microbatches, type ParallelPlan, type PlanSetup } from './plan.js';
 import type { CollectiveOp } from '../core/cost/index.js';
-import { cpLink, dpRanks, p2pUs, ppLink, ringTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
+import { cpLink, p2pUs, ppLink, ringTimeUs, stridedRingTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
 import { cpOf, recomputedFraction, stageLayerCount } from './layout.js';
 import { kvWidth } from './shape.js';
 import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
@@ -170,13 +172,13 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
 
   // data parallel: gradients reduced over the dp × cp ranks
   const params = stageParams(m, plan, stage);
-  const dp = dpRanks(plan);
+  const dpN = plan.dp * c; // the dp × cp group of rank 0: 0, t, 2t, … (./comm.ts dpRanks)
   const g = options.gradBytes;
   let dpReduceUs = 0;
   let dpGatherUs = 0;
   let zero3Us = 0;
-  if (dp.length > 1) {
-    const ring = (op: CollectiveOp, bytes: number) => ringTimeUs(op, dp, bytes, hw, cluster.gpusPerNode);
+  if (dpN > 1) {
+    const ring = (op: CollectiveOp, bytes: number) => stridedRingTimeUs(op, dpN, t, bytes, hw, cluster.gpusPerNode);
     if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
     else if (plan.zero < 3) {
       dpReduceUs = ring('reduce_scatter', g * params);
@@ -187,7 +189,7 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
     }
   }
-  const owned = plan.zero >= 1 ? params / dp.length : params;
+  const owned = plan.zero >= 1 ? params / dpN : params;
   const optimizerUs = ((owned * (g + 26)) / hbm) * US;
   const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
   const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + cpFwdUs + pipeUs / 2;
@@ -220,8 +222,8 @@ export function estimateTime(setup: PlanSetup, plan: ParallelPlan): TimeEstimate
   const peakAll = cluster.gpus * cluster.hardware.peakFlops.bf16;
   const stepS = stepUs / US;
   const mf = modelFlops(shape, B, s);
-  let redone = 0;
-  for (let st = 0; st < plan.pp; st++) redone += recomputedFraction(shape.layers, plan, st) * stageLayerCount(shape.layers, plan, st);
+  let redone = 0; // layers recomputed over the pipeline: the first, the last, and p − 2 alike middle stages
+  for (const st of ids) redone += weight(st) * recomputedFraction(shape.layers, plan, st) * stageLayerCount(shape.layers, plan, st);
   const hf = hardwareFlops(shape, B, s, plan.recompute, options.attention, redone / shape.layers);
   return {
     stepUs,

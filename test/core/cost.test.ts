@@ -243,15 +243,16 @@ test('collective input is validated', () => {
 
 test('4096³ bf16 matmul on H100 is compute-bound', () => {
   // flops = 2·4096³ = 137438953472; bytes = 3 · 4096² · 2 = 100663296.
-  // compute: 137438953472 / (989e12 · 0.75) s = 185.29012938… µs
+  // compute: 137438953472 / (989e12 · 0.705) s = 197.1171589… µs (η of the h100 preset)
   // memory: 100663296 / (3.35e12 · 0.85) s = 35.35… µs
   const r = computeTimeUs({ flops: 137438953472, bytes: 100663296, dtype: 'bfloat16', hw: h100 });
   assert.equal(r.bound, 'compute');
-  close(r.timeUs, 2 + 185.29012938591170);
+  assert.equal(h100.computeEfficiency, 0.705);
+  close(r.timeUs, 2 + 197.11715892118266);
   close(r.arithmeticIntensity, 1365.3333333333333);
-  // fp32 on CUDA cores: / (67e12 · 0.75) = 2735.1035516… µs; tf32: / (494.5e12 · 0.75) = 370.5802587… µs.
-  close(computeTimeUs({ flops: 137438953472, bytes: 0, dtype: 'float32', hw: h100 }).timeUs, 2 + 2735.103551681592);
-  close(computeTimeUs({ flops: 137438953472, bytes: 0, dtype: 'tf32', hw: h100 }).timeUs, 2 + 370.5802587718234);
+  // fp32 on CUDA cores: / (67e12 · 0.705); tf32: / (494.5e12 · 0.705).
+  close(computeTimeUs({ flops: 137438953472, bytes: 0, dtype: 'float32', hw: h100 }).timeUs, 2 + 2909.684629448502);
+  close(computeTimeUs({ flops: 137438953472, bytes: 0, dtype: 'tf32', hw: h100 }).timeUs, 2 + 394.23431784236533);
 });
 
 test('elementwise op is memory-bound', () => {

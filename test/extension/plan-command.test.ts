@@ -85,3 +85,15 @@ describe('AutoDist: Plan Parallelism', () => {
     assert.match(channel().lines.join('\n'), /tiny-llama/);
   });
 });
+
+describe('the GPU-count input', () => {
+  test('takes whole numbers ≥ 1 that fill whole nodes of 8, up to 1,048,576', async () => {
+    const { validateGpuCount, MAX_GPUS } = await import('../../src/extension/plan-command.js');
+    for (const ok of ['1', '8', '16', ' 512 ', String(MAX_GPUS)]) assert.equal(validateGpuCount(ok), undefined, ok);
+    assert.match(validateGpuCount('12')!, /12 GPUs do not fill whole nodes of 8/);
+    assert.match(validateGpuCount('0')!, /whole number ≥ 1/);
+    assert.match(validateGpuCount('2.5')!, /whole number ≥ 1/);
+    assert.match(validateGpuCount('')!, /whole number ≥ 1/);
+    assert.match(validateGpuCount(String(MAX_GPUS + 8))!, /at most 1,048,576/);
+  });
+});

@@ -26,8 +26,8 @@ function ledger(r: Report) {
     .sort((a, b) => a.startUs - b.startUs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** Start times equal up to float rounding sort as ties (replayed times are sums in another order). */
-const tick = (us: number) => Math.round(us * 1e6);
+/** Start time to the ns: a replay shifts times by float noise, which must not reorder events that start together. */
+const tick = (us: number) => Math.round(us * 1e3);
 
 function events(r: Report) {
   const seqStart = new Map(r.collectives.map((c) => [c.seq, c.startUs]));

@@ -76,7 +76,9 @@ test('--open N simulates row N in meta mode and prints its summary beside the es
   assert.equal(r.code, 0, r.err + r.out.slice(-2000));
   assert.match(r.out, /Simulating #1 in meta mode/);
   assert.match(r.out, /meta mode/);
-  assert.match(r.out, /Analytic vs simulated \(#1\): step/);
+  assert.match(r.out, /Planner vs meta simulation \(#1\):/);
+  assert.match(r.out, /step time\s+[\d.]+ m?s\s+[\d.]+ m?s\s+[\d.]+ m?s\s+[\d.]+×/);
+  assert.match(r.out, /peak memory \/ GPU\s+[\d.]+ GiB\s+[\d.]+ GiB\s+[\d.]+ GiB\s+[\d.]+×/);
 });
 
 const LLAMA405 = ['--model', 'llama-3-405b', '--gpus', '16384', '--seq', '8192', '--global-batch', '2048'];
@@ -106,7 +108,7 @@ test('a forced layout that cannot run says why (exit 1)', async () => {
   assert.match(short.out, /This layout cannot run: tp×pp×dp = 8×16×64 = 8192, not the 16384 GPUs\./);
   const oom = await run(...LLAMA405, '--tp', '8', '--pp', '16', '--dp', '128', '--mb', '1', '--vpp', '1', '--sp', 'off', '--recompute', 'none', '--zero', '0');
   assert.equal(oom.code, 1);
-  assert.match(oom.out, /This layout cannot run: out of memory by [\d.]+ GiB per GPU\./);
+  assert.match(oom.out, /This layout cannot run: out of memory by [\d.]+ GiB per GPU\.\nWith the memory, a step would take [\d.]+ m?s \(MFU [\d.]+ %\)\./);
 });
 
 test('layout flags given in part hold those dimensions and search the rest', async () => {

@@ -5,6 +5,8 @@ import { formatSearch, failureLines } from '../../src/planner/format.js';
 import type { ParallelPlan } from '../../src/planner/plan.js';
 import { bestPerLayout, candidates, divisors, oomMessage, searchPlans } from '../../src/planner/search.js';
 import { makeSetup } from '../../src/planner/setup.js';
+import { layerActivations } from '../../src/planner/activations.js';
+import { stageTime } from '../../src/planner/time.js';
 
 const plan = (p: Partial<ParallelPlan>): ParallelPlan => ({ tp: 8, pp: 1, dp: 1, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: false, recompute: 'none', zero: 0, ...p });
 
@@ -77,4 +79,42 @@ test('Llama-3-70B on 512×H100: ranked by step time, every ranked plan fits, eve
 test('a bigger cluster never makes the best plan slower per token', () => {
   const at = (gpus: number) => searchPlans(makeSetup({ model: 'llama-3-8b', seq: 4096, globalBatch: 256, gpus })).ranked[0].time.tokensPerSecond;
   assert.ok(at(64) > at(16));
+});
+
+test('the search stops at its cap and says so', () => {
+  const setup = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 512 });
+  const r = searchPlans(setup, { maxExamined: 100 });
+  assert.equal(r.examined, 100);
+  assert.equal(r.capped, true);
+  assert.match(formatSearch(r, 3), /The search stopped at its cap of 100 plans; the rest were not examined\. Hold some dimensions fixed/);
+  assert.equal(searchPlans(setup, { fixed: { tp: 8, pp: 4, dp: 16 }, maxExamined: 10_000 }).capped, false);
+});
+
+test('partial recompute: a plan that fits only with recomputation recomputes the fewest layers per chunk that fit', () => {
+  const setup = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 1024, gpus: 512 });
+  const r = searchPlans(setup, { fixed: { tp: 8, pp: 4, dp: 16, virtual: 1, microBatch: 1, sequenceParallel: true, recompute: 'full', zero: 1 } });
+  assert.equal(r.ranked.length, 1);
+  const p = r.ranked[0].plan;
+  assert.ok(p.recomputeLayers !== undefined && p.recomputeLayers < 20, `recomputes ${p.recomputeLayers} of 20`);
+  assert.ok(r.ranked[0].memory.fits);
+  // one layer fewer would not fit
+  if (p.recomputeLayers! > 1) assert.equal(searchPlans(setup, { fixed: { tp: 8, pp: 4, dp: 16, virtual: 1, microBatch: 1, sequenceParallel: true, recompute: 'full', recomputeLayers: p.recomputeLayers! - 1, zero: 1 } }).ranked.length, 0);
+});
+
+test('context parallelism: activations ÷cp, the K/V ring costs time, and 128k sequences find a plan', () => {
+  const setup = makeSetup({ model: 'llama-3-405b', seq: 131072, globalBatch: 128, gpus: 16384 });
+  const base = { tp: 8, pp: 16, dp: 8, microBatch: 1, virtual: 1, sequenceParallel: true, recompute: 'full' as const, zero: 1 as const };
+  const cp = searchPlans(setup, { fixed: { ...base, cp: 16 } });
+  assert.equal(cp.examined, 1);
+  const x = { seq: 131072, microBatch: 1, tp: 8, sequenceParallel: true, recompute: 'none' as const, attention: 'flash' as const };
+  assert.equal(layerActivations(setup.shape, { ...x, cp: 16 }).total, layerActivations(setup.shape, x).total / 16);
+  const unfused = { ...x, attention: 'unfused' as const };
+  assert.equal(layerActivations(setup.shape, { ...unfused, cp: 4 }).scores, layerActivations(setup.shape, unfused).scores / 4, 's/cp queries × all s keys');
+  // a short sequence across nodes: the K/V exchange outlasts the attention core it overlaps
+  const short = makeSetup({ model: 'llama-3-8b', seq: 8192, globalBatch: 64, gpus: 64 });
+  const st = stageTime(short, { tp: 8, cp: 8, pp: 1, dp: 1, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: true, recompute: 'none', zero: 0 }, 0);
+  assert.ok(st.cpCommUs > 0, String(st.cpCommUs));
+  const r = searchPlans(setup);
+  assert.ok(r.ranked.length > 0, 'a 128k plan exists');
+  assert.ok(r.ranked[0].plan.cp !== undefined && r.ranked[0].plan.cp > 1, 'with context parallelism');
 });

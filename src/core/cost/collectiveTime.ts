@@ -152,6 +152,18 @@ function validate(input: CollectiveCostInput): void {
   }
 }
 
+/**
+ * The same time for a group given by its size and the slowest link it uses, µs — for callers that
+ * know the group's shape without listing its ranks (the planner's strided groups of up to 10⁶ ranks).
+ */
+export function collectiveTimeOnLinkUs(op: CollectiveOp, algorithm: Algorithm, n: number, bytes: number, hw: HardwarePreset, link: LinkClass): number {
+  if (n <= 1) return 0;
+  const t = terms(op, algorithm, n);
+  const S = op === 'barrier' ? 0 : bytes;
+  const { alphaUs, bandwidth } = linkParams(hw, link);
+  return t.steps * alphaUs + ((t.c * S) / bandwidth) * 1e6;
+}
+
 /** Estimated time of one collective; formulas in the file comment. */
 export function collectiveTimeUs(input: CollectiveCostInput): CollectiveCost {
   validate(input);

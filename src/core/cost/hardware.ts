@@ -5,6 +5,7 @@
  *
  * Units: bytes, bytes per second, FLOP/s (dense, no structured sparsity), µs.
  */
+import type { AttentionKernelCost } from './attention.js';
 
 /** Dense peak throughput per dtype, FLOP/s (tensor cores where the dtype uses them). */
 export interface PeakFlops {
@@ -50,6 +51,8 @@ export interface HardwarePreset {
    * docs/gemm-efficiency.md). Other compute ops use it as their compute ceiling.
    */
   readonly computeEfficiency: number;
+  /** FlashAttention's fused attention core per pass (./attention.ts); unset: computeEfficiency, no row cost. */
+  readonly attention?: { readonly forward: AttentionKernelCost; readonly backward: AttentionKernelCost };
   /** Achievable fraction of HBM bandwidth for streaming kernels, in (0, 1]. Assumption. */
   readonly memoryEfficiency: number;
   /** Fixed cost of launching one kernel, µs (default KERNEL_LAUNCH_US). Assumption. */
@@ -99,6 +102,8 @@ const MEMORY_EFFICIENCY = 0.85;
  * 7 % (docs/gemm-efficiency.md).
  */
 const H100_GEMM_EFFICIENCY = 0.705;
+/** FlashAttention (torch 2.11 SDPA) on the H100/H200: fitted to its measured times on an H200 (./attention.ts). */
+const H100_ATTENTION = Object.freeze({ forward: { efficiency: 0.7, rowNs: 1.13 }, backward: { efficiency: 0.66, rowNs: 2.43 } });
 const GPUS_PER_NODE = 8; // DGX A100 / DGX H100 / DGX H200: 8 GPUs per node.
 
 const A100_80GB: HardwarePreset = Object.freeze({
@@ -119,6 +124,8 @@ const A100_80GB: HardwarePreset = Object.freeze({
   gpusPerNode: GPUS_PER_NODE,
   sms: 108, // A100 whitepaper: 108 SMs on the A100 (GA100 full die: 128).
   computeEfficiency: 0.75, // Assumption (no A100 measurements at hand): see the shared notes above and docs/gemm-efficiency.md.
+  // Assumption: FlashAttention-2 (Dao 2023) reports 50–73 % of peak on the A100; the H200's row costs
+  attention: Object.freeze({ forward: { efficiency: 0.6, rowNs: 1.13 }, backward: { efficiency: 0.6, rowNs: 2.43 } }),
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -141,6 +148,7 @@ const H100_SXM: HardwarePreset = Object.freeze({
   sms: 132, // H100 whitepaper: 132 SMs on the H100 SXM5 (GH100 full die: 144).
   splitK: true, // measured on the H200 (same GH100): see docs/gemm-efficiency.md
   computeEfficiency: H100_GEMM_EFFICIENCY,
+  attention: H100_ATTENTION,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 
@@ -163,6 +171,7 @@ const H200: HardwarePreset = Object.freeze({
   sms: 132, // H200 datasheet: the H100's GH100 with 132 SMs and the same clocks; only the memory differs.
   splitK: true, // measured: 312 GEMMs on an H200, docs/gemm-efficiency.md
   computeEfficiency: H100_GEMM_EFFICIENCY,
+  attention: H100_ATTENTION,
   memoryEfficiency: MEMORY_EFFICIENCY,
 });
 

@@ -4,3 +4,4 @@ export * from './links.js';
 export * from './collectiveTime.js';
 export * from './computeTime.js';
 export * from './gemm.js';
+export * from './attention.js';
