@@ -35,7 +35,12 @@ export interface PlanCommandDeps {
    * defaults to doing it in this thread (tests).
    */
   readonly simulate?: (name: string, job: PlanJob) => Promise<Report>;
+  /** Shows simulated plans side by side (the panel's Compare tab); without it the pick offers no comparison. */
+  readonly compare?: (runs: readonly { readonly name: string; readonly report: Report }[]) => void | Promise<void>;
 }
+
+/** Plans the "compare the top" entry of the pick simulates. */
+export const PLAN_COMPARE_TOP = 3;
 
 /** The plan simulated in this thread (the fallback when no worker is given). */
 const simulateHere = (_name: string, job: PlanJob): Promise<Report> => runPlanJob(job);
@@ -124,9 +129,22 @@ async function run(deps: PlanCommandDeps): Promise<void> {
     void vscode.window.showWarningMessage(`AutoDist: no plan fits ${setup.model.id} on ${gpus} × ${gpu.label}; the "${PLAN_CHANNEL}" output says why.`);
     return;
   }
-  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${e.plan.recompute} · ZeRO-${e.plan.zero}`, index: i }));
+  const items: (vscode.QuickPickItem & { readonly index: number })[] = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${e.plan.recompute} · ZeRO-${e.plan.zero}`, index: i }));
+  const top = Math.min(PLAN_COMPARE_TOP, shown.length);
+  if (deps.compare && top > 1) items.push({ label: `$(split-horizontal) Compare the top ${top} side by side`, description: 'each simulated in meta mode, then shown in the Compare tab', index: -1 });
   const pick = await vscode.window.showQuickPick(items, { title: `AutoDist: plans for ${setup.model.id} — pick one to simulate in meta mode`, ignoreFocusOut: true });
   if (!pick) return;
+  if (pick.index < 0 && deps.compare) {
+    const runs: { name: string; report: Report }[] = [];
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: simulating the top ${top} plans (meta mode)`, cancellable: false }, async () => {
+      for (let i = 0; i < top; i++) {
+        const name = `plan #${i + 1}: ${setup.model.id}`;
+        runs.push({ name, report: await (deps.simulate ?? simulateHere)(name, { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, plan: shown[i].plan }) });
+      }
+    });
+    await deps.compare(runs);
+    return;
+  }
   const chosen = shown[pick.index];
   const name = `plan #${pick.index + 1}: ${setup.model.id}`;
   const job: PlanJob = { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, plan: chosen.plan };
