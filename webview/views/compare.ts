@@ -26,7 +26,7 @@ export class CompareView implements View {
     const history = s.history ?? [];
     const compareBtn = button('Compare scripts…', () => this.ctx.post({ type: 'command', command: 'compareScripts' }), { title: 'Pick scripts, run them one after another and compare them here', id: 'btn-compare-scripts' });
     if (history.length === 0) {
-      replace(this.el, emptyNote('No finished runs yet. Each run of this workspace is kept here (the last 20), to compare side by side.'), compareBtn);
+      replace(this.el, emptyNote('No runs in the history yet. Each finished run of this workspace is kept here (the last 20), to compare side by side.'), compareBtn);
       return;
     }
     const chosen = (s.ui.compare ?? history.slice(0, 2).map((e) => e.key)).filter((k) => history.some((e) => e.key === k));
