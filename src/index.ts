@@ -50,3 +50,8 @@ export { PipelineStageLayer, buildStage, type StagePosition } from './parallel/p
 export { runPipeline, stageLayers } from './parallel/pipeline/runtime.js';
 export { buildModel } from './parallel/simulation/build.js';
 export type { PipelineLayer, Sequential } from './models/model.js';
+
+// Your own data and checkpoints: input/labels tensors, a loss, a weights file's layout, a program's weights.
+export type { HostTensor, LossFn, TensorSource } from './parallel/simulation/inputs.js';
+export type { ProgramContext, ProgramWeights } from './parallel/simulation/program-weights.js';
+export type { CheckpointLayout, WeightsSpec } from './models/checkpoint-layout.js';

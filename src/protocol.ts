@@ -4,12 +4,13 @@
  * change to a message breaks the build on both sides. Messages are plain JSON (they cross
  * `postMessage`); lines are 1-based, as in the report.
  */
+import type { RunSummary } from './report/compare.js';
 import type { CollectiveInfo, MeshInfo, Report, ReportError, TimelineEvent } from './report/types.js';
 
 export const PROTOCOL_VERSION = 1;
 
 /** The panel's tabs, in the order they are shown. */
-export const TABS = ['overview', 'stages', 'shards', 'traffic', 'timeline', 'verification'] as const;
+export const TABS = ['overview', 'stages', 'shards', 'traffic', 'timeline', 'verification', 'compare'] as const;
 export type TabId = (typeof TABS)[number];
 
 export type RankState = 'running' | 'blocked' | 'done' | 'failed';
@@ -49,8 +50,21 @@ export interface Verdict {
 
 export type RunFailure = 'cancelled' | 'timeout' | 'memory' | 'crashed';
 
+/** One finished run of the workspace, as the history keeps it (newest first). */
+export interface HistoryEntry {
+  /** Unique over the workspace's history (the run id restarts with each session). */
+  readonly key: string;
+  /** Workspace-relative path of the script, or the name of a planned layout. */
+  readonly name: string;
+  /** Epoch ms. */
+  readonly finishedAt: number;
+  readonly summary: RunSummary;
+}
+
 /** Host → webview. */
 export type HostMessage =
+  /** The workspace's last runs, newest first; `select` lists the keys the Compare tab should show. */
+  | { readonly type: 'history'; readonly runs: readonly HistoryEntry[]; readonly select?: readonly string[] }
   | { readonly type: 'runStarted'; readonly run: RunInfo }
   | { readonly type: 'runEvents'; readonly runId: number; readonly events: readonly LiveEvent[] }
   | { readonly type: 'runFinished'; readonly run: RunInfo; readonly report: Report; readonly verdict: Verdict }
@@ -58,7 +72,7 @@ export type HostMessage =
   | { readonly type: 'showTab'; readonly tab: TabId };
 
 /** Commands the panel's toolbar asks the host to run. */
-export const PANEL_COMMANDS = ['rerun', 'rerunMeta', 'stop', 'exportTrace', 'openHtmlReport'] as const;
+export const PANEL_COMMANDS = ['rerun', 'rerunMeta', 'stop', 'exportTrace', 'openHtmlReport', 'compareScripts'] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 /** Webview → host. */
@@ -114,6 +128,8 @@ export function isHostMessage(x: unknown): x is HostMessage {
       return isInt(m.runId) && typeof m.message === 'string';
     case 'showTab':
       return (TABS as readonly unknown[]).includes(m.tab);
+    case 'history':
+      return Array.isArray(m.runs) && (m.select === undefined || Array.isArray(m.select));
     default:
       return false;
   }

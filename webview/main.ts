@@ -10,6 +10,7 @@ import { apply, collectivesOf, errorsOf, restoreState, type PanelState, type UiS
 import { onThemeChange, palette, type Palette } from './theme.js';
 import { button, progressRing, registerToolkit, tabs } from './toolkit.js';
 import { connectHost } from './vscode-api.js';
+import { CompareView } from './views/compare.js';
 import { OverviewView } from './views/overview.js';
 import { ShardsView } from './views/shards.js';
 import { StagesView } from './views/stages.js';
@@ -18,7 +19,7 @@ import { TrafficView } from './views/traffic.js';
 import { VerificationView } from './views/verification.js';
 import type { View, ViewContext } from './views/view.js';
 
-const TAB_LABELS: Readonly<Record<TabId, string>> = { overview: 'Overview', stages: 'Stages', shards: 'Shards', traffic: 'Traffic', timeline: 'Timeline', verification: 'Verification' };
+const TAB_LABELS: Readonly<Record<TabId, string>> = { overview: 'Overview', stages: 'Stages', shards: 'Shards', traffic: 'Traffic', timeline: 'Timeline', verification: 'Verification', compare: 'Compare' };
 
 function start(): void {
   registerToolkit();
@@ -93,6 +94,9 @@ function start(): void {
       case 'verification':
         v = new VerificationView(el, ctx);
         break;
+      case 'compare':
+        v = new CompareView(el, ctx);
+        break;
     }
     views.set(id, v);
     return v;
@@ -150,8 +154,8 @@ function start(): void {
     if (!isHostMessage(m)) return;
     const msg: HostMessage = m;
     apply(state, msg);
-    save(msg.type === 'runFinished' || msg.type === 'runFailed' || msg.type === 'runStarted');
-    render(msg.type === 'showTab' || msg.type === 'runStarted' || msg.type === 'runFinished');
+    save(msg.type === 'runFinished' || msg.type === 'runFailed' || msg.type === 'runStarted' || msg.type === 'history');
+    render(msg.type === 'showTab' || msg.type === 'runStarted' || msg.type === 'runFinished' || msg.type === 'history');
   });
   onThemeChange(() => {
     colors = palette();

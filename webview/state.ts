@@ -2,7 +2,7 @@
  * The panel's state: what it shows, built from the host's messages, and saved with setState so a
  * hidden-then-shown (or reloaded) panel comes back as it was. No DOM here (tests run it in Node).
  */
-import { assertNever, TABS, type HostMessage, type LiveEvent, type RankState, type RunFailure, type RunInfo, type RunStage, type TabId, type Verdict } from '../src/protocol.js';
+import { assertNever, TABS, type HistoryEntry, type HostMessage, type LiveEvent, type RankState, type RunFailure, type RunInfo, type RunStage, type TabId, type Verdict } from '../src/protocol.js';
 import type { CollectiveInfo, MeshInfo, Report, ReportError, TimelineEvent, TrafficSummary } from '../src/report/types.js';
 import { summarizeTraffic } from '../src/report/traffic-summary.js';
 
@@ -28,6 +28,8 @@ export interface UiState {
   ledgerFilter: string;
   /** The timeline's visible window (null: fit the whole run). */
   window: { readonly startUs: number; readonly endUs: number } | null;
+  /** The history entries the Compare tab shows side by side (null: the two latest). */
+  compare?: readonly string[] | null;
 }
 
 export interface PanelState {
@@ -40,6 +42,8 @@ export interface PanelState {
   report: Report | null;
   verdict: Verdict | null;
   ui: UiState;
+  /** The workspace's last runs, newest first (the host's history; absent in states saved before). */
+  history?: readonly HistoryEntry[];
   /** Bumped on every change of what is shown (views redraw when it moves). */
   rev: number;
 }
@@ -124,6 +128,10 @@ export function apply(s: PanelState, m: HostMessage): PanelState {
       break;
     case 'showTab':
       s.ui = { ...s.ui, tab: m.tab };
+      break;
+    case 'history':
+      s.history = m.runs;
+      if (m.select) s.ui = { ...s.ui, compare: m.select };
       break;
     default:
       assertNever(m);

@@ -1,12 +1,15 @@
 // Seed 003 §3.2 suggests an all-to-all between two column-parallel layers. Tried here: after fc1,
 // each rank holds Yᵢ [8, 128, 1024] (a quarter of the columns, every sample). An all-to-all that
 // splits the batch and joins the columns gives rank i the whole [2, 128, 4096] for its two
-// samples; fc2, column-parallel and gathered, gives Z for those samples, and an all-gather along
-// the batch puts Z [8, 128, 1024] on every rank.
-// It does not verify. By hand, the backward cannot be right: fc2's column-parallel dX all-reduce
-// sums the input gradients of *different* samples over the tp group (it assumes every rank holds
-// the same X). AutoDist reports fc2's output as the first divergence already, and the input
-// gradients of fc2 and fc1 off by more than their size (relative error > 1).
+// samples; fc2, column-parallel and gathered, then an all-gather along the batch, should put
+// Z [8, 128, 1024] on every rank.
+// It does not verify, and AutoDist names fc2's output first: each rank still holds only a
+// quarter of W2's columns, so fc2's all-gather of its output columns joins columns computed on
+// *different* samples (rank j's block comes from rank j's two samples). `--dump` shows it: the
+// eight rows of sim/fc2.out repeat with period 2 and match no row of ref/fc2.out. The backward
+// is wrong too: the column-parallel dX all-reduce sums input gradients of different samples.
+// After an all-to-all to whole rows, fc2 would need the whole W2 on each rank (data
+// parallelism) — Col+Row needs no exchange at all.
 // Run: npx autodist compare examples/ffn_strategies/*.ts
 import { simulation, ColumnParallelLinear, Module, models, type Comm, type Tensor } from 'autodist';
 

@@ -23,6 +23,7 @@ import { newScript } from './scaffold.js';
 import { chooseScript, isScriptText } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
 import { runInWorker } from '../runner/run-in-worker.js';
+import { memoryStore, RunHistory } from './run-history.js';
 import { StatusItem } from './status.js';
 import { WorkerRunner } from './worker-runner.js';
 import type { PanelCommand } from '../protocol.js';
@@ -45,6 +46,11 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
   const status = new StatusItem();
   sub(log, plans, hints, problems, status);
 
+  // the workspace's last runs (the Compare tab), kept across reloads in the workspace's storage
+  const history = new RunHistory(context.workspaceState ?? memoryStore());
+  const keyOfRun = new Map<number, string>(); // this session's run ids → their history keys
+  const postHistory = (select?: readonly string[]) => panel.post({ type: 'history', runs: history.entries(), ...(select ? { select } : {}) });
+
   // the panel and the controller need each other: the panel's handlers go through `controller`
   let controller: RunController;
   const panel = new ReportPanel(context.extensionUri, {
@@ -54,7 +60,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
       const arg = (c === 'rerun' || c === 'rerunMeta') && script ? vscode.Uri.file(script) : undefined;
       await vscode.commands.executeCommand(PANEL_COMMAND_IDS[c], arg);
     },
-    replay: (runId) => controller.replay(runId),
+    replay: (runId) => [...controller.replay(runId), { type: 'history', runs: history.entries() }],
   });
   controller = new RunController({
     runner,
@@ -69,6 +75,22 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     log: (l) => log.info(l),
   });
   sub(panel, controller);
+  sub(
+    controller.onDidEndRun((st) => {
+      const last = controller.last;
+      if (st.status !== 'finished' || last?.run.id !== st.id) return;
+      void history.add(last.run.name, last.report).then((e) => {
+        keyOfRun.set(st.id, e.key);
+        postHistory();
+      });
+    }),
+  );
+  /** Shows history entries side by side in the Compare tab. */
+  const showCompare = (keys: readonly string[]) => {
+    panel.show(false);
+    postHistory(keys);
+    panel.post({ type: 'showTab', tab: 'compare' });
+  };
   sub(controller.onDidChangeRunning((r) => void vscode.commands.executeCommand('setContext', CONTEXT.running, r)));
 
   const simulate = (mode: 'numeric' | 'meta') => async (arg?: unknown) => {
@@ -96,8 +118,32 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     vscode.commands.registerCommand(COMMANDS.exportTrace, () => exportTrace(controller.last)),
     vscode.commands.registerCommand(COMMANDS.openReport, () => openHtmlReport(controller.last, context.globalStorageUri)),
     vscode.commands.registerCommand(COMMANDS.showPanel, () => panel.show(false)),
+    vscode.commands.registerCommand(COMMANDS.compareScripts, async (arg?: unknown) => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage('AutoDist runs scripts only in trusted workspaces: simulating a script executes its code.');
+        return;
+      }
+      const uris = Array.isArray(arg) && arg.every((u) => u instanceof vscode.Uri)
+        ? (arg as vscode.Uri[])
+        : await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', title: 'AutoDist: scripts to compare side by side', filters: { 'AutoDist scripts': ['ts', 'js', 'py'] } });
+      if (!uris?.length) return;
+      const keys: string[] = [];
+      for (const uri of uris) {
+        const done = await controller.simulate(uri, 'numeric'); // one after another, each into the history
+        if (!done) break; // stopped or crashed: compare what ran
+        await history.settled;
+        const key = keyOfRun.get(done.run.id);
+        if (key) keys.push(key);
+      }
+      if (keys.length) showCompare(keys);
+    }),
     vscode.commands.registerCommand(COMMANDS.plan, () =>
       loadPlanCommand().planParallelism({
+        compare: async (runs) => {
+          const keys: string[] = [];
+          for (const r of runs) keys.push((await history.add(r.name, r.report)).key);
+          showCompare(keys);
+        },
         channel: plans,
         showReport: (name, report) => {
           controller.showReport(name, report, 'meta');
@@ -138,6 +184,7 @@ const PANEL_COMMAND_IDS: Readonly<Record<PanelCommand, string>> = {
   stop: COMMANDS.stop,
   exportTrace: COMMANDS.exportTrace,
   openHtmlReport: COMMANDS.openReport,
+  compareScripts: COMMANDS.compareScripts,
 };
 
 /** Opens a file the run pointed at, at the line where that code is now. */

@@ -14,6 +14,8 @@ export const COMMANDS = {
   showPanel: 'autodist.showPanel',
   /** Searches the parallel plans of a model on a cluster (the CLI's `autodist plan`). */
   plan: 'autodist.plan',
+  /** Runs several scripts one after another and shows them side by side (the Compare tab). */
+  compareScripts: 'autodist.compareScripts',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -28,6 +30,7 @@ export const COMMAND_TITLES: Readonly<Record<CommandId, string>> = {
   'autodist.openReport': 'Open Report',
   'autodist.showPanel': 'Show Panel',
   'autodist.plan': 'Plan Parallelism',
+  'autodist.compareScripts': 'Compare Scripts…',
 };
 
 export const CATEGORY = 'AutoDist';

@@ -38,7 +38,12 @@ export interface PlanCommandDeps {
   readonly simulate?: (name: string, job: PlanJob) => Promise<Report>;
   /** Runs the planner's search; defaults to a worker thread (runner/plan-search.ts). */
   readonly search?: (job: PlanSearchJob) => Promise<PlanSearchOutput>;
+  /** Shows simulated plans side by side (the panel's Compare tab); without it the pick offers no comparison. */
+  readonly compare?: (runs: readonly { readonly name: string; readonly report: Report }[]) => void | Promise<void>;
 }
+
+/** Plans the "compare the top" entry of the pick simulates. */
+export const PLAN_COMPARE_TOP = 3;
 
 /** The plan simulated in this thread (the fallback when no worker is given). */
 const simulateHere = (_name: string, job: PlanJob): Promise<Report> => runPlanJob(job);
@@ -140,9 +145,22 @@ async function run(deps: PlanCommandDeps): Promise<void> {
     void vscode.window.showWarningMessage(`AutoDist: no plan fits ${result.modelId} on ${gpus} × ${gpu.label}; the "${PLAN_CHANNEL}" output says why.`);
     return;
   }
-  const items = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${recomputeLabel(e.plan)} · ZeRO-${e.plan.zero}`, index: i }));
+  const items: (vscode.QuickPickItem & { readonly index: number })[] = shown.map((e, i) => ({ label: planLabel(e, i), description: `${e.plan.sequenceParallel ? 'SP · ' : ''}recompute=${recomputeLabel(e.plan)} · ZeRO-${e.plan.zero}`, index: i }));
+  const top = Math.min(PLAN_COMPARE_TOP, shown.length);
+  if (deps.compare && top > 1) items.push({ label: `$(split-horizontal) Compare the top ${top} side by side`, description: 'each simulated in meta mode, then shown in the Compare tab', index: -1 });
   const pick = await vscode.window.showQuickPick(items, { title: `AutoDist: plans for ${result.modelId} — pick one to simulate in meta mode`, ignoreFocusOut: true });
   if (!pick) return;
+  if (pick.index < 0 && deps.compare) {
+    const runs: { name: string; report: Report }[] = [];
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AutoDist: simulating the top ${top} plans (meta mode)`, cancellable: false }, async () => {
+      for (let i = 0; i < top; i++) {
+        const name = `plan #${i + 1}: ${result.modelId}`;
+        runs.push({ name, report: await (deps.simulate ?? simulateHere)(name, { model: model.job, gpus, gpu: gpu.label, seq, globalBatch, plan: shown[i].plan }) });
+      }
+    });
+    await deps.compare(runs);
+    return;
+  }
   const chosen = shown[pick.index];
   const gap = simulatorGap(chosen.plan);
   if (gap) {

@@ -20,6 +20,7 @@ import { until, Workbench } from './lib/workbench.js';
 import { logsCheck, panelConsoleCheck, typesCheck } from './ui/after-runs.js';
 import { biasScenario } from './ui/bias.js';
 import type { UiContext } from './ui/common.js';
+import { compareScenario } from './ui/compare.js';
 import { deadlockScenario } from './ui/deadlock.js';
 import { ffnScenario } from './ui/ffn.js';
 import { gpt2Scenario } from './ui/gpt2.js';
@@ -222,6 +223,7 @@ async function main(): Promise<void> {
 async function uiScenarios(c: UiContext, blocked: string | null): Promise<void> {
   await h.step('UI: seed-003 FFN', 8 * MIN, () => ffnScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the FFN checks finish in time', ok: false, ms: 0, error: e.message }));
   await h.step('UI: bias before the all-reduce', 6 * MIN, () => biasScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the bias-bug checks finish in time', ok: false, ms: 0, error: e.message }));
+  await h.step('UI: Compare tab with two runs', 2 * MIN, () => compareScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Compare checks finish in time', ok: false, ms: 0, error: e.message }));
   await h.step('UI: pipeline deadlock', 6 * MIN, () => deadlockScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the deadlock checks finish in time', ok: false, ms: 0, error: e.message }));
   await h.step('UI: GPT-2 PP=2 × TP=2', 8 * MIN, () => gpt2Scenario(c, blocked)).catch((e: Error) => h.record({ name: 'the GPT-2 checks finish in time', ok: false, ms: 0, error: e.message }));
   await panelConsoleCheck(c, blocked);

@@ -53,6 +53,26 @@ describe('AutoDist: Plan Parallelism', () => {
     assert.ok(posted.some((m) => m.type === 'runFinished' && m.run.name === 'plan #1: llama-3-8b'));
   });
 
+  test('the top plans go to the Compare tab, each simulated in meta mode', async () => {
+    const { api } = start();
+    let labels: string[] = [];
+    const pickCompare = (items: { label: string }[]) => ((labels = items.map((i) => i.label)), items.find((i) => /Compare the top/.test(i.label)));
+    vscode.state.answers.push(0 /* llama-3-8b */, '16', 0 /* h100 */, '2048', '32', pickCompare);
+    await vscode.commands.executeCommand(COMMANDS.plan);
+    assert.deepEqual(vscode.state.messages.filter((m) => m.level === 'error'), []);
+    assert.match(labels[0], /^#1 /, 'the plans come first, the comparison last');
+    assert.match(labels.at(-1)!, /Compare the top 3 side by side/);
+    const posted = vscode.state.panels[0].webview.posted as HostMessage[];
+    const h = posted.filter((m): m is Extract<HostMessage, { type: 'history' }> => m.type === 'history').at(-1)!;
+    assert.equal(h.select?.length, 3);
+    const runs = h.select!.map((k) => h.runs.find((e) => e.key === k)!);
+    assert.deepEqual(runs.map((e) => e.name), ['plan #1: llama-3-8b', 'plan #2: llama-3-8b', 'plan #3: llama-3-8b']);
+    for (const e of runs) assert.equal(e.summary.mode, 'meta');
+    assert.ok(runs.every((e) => e.summary.totalWire > 0), 'each plan moved bytes');
+    assert.deepEqual(posted.at(-1), { type: 'showTab', tab: 'compare' });
+    assert.equal(api.last, undefined, 'compared plans do not replace the panel\'s run');
+  });
+
   test('bad input ends in an error message with the planner’s reason, not a throw', async () => {
     start();
     // 12 GPUs do not fill whole nodes of 8

@@ -4,6 +4,7 @@ import { before, describe, test } from 'node:test';
 import { ReportPanel } from '../../src/extension/panel/panel.js';
 import { verdictOf } from '../../src/extension/verdict.js';
 import { isHostMessage, isWebviewMessage, PANEL_COMMANDS, type HostMessage, type RunInfo, type WebviewMessage } from '../../src/protocol.js';
+import { summarizeRun } from '../../src/report/compare.js';
 import type { Report } from '../../src/report/types.js';
 import { apply, initialState } from '../../webview/state.js';
 import { EXAMPLE, seedMeta } from './helpers/reports.js';
@@ -24,6 +25,7 @@ function hostSamples(): Record<HostMessage['type'], HostMessage> {
     runFinished: { type: 'runFinished', run, report, verdict: verdictOf(report) },
     runFailed: { type: 'runFailed', runId: 7, reason: 'cancelled', message: 'the simulation was stopped' },
     showTab: { type: 'showTab', tab: 'traffic' },
+    history: { type: 'history', runs: [{ key: 'k1', name: 'examples/ffn_tp4.ts', finishedAt: 2, summary: summarizeRun(report) }], select: ['k1'] },
   };
 }
 function webviewSamples(): Record<WebviewMessage['type'], WebviewMessage> {
@@ -79,7 +81,7 @@ describe('the host ↔ webview protocol', () => {
     for (const bad of [null, { type: 'runEvents', runId: 1 }, { type: 'showTab', tab: 'nope' }, { type: 'runFinished', run }]) {
       assert.equal(isHostMessage(bad), false, JSON.stringify(bad));
     }
-    assert.deepEqual([...PANEL_COMMANDS].sort(), ['exportTrace', 'openHtmlReport', 'rerun', 'rerunMeta', 'stop']);
+    assert.deepEqual([...PANEL_COMMANDS].sort(), ['compareScripts', 'exportTrace', 'openHtmlReport', 'rerun', 'rerunMeta', 'stop']);
   });
 
   test('events of another run, or after the end, do not change the panel', () => {

@@ -11,7 +11,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { HostMessage, TabId } from '../../src/protocol.js';
+import type { HistoryEntry, HostMessage, TabId } from '../../src/protocol.js';
+import { summarizeRun, type RunSummary } from '../../src/report/compare.js';
+import { runScript } from '../../src/runner/run-script.js';
 import { TABS } from '../../src/protocol.js';
 import { BIAS_BUG, DEADLOCK, EXAMPLE, lineOf } from '../extension/helpers/reports.js';
 import { finishedRun, PIPELINE, recordSeed, type Recording } from './helpers/recording.js';
@@ -286,6 +288,40 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     await page.locator('.error li a.source').nth(1).click();
     const last = (await posted(page)).filter((m) => m.type === 'openSource').at(-1);
     assert.deepEqual([last?.file, last?.line], [DEADLOCK, lineOf(DEADLOCK, '@recv-on-1')]);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('Compare: two runs side by side from the history, the best of each row, the latest run against the previous run of its file', async () => {
+    const ex = (f: string) => path.join(path.resolve(__dirname, '../..'), 'examples', 'ffn_strategies', f);
+    const [colRow, rowRow, a2a] = await Promise.all(['col_row.ts', 'row_row.ts', 'col_all_to_all.ts'].map((f) => runScript(ex(f), {}).then(summarizeRun)));
+    // the person's ffn.ts first held the all-to-all attempt, then Megatron's Col+Row; Row+Row ran in between
+    const entry = (key: string, name: string, summary: RunSummary, at: number): HistoryEntry => ({ key, name, finishedAt: at, summary });
+    const runs = [entry('c', 'ffn.ts', { ...colRow, script: '/w/ffn.ts' }, 3e12), entry('b', 'row_row.ts', rowRow, 2e12), entry('a', 'ffn.ts', { ...a2a, script: '/w/ffn.ts' }, 1e12)];
+    const { page, problems } = await openPanel('dark');
+    await send(page, [{ type: 'history', runs }]);
+    await tab(page, 'compare');
+    await page.locator('#compare-table').waitFor();
+    // the two latest by default, oldest left
+    assert.deepEqual(await texts(page, '#compare-table thead th'), ['', 'row_row.ts', 'ffn.ts']);
+    const cells = async (label: string) => (await page.locator(`#compare-table tr[data-row="${label}"] td`).allTextContents());
+    assert.deepEqual(await cells('total wire'), ['180.0 MiB', '★ 48.0 MiB']);
+    assert.deepEqual(await cells('verdict'), ['verified', 'verified'], 'no star where every run is as good');
+    // the all-to-all attempt moved 87 MiB (48 + 39) and its step was shorter (it skips fc1's dX all-reduce)
+    assert.match((await texts(page, '#compare-delta'))[0], /^ffn\.ts against its previous run: wire −39\.0 MiB, step \+[\d.]+ µs, peak memory −[\d.]+ (KiB|MiB), now verified$/);
+    await page.screenshot({ path: path.join(SHOTS, 'dark-compare-history.png'), fullPage: true });
+    // a third run ticked in: three columns, the all-to-all attempt not the best at anything but never the verdict
+    await page.locator('li[data-key="a"] input[type=checkbox]').check();
+    assert.deepEqual(await texts(page, '#compare-table thead th'), ['', 'ffn.ts', 'row_row.ts', 'ffn.ts']);
+    assert.deepEqual(await cells('total wire'), ['87.0 MiB', '180.0 MiB', '★ 48.0 MiB']);
+    assert.deepEqual(await cells('verdict'), ['NOT VERIFIED', '★ verified', '★ verified']);
+    await page.screenshot({ path: path.join(SHOTS, 'dark-compare-history-three.png'), fullPage: true });
+    // the choice goes into the saved state (setState, debounced)
+    await page.waitForFunction(() => (JSON.parse((globalThis as unknown as { sessionStorage: { getItem(k: string): string } }).sessionStorage.getItem('vscode-state')) as { ui: { compare?: string[] } }).ui.compare?.length === 3);
+    const saved = await page.evaluate(() => JSON.parse((globalThis as unknown as { sessionStorage: { getItem(k: string): string } }).sessionStorage.getItem('vscode-state')) as { ui: { compare: string[] } });
+    assert.deepEqual([...saved.ui.compare].sort(), ['a', 'b', 'c']);
+    await page.locator('#btn-compare-scripts').click();
+    assert.deepEqual((await posted(page)).at(-1), { type: 'command', command: 'compareScripts' });
     assert.deepEqual(problems, []);
     await page.close();
   });
