@@ -141,8 +141,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
         maxMemoryGB: positive(flags, 'max-memory', 4),
         nanCheck: !bool(flags, 'no-nan-check'),
         quiet: bool(flags, 'quiet'),
-        nprocPerNode: np,
-        scriptArgs: isPy ? dashed : undefined,
+        ...(np !== undefined ? { nprocPerNode: np } : {}),
+        ...(isPy ? { scriptArgs: dashed } : {}),
       };
     }
     case 'compare': {

@@ -3,6 +3,18 @@ import assert from 'node:assert/strict';
 import { parseArgs, parseMesh, UsageError } from '../../src/cli/args.js';
 
 describe('command line', () => {
+  test('a Python file: --nproc-per-node as torchrun, its own arguments after --', () => {
+    const a = parseArgs(['simulate', 'train.py', '--nproc-per-node', '4', '--meta', '--', '--lr', '0.1', 'extra']);
+    assert.equal(a.command, 'simulate');
+    if (a.command !== 'simulate') return;
+    assert.equal(a.nprocPerNode, 4);
+    assert.deepEqual(a.scriptArgs, ['--lr', '0.1', 'extra']);
+    assert.equal(parseArgs(['simulate', 'train.py', '--nproc_per_node=2']).command === 'simulate' && (parseArgs(['simulate', 'train.py', '--nproc_per_node=2']) as { nprocPerNode?: number }).nprocPerNode, 2);
+    assert.throws(() => parseArgs(['simulate', 's.ts', '--nproc-per-node', '4']), /for Python files/);
+    assert.throws(() => parseArgs(['simulate', 'train.py', '--nproc-per-node', '0']), /whole number ≥ 1/);
+    assert.throws(() => parseArgs(['simulate', 'a.py', 'b.py']), /own arguments go after --/);
+  });
+
   test('simulate with every option', () => {
     const a = parseArgs(['simulate', 's.ts', '--mesh', 'dp=2,pp=2,tp=2', '--meta', '--backend=cpu', '--threads', '3', '--hardware', 'a100', '--algorithm', 'tree', '--json', '-', '--trace', 't.json', '--html', 'r.html', '--dump', 'd.safetensors', '--timeout', '30', '--max-memory', '0.5', '--no-nan-check', '--quiet']);
     assert.deepEqual(a, {
