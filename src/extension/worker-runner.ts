@@ -36,6 +36,8 @@ export class WorkerRunner implements SimulationRunner {
       hardware: s.hardware,
       algorithm: s.algorithm,
       backend: s.backend,
+      // a Python file's processes (the file's line, the setting or the person's pick: nproc.ts)
+      nprocPerNode: s.nprocPerNode,
       // large numeric runs use the threaded backend, leaving one core to VS Code
       maxThreads: editorThreads(),
       timeoutS: s.timeLimitS,

@@ -76,6 +76,7 @@ describe('the VSIX (npm run package)', () => {
     // "New Simulation Script" from the installed files: the example and the shipped declarations
     const folder = mkdtempSync(path.join(tmpdir(), 'autodist-new-'));
     vscode.workspace.workspaceFolders = [{ uri: vscode.Uri.file(folder) }];
+    vscode.state.answers.push(0); // the TypeScript example
     await vscode.commands.executeCommand(COMMANDS.newScript);
     vscode.workspace.workspaceFolders = undefined;
     assert.deepEqual(readdirSync(folder).sort(), ['autodist.d.ts', 'ffn_tp4.ts', 'tsconfig.json']);
