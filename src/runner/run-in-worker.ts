@@ -1,3 +1,4 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -20,6 +21,14 @@ export interface WorkerRunOptions extends ScriptRunSettings {
   readonly onStart?: (info: RunInfo) => void;
   /** Post streamed events at most this often (default 50 ms). */
   readonly batchMs?: number;
+  /**
+   * Run in a child process instead of a worker thread: a Python file needs WebAssembly stack
+   * switching (JSPI), a V8 flag that only a new process can be given — VS Code's extension host
+   * (Electron) may lack it. The child is this Node (Electron as Node) with `childExecArgv`.
+   */
+  readonly inChild?: boolean;
+  /** V8/Node flags of the child (default: the JSPI flag). */
+  readonly childExecArgv?: readonly string[];
 }
 
 /** A run in progress. */
@@ -40,7 +49,7 @@ export interface RunHandle {
 export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandle {
   const t0 = performance.now();
   const script = path.resolve(file);
-  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, ...settings } = opts;
+  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, inChild, childExecArgv, ...settings } = opts;
   const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
@@ -50,7 +59,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   let resolve!: (r: Report) => void;
   const result = new Promise<Report>((r) => (resolve = r));
 
-  const worker = spawnWorker(input);
+  const worker: WorkerLike = inChild ? spawnChild(input, childExecArgv ?? [JSPI_FLAG]) : spawnWorker(input);
   const deliver = (e: StreamEvent) => {
     log.add(e);
     onEvent?.(e);
@@ -81,8 +90,8 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
     else if (m.type === 'report') finish(m.report);
   });
   worker.on('error', (e) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] }));
-  worker.on('exit', (code) => {
-    if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report`, headline: `the simulation worker exited (code ${code}) without a report`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
+  worker.on('exit', (code, detail) => {
+    if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report${detail ? `:\n${detail}` : ''}`, headline: `the simulation worker exited (code ${code}) without a report${detail ? `: ${detail.split('\n').at(-1)}` : ''}`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
   });
   // The limit counts from the moment the worker has loaded AutoDist (booting it from the
   // TypeScript sources takes a while); a worker that does not even boot is stopped too.
@@ -132,6 +141,44 @@ function subscribe(subscribers: Set<(e: StreamEvent | null) => void>, done: bool
       }
     },
   };
+}
+
+/** V8's flag for WebAssembly stack switching (JSPI) before it is on by default (Node 24). */
+export const JSPI_FLAG = '--experimental-wasm-stack-switching';
+
+/** What the run needs of a worker thread or a child process. */
+interface WorkerLike {
+  on(e: 'message', l: (m: WorkerMessage) => void): unknown;
+  on(e: 'error', l: (e: Error) => void): unknown;
+  /** `detail`: a child process's last lines on stderr (why it did not start). */
+  on(e: 'exit', l: (code: number | null, detail?: string) => void): unknown;
+  terminate(): unknown;
+}
+
+/**
+ * The worker script in a child process (worker.ts answers over IPC when AUTODIST_CHILD is set):
+ * this process's executable — Electron run as Node in VS Code — with `execArgv`.
+ */
+function spawnChild(input: WorkerInput, execArgv: readonly string[]): WorkerLike {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const bundled = path.join(here, 'worker.js');
+  const fromBundle = process.env.AUTODIST_BUNDLED === '1' || (existsSync(bundled) && !existsSync(path.join(here, 'worker.ts')));
+  const env: NodeJS.ProcessEnv = { ...process.env, AUTODIST_CHILD: '1', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+  const child: ChildProcess = fromBundle
+    ? fork(bundled, [], { execArgv: [...execArgv], env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    : fork(path.join(here, 'worker.ts'), [], { execArgv: [...execArgv, '--import', 'tsx'], env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  child.send(input);
+  const w: WorkerLike = {
+    on(e: 'message' | 'error' | 'exit', l: (...a: never[]) => void) {
+      if (e === 'exit') child.on('exit', (code) => (l as (c: number | null, d?: string) => void)(code, stderr.trim() || undefined));
+      else child.on(e, l as (...a: unknown[]) => void);
+      return w;
+    },
+    terminate: () => child.kill(),
+  };
+  return w;
 }
 
 /**
