@@ -48,6 +48,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
   const problems = new ProblemsReporter(readDisk);
   const status = new StatusItem();
   sub(log, plans, hints, problems, status);
+  if (runner instanceof WorkerRunner) sub(runner); // its idle Python worker ends with the extension
 
   // the panel and the controller need each other: the panel's handlers go through `controller`
   let controller: RunController;

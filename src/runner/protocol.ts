@@ -91,4 +91,12 @@ export interface WorkerInput {
   readonly settings: ScriptRunSettings;
   /** Post streamed events at most this often (ms). */
   readonly batchMs: number;
+  /** Stay after the report and run the next `{ type: 'run', input }` message (warm-worker.ts). */
+  readonly keepAlive?: boolean;
+}
+
+/** Parent → a kept worker: the next run. */
+export interface WorkerRunMessage {
+  readonly type: 'run';
+  readonly input: WorkerInput;
 }

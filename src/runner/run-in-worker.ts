@@ -8,6 +8,7 @@ import { failureReport } from './partial-report.js';
 import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
 import type { PlanJob } from './protocol.js';
 import { EventLog } from './event-log.js';
+import type { WarmWorker } from './warm-worker.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
 const BOOT_TIMEOUT_S = 60;
@@ -29,6 +30,11 @@ export interface WorkerRunOptions extends ScriptRunSettings {
   readonly inChild?: boolean;
   /** V8/Node flags of the child (default: the JSPI flag). */
   readonly childExecArgv?: readonly string[];
+  /**
+   * Take the worker thread from here if one is idle, and leave it here after a clean run (not
+   * cancelled, not past its limit): what it loaded (Python's interpreter) serves the next run.
+   */
+  readonly warm?: WarmWorker;
 }
 
 /** A run in progress. */
@@ -49,8 +55,9 @@ export interface RunHandle {
 export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandle {
   const t0 = performance.now();
   const script = path.resolve(file);
-  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, inChild, childExecArgv, ...settings } = opts;
-  const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan };
+  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, inChild, childExecArgv, warm: warmIn, ...settings } = opts;
+  const warm = inChild ? undefined : warmIn;
+  const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan, ...(warm ? { keepAlive: true } : {}) };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;
@@ -59,19 +66,27 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   let resolve!: (r: Report) => void;
   const result = new Promise<Report>((r) => (resolve = r));
 
-  const worker: WorkerLike = inChild ? spawnChild(input, childExecArgv ?? [JSPI_FLAG]) : spawnWorker(input);
+  const reused = warm?.take();
+  if (reused) reused.postMessage({ type: 'run', input });
+  const worker: WorkerLike = inChild ? spawnChild(input, childExecArgv ?? [JSPI_FLAG]) : (reused ?? spawnWorker(input));
   const deliver = (e: StreamEvent) => {
     log.add(e);
     onEvent?.(e);
     for (const s of subscribers) s(e);
   };
-  const finish = (report: Report) => {
+  const finish = (report: Report, clean = false) => {
     if (settled) return;
     settled = true;
     if (timer) clearTimeout(timer);
     for (const s of subscribers) s(null);
     subscribers.clear();
-    void worker.terminate();
+    if (clean && warm) {
+      // the run ended by itself: the worker, quiet now, waits for the next
+      worker.off?.('message', onMessage);
+      worker.off?.('error', onError);
+      worker.off?.('exit', onExit);
+      warm.give(worker as Worker);
+    } else void worker.terminate();
     resolve(report);
   };
   const stop = (error: ReportError) => {
@@ -80,19 +95,22 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
     finish(failureReport({ info, script, errors: [error], ledger: log.ledger, trace: log.trace, recorded: log.recorded, wallMs: performance.now() - t0 }));
   };
 
-  worker.on('message', (m: WorkerMessage) => {
+  const onMessage = (m: WorkerMessage) => {
     if (settled) return;
     if (m.type === 'ready') armRunTimer();
     else if (m.type === 'started') {
       info = m.info;
       onStart?.(m.info);
     } else if (m.type === 'events') for (const e of m.events) deliver(e);
-    else if (m.type === 'report') finish(m.report);
-  });
-  worker.on('error', (e) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] }));
-  worker.on('exit', (code, detail) => {
+    else if (m.type === 'report') finish(m.report, true);
+  };
+  const onError = (e: Error) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] });
+  const onExit = (code: number | null, detail?: string) => {
     if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report${detail ? `:\n${detail}` : ''}`, headline: `the simulation worker exited (code ${code}) without a report${detail ? `: ${detail.split('\n').at(-1)}` : ''}`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
-  });
+  };
+  worker.on('message', onMessage);
+  worker.on('error', onError);
+  worker.on('exit', onExit);
   // The limit counts from the moment the worker has loaded AutoDist (booting it from the
   // TypeScript sources takes a while); a worker that does not even boot is stopped too.
   // the error is made when the timer fires: what to suggest depends on the run's mode, known once the script has loaded
@@ -152,6 +170,7 @@ interface WorkerLike {
   on(e: 'error', l: (e: Error) => void): unknown;
   /** `detail`: a child process's last lines on stderr (why it did not start). */
   on(e: 'exit', l: (code: number | null, detail?: string) => void): unknown;
+  off?(e: string, l: (...a: never[]) => void): unknown;
   terminate(): unknown;
 }
 

@@ -77,4 +77,30 @@ describe('the extension runs scripts in a worker thread', () => {
     assert.ok(jspiError({ kind: 'internal', message: 'the simulation worker exited (code 9) without a report:\nnode: bad option: --experimental-wasm-stack-switching', headline: 'x', ranks: [] }));
     assert.equal(jspiError({ kind: 'shape', message: 'mat1 and mat2 shapes cannot be multiplied', headline: 'x', ranks: [] }), undefined);
   });
+
+  test('a second Python run reuses the first one\'s worker, its interpreter already loaded; Stop does not keep it', { skip: pythonAvailable() ? false : 'no JSPI in this Node', timeout: 240_000 }, async () => {
+    const file = path.resolve(__dirname, '../../examples/python/ffn_tp4.py');
+    const runner = new WorkerRunner();
+    const run = async () => {
+      const progress: string[] = [];
+      const report = await runner.start({ script: file, mode: 'meta', settings: { ...DEFAULT_SETTINGS, nprocPerNode: 4 } }, { onEvent: (e) => e.type === 'progress' && progress.push(e.message) }).result;
+      return { report, progress };
+    };
+    const first = await run();
+    const second = await run();
+    for (const r of [first, second]) {
+      assert.deepEqual(r.report.errors, []);
+      assert.deepEqual(r.report.collectives.map((c) => [c.phase, c.bytes]), [['forward', 4096], ['backward', 4096]]);
+    }
+    // the interpreter starts in the first run only ("Python 3.x ready in N s")
+    assert.ok(first.progress.some((m) => /^Python [\d.]+ ready in/.test(m)), first.progress.join('\n'));
+    assert.ok(!second.progress.some((m) => /^Python [\d.]+ ready in/.test(m)), second.progress.join('\n'));
+    // a stopped run's worker is not kept: the next starts Python again
+    const h = runner.start({ script: file, mode: 'meta', settings: { ...DEFAULT_SETTINGS, nprocPerNode: 4 } }, { onEvent: () => {} });
+    h.cancel();
+    await assert.rejects(h.result, (e: unknown) => e instanceof RunAborted && e.reason === 'cancelled');
+    const third = await run();
+    assert.ok(third.progress.some((m) => /^Python [\d.]+ ready in/.test(m)), third.progress.join('\n'));
+    runner.dispose();
+  });
 });
