@@ -16,13 +16,17 @@ import { until } from '../lib/workbench.js';
 const FFN = 'examples/python/ffn_tp4.py';
 const BIAS = 'examples/python/ffn_bias_before_allreduce.py';
 
-/** Scroll the active editor to a 1-based line (Go to Line), so its hints render. */
+/** Scroll the active editor to a 1-based line (the palette's ":N", Go to Line), so its hints render. */
 async function reveal(c: UiContext, line: number): Promise<void> {
+  const page = c.wb.page;
   await c.wb.escape();
-  await c.wb.editor().click({ position: { x: 200, y: 10 } });
-  await c.wb.page.keyboard.press('Control+G');
-  await c.wb.page.keyboard.type(String(line));
-  await c.wb.page.keyboard.press('Enter');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget:not(.quick-input-widget-closing) .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: UI_MS });
+  await input.fill(`:${line}`);
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Enter');
+  await until(UI_MS, `line ${line} is on screen`, async () => ((await c.wb.editor().locator('.line-numbers', { hasText: new RegExp(`^${line}$`) }).count()) ? true : undefined));
 }
 
 export async function pythonFfnScenario(c: UiContext, blocked: string | null): Promise<void> {
