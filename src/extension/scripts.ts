@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { COMMANDS, PYTHON_SCRIPT, SCRIPT_EXCLUDE, SCRIPT_GLOB, SCRIPT_IMPORT } from './ids.js';
 
-export const isPythonFile = (file: string): boolean => /\.pyw?$/i.test(file);
+/** A Python file, as the runner tells them apart (by the `.py` name). */
+export const isPythonFile = (file: string): boolean => file.endsWith('.py');
 
 /** Is this text a script? A `.py` file is when it uses torch; others when they import AutoDist. */
 export const isScriptText = (text: string, file = ''): boolean => (isPythonFile(file) ? PYTHON_SCRIPT.test(text) : SCRIPT_IMPORT.test(text));

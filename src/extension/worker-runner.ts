@@ -20,7 +20,7 @@ const META = `run "AutoDist: ${COMMAND_TITLES[COMMANDS.simulateMeta]}" (shapes, 
 
 /** The runner's errors about limits, with the extension's words for what to change. */
 export function forEditor(e: ReportError, req: RunRequest): ReportError {
-  if (/\.pyw?$/i.test(req.script)) {
+  if (req.script.endsWith('.py')) {
     const j = jspiError(e);
     if (j) return j;
   }
@@ -71,7 +71,7 @@ export class WorkerRunner implements SimulationRunner {
 
   start(req: RunRequest, listener: RunListener): RunHandle {
     const s = req.settings;
-    const python = /\.pyw?$/i.test(req.script);
+    const python = req.script.endsWith('.py');
     const inChild = python && !(this.options.jspi ?? hostHasJspi)();
     let cancelled = false;
     const opts: WorkerRunOptions & { readonly tolerances: RunRequest['settings']['tolerances'] } = {
