@@ -22,7 +22,7 @@ import { COMMANDS, CONFIG_SECTION, CONTEXT, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES } 
 import { ReportPanel } from './panel/panel.js';
 import type * as PlanCommand from './plan-command.js';
 import { newScript } from './scaffold.js';
-import { chooseNproc } from './nproc.js';
+import { chooseNproc, fileOverrides } from './nproc.js';
 import { usePythonStubs } from './python-analysis.js';
 import { chooseScript, isPythonFile, isScriptDocument } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
@@ -89,16 +89,20 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) await doc.save();
     let overrides = {};
+    let runMode = mode;
     if (isPythonFile(uri.fsPath)) {
-      // a PyTorch file: how many processes (its `# autodist:` line, the setting, or ask)
+      // a PyTorch file: its `# autodist:` flags, and how many processes (that line, the setting, or ask)
       const text = doc?.getText() ?? readDisk(uri.fsPath) ?? '';
       const setting = readSettings((k: SettingKey) => vscode.workspace.getConfiguration(CONFIG_SECTION).get(k)).settings.nprocPerNode;
       const n = await chooseNproc(uri.fsPath, text, setting, context.workspaceState);
       if (!n) return;
-      log.info(`${vscode.workspace.asRelativePath(uri, false)}: ${n.n} processes (${NPROC_FROM[n.from]})`);
-      overrides = { nprocPerNode: n.n };
+      const own = fileOverrides(uri.fsPath, text);
+      for (const note of own.notes) void vscode.window.showWarningMessage(`AutoDist: ${note}`);
+      if (own.meta) runMode = 'meta';
+      log.info(`${vscode.workspace.asRelativePath(uri, false)}: ${n.n} processes (${NPROC_FROM[n.from]})${Object.keys(own.overrides).length ? `, from its "# autodist:" line ${JSON.stringify(own.overrides)}` : ''}`);
+      overrides = { ...own.overrides, nprocPerNode: n.n };
     }
-    const done = await controller.simulate(uri, mode, overrides);
+    const done = await controller.simulate(uri, runMode, overrides);
     if (done) void vscode.commands.executeCommand('setContext', CONTEXT.hasReport, true);
   };
 

@@ -1,11 +1,14 @@
 /**
- * How many processes a Python file runs on, in this order: the file's own
+ * A Python file's own settings: its `# autodist:` flags (fileOverrides), and how many processes
+ * it runs on, in this order: the file's own
  * `# autodist: --nproc-per-node 4` line (any of the CLI's flags may stand there), else the
  * `autodist.nprocPerNode` setting, else a quick pick whose answer is remembered per file in the
  * workspace's state (so the second run does not ask again).
  */
 import * as vscode from 'vscode';
+import { parseArgs } from '../cli/args.js';
 import { fileFlags, nprocOfFlags } from '../runner/python/file-flags.js';
+import type { RunSettings } from './settings.js';
 import { NPROC_MEMORY_KEY } from './ids.js';
 import { fileKey } from './paths.js';
 
@@ -47,4 +50,47 @@ export async function chooseNproc(file: string, text: string, setting: number | 
   if (!pick) return undefined;
   await memory?.update(NPROC_MEMORY_KEY, { ...all, [key]: pick.n });
   return { n: pick.n, from: 'picked' };
+}
+
+/** What a Python file's `# autodist:` flags change in the editor's run, and what they could not. */
+export interface FileOverrides {
+  readonly overrides: Partial<Pick<RunSettings, 'hardware' | 'algorithm' | 'backend' | 'timeLimitS' | 'memoryLimitGB'>>;
+  /** `--meta` in the file: the run is a meta run whichever command started it. */
+  readonly meta: boolean;
+  /** Flags that mean nothing in the editor (output files, …), or the flags' error. */
+  readonly notes: readonly string[];
+}
+
+const HARDWARE: readonly RunSettings['hardware'][] = ['h100', 'a100', 'h200'];
+
+/**
+ * The file's `# autodist:` flags read as the command line reads them (src/cli/args.ts), turned
+ * into the run's settings: --hardware, --algorithm, --backend, --timeout, --max-memory, --meta
+ * (the process count: `chooseNproc`). Files it would write (--json, --trace, --html, --dump) and
+ * the rest are the command line's only, and named in `notes`.
+ */
+export function fileOverrides(file: string, text: string): FileOverrides {
+  const flags = fileFlags(text);
+  if (!flags.length) return { overrides: {}, meta: false, notes: [] };
+  let a: ReturnType<typeof parseArgs>;
+  try {
+    a = parseArgs(['simulate', file, ...flags]);
+  } catch (e) {
+    return { overrides: {}, meta: flags.includes('--meta'), notes: [`the "# autodist:" line: ${(e as Error).message}`] };
+  }
+  if (a.command !== 'simulate') return { overrides: {}, meta: false, notes: [] };
+  const given = (f: string) => flags.some((x) => x === `--${f}` || x.startsWith(`--${f}=`));
+  const overrides: Record<string, unknown> = {};
+  const notes: string[] = [];
+  if (a.hardware !== undefined) {
+    if ((HARDWARE as readonly string[]).includes(a.hardware)) overrides.hardware = a.hardware;
+    else notes.push(`the "# autodist:" line's --hardware ${a.hardware} is not one of ${HARDWARE.join(', ')}; using the setting`);
+  }
+  if (a.algorithm) overrides.algorithm = a.algorithm;
+  if (a.backend) overrides.backend = a.backend;
+  if (given('timeout')) overrides.timeLimitS = a.timeoutS;
+  if (given('max-memory')) overrides.memoryLimitGB = a.maxMemoryGB;
+  const cliOnly = ['json', 'trace', 'html', 'dump', 'quiet', 'threads', 'mesh', 'no-nan-check'].filter(given);
+  if (cliOnly.length) notes.push(`the "# autodist:" line's ${cliOnly.map((f) => `--${f}`).join(', ')} ${cliOnly.length === 1 ? 'is' : 'are'} for the command line; the editor shows the report in its panel`);
+  return { overrides: overrides as FileOverrides['overrides'], meta: a.meta, notes };
 }

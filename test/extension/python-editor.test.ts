@@ -13,7 +13,7 @@ import { beforeEach, describe, test } from 'node:test';
 import { activate } from '../../src/extension/extension.js';
 import { AutoDistCodeLens, AutoDistHover, AutoDistInlayHints } from '../../src/extension/hints/providers.js';
 import { COMMANDS, CONTEXT, NPROC_MEMORY_KEY } from '../../src/extension/ids.js';
-import { chooseNproc, NPROC_CHOICES } from '../../src/extension/nproc.js';
+import { chooseNproc, fileOverrides, NPROC_CHOICES } from '../../src/extension/nproc.js';
 import { RankOutput } from '../../src/extension/rank-output.js';
 import { isScriptDocument, isScriptText } from '../../src/extension/scripts.js';
 import { pythonAvailable } from '../../src/runner/python/interpreter.js';
@@ -106,6 +106,16 @@ describe('how many processes', () => {
     assert.equal(await chooseNproc('/w/b.py', 'import torch\n', undefined, memory), undefined); // dismissed
   });
 
+  test('the file\'s other flags, read as the command line reads them, set the editor\'s run', () => {
+    assert.deepEqual(fileOverrides('/w/a.py', '# autodist: --nproc-per-node 4\n'), { overrides: {}, meta: false, notes: [] });
+    assert.deepEqual(fileOverrides('/w/a.py', '# autodist: --nproc-per-node 2 --hardware a100 --algorithm tree --timeout 30 --meta\n'), { overrides: { hardware: 'a100', algorithm: 'tree', timeLimitS: 30 }, meta: true, notes: [] });
+    const cli = fileOverrides('/w/a.py', '# autodist: --json r.json --hardware tpu\n');
+    assert.deepEqual(cli.overrides, {});
+    assert.match(cli.notes.join('\n'), /--hardware tpu is not one of h100, a100, h200/);
+    assert.match(cli.notes.join('\n'), /--json is for the command line/);
+    assert.match(fileOverrides('/w/a.py', '# autodist: --nproc-per-node 2 --frobnicate\n').notes[0], /^the "# autodist:" line: .*frobnicate/);
+  });
+
   test('Simulate on a .py passes the count to the runner; dismissing the pick runs nothing', async () => {
     const runner = new FakeRunner();
     start(runner);
@@ -118,11 +128,12 @@ describe('how many processes', () => {
     await tick();
 
     const plain = '/tmp/autodist-ws/train.py';
-    open(plain, 'import torch\nimport torch.distributed as dist\ndist.init_process_group("gloo")\n');
+    open(plain, '# autodist: --hardware h200\nimport torch\nimport torch.distributed as dist\ndist.init_process_group("gloo")\n');
     vscode.state.config = { 'autodist.nprocPerNode': 8 };
     void vscode.commands.executeCommand(COMMANDS.simulate);
     for (let i = 0; i < 10 && runner.runs.length < 2; i++) await tick();
     assert.equal(runner.runs[1].req.settings.nprocPerNode, 8);
+    assert.equal(runner.runs[1].req.settings.hardware, 'h200'); // the file's flag over the setting's default
     runner.runs[1].fail(new Error('stop'));
     await tick();
 
