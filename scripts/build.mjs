@@ -79,6 +79,10 @@ for (const f of ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_s
 }
 rmSync(join(dist, 'python'), { recursive: true, force: true });
 cpSync(join(root, 'src', 'python'), join(dist, 'python'), { recursive: true, filter: (s) => !s.includes('__pycache__') });
+// Type stubs (.pyi) beside those files, for Pylance ("AutoDist: Use Simulated torch for Python
+// Analysis" points python.analysis.extraPaths at dist/python): made by scripts/python-stubs.py,
+// run here in Pyodide so the build needs no Python of its own
+await writePythonStubs(join(dist, 'python'));
 // The "autodist" module's type declarations, shipped for `autodist init` and the extension.
 if (!process.argv.includes('--no-types')) {
   const emit = `import('./src/cli/types-emit.ts').then((m) => require('node:fs').writeFileSync('dist/autodist.d.ts', (m.emitDeclarations ?? m.default.emitDeclarations)(require('node:path').resolve('src/index.ts'))))`;
@@ -86,3 +90,14 @@ if (!process.argv.includes('--no-types')) {
   if (r.status !== 0) throw new Error('emitting dist/autodist.d.ts failed');
 }
 console.log(`built ${Object.keys(entryPoints).join(', ')} → dist/`);
+
+async function writePythonStubs(pkg) {
+  const { pathToFileURL } = await import('node:url');
+  const { loadPyodide } = await import(pathToFileURL(join(pyodideSrc, 'pyodide.mjs')).href);
+  const py = await loadPyodide({ indexURL: pyodideSrc + '/', stdout: () => {}, stderr: (s) => console.error(s) });
+  py.FS.mkdirTree('/pkg');
+  py.FS.mount(py.FS.filesystems.NODEFS, { root: pkg }, '/pkg');
+  py.FS.mkdirTree('/scripts');
+  py.FS.mount(py.FS.filesystems.NODEFS, { root: join(root, 'scripts') }, '/scripts');
+  py.runPython("import runpy\nrunpy.run_path('/scripts/python-stubs.py')['write_stubs']('/pkg')");
+}

@@ -12,6 +12,7 @@ import type { ProblemsReporter } from './diagnostics.js';
 import type { HintStore } from './hints/hint-store.js';
 import { LiveBatcher, meshInfo } from './live.js';
 import { fileKey, reportFiles } from './paths.js';
+import { RankOutput } from './rank-output.js';
 import { RunAborted, type RunHandle, type SimulationRunner } from './runner.js';
 import type { RunSettings } from './settings.js';
 import type { StatusItem } from './status.js';
@@ -32,6 +33,8 @@ export interface ControllerDeps {
   readonly status: StatusItem;
   readonly settings: () => { readonly settings: RunSettings; readonly problems: readonly string[] };
   readonly log?: (line: string) => void;
+  /** A line a Python rank printed, "[rank0]: …" (the "AutoDist" output channel). */
+  readonly printed?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface FinishedRun {
@@ -104,10 +107,12 @@ export class RunController implements vscode.Disposable {
     return this.session?.run.script ?? this.previous?.run.script;
   }
 
-  /** Runs `script`; resolves when the run has ended (whichever way). */
-  async simulate(script: vscode.Uri, mode: 'numeric' | 'meta'): Promise<FinishedRun | undefined> {
+  /** Runs `script` (with `overrides` of the settings: a Python file's process count); resolves when the run has ended (whichever way). */
+  async simulate(script: vscode.Uri, mode: 'numeric' | 'meta', overrides: Partial<RunSettings> = {}): Promise<FinishedRun | undefined> {
     if (this.running) this.stop();
-    const { settings, problems } = this.deps.settings();
+    const read = this.deps.settings();
+    const problems = read.problems;
+    const settings: RunSettings = { ...read.settings, ...overrides };
     for (const p of problems) void vscode.window.showWarningMessage(`AutoDist: ${p}`);
     const file = script.fsPath;
     const name = vscode.workspace.asRelativePath(script, false);
@@ -120,7 +125,8 @@ export class RunController implements vscode.Disposable {
     panel.show(true);
     panel.post({ type: 'runStarted', run });
     status.running(name, 0);
-    this.deps.log?.(`simulating ${file} (${mode}, ${settings.backend}, ${settings.hardware}${settings.mesh ? `, mesh ${JSON.stringify(settings.mesh)}` : ''})`);
+    this.deps.log?.(`simulating ${file} (${mode}, ${settings.backend}, ${settings.hardware}${settings.mesh ? `, mesh ${JSON.stringify(settings.mesh)}` : ''}${settings.nprocPerNode !== undefined ? `, ${settings.nprocPerNode} processes` : ''})`);
+    const printed = new RankOutput((line, stream) => this.deps.printed?.(line, stream));
 
     const batcher = new LiveBatcher((events) => {
       for (const e of events) {
@@ -141,6 +147,7 @@ export class RunController implements vscode.Disposable {
             {
               onStarted: (info) => batcher.push({ kind: 'loaded', mesh: meshInfo(info.mesh), model: info.model?.name, layers: info.model?.layers }),
               onEvent: (e) => {
+                if (e.type === 'output') return printed.push(e.rank, e.stream, e.text);
                 batcher.push(e);
                 if (e.type === 'progress') {
                   const pct = overallPercent(e.stage, e.percent, mode);
@@ -158,9 +165,11 @@ export class RunController implements vscode.Disposable {
           return handle.result;
         },
       );
+      printed.flush();
       batcher.flush();
       return this.finish(s, report);
     } catch (e) {
+      printed.flush();
       batcher.flush();
       this.fail(s, e);
       return undefined;

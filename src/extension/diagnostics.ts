@@ -4,6 +4,7 @@ import type { Report } from '../report/types.js';
 import { DIAGNOSTIC_SOURCE } from './ids.js';
 import { lensLine } from './hints/line-facts.js';
 import { problemsOf, type Problem } from './problems.js';
+import { isPythonFile } from './scripts.js';
 
 export class ProblemsReporter implements vscode.Disposable {
   readonly collection: vscode.DiagnosticCollection;
@@ -33,7 +34,7 @@ export class ProblemsReporter implements vscode.Disposable {
     let line = p.line - 1;
     if (line < 0) {
       const text = this.readText(p.file);
-      line = (text !== undefined ? lensLine(text) : undefined) ?? 0;
+      line = (text !== undefined ? lensLine(text, isPythonFile(p.file)) : undefined) ?? 0;
     }
     const col = Math.max(0, p.column - 1);
     // from the column the run reported to the end of the line (the editor clamps it)

@@ -4,9 +4,11 @@
  *
  * Activation is lazy: on the commands (implicit since VS Code 1.74), on a restored panel, and in
  * workspaces that hold AutoDist scripts — recognised by `autodist.d.ts` (written by `autodist init`
- * and "New Simulation Script") or by the `*.autodist.ts` naming convention; "a file that imports
- * autodist" cannot be expressed as an activation event. The simulation runs in a worker thread, only in
- * trusted workspaces, and nothing here touches the network.
+ * and "New Simulation Script") or by the `*.autodist.ts` / `*.autodist.py` naming convention; "a
+ * file that imports autodist" or "a .py file with a `# autodist:` line" cannot be expressed as an
+ * activation event (workspaceContains takes a glob), and activating on every Python workspace is
+ * not wanted. The simulation runs in a worker thread, only in trusted workspaces, and nothing here
+ * touches the network.
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -20,7 +22,9 @@ import { COMMANDS, CONFIG_SECTION, CONTEXT, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES } 
 import { ReportPanel } from './panel/panel.js';
 import type * as PlanCommand from './plan-command.js';
 import { newScript } from './scaffold.js';
-import { chooseScript, isScriptText } from './scripts.js';
+import { chooseNproc, fileOverrides } from './nproc.js';
+import { usePythonStubs } from './python-analysis.js';
+import { chooseScript, isPythonFile, isScriptDocument } from './scripts.js';
 import { readSettings, type SettingKey } from './settings.js';
 import { runInWorker } from '../runner/run-in-worker.js';
 import { memoryStore, RunHistory } from './run-history.js';
@@ -45,6 +49,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
   const problems = new ProblemsReporter(readDisk);
   const status = new StatusItem();
   sub(log, plans, hints, problems, status);
+  if (runner instanceof WorkerRunner) sub(runner); // its idle Python worker ends with the extension
 
   // the workspace's last runs (the Compare tab), kept across reloads in the workspace's storage
   const history = new RunHistory(context.workspaceState ?? memoryStore());
@@ -73,6 +78,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
       return readSettings((k: SettingKey) => cfg.get(k));
     },
     log: (l) => log.info(l),
+    printed: (l, stream) => (stream === 'stderr' ? log.warn(l) : log.info(l)),
   });
   sub(panel, controller);
   sub(
@@ -104,7 +110,21 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     if (!uri) return;
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) await doc.save();
-    const done = await controller.simulate(uri, mode);
+    let overrides = {};
+    let runMode = mode;
+    if (isPythonFile(uri.fsPath)) {
+      // a PyTorch file: its `# autodist:` flags, and how many processes (that line, the setting, or ask)
+      const text = doc?.getText() ?? readDisk(uri.fsPath) ?? '';
+      const setting = readSettings((k: SettingKey) => vscode.workspace.getConfiguration(CONFIG_SECTION).get(k)).settings.nprocPerNode;
+      const n = await chooseNproc(uri.fsPath, text, setting, context.workspaceState);
+      if (!n) return;
+      const own = fileOverrides(uri.fsPath, text);
+      for (const note of own.notes) void vscode.window.showWarningMessage(`AutoDist: ${note}`);
+      if (own.meta) runMode = 'meta';
+      log.info(`${vscode.workspace.asRelativePath(uri, false)}: ${n.n} processes (${NPROC_FROM[n.from]})${Object.keys(own.overrides).length ? `, from its "# autodist:" line ${JSON.stringify(own.overrides)}` : ''}`);
+      overrides = { ...own.overrides, nprocPerNode: n.n };
+    }
+    const done = await controller.simulate(uri, runMode, overrides);
     if (done) void vscode.commands.executeCommand('setContext', CONTEXT.hasReport, true);
   };
 
@@ -115,6 +135,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
       if (!controller.stop()) void vscode.window.showInformationMessage('AutoDist: no simulation is running.');
     }),
     vscode.commands.registerCommand(COMMANDS.newScript, () => newScript()),
+    vscode.commands.registerCommand(COMMANDS.usePythonStubs, () => usePythonStubs(context.extensionUri.fsPath)),
     vscode.commands.registerCommand(COMMANDS.exportTrace, () => exportTrace(controller.last)),
     vscode.commands.registerCommand(COMMANDS.openReport, () => openHtmlReport(controller.last, context.globalStorageUri)),
     vscode.commands.registerCommand(COMMANDS.showPanel, () => panel.show(false)),
@@ -158,7 +179,7 @@ export function activate(context: vscode.ExtensionContext, runner: SimulationRun
     }),
   );
 
-  const markScript = (e: vscode.TextEditor | undefined) => void vscode.commands.executeCommand('setContext', CONTEXT.activeIsScript, !!e && e.document.uri.scheme === 'file' && isScriptText(e.document.getText()));
+  const markScript = (e: vscode.TextEditor | undefined) => void vscode.commands.executeCommand('setContext', CONTEXT.activeIsScript, !!e && isScriptDocument(e.document));
   markScript(vscode.window.activeTextEditor);
   sub(vscode.window.onDidChangeActiveTextEditor(markScript));
 
@@ -176,6 +197,13 @@ export type { AutoDistApi } from './api.js';
 export function deactivate(): void {
   // everything is in context.subscriptions
 }
+
+const NPROC_FROM: Readonly<Record<import('./nproc.js').NprocSource, string>> = {
+  file: 'the file\'s "# autodist:" line',
+  setting: 'the setting autodist.nprocPerNode',
+  remembered: 'picked earlier for this file',
+  picked: 'picked now; remembered for this file',
+};
 
 /** The panel's toolbar buttons, as commands. */
 const PANEL_COMMAND_IDS: Readonly<Record<PanelCommand, string>> = {

@@ -10,7 +10,7 @@ async function needRun(last: FinishedRun | undefined): Promise<FinishedRun | und
   return undefined;
 }
 
-const stem = (file: string): string => path.basename(file).replace(/\.(autodist\.)?[cm]?[jt]s$/, '');
+const stem = (file: string): string => path.basename(file).replace(/\.(autodist\.)?([cm]?[jt]s|py)$/, '');
 
 export async function exportTrace(lastRun: FinishedRun | undefined): Promise<vscode.Uri | undefined> {
   const last = await needRun(lastRun);

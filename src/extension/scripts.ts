@@ -1,8 +1,16 @@
 /** Which file to simulate: the one given, the active editor's script, or one picked from the workspace. */
 import * as vscode from 'vscode';
-import { COMMANDS, SCRIPT_EXCLUDE, SCRIPT_GLOB, SCRIPT_IMPORT } from './ids.js';
+import { COMMANDS, PYTHON_SCRIPT, SCRIPT_EXCLUDE, SCRIPT_GLOB, SCRIPT_IMPORT } from './ids.js';
 
-export const isScriptText = (text: string): boolean => SCRIPT_IMPORT.test(text);
+/** A Python file, as the runner tells them apart (by the `.py` name). */
+export const isPythonFile = (file: string): boolean => file.endsWith('.py');
+
+/** Is this text a script? A `.py` file is when it uses torch; others when they import AutoDist. */
+export const isScriptText = (text: string, file = ''): boolean => (isPythonFile(file) ? PYTHON_SCRIPT.test(text) : SCRIPT_IMPORT.test(text));
+
+/** Is this open document a script AutoDist can simulate (a file on disk, a script by its text)? The runner knows Python by the `.py` name. */
+export const isScriptDocument = (doc: { readonly uri: { readonly scheme: string; readonly fsPath: string }; getText(): string }): boolean =>
+  doc.uri.scheme === 'file' && isScriptText(doc.getText(), doc.uri.fsPath);
 
 const MAX_CANDIDATES = 2000;
 const MAX_SCRIPT_BYTES = 1 << 20;
@@ -16,7 +24,7 @@ export async function findScripts(token?: vscode.CancellationToken): Promise<vsc
     files.map(async (uri) => {
       try {
         const bytes = await vscode.workspace.fs.readFile(uri);
-        if (bytes.byteLength <= MAX_SCRIPT_BYTES && isScriptText(decoder.decode(bytes))) out.push(uri);
+        if (bytes.byteLength <= MAX_SCRIPT_BYTES && isScriptText(decoder.decode(bytes), uri.fsPath)) out.push(uri);
       } catch {
         /* unreadable: not a candidate */
       }
@@ -29,11 +37,11 @@ export async function findScripts(token?: vscode.CancellationToken): Promise<vsc
 export async function chooseScript(given: unknown): Promise<vscode.Uri | undefined> {
   if (given instanceof vscode.Uri) return given;
   const active = vscode.window.activeTextEditor?.document;
-  if (active && active.uri.scheme === 'file' && isScriptText(active.getText())) return active.uri;
+  if (active && isScriptDocument(active)) return active.uri;
   const scripts = await findScripts();
   if (!scripts.length) {
     const create = 'New Simulation Script';
-    const pick = await vscode.window.showInformationMessage('No AutoDist script here: a script is a .ts or .js file that imports from "autodist".', create);
+    const pick = await vscode.window.showInformationMessage('No AutoDist script here: a script is a .ts or .js file that imports from "autodist", or a .py file that uses torch.', create);
     if (pick === create) await vscode.commands.executeCommand(COMMANDS.newScript);
     return undefined;
   }

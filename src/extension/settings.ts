@@ -15,6 +15,8 @@ export interface RunSettings {
   readonly timeLimitS: number;
   readonly memoryLimitGB: number;
   readonly algorithm: AlgorithmSetting;
+  /** Python files: the processes to start (torchrun's --nproc-per-node), when the file does not say. */
+  readonly nprocPerNode?: number;
 }
 
 export const DEFAULT_SETTINGS: RunSettings = {
@@ -27,7 +29,7 @@ export const DEFAULT_SETTINGS: RunSettings = {
 };
 
 /** Keys under `autodist.` (package.json's contributes.configuration lists the same). */
-export const SETTING_KEYS = ['backend', 'hardware', 'mesh', 'tolerance.output', 'tolerance.grad', 'timeLimit', 'memoryLimit', 'algorithm'] as const;
+export const SETTING_KEYS = ['backend', 'hardware', 'mesh', 'tolerance.output', 'tolerance.grad', 'timeLimit', 'memoryLimit', 'algorithm', 'nprocPerNode'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 export const MESH_AXES = ['dp', 'pp', 'tp', 'cp', 'ep'] as const;
@@ -58,6 +60,8 @@ const oneOf = <T extends string>(v: unknown, allowed: readonly T[], d: T): T => 
 const positive = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
 const optPositive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
 
+const processCount = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 4096 ? v : undefined);
+
 const tolerances = (output: number | undefined, grad: number | undefined): RunSettings['tolerances'] => ({ ...(output !== undefined ? { output } : {}), ...(grad !== undefined ? { grad } : {}) });
 
 /**
@@ -75,6 +79,9 @@ export function readSettings(get: (key: SettingKey) => unknown): { settings: Run
       problems.push(`autodist.mesh: ${(e as Error).message}; using the script's mesh`);
     }
   }
+  const nproc = get('nprocPerNode');
+  if (nproc !== undefined && nproc !== null && processCount(nproc) === undefined) problems.push(`autodist.nprocPerNode: ${JSON.stringify(nproc)} is not a process count (a whole number from 1 to 4096); asking instead`);
+  const nprocPerNode = processCount(nproc);
   const settings: RunSettings = {
     backend: oneOf(get('backend'), ['wasm', 'cpu'], DEFAULT_SETTINGS.backend),
     hardware: oneOf(get('hardware'), ['h100', 'a100', 'h200'], DEFAULT_SETTINGS.hardware),
@@ -83,6 +90,7 @@ export function readSettings(get: (key: SettingKey) => unknown): { settings: Run
     timeLimitS: positive(get('timeLimit'), DEFAULT_SETTINGS.timeLimitS),
     memoryLimitGB: positive(get('memoryLimit'), DEFAULT_SETTINGS.memoryLimitGB),
     algorithm: oneOf(get('algorithm'), ['ring', 'tree'], DEFAULT_SETTINGS.algorithm),
+    ...(nprocPerNode !== undefined ? { nprocPerNode } : {}),
   };
   return { settings, problems };
 }

@@ -2,10 +2,16 @@
  * The SimulationRunner of the extension: src/runner's worker thread (the simulation never runs
  * on the extension host's event loop), with the settings turned into its options. The runner's
  * messages speak of command-line flags; here they name the settings and commands instead.
+ *
+ * A Python file needs WebAssembly stack switching (JSPI). VS Code's extension host is Electron's
+ * Node: when it has no `WebAssembly.Suspending` (V8 turns JSPI on by default from Node 24's V8),
+ * the run goes to a child process — the same executable as Node (ELECTRON_RUN_AS_NODE) started
+ * with V8's flag — since a flag cannot be given to a thread of a running process.
  */
 import type { Report, ReportError } from '../report/types.js';
 import { runInWorker, type WorkerRunOptions } from '../runner/run-in-worker.js';
 import { editorThreads } from '../runner/threads.js';
+import { WarmWorker } from '../runner/warm-worker.js';
 import { COMMAND_TITLES, COMMANDS } from './ids.js';
 import { RunAborted, type RunHandle, type RunListener, type RunRequest, type SimulationRunner } from './runner.js';
 
@@ -14,6 +20,10 @@ const META = `run "AutoDist: ${COMMAND_TITLES[COMMANDS.simulateMeta]}" (shapes, 
 
 /** The runner's errors about limits, with the extension's words for what to change. */
 export function forEditor(e: ReportError, req: RunRequest): ReportError {
+  if (req.script.endsWith('.py')) {
+    const j = jspiError(e);
+    if (j) return j;
+  }
   switch (e.kind) {
     case 'time-limit': {
       const headline = `the simulation took longer than the time limit of ${req.settings.timeLimitS} s — an infinite loop, or a numeric run too large for a CPU?`;
@@ -26,9 +36,43 @@ export function forEditor(e: ReportError, req: RunRequest): ReportError {
   }
 }
 
+/** Can this thread suspend WebAssembly on a promise (JSPI; the older `Suspender` of Node 20–23 with the flag)? */
+export function hostHasJspi(): boolean {
+  const w = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
+  return typeof w.Suspending === 'function' || typeof w.Suspender === 'function';
+}
+
+const host = (): string => (process.versions.electron ? `VS Code's extension host (Electron ${process.versions.electron}, Node ${process.versions.node})` : `Node ${process.versions.node}`);
+
+/** A Python run whose process could not get JSPI, said plainly, with what to do. */
+export function jspiError(e: ReportError): ReportError | undefined {
+  if (!/no JSPI|cannot suspend WebAssembly|bad option: --experimental-wasm|exited \(code 9\)/.test(e.message)) return undefined;
+  const headline = `Python files need WebAssembly stack switching (JSPI), which ${host()} could not give the simulation`;
+  return { ...e, kind: 'internal', headline, message: `${headline}\n${e.message}`, fix: 'run the file from a terminal: `npx autodist simulate FILE.py --nproc-per-node N` (Node 24, or Node 20–23 through bin/autodist.js, which adds the flag), or update VS Code to a version whose Electron ships Node ≥ 24' };
+}
+
+export interface WorkerRunnerOptions {
+  /** Does the extension host have JSPI (default: look)? A Python run goes to a child process when not. */
+  readonly jspi?: () => boolean;
+}
+
 export class WorkerRunner implements SimulationRunner {
+  /**
+   * The worker of the last clean Python run, kept with its interpreter loaded (~3 s to start)
+   * for the next one. TypeScript runs get a fresh worker each (their backend's threads differ per run).
+   */
+  private readonly warm = new WarmWorker();
+
+  constructor(private readonly options: WorkerRunnerOptions = {}) {}
+
+  dispose(): void {
+    this.warm.dispose();
+  }
+
   start(req: RunRequest, listener: RunListener): RunHandle {
     const s = req.settings;
+    const python = req.script.endsWith('.py');
+    const inChild = python && !(this.options.jspi ?? hostHasJspi)();
     let cancelled = false;
     const opts: WorkerRunOptions & { readonly tolerances: RunRequest['settings']['tolerances'] } = {
       mode: req.mode,
@@ -36,6 +80,10 @@ export class WorkerRunner implements SimulationRunner {
       hardware: s.hardware,
       algorithm: s.algorithm,
       backend: s.backend,
+      // a Python file's processes (the file's line, the setting or the person's pick: nproc.ts)
+      nprocPerNode: s.nprocPerNode,
+      inChild,
+      warm: python ? this.warm : undefined,
       // large numeric runs use the threaded backend, leaving one core to VS Code
       maxThreads: editorThreads(),
       timeoutS: s.timeLimitS,

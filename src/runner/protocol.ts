@@ -98,4 +98,12 @@ export interface WorkerInput {
    * interpreter then raises KeyboardInterrupt in whichever rank is running, which names its line.
    */
   readonly interrupt?: SharedArrayBuffer;
+  /** Stay after the report and run the next `{ type: 'run', input }` message (warm-worker.ts). */
+  readonly keepAlive?: boolean;
+}
+
+/** Parent → a kept worker: the next run. */
+export interface WorkerRunMessage {
+  readonly type: 'run';
+  readonly input: WorkerInput;
 }

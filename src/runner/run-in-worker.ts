@@ -1,3 +1,4 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -7,6 +8,7 @@ import { failureReport } from './partial-report.js';
 import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
 import type { PlanJob } from './protocol.js';
 import { EventLog } from './event-log.js';
+import type { WarmWorker } from './warm-worker.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
 /** How long an interrupted Python run has to report where it was. */
@@ -22,6 +24,19 @@ export interface WorkerRunOptions extends ScriptRunSettings {
   readonly onStart?: (info: RunInfo) => void;
   /** Post streamed events at most this often (default 50 ms). */
   readonly batchMs?: number;
+  /**
+   * Run in a child process instead of a worker thread: a Python file needs WebAssembly stack
+   * switching (JSPI), a V8 flag that only a new process can be given — VS Code's extension host
+   * (Electron) may lack it. The child is this Node (Electron as Node) with `childExecArgv`.
+   */
+  readonly inChild?: boolean;
+  /** V8/Node flags of the child (default: the JSPI flag). */
+  readonly childExecArgv?: readonly string[];
+  /**
+   * Take the worker thread from here if one is idle, and leave it here after a clean run (not
+   * cancelled, not past its limit): what it loaded (Python's interpreter) serves the next run.
+   */
+  readonly warm?: WarmWorker;
 }
 
 /** A run in progress. */
@@ -42,10 +57,12 @@ export interface RunHandle {
 export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandle {
   const t0 = performance.now();
   const script = path.resolve(file);
-  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, ...settings } = opts;
+  const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, inChild, childExecArgv, warm: warmIn, ...settings } = opts;
+  const warm = inChild ? undefined : warmIn;
+  // Python: the flag the time limit sets to interrupt the running rank (not across a process)
   const python = !plan && script.endsWith('.py');
-  const interrupt = python ? new SharedArrayBuffer(4) : undefined;
-  const input: WorkerInput = { file: plan ? file : script, settings: interrupt ? { ...settings, interrupt } : settings, batchMs, plan, interrupt };
+  const interrupt = python && !inChild ? new SharedArrayBuffer(4) : undefined;
+  const input: WorkerInput = { file: plan ? file : script, settings: interrupt ? { ...settings, interrupt } : settings, batchMs, plan, interrupt, ...(warm ? { keepAlive: true } : {}) };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;
@@ -54,19 +71,27 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   let resolve!: (r: Report) => void;
   const result = new Promise<Report>((r) => (resolve = r));
 
-  const worker = spawnWorker(input);
+  const reused = warm?.take();
+  if (reused) reused.postMessage({ type: 'run', input });
+  const worker: WorkerLike = inChild ? spawnChild(input, childExecArgv ?? [JSPI_FLAG]) : (reused ?? spawnWorker(input));
   const deliver = (e: StreamEvent) => {
     log.add(e);
     onEvent?.(e);
     for (const s of subscribers) s(e);
   };
-  const finish = (report: Report) => {
+  const finish = (report: Report, clean = false) => {
     if (settled) return;
     settled = true;
     if (timer) clearTimeout(timer);
     for (const s of subscribers) s(null);
     subscribers.clear();
-    void worker.terminate();
+    if (clean && warm) {
+      // the run ended by itself: the worker, quiet now, waits for the next
+      worker.off?.('message', onMessage);
+      worker.off?.('error', onError);
+      worker.off?.('exit', onExit);
+      warm.give(worker as Worker);
+    } else void worker.terminate();
     resolve(report);
   };
   const stop = (error: ReportError) => {
@@ -75,19 +100,22 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
     finish(failureReport({ info, script, errors: [error], ledger: log.ledger, trace: log.trace, recorded: log.recorded, wallMs: performance.now() - t0 }));
   };
 
-  worker.on('message', (m: WorkerMessage) => {
+  const onMessage = (m: WorkerMessage) => {
     if (settled) return;
     if (m.type === 'ready') armRunTimer();
     else if (m.type === 'started') {
       info = m.info;
       onStart?.(m.info);
     } else if (m.type === 'events') for (const e of m.events) deliver(e);
-    else if (m.type === 'report') finish(m.report);
-  });
-  worker.on('error', (e) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] }));
-  worker.on('exit', (code) => {
-    if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report`, headline: `the simulation worker exited (code ${code}) without a report`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
-  });
+    else if (m.type === 'report') finish(m.report, true);
+  };
+  const onError = (e: Error) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] });
+  const onExit = (code: number | null, detail?: string) => {
+    if (!settled) stop({ kind: 'internal', message: `the simulation worker exited (code ${code}) without a report${detail ? `:\n${detail}` : ''}`, headline: `the simulation worker exited (code ${code}) without a report${detail ? `: ${detail.split('\n').at(-1)}` : ''}`, fix: 'the run may have run out of memory: try --meta or a smaller model', ranks: [] });
+  };
+  worker.on('message', onMessage);
+  worker.on('error', onError);
+  worker.on('exit', onExit);
   // The limit counts from the moment the worker has loaded AutoDist (booting it from the
   // TypeScript sources takes a while); a worker that does not even boot is stopped too.
   // the error is made when the timer fires: what to suggest depends on the run's mode, known once the script has loaded
@@ -143,6 +171,45 @@ function subscribe(subscribers: Set<(e: StreamEvent | null) => void>, done: bool
       }
     },
   };
+}
+
+/** V8's flag for WebAssembly stack switching (JSPI) before it is on by default (Node 24). */
+export const JSPI_FLAG = '--experimental-wasm-stack-switching';
+
+/** What the run needs of a worker thread or a child process. */
+interface WorkerLike {
+  on(e: 'message', l: (m: WorkerMessage) => void): unknown;
+  on(e: 'error', l: (e: Error) => void): unknown;
+  /** `detail`: a child process's last lines on stderr (why it did not start). */
+  on(e: 'exit', l: (code: number | null, detail?: string) => void): unknown;
+  off?(e: string, l: (...a: never[]) => void): unknown;
+  terminate(): unknown;
+}
+
+/**
+ * The worker script in a child process (worker.ts answers over IPC when AUTODIST_CHILD is set):
+ * this process's executable — Electron run as Node in VS Code — with `execArgv`.
+ */
+function spawnChild(input: WorkerInput, execArgv: readonly string[]): WorkerLike {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const bundled = path.join(here, 'worker.js');
+  const fromBundle = process.env.AUTODIST_BUNDLED === '1' || (existsSync(bundled) && !existsSync(path.join(here, 'worker.ts')));
+  const env: NodeJS.ProcessEnv = { ...process.env, AUTODIST_CHILD: '1', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+  const child: ChildProcess = fromBundle
+    ? fork(bundled, [], { execArgv: [...execArgv], env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    : fork(path.join(here, 'worker.ts'), [], { execArgv: [...execArgv, '--import', 'tsx'], env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  child.send(input);
+  const w: WorkerLike = {
+    on(e: 'message' | 'error' | 'exit', l: (...a: never[]) => void) {
+      if (e === 'exit') child.on('exit', (code) => (l as (c: number | null, d?: string) => void)(code, stderr.trim() || undefined));
+      else child.on(e, l as (...a: unknown[]) => void);
+      return w;
+    },
+    terminate: () => child.kill(),
+  };
+  return w;
 }
 
 /**

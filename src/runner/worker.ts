@@ -4,10 +4,11 @@
  *   { type: "started", info }       once the script is loaded, before anything is allocated
  *   { type: "events", events: [] }  the streamed events, batched (every `batchMs` at most)
  *   { type: "report", report }      at the end, after the last events
- * The parent enforces the time limit and cancels by terminating this thread.
+ * The parent enforces the time limit and cancels by terminating this thread. The same script runs
+ * as a child process (AUTODIST_CHILD=1, messages over IPC) when the run needs V8 flags.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
+import type { StreamEvent, WorkerInput, WorkerMessage, WorkerRunMessage } from './protocol.js';
 import { runPlanJob } from './plan-job.js';
 import { runScript } from './run-script.js';
 import { installSourceMaps } from './sourcemaps.js';
@@ -45,7 +46,7 @@ class Batcher {
   }
 }
 
-async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): Promise<void> {
+async function main(port: { postMessage(m: WorkerMessage): void }, input: WorkerInput): Promise<void> {
   installSourceMaps();
   const post = (m: WorkerMessage) => port.postMessage(m);
   post({ type: 'ready' });
@@ -66,5 +67,13 @@ async function main(port: NonNullable<typeof parentPort>, input: WorkerInput): P
 }
 
 if (!isMainThread && parentPort) {
-  void main(parentPort, workerData as WorkerInput);
+  const port = parentPort;
+  const first = workerData as WorkerInput;
+  void main(port, first);
+  // a kept worker (warm-worker.ts) runs the next script when asked, with what it has loaded
+  if (first.keepAlive) port.on('message', (m: WorkerRunMessage) => m?.type === 'run' && void main(port, m.input));
+} else if (process.env.AUTODIST_CHILD === '1' && process.send) {
+  // a child process (run-in-worker.ts `inChild`: a V8 flag the parent could not give a thread):
+  // the input comes as the first IPC message, the messages go back over IPC
+  process.once('message', (input) => void main({ postMessage: (m) => process.send!(m) }, input as WorkerInput));
 }

@@ -24,6 +24,7 @@ import { compareScenario } from './ui/compare.js';
 import { deadlockScenario } from './ui/deadlock.js';
 import { ffnScenario } from './ui/ffn.js';
 import { gpt2Scenario } from './ui/gpt2.js';
+import { pythonBiasScenario, pythonFfnScenario } from './ui/python.js';
 
 const MIN = 60_000;
 /** code-server's logs (extension hosts, the AutoDist output channel). */
@@ -226,6 +227,8 @@ async function uiScenarios(c: UiContext, blocked: string | null): Promise<void> 
   await h.step('UI: Compare tab with two runs', 2 * MIN, () => compareScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Compare checks finish in time', ok: false, ms: 0, error: e.message }));
   await h.step('UI: pipeline deadlock', 6 * MIN, () => deadlockScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the deadlock checks finish in time', ok: false, ms: 0, error: e.message }));
   await h.step('UI: GPT-2 PP=2 × TP=2', 8 * MIN, () => gpt2Scenario(c, blocked)).catch((e: Error) => h.record({ name: 'the GPT-2 checks finish in time', ok: false, ms: 0, error: e.message }));
+  await h.step('UI: seed-003 FFN in PyTorch', 6 * MIN, () => pythonFfnScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Python FFN checks finish in time', ok: false, ms: 0, error: e.message }));
+  await h.step('UI: bias before the all-reduce in PyTorch', 5 * MIN, () => pythonBiasScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Python bias checks finish in time', ok: false, ms: 0, error: e.message }));
   await panelConsoleCheck(c, blocked);
   await typesCheck(c, blocked);
   await logsCheck(c, LOGS_DIR, blocked);

@@ -19,7 +19,7 @@ before(async () => {
 
 function start() {
   vscode.reset();
-  const context = { subscriptions: [] as { dispose(): unknown }[], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp/autodist-storage') };
+  const context = { subscriptions: [] as { dispose(): unknown }[], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp/autodist-storage'), workspaceState: new vscode.FakeMemento() };
   const runner = new FakeRunner();
   const api = activate(context as never, runner);
   return { context, runner, api };
@@ -41,13 +41,13 @@ async function simulateExample(s: ReturnType<typeof start>, id: string = COMMAND
 describe('activation', () => {
   beforeEach(() => vscode.reset());
 
-  test('registers every command of ids.ts, the providers for TS and JS, and the panel serializer', () => {
+  test('registers every command of ids.ts, the providers for TS, JS and Python, and the panel serializer', () => {
     start();
     assert.deepEqual([...vscode.state.commands.keys()].sort(), Object.values(COMMANDS).sort());
     const kinds = vscode.state.providers.map((p) => p.kind).sort();
     assert.deepEqual(kinds, ['codelens', 'hover', 'inlay', 'serializer']);
     const inlay = vscode.state.providers.find((p) => p.kind === 'inlay')!;
-    assert.deepEqual(inlay.selector, [{ language: 'typescript', scheme: 'file' }, { language: 'javascript', scheme: 'file' }]);
+    assert.deepEqual(inlay.selector, [{ language: 'typescript', scheme: 'file' }, { language: 'javascript', scheme: 'file' }, { language: 'python', scheme: 'file' }]);
   });
 
   test('everything it creates is disposed with context.subscriptions', () => {
@@ -221,6 +221,7 @@ describe('New Simulation Script', () => {
       out.write(`initialized ${d}\n  wrote ffn_tp4.ts, autodist.d.ts, tsconfig.json\n`);
       return 0;
     };
+    vscode.state.answers.push(0); // the TypeScript example
     const uri = (await newScript(init)) as unknown as vscode.Uri;
     vscode.workspace.workspaceFolders = undefined;
     assert.deepEqual(calls, [[dir, false]], 'never overwrites the person\'s files');

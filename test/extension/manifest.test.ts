@@ -53,7 +53,9 @@ describe('package.json agrees with the code', () => {
     assert.equal(pkg.main, './dist/extension.js');
     assert.equal(pkg.engines.vscode, '^1.90.0');
     assert.ok(!pkg.activationEvents.includes('*') && !pkg.activationEvents.includes('onStartupFinished'));
-    assert.deepEqual(pkg.activationEvents.sort(), ['onWebviewPanel:' + PANEL_VIEW_TYPE, 'workspaceContains:**/*.autodist.ts', 'workspaceContains:**/autodist.d.ts'].sort());
+    assert.deepEqual(pkg.activationEvents.sort(), ['onWebviewPanel:' + PANEL_VIEW_TYPE, 'workspaceContains:**/*.autodist.ts', 'workspaceContains:**/*.autodist.py', 'workspaceContains:**/autodist.d.ts'].sort());
+    // never on every Python workspace: no language activation, no glob that any .py matches
+    assert.deepEqual(pkg.activationEvents.filter((e) => e.startsWith('onLanguage') || /\*\*\/\*\.py$/.test(e)), []);
     const run = pkg.contributes.menus['editor/title/run'];
     assert.ok(run.every((m) => m.when?.includes(CONTEXT.activeIsScript)));
     assert.notEqual(pkg.capabilities.untrustedWorkspaces.supported, true);

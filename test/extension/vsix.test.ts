@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs';
 import type { AutoDistApi } from '../../src/extension/extension.js';
 import { COMMANDS } from '../../src/extension/ids.js';
 import { EXAMPLE, lineOf } from './helpers/reports.js';
+import { pythonAvailable } from '../../src/runner/python/interpreter.js';
 import * as vscode from './helpers/vscode-fake.js';
 import { unzipTo, zipEntries } from './helpers/zip.js';
 
@@ -30,7 +31,7 @@ describe('the VSIX (npm run package)', () => {
     const names = zipEntries(out).map((e) => e.name);
     const files = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
     // what the installed extension runs
-    for (const f of ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js', 'dist/tfjs-backend-wasm-threaded-simd.worker.js', 'dist/autodist.d.ts', 'media/webview.js', 'media/charts.js', 'media/webview.css', 'media/icon.png', 'examples/ffn_tp4.ts']) {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.js', 'dist/tfjs-backend-wasm-threaded-simd.worker.js', 'dist/autodist.d.ts', 'media/webview.js', 'media/charts.js', 'media/webview.css', 'media/icon.png', 'examples/ffn_tp4.ts', 'dist/pyodide/pyodide.asm.wasm', 'dist/pyodide/pyodide.mjs', 'dist/pyodide/python_stdlib.zip', 'dist/python/autodist_runtime.py', 'dist/python/torch/__init__.py', 'dist/python/torch/__init__.pyi', 'dist/python/torch/distributed/__init__.pyi', 'examples/python/ffn_tp4.py']) {
       assert.ok(files.includes(f), `${f} is in the VSIX`);
     }
     // and nothing else of the repository: the only .ts files are the declarations "New Simulation
@@ -51,7 +52,7 @@ describe('the VSIX (npm run package)', () => {
     assert.deepEqual(required.filter((m) => /^(node:)?(http|https|http2|net|tls|dns|dgram)$/.test(m)), [], 'network modules');
   });
 
-  test('installed from the VSIX alone, it simulates a script in its bundled worker and scaffolds a new one', { timeout: 120_000 }, async (t) => {
+  test('installed from the VSIX alone, it simulates a script and a PyTorch file in its bundled worker and scaffolds a new one', { timeout: 120_000 }, async (t) => {
     if (!vsix) return t.skip('the VSIX was not built');
     const installed = mkdtempSync(path.join(tmpdir(), 'autodist-installed-'));
     unzipTo(vsix, installed);
@@ -73,9 +74,20 @@ describe('the VSIX (npm run package)', () => {
     assert.match(page.html, new RegExp(`${ext}/media/webview\\.js`));
     assert.deepEqual(page.posted.map((m) => (m as { type: string }).type).filter((x, i, a) => a.indexOf(x) === i), ['runStarted', 'runEvents', 'runFinished']);
 
+    // a PyTorch file, on the installed CPython-in-WebAssembly and torch (the file says 4 processes)
+    if (pythonAvailable()) {
+      const py = path.join(root, 'examples/python/ffn_tp4.py');
+      await vscode.commands.executeCommand(COMMANDS.simulateMeta, vscode.Uri.file(py));
+      const pyRun = api.last;
+      assert.equal(pyRun?.run.script, py, vscode.state.messages.map((m) => m.text).join('\n'));
+      assert.deepEqual(pyRun.report.errors, []);
+      assert.deepEqual(pyRun.report.collectives.map((c) => [c.phase, c.bytes]), [['forward', 4096], ['backward', 4096]]);
+    }
+
     // "New Simulation Script" from the installed files: the example and the shipped declarations
     const folder = mkdtempSync(path.join(tmpdir(), 'autodist-new-'));
     vscode.workspace.workspaceFolders = [{ uri: vscode.Uri.file(folder) }];
+    vscode.state.answers.push(0); // the TypeScript example
     await vscode.commands.executeCommand(COMMANDS.newScript);
     vscode.workspace.workspaceFolders = undefined;
     assert.deepEqual(readdirSync(folder).sort(), ['autodist.d.ts', 'ffn_tp4.ts', 'tsconfig.json']);

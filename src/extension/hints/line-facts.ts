@@ -185,11 +185,15 @@ export function lensText(r: Report, v: Verdict): string {
   return parts.join(' · ');
 }
 
-/** 0-based line for the CodeLens: the parallelize code, else the plan, else `simulation(`. */
-export function lensLine(text: string): number | undefined {
+/**
+ * 0-based line for the CodeLens: the parallelize code, else the plan, else `simulation(`; in a
+ * Python file (`python`), where it starts its process group or device mesh.
+ */
+export function lensLine(text: string, python = false): number | undefined {
   const lines = text.split(/\r?\n/);
-  for (const re of [/\bparallelize\s*[(:]/, /\bplan\s*:/, /\bsimulation\s*\(/]) {
-    const i = lines.findIndex((l) => re.test(l));
+  const marks = python ? [/\binit_process_group\s*\(/, /\binit_device_mesh\s*\(/, /^if\s+__name__\s*==/] : [/\bparallelize\s*[(:]/, /\bplan\s*:/, /\bsimulation\s*\(/];
+  for (const re of marks) {
+    const i = lines.findIndex((l) => re.test(l) && !/^\s*#/.test(l));
     if (i >= 0) return i;
   }
   return undefined;

@@ -1,11 +1,14 @@
 /**
  * The inline surfaces of a run, all reading the HintStore: inlay hints at the end of lines that
  * built a sharded module or issued a collective, a hover with the per-rank table and the ledger
- * entries of that line, and a CodeLens over the parallelize code with the run's summary.
+ * entries of that line, and a CodeLens over the parallelize code with the run's summary. A
+ * Python file gets its CodeLens at its `init_process_group` (or `init_device_mesh`) line, and
+ * before any run there: Simulate, Simulate in Meta Mode.
  */
 import * as vscode from 'vscode';
-import { COMMANDS } from '../ids.js';
+import { COMMAND_TITLES, COMMANDS } from '../ids.js';
 import { fileKey } from '../paths.js';
+import { isPythonFile, isScriptDocument } from '../scripts.js';
 import type { HintStore } from './hint-store.js';
 import { hintText, hoverMarkdown, lensLine, lensText } from './line-facts.js';
 
@@ -57,10 +60,20 @@ export class AutoDistCodeLens implements vscode.CodeLensProvider {
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const run = this.store.run;
-    if (!run || !run.report.script || fileKey(run.report.script) !== fileKey(doc.uri.fsPath)) return [];
-    const line = lensLine(doc.getText());
+    const python = isPythonFile(doc.uri.fsPath);
+    const ranHere = !!run?.report.script && fileKey(run.report.script) === fileKey(doc.uri.fsPath);
+    if (!ranHere && !python) return [];
+    const line = lensLine(doc.getText(), python);
     if (line === undefined) return [];
     const range = doc.lineAt(line).range;
+    if (!run || !ranHere) {
+      // a PyTorch file not simulated yet: where torchrun's processes would start
+      if (!isScriptDocument(doc)) return [];
+      return [
+        new vscode.CodeLens(range, { title: `▷ AutoDist: ${COMMAND_TITLES[COMMANDS.simulate]}`, command: COMMANDS.simulate, arguments: [doc.uri], tooltip: 'Run this file on simulated ranks and check it against one rank' }),
+        new vscode.CodeLens(range, { title: COMMAND_TITLES[COMMANDS.simulateMeta], command: COMMANDS.simulateMeta, arguments: [doc.uri], tooltip: 'Shapes, bytes and time only' }),
+      ];
+    }
     // Re-run first: a narrow editor cuts the line's end, and the summary is the long part
     return [
       new vscode.CodeLens(range, { title: 'Re-run', command: COMMANDS.simulate, arguments: [doc.uri], tooltip: 'Simulate this script again' }),

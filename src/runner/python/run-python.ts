@@ -52,12 +52,7 @@ interface RankResult {
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
 }
 
-/** `# autodist: --nproc-per-node 4 --meta` lines of a file: its own command-line flags. */
-export function fileFlags(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/^\s*#\s*autodist:\s*(.+)$/gm)) out.push(...m[1].trim().split(/\s+/));
-  return out;
-}
+export { fileFlags } from './file-flags.js';
 
 /** Does the file make meta-device tensors (then it runs in meta mode: shapes only)? */
 export function makesMetaTensors(text: string): boolean {

@@ -1,11 +1,11 @@
-/** Checks after the four runs: the panel's console, TypeScript's view of the scripts, the logs. */
+/** Checks after the runs: the panel's console, TypeScript's view of the scripts, the logs. */
 import assert from 'node:assert/strict';
 import { autodistLogErrors } from '../lib/logs.js';
 import { UI_MS, type UiContext } from './common.js';
 
 /** A check on the panel's page itself: no CSP violation or exception in its console. */
 export async function panelConsoleCheck(c: UiContext, blocked: string | null): Promise<void> {
-  await c.h.check('the panel\'s page logged no error (no Content-Security-Policy violation, no exception) across the four runs', UI_MS, async () => {
+  await c.h.check('the panel\'s page logged no error (no Content-Security-Policy violation, no exception) across the runs', UI_MS, async () => {
     const errs = c.panelConsoleErrors();
     assert.deepEqual(errs, [], `console errors of the panel:\n${errs.join('\n')}`);
   }, blocked);
@@ -22,7 +22,7 @@ export async function typesCheck(c: UiContext, blocked: string | null): Promise<
 
 /** After the four runs: nothing AutoDist logged is an error (the runs' failures are findings, not errors). */
 export async function logsCheck(c: UiContext, logsDir: string, blocked: string | null): Promise<void> {
-  await c.h.check('after the four runs, neither the AutoDist output channel nor the extension host logged an error from AutoDist', UI_MS, async () => {
+  await c.h.check('after the runs, neither the AutoDist output channel nor the extension host logged an error from AutoDist', UI_MS, async () => {
     await new Promise((r) => setTimeout(r, 1000)); // let the log files flush
     const { own, scanned, errors } = autodistLogErrors(logsDir);
     assert.ok(own.length > 0, `the AutoDist output channel writes a log file (none among ${scanned} under ${logsDir})`);

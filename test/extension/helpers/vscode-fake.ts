@@ -124,7 +124,7 @@ export class FakeDocument {
     readonly uri: Uri,
     private lines: string[],
   ) {
-    this.languageId = uri.fsPath.endsWith('.js') ? 'javascript' : 'typescript';
+    this.languageId = uri.fsPath.endsWith('.js') ? 'javascript' : uri.fsPath.endsWith('.py') ? 'python' : 'typescript';
   }
   static of(file: string, text: string): FakeDocument {
     return new FakeDocument(Uri.file(file), text.split('\n'));
@@ -263,6 +263,11 @@ export enum ProgressLocation {
   Window = 10,
   Notification = 15,
 }
+export enum ConfigurationTarget {
+  Global = 1,
+  Workspace = 2,
+  WorkspaceFolder = 3,
+}
 export enum StatusBarAlignment {
   Left = 1,
   Right = 2,
@@ -334,6 +339,8 @@ export const state = {
   statusItems: [] as Record<string, unknown>[],
   progress: [] as { message?: string; increment?: number }[],
   config: {} as Record<string, unknown>,
+  /** Settings written by the extension: key, value, target (1 user, 2 workspace, 3 folder). */
+  configUpdates: [] as { key: string; value: unknown; target: unknown }[],
   opened: [] as Uri[],
   files: new Map<string, Uint8Array>(),
   /** Output channels, in creation order. */
@@ -352,6 +359,7 @@ export function reset(): void {
   state.statusItems.length = 0;
   state.progress.length = 0;
   state.config = {};
+  state.configUpdates.length = 0;
   state.opened.length = 0;
   state.files.clear();
   state.channels.length = 0;
@@ -418,7 +426,7 @@ export const window = {
   createOutputChannel(name: string) {
     const t = track(`OutputChannel ${name}`);
     const lines: string[] = [];
-    const channel = { name, lines, shown: 0, info: (l: string) => lines.push(l), appendLine: (l: string) => lines.push(l), append: (l: string) => lines.push(l), clear: () => (lines.length = 0), show: () => channel.shown++, dispose: () => t.dispose() };
+    const channel = { name, lines, shown: 0, info: (l: string) => lines.push(l), warn: (l: string) => lines.push(`warn ${l}`), appendLine: (l: string) => lines.push(l), append: (l: string) => lines.push(l), clear: () => (lines.length = 0), show: () => channel.shown++, dispose: () => t.dispose() };
     state.channels.push(channel);
     return channel;
   },
@@ -442,7 +450,14 @@ export const workspace = {
     const sub = docChanged.event(l);
     return track('onDidChangeTextDocument', () => sub.dispose());
   },
-  getConfiguration: (section: string) => ({ get: (k: string) => state.config[`${section}.${k}`] }),
+  getConfiguration: (section: string) => ({
+    get: (k: string) => state.config[`${section}.${k}`],
+    inspect: (k: string) => ({ key: `${section}.${k}`, workspaceValue: state.config[`${section}.${k}`] }),
+    async update(k: string, value: unknown, target: unknown) {
+      state.configUpdates.push({ key: `${section}.${k}`, value, target });
+      state.config[`${section}.${k}`] = value;
+    },
+  }),
   asRelativePath: (u: Uri | string) => path.basename(typeof u === 'string' ? u : u.fsPath),
   async findFiles() {
     return [...state.files.keys()].map((f) => Uri.file(f));
@@ -489,3 +504,17 @@ export const env = {
     return true;
   },
 };
+
+/** An ExtensionContext's workspaceState / globalState. */
+export class FakeMemento {
+  readonly values = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return this.values.get(key) as T | undefined;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.values.set(key, value);
+  }
+  keys(): string[] {
+    return [...this.values.keys()];
+  }
+}
