@@ -98,7 +98,13 @@ export function checkSpecFields(spec: SimulationSpec): void {
     throw new ConfigError(`fold must be "auto", false or a list of mesh axes, got ${shown(s.fold)}`, 'write fold: ["dp", "tp"]');
   }
   if (s.replayMicrobatches !== undefined && typeof s.replayMicrobatches !== 'boolean') throw new ConfigError(`replayMicrobatches must be true or false, got ${shown(s.replayMicrobatches)}`);
-  if (s.weights !== undefined && (typeof s.weights !== 'string' || s.weights === '')) throw new ConfigError(`weights must be the path of a .safetensors file, got ${shown(s.weights)}`, 'write weights: "model.safetensors"');
+  if (s.weights !== undefined) {
+    const w = s.weights as unknown;
+    const file = typeof w === 'object' && w !== null ? (w as { file?: unknown }).file : w;
+    const layout = typeof w === 'object' && w !== null ? (w as { layout?: unknown }).layout : undefined;
+    if (typeof file !== 'string' || file === '') throw new ConfigError(`weights must be the path of a .safetensors file (or { file, layout }), got ${shown(s.weights)}`, 'write weights: "model.safetensors" or weights: { file: "model.safetensors", layout: "torch" }');
+    if (layout !== undefined && layout !== 'torch' && layout !== 'autodist') throw new ConfigError(`weights.layout ${shown(layout)} is not a layout AutoDist reads`, 'use layout: "torch" (nn.Linear weights [out, in], the default) or "autodist" ([in, out])');
+  }
   if (s.program !== undefined && typeof s.program !== 'function') throw new ConfigError(`program must be a function async (rank) => { ... }, got ${shown(s.program)}`);
   if (s.model !== undefined && (typeof s.model !== 'object' || s.model === null || typeof (s.model as { build?: unknown }).build !== 'function')) {
     throw new ConfigError(`model must be a model spec such as models.ffn({ hidden: 64 }), got ${shown(s.model)}`, 'write model: models.gpt2({ layers: 2, hidden: 64, heads: 4, vocab: 128 })');
