@@ -63,6 +63,13 @@ export function userFrame(err: Error, file?: string): SourceLocation | undefined
   return undefined;
 }
 
+/** What to do about a run that hit its time limit, by mode. */
+export function timeLimitFix(mode: string | undefined): string {
+  return mode === 'meta'
+    ? 'an infinite loop? If not: meta runs of very many ops and collectives fold dp/tp by symmetry (fold: ["dp", "tp"] in the spec; meshes over 64 ranks fold by default), or raise --timeout'
+    : 'an infinite loop? If not: a numeric run of a large model is slow on a CPU — --meta simulates shapes, bytes and time only — or raise --timeout';
+}
+
 export function describeError(e: ReportError): string {
   return e.source ? `${e.headline} (${fmtSource(e.source)})` : e.headline;
 }

@@ -62,7 +62,9 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'started'; readonly info: RunInfo }
   | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
-  | { readonly type: 'report'; readonly report: Report };
+  | { readonly type: 'report'; readonly report: Report }
+  /** The run could not even stop with a report of its own (the parent builds one from what was streamed). */
+  | { readonly type: 'fatal'; readonly error: ReportError };
 
 /** Parent → worker, at start (workerData). */
 /** A planner plan to simulate in meta mode (instead of a script), as plain data. */
@@ -84,4 +86,6 @@ export interface WorkerInput {
   readonly settings: ScriptRunSettings;
   /** Post streamed events at most this often (ms). */
   readonly batchMs: number;
+  /** The run's time limit in seconds (the worker stops itself at the line that runs; the parent kills it a little later). */
+  readonly timeLimitS?: number;
 }

@@ -7,9 +7,14 @@ import { failureReport } from './partial-report.js';
 import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessage } from './protocol.js';
 import type { PlanJob } from './protocol.js';
 import { EventLog } from './event-log.js';
+import { timeLimitFix } from './errors.js';
+import { pauseAndLocate, type PausedAt } from './worker-inspect.js';
+import { isLibraryFile } from '../core/source.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
 const BOOT_TIMEOUT_S = 60;
+/** How long after the time limit the parent stops a worker that did not stop its run itself. */
+const HARD_STOP_GRACE_S = 2;
 
 export interface WorkerRunOptions extends ScriptRunSettings {
   /** Simulate this planner plan (meta mode) instead of a script; `file` is then its label. */
@@ -41,7 +46,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   const t0 = performance.now();
   const script = path.resolve(file);
   const { timeoutS = DEFAULT_TIMEOUT_S, onEvent, onStart, batchMs = 50, plan, ...settings } = opts;
-  const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan };
+  const input: WorkerInput = { file: plan ? file : script, settings, batchMs, plan, timeLimitS: Number.isFinite(timeoutS) ? timeoutS : undefined };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;
@@ -79,6 +84,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
       onStart?.(m.info);
     } else if (m.type === 'events') for (const e of m.events) deliver(e);
     else if (m.type === 'report') finish(m.report);
+    else if (m.type === 'fatal') stop(m.error);
   });
   worker.on('error', (e) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] }));
   worker.on('exit', (code) => {
@@ -87,26 +93,38 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   // The limit counts from the moment the worker has loaded AutoDist (booting it from the
   // TypeScript sources takes a while); a worker that does not even boot is stopped too.
   // the error is made when the timer fires: what to suggest depends on the run's mode, known once the script has loaded
-  const armTimer = (seconds: number, error: () => { headline: string; fix: string }) => {
+  const armTimer = (seconds: number, error: () => { headline: string; fix: string }, locate = false) => {
     if (timer) clearTimeout(timer);
     timer = Number.isFinite(seconds) ? setTimeout(() => {
       const { headline, fix } = error();
-      stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
+      if (!locate) return stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
+      // pause the stuck thread to read the line it loops on (and have it post its queued events)
+      void pauseAndLocate(worker).then((at) => setTimeout(() => stop(loopError(headline, fix, at)), 50));
     }, seconds * 1000) : null;
   };
   armTimer(Math.max(BOOT_TIMEOUT_S, timeoutS), () => ({ headline: 'the simulation worker did not start', fix: 'check that AutoDist is built (npm run build)' }));
+  // the worker stops its run itself at the limit, at the rank and line that runs; this one is for a
+  // thread that cannot: a loop of the person's own that never calls AutoDist nor awaits
   const armRunTimer = () =>
-    armTimer(timeoutS, () =>
-      (info?.mode ?? settings.mode) === 'meta'
-        ? { headline: `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout`, fix: 'meta runs of very many ops and collectives: fold dp/tp by symmetry (fold: ["dp", "tp"] in the spec; meshes over 64 ranks fold by default), or raise --timeout' }
-        : { headline: `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout or use --meta`, fix: 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only' },
-    );
+    armTimer(timeoutS + HARD_STOP_GRACE_S, () => ({
+      headline: `time limit of ${timeoutS} s exceeded in a loop that never calls AutoDist nor awaits`,
+      fix: timeLimitFix(info?.mode ?? settings.mode),
+    }), true);
 
   return {
     result,
     cancel: () => stop({ kind: 'cancelled', message: 'run cancelled', headline: 'run cancelled', ranks: [] }),
     events: () => subscribe(subscribers, settled),
   };
+}
+
+/** The hard time limit's error, with the line the thread was paused at (worker-inspect.ts) when known. */
+function loopError(headline: string, fix: string, at: PausedAt | null): ReportError {
+  const frame = at?.frames.find((f) => !isLibraryFile(f.file));
+  if (!frame) return { kind: 'time-limit', message: headline, headline: `${headline} (the script's own code, on some rank)`, fix, ranks: [] };
+  const who = at?.rank !== undefined ? `rank ${at.rank}` : 'a rank';
+  const h = `${headline}: ${who} loops at ${path.basename(frame.file)}:${frame.line}`;
+  return { kind: 'time-limit', message: h, headline: h, fix, source: frame, ranks: at?.rank !== undefined ? [{ rank: at.rank, detail: 'loops here', source: frame }] : [] };
 }
 
 function subscribe(subscribers: Set<(e: StreamEvent | null) => void>, done: boolean): AsyncIterable<StreamEvent> {
