@@ -8,7 +8,7 @@ import type { SimEvent, StreamLimits } from './events.js';
 import type { LedgerEntry } from './ledger.js';
 import type { MemoryReport } from './memory.js';
 import { Mesh, type MeshSpec } from './mesh.js';
-import { isLibraryFile } from './source.js';
+import { isLibraryFile, stackLineLocation } from './source.js';
 import type { TraceEvent } from './trace.js';
 import { World, type SourceMode } from './world.js';
 
@@ -294,11 +294,9 @@ function sourceOfError(err: Error) {
   const stack = err.stack ?? '';
   // Frames look like "    at fn (file:line:col)" or "    at file:line:col".
   for (const line of stack.split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const file = m[1].replace(/^file:\/\//, '');
-    if (isLibraryFile(file)) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
+    const at = stackLineLocation(line);
+    if (!at || isLibraryFile(at.file)) continue;
+    return at;
   }
   return undefined;
 }

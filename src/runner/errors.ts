@@ -1,6 +1,6 @@
 import { AbortedError } from '../core/context.js';
 import { SimError } from '../core/errors.js';
-import { fmtSource, isLibraryFile, type SourceLocation } from '../core/source.js';
+import { fmtSource, isLibraryFile, stackLineLocation, type SourceLocation } from '../core/source.js';
 import { toReportError } from '../parallel/simulation/report-build.js';
 import type { ReportError } from '../report/types.js';
 
@@ -54,11 +54,10 @@ export function reportErrorOf(e: unknown): ReportError {
 /** The first frame of an error's stack in the person's code (not AutoDist's, not node's). */
 export function userFrame(err: Error, file?: string): SourceLocation | undefined {
   for (const line of (err.stack ?? '').split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const f = m[1].replace(/^file:\/\//, '');
-    if (file ? f !== file : isLibraryFile(f)) continue;
-    return { file: f, line: Number(m[2]), column: Number(m[3]) };
+    const at = stackLineLocation(line);
+    if (!at) continue;
+    if (file ? at.file !== file : isLibraryFile(at.file)) continue;
+    return at;
   }
   return undefined;
 }

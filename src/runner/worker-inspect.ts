@@ -8,6 +8,7 @@
  */
 import { Session } from 'node:inspector';
 import type { Worker } from 'node:worker_threads';
+import { stackLineLocation } from '../core/source.js';
 
 /** The global the worker sets: a function that posts its queued events at once. */
 export const WORKER_FLUSH = Symbol.for('autodist.worker.flush');
@@ -31,10 +32,8 @@ const RANK_EXPR = `(() => { try { if (typeof rank === 'number') return rank; if 
 export function stackFrames(stack: string): { file: string; line: number; column: number }[] {
   const out: { file: string; line: number; column: number }[] = [];
   for (const raw of stack.split('\n').slice(1)) {
-    const line = raw.trim().replace(/^at /, '');
-    const m = /^(?:.*? \()?(.+):(\d+):(\d+)\)?$/.exec(line);
-    if (!m || m[1].startsWith('eval at') || m[1].includes('<anonymous>')) continue;
-    out.push({ file: fileOf(m[1]), line: Number(m[2]), column: Number(m[3]) });
+    const at = stackLineLocation(raw);
+    if (at) out.push(at);
   }
   return out;
 }
