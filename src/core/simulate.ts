@@ -2,12 +2,13 @@ import { getHardware, type Algorithm, type CollectiveOp, type HardwarePreset } f
 import { AbortedError, RankContext, type Mode } from './context.js';
 import { CollectiveEngine } from './collectives/engine.js';
 import { Comm } from './collectives/comm.js';
-import { ConfigError, SimError } from './errors.js';
+import { ConfigError, SimError, StopRequest } from './errors.js';
+import { compact } from './collectives/scheduler.js';
 import type { SimEvent, StreamLimits } from './events.js';
 import type { LedgerEntry } from './ledger.js';
 import type { MemoryReport } from './memory.js';
 import { Mesh, type MeshSpec } from './mesh.js';
-import { isLibraryFile } from './source.js';
+import { isLibraryFile, stackLineLocation } from './source.js';
 import type { TraceEvent } from './trace.js';
 import { World, type SourceMode } from './world.js';
 
@@ -31,7 +32,17 @@ export interface SimOptions {
    * `tally` of how much was recorded instead: a live view needs no million objects.
    */
   readonly streamLimits?: StreamLimits;
+  /**
+   * Stops the run. Its reason, when a StopRequest, becomes the run's error with every rank still
+   * in the run listed (waiting where, or last seen where); any other reason reads "cancelled".
+   * The run returns what it recorded even when a rank's program never settles.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * Wall-time limit of the sharded run, ms from its start: checked between ops and collectives,
+   * so the run stops at the rank and line that was running, with everything recorded kept.
+   */
+  readonly timeLimit?: { readonly ms: number; readonly fix?: string; /** The whole limit, as errors state it (default ms / 1000). */ readonly seconds?: number };
   /**
    * Meta mode only: mesh axes to fold by symmetry (see fold.ts) — only one representative rank
    * per class runs; the others mirror it. "auto" folds dp and tp when the world has more than
@@ -113,17 +124,49 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     if (twin >= 0) {
       const prev = errors[twin];
       const sites = [...prev.ranks, ...e.ranks.filter((r) => !prev.ranks.some((p) => p.rank === r.rank))].sort((x, y) => x.rank - y.rank);
-      const ranks = sites.map((r) => r.rank).join(', ');
-      const rest = prev.headline.replace(/^ranks? [\d, ]+?(, in |: )/, (_m, sep: string) => sep);
-      errors[twin] = new SimError(e.kind, `ranks ${ranks}${rest}`, { ranks: sites, fix: prev.fix ?? e.fix, source: prev.source ?? e.source });
+      errors[twin] = new SimError(e.kind, mergedHeadline(prev.headline, sites.map((r) => r.rank)), { ranks: sites, fix: prev.fix ?? e.fix, source: prev.source ?? e.source });
       return;
     }
     errors.push(e);
     world.emit({ type: 'error', error: e });
   };
-  const onAbort = () => engine.scheduler.abort(new SimError('cancelled', 'run cancelled'));
+  // a stop from outside (the signal) or the time limit: every waiting rank's call rejects, and the
+  // run ends without waiting for ranks whose programs may never settle
+  let stopped!: () => void;
+  const stop = new Promise<void>((r) => (stopped = r));
+  world.stop = (err) => {
+    if (world.aborted) return;
+    engine.scheduler.abort(err);
+    fail(err);
+    stopped();
+  };
+  const lastSeen = (r: number) => {
+    const at = ctxOf.get(r)?.lastSource;
+    return { detail: at ? 'in its own code (running or awaiting); last seen' : 'in its own code (running or awaiting); no AutoDist call seen yet', source: at };
+  };
+  const onAbort = () => {
+    const why: unknown = opts.signal?.reason;
+    if (!(why instanceof StopRequest)) return world.stop(new SimError('cancelled', 'run cancelled'));
+    const ranks = engine.scheduler.sites(lastSeen);
+    world.stop(new SimError(why.kind, typeof why.headline === 'function' ? why.headline(ranks) : why.headline, { ranks, fix: why.fix, source: why.source ?? ranks.find((r) => r.source)?.source }));
+  };
   opts.signal?.addEventListener('abort', onAbort);
   if (opts.signal?.aborted) onAbort();
+  if (opts.timeLimit && Number.isFinite(opts.timeLimit.ms)) {
+    world.timeLimitMs = (opts.timeLimit.seconds ?? opts.timeLimit.ms / 1000) * 1000;
+    world.deadline = performance.now() + opts.timeLimit.ms;
+    world.timeLimitFix = opts.timeLimit.fix;
+  }
+  // the time limit for ranks that await (timers, I/O) rather than loop: they yield, so a timer fires
+  const limitTimer = opts.timeLimit && Number.isFinite(opts.timeLimit.ms)
+    ? setTimeout(() => {
+        const ranks = engine.scheduler.sites(lastSeen);
+        const running = ranks.filter((r) => r.detail.startsWith('in its own code'));
+        const who = running.length ? `rank${running.length > 1 ? 's' : ''} ${compact(running.map((r) => r.rank))} still running` : 'no rank running';
+        world.stop(new SimError('time-limit', `time limit of ${Number((world.timeLimitMs / 1000).toPrecision(3))} s exceeded with ${who}`, { ranks, fix: opts.timeLimit!.fix, source: running.find((r) => r.source)?.source }));
+      }, opts.timeLimit.ms)
+    : null;
+  (limitTimer as { unref?: () => void } | null)?.unref?.();
 
   const returns: unknown[] = new Array(mesh.worldSize);
   const runs = ranks.map(async (ctx) => {
@@ -139,7 +182,8 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
       engine.scheduler.finish(ctx.rank, true);
     }
   });
-  await Promise.all(runs);
+  await Promise.race([Promise.all(runs), stop]);
+  if (limitTimer) clearTimeout(limitTimer);
   world.tally(); // the final count, if the stream stopped short of it
   opts.signal?.removeEventListener('abort', onAbort);
   if (world.aborted && !errors.includes(world.aborted)) fail(world.aborted);
@@ -180,9 +224,21 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   return result;
 }
 
+/**
+ * One failure's headline for several ranks: "rank 0 threw X" → "ranks 0, 1 threw X",
+ * "ranks 0, 1: X" → "ranks 0-2: X"; a headline that names no rank gets "ranks 0-2: " before it.
+ */
+export function mergedHeadline(headline: string, ranks: readonly number[]): string {
+  const sorted = [...ranks].sort((a, b) => a - b);
+  const who = `ranks ${sorted.length <= 8 ? sorted.join(', ') : compact(sorted)}`;
+  const m = /^ranks? [\d,\- ]*\d(?=[ :,])/.exec(headline);
+  if (m) return who + headline.slice(m[0].length);
+  return `${who}: ${headline}`;
+}
+
 /** An error's identity without the rank it happened on. */
 function sameFailureKey(e: SimError): string {
-  return `${e.kind}|${e.headline.replace(/^ranks? [\d, ]+?(, in |: )/, '$1').replace(/\brank \d+\b/g, 'rank ?')}`;
+  return `${e.kind}|${e.headline.replace(/^ranks? [\d,\- ]*\d(?=[ :,])/, '').replace(/\brank \d+\b/g, 'rank ?')}`;
 }
 
 function allAlgorithms(a: Algorithm): Partial<Record<CollectiveOp, Algorithm>> {
@@ -193,12 +249,44 @@ function allAlgorithms(a: Algorithm): Partial<Record<CollectiveOp, Algorithm>> {
 function toSimError(e: unknown, rank: number): SimError | null {
   if (e instanceof AbortedError) return null;
   if (e instanceof SimError) return e;
-  const err = e instanceof Error ? e : new Error(String(e));
+  if (!(e instanceof Error)) {
+    // `throw "text"` or `throw { code: 1 }`: no stack to point with; say what was thrown
+    return new SimError('user-exception', `rank ${rank} threw ${describeThrown(e)}, not an Error`, {
+      ranks: [{ rank, detail: 'thrown (a non-Error carries no line)' }],
+      fix: 'throw new Error("...") so that the report can point at the line',
+    });
+  }
+  const err = e;
   const source = sourceOfError(err);
-  return new SimError('user-exception', `rank ${rank} threw ${err.name}: ${err.message}`, {
+  if (err.name === 'ProcessExit') {
+    return new SimError('user-exception', `rank ${rank} called ${err.message}, which would end every rank's process`, {
+      ranks: [{ rank, source, detail: 'called here' }],
+      fix: "a rank's program ends by returning from it; to stop the run with an error, throw new Error(\"...\")",
+      source,
+    });
+  }
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new SimError('user-exception', `rank ${rank} overflowed the call stack (RangeError: ${err.message}): a recursion that does not end`, {
+      ranks: [{ rank, source, detail: 'the innermost call of yours' }],
+      fix: 'give the recursion a base case, or turn it into a loop',
+      source,
+    });
+  }
+  return new SimError('user-exception', `rank ${rank} threw ${err.name}: ${err.message.split('\n')[0]}`, {
     ranks: [{ rank, source, detail: 'thrown here' }],
     source,
   });
+}
+
+/** A thrown non-Error as a report names it: the string "x", the number 3, an object {code}. */
+export function describeThrown(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 80 ? v.slice(0, 80) + '…' : v)}`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') {
+    const keys = Object.keys(v as object);
+    return keys.length ? `an object {${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}}` : 'an empty object';
+  }
+  return `the ${typeof v} ${String(v)}`;
 }
 
 /** The person's frame in a thrown error's stack. */
@@ -206,11 +294,9 @@ function sourceOfError(err: Error) {
   const stack = err.stack ?? '';
   // Frames look like "    at fn (file:line:col)" or "    at file:line:col".
   for (const line of stack.split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const file = m[1].replace(/^file:\/\//, '');
-    if (isLibraryFile(file)) continue;
-    return { file, line: Number(m[2]), column: Number(m[3]) };
+    const at = stackLineLocation(line);
+    if (!at || isLibraryFile(at.file)) continue;
+    return at;
   }
   return undefined;
 }

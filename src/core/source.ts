@@ -166,3 +166,37 @@ export function withGivenSource<T>(source: SourceLocation | undefined, fn: () =>
     given = prev;
   }
 }
+
+/**
+ * The file, line and column of one line of a V8 `Error.stack` ("    at fn (FILE:12:3)" or
+ * "    at FILE:12:3"), for any character in the path — spaces, parentheses, "ünï cødé ✓" — which
+ * a `[^\s()]+` pattern would cut at the last space. Undefined for frames without a location
+ * ("at new Promise (<anonymous>)", "at native").
+ */
+export function stackLineLocation(raw: string): SourceLocation | undefined {
+  let s = raw.trim();
+  if (!s.startsWith('at ')) return undefined;
+  s = s.slice(3);
+  const tail = /:(\d+):(\d+)\)?$/.exec(s);
+  if (!tail) return undefined;
+  let file = s.slice(0, tail.index);
+  if (s.endsWith(')')) {
+    // "fn (FILE" — the file starts where an absolute path or URL does after " (" (a function
+    // name holds no " (/"), else after the first " ("
+    const starts = [' (/', ' (file://', ' (node:', ' (\\\\'].map((p) => file.indexOf(p)).filter((i) => i >= 0);
+    const drive = / \([A-Za-z]:[\\/]/.exec(file);
+    if (drive) starts.push(drive.index);
+    const at = starts.length ? Math.min(...starts) : file.indexOf(' (');
+    if (at >= 0) file = file.slice(at + 2);
+    else if (file.startsWith('(')) file = file.slice(1);
+  }
+  if (file.startsWith('eval at ') || file === '<anonymous>' || file === 'native') return undefined;
+  if (file.startsWith('file://')) {
+    try {
+      file = decodeURIComponent(file.slice('file://'.length));
+    } catch {
+      file = file.slice('file://'.length);
+    }
+  }
+  return { file, line: Number(tail[1]), column: Number(tail[2]) };
+}

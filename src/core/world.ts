@@ -51,6 +51,16 @@ export class World {
   readonly trace = new TraceLog(this.ledger);
   readonly computeFlops: Float64Array;
   aborted: SimError | null = null;
+  /** performance.now() after which the run stops at the rank that is running (Infinity: no limit). */
+  deadline = Infinity;
+  timeLimitMs = 0;
+  timeLimitFix: string | undefined = undefined;
+  /** Counts RankContext.checkAlive calls: the clock is read every 256th. */
+  aliveChecks = 0;
+  /** Stops the run with `err` (set by simulate: aborts every waiting rank and records the error). */
+  stop: (err: SimError) => void = (err) => {
+    this.aborted ??= err;
+  };
   readonly fold: Fold;
   /** Replicated computation done once (numeric runs of more than one rank). */
   readonly share: ShareCache | null;

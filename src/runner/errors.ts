@@ -1,6 +1,6 @@
 import { AbortedError } from '../core/context.js';
 import { SimError } from '../core/errors.js';
-import { fmtSource, isLibraryFile, type SourceLocation } from '../core/source.js';
+import { fmtSource, isLibraryFile, stackLineLocation, type SourceLocation } from '../core/source.js';
 import { toReportError } from '../parallel/simulation/report-build.js';
 import type { ReportError } from '../report/types.js';
 
@@ -54,13 +54,19 @@ export function reportErrorOf(e: unknown): ReportError {
 /** The first frame of an error's stack in the person's code (not AutoDist's, not node's). */
 export function userFrame(err: Error, file?: string): SourceLocation | undefined {
   for (const line of (err.stack ?? '').split('\n').slice(1)) {
-    const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const f = m[1].replace(/^file:\/\//, '');
-    if (file ? f !== file : isLibraryFile(f)) continue;
-    return { file: f, line: Number(m[2]), column: Number(m[3]) };
+    const at = stackLineLocation(line);
+    if (!at) continue;
+    if (file ? at.file !== file : isLibraryFile(at.file)) continue;
+    return at;
   }
   return undefined;
+}
+
+/** What to do about a run that hit its time limit, by mode. */
+export function timeLimitFix(mode: string | undefined): string {
+  return mode === 'meta'
+    ? 'an infinite loop? If not: meta runs of very many ops and collectives fold dp/tp by symmetry (fold: ["dp", "tp"] in the spec; meshes over 64 ranks fold by default), or raise --timeout'
+    : 'an infinite loop? If not: a numeric run of a large model is slow on a CPU — --meta simulates shapes, bytes and time only — or raise --timeout';
 }
 
 export function describeError(e: ReportError): string {

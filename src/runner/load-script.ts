@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SimError } from '../core/errors.js';
+import { describeThrown } from '../core/simulate.js';
 import type { SourceLocation } from '../core/source.js';
 import * as api from '../index.js';
 import { checkLayout, layoutMapping, weightsSpecOf } from '../models/checkpoint-layout.js';
@@ -47,7 +48,7 @@ export function loadScript(file: string, modules = new ScriptModules(scriptBuilt
   try {
     exports = modules.load(abs);
   } catch (e) {
-    throw asLoadError(e, abs);
+    throw asLoadError(e, abs, modules.cycles);
   }
   const locate = locator(abs, text);
   const spec = resolveInputFiles(defaultExport(exports, abs), abs, locate);
@@ -56,15 +57,27 @@ export function loadScript(file: string, modules = new ScriptModules(scriptBuilt
   return { file: abs, text, spec, locate, loadWeights, weightsLog };
 }
 
-function asLoadError(e: unknown, file: string): Error {
+function asLoadError(e: unknown, file: string, cycles: readonly string[][] = []): Error {
   if (e instanceof RunnerError) return e;
   if (e instanceof SimError) {
     // simulation({...}) checks the spec as the script runs: point at the script's line.
     return e.source ? e : new SimError(e.kind, e.message.split('\n')[0], { ranks: e.ranks, fix: e.fix, source: userFrame(e, file) });
   }
-  const err = e instanceof Error ? e : new Error(String(e));
-  const source = userFrame(err, file) ?? userFrame(err);
-  return new RunnerError('script', `${path.basename(file)} threw while loading: ${err.name}: ${err.message}`, { source });
+  if (!(e instanceof Error)) {
+    return new RunnerError('script', `${path.basename(file)} threw ${describeThrown(e)} while loading, not an Error`, { fix: 'throw new Error("...") so that the report can point at the line', source: { file, line: 1, column: 1 } });
+  }
+  const err = e;
+  // the innermost line of the person's own files: a helper module's own line, not the import of it
+  const source = userFrame(err) ?? userFrame(err, file);
+  const where = source && source.file !== file ? path.basename(source.file) : path.basename(file);
+  const cycle = cycles.length ? ` — ${cycles[0].map((f) => path.basename(f)).join(' → ')} is a circular import: ${path.basename(cycles[0][cycles[0].length - 1])} was read while it was still loading, before its exports were set` : '';
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new RunnerError('script', `${where} overflowed the call stack while loading (RangeError: ${err.message}): a recursion that does not end`, { source, fix: 'give the recursion a base case, or turn it into a loop' });
+  }
+  return new RunnerError('script', `${where} threw while loading: ${err.name}: ${err.message.split('\n')[0]}${cycle}`, {
+    source,
+    fix: cycle ? 'break the cycle: move what both files need into a third file that imports neither' : undefined,
+  });
 }
 
 function defaultExport(exports: unknown, file: string): SimulationSpec {
@@ -101,7 +114,8 @@ function describeValue(v: unknown): string {
 
 /** The first line holding `needle` — quoted ("h.*.mlp.c_fc") if it appears quoted, else bare. */
 export function locator(file: string, text: string): (needle: string) => SourceLocation | undefined {
-  const lines = text.split('\n');
+  // comments blanked out: a key also quoted in an earlier comment is placed at the key
+  const lines = withoutComments(text).split('\n');
   return (needle: string) => {
     if (!needle) return undefined;
     for (const q of [`"${needle}"`, `'${needle}'`, `\`${needle}\``, needle]) {
@@ -112,6 +126,39 @@ export function locator(file: string, text: string): (needle: string) => SourceL
     }
     return undefined;
   };
+}
+
+/** `text` with every comment's characters turned into spaces (lines and columns unchanged). */
+export function withoutComments(text: string): string {
+  let out = '';
+  let quote = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (quote) {
+      out += c;
+      if (c === '\\' && i + 1 < text.length) out += text[++i];
+      else if (c === quote) quote = '';
+      i++;
+    } else if (c === '"' || c === "'" || c === '`') {
+      quote = c;
+      out += c;
+      i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      for (; i < stop; i++) out += text[i] === '\n' ? '\n' : ' ';
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }
 
 /**

@@ -18,6 +18,11 @@ import { RunnerError } from './errors.js';
 export class ScriptModules {
   private readonly cache = new Map<string, { exports: unknown }>();
 
+  /** The files being loaded, outermost first. */
+  private readonly loading: string[] = [];
+  /** Circular imports met so far: each a chain of files from the one required again back to it. */
+  readonly cycles: string[][] = [];
+
   /** `builtins` maps bare specifiers to module objects, e.g. { autodist: api }. */
   constructor(private readonly builtins: Readonly<Record<string, unknown>>) {}
 
@@ -25,7 +30,12 @@ export class ScriptModules {
   load(file: string): unknown {
     const abs = path.resolve(file);
     const hit = this.cache.get(abs);
-    if (hit) return hit.exports;
+    if (hit) {
+      // required while it is still loading: a circular import (it gets the exports made so far)
+      const i = this.loading.indexOf(abs);
+      if (i >= 0) this.cycles.push([...this.loading.slice(i), abs]);
+      return hit.exports;
+    }
     if (!existsSync(abs) || !statSync(abs).isFile()) throw new RunnerError('load', `no such file: ${abs}`, { fix: 'check the path of the script' });
     const text = readFileSync(abs, 'utf8');
     const module = { exports: {} as unknown };
@@ -36,11 +46,14 @@ export class ScriptModules {
     }
     const fn = compile(transpile(text, abs), abs);
     const req = this.requireFrom(abs);
+    this.loading.push(abs);
     try {
       fn.call(module.exports, module.exports, req, module, abs, path.dirname(abs));
     } catch (e) {
       this.cache.delete(abs);
       throw e;
+    } finally {
+      this.loading.pop();
     }
     return module.exports;
   }

@@ -71,7 +71,9 @@ export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'started'; readonly info: RunInfo }
   | { readonly type: 'events'; readonly events: readonly StreamEvent[] }
-  | { readonly type: 'report'; readonly report: Report };
+  | { readonly type: 'report'; readonly report: Report }
+  /** The run could not even stop with a report of its own (the parent builds one from what was streamed). */
+  | { readonly type: 'fatal'; readonly error: ReportError };
 
 /** Parent → worker, at start (workerData). */
 /** A planner plan to simulate in meta mode (instead of a script), as plain data. */
@@ -98,6 +100,8 @@ export interface WorkerInput {
    * interpreter then raises KeyboardInterrupt in whichever rank is running, which names its line.
    */
   readonly interrupt?: SharedArrayBuffer;
+  /** The run's time limit in seconds (the worker stops itself at the line that runs; the parent kills it a little later). */
+  readonly timeLimitS?: number;
   /** Stay after the report and run the next `{ type: 'run', input }` message (warm-worker.ts). */
   readonly keepAlive?: boolean;
 }

@@ -9,11 +9,16 @@ import type { RunInfo, ScriptRunSettings, StreamEvent, WorkerInput, WorkerMessag
 import type { PlanJob } from './protocol.js';
 import { EventLog } from './event-log.js';
 import type { WarmWorker } from './warm-worker.js';
+import { timeLimitFix } from './errors.js';
+import { pauseAndLocate, type PausedAt } from './worker-inspect.js';
+import { isLibraryFile } from '../core/source.js';
 
 export const DEFAULT_TIMEOUT_S = 120;
 /** How long an interrupted Python run has to report where it was. */
 const INTERRUPT_GRACE_MS = 5000;
 const BOOT_TIMEOUT_S = 60;
+/** How long after the time limit the parent stops a worker that did not stop its run itself. */
+const HARD_STOP_GRACE_S = 2;
 
 export interface WorkerRunOptions extends ScriptRunSettings {
   /** Simulate this planner plan (meta mode) instead of a script; `file` is then its label. */
@@ -62,7 +67,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   // Python: the flag the time limit sets to interrupt the running rank (not across a process)
   const python = !plan && script.endsWith('.py');
   const interrupt = python && !inChild ? new SharedArrayBuffer(4) : undefined;
-  const input: WorkerInput = { file: plan ? file : script, settings: interrupt ? { ...settings, interrupt } : settings, batchMs, plan, interrupt, ...(warm ? { keepAlive: true } : {}) };
+  const input: WorkerInput = { file: plan ? file : script, settings: interrupt ? { ...settings, interrupt } : settings, batchMs, plan, interrupt, timeLimitS: Number.isFinite(timeoutS) ? timeoutS : undefined, ...(warm ? { keepAlive: true } : {}) };
   const log = new EventLog();
   const subscribers = new Set<(e: StreamEvent | null) => void>();
   let info: RunInfo | undefined;
@@ -108,6 +113,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
       onStart?.(m.info);
     } else if (m.type === 'events') for (const e of m.events) deliver(e);
     else if (m.type === 'report') finish(m.report, true);
+    else if (m.type === 'fatal') stop(m.error);
   };
   const onError = (e: Error) => stop({ kind: 'internal', message: `the simulation worker failed: ${e.stack ?? e.message}`, headline: `the simulation worker failed: ${e.message}`, ranks: [] });
   const onExit = (code: number | null, detail?: string) => {
@@ -119,7 +125,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   // The limit counts from the moment the worker has loaded AutoDist (booting it from the
   // TypeScript sources takes a while); a worker that does not even boot is stopped too.
   // the error is made when the timer fires: what to suggest depends on the run's mode, known once the script has loaded
-  const armTimer = (seconds: number, error: () => { headline: string; fix: string }) => {
+  const armTimer = (seconds: number, error: () => { headline: string; fix: string }, locate = false) => {
     if (timer) clearTimeout(timer);
     timer = Number.isFinite(seconds) ? setTimeout(() => {
       const { headline, fix } = error();
@@ -130,22 +136,36 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
         timer = setTimeout(() => stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] }), INTERRUPT_GRACE_MS);
         return;
       }
-      stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
+      if (!locate) return stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
+      // pause the stuck thread to read the line it loops on (and have it post its queued events)
+      // (a child process cannot be paused from here: its loop is reported without a line)
+      if (!(worker instanceof Worker)) return stop({ kind: 'time-limit', message: headline, headline, fix, ranks: [] });
+      void pauseAndLocate(worker).then((at) => setTimeout(() => stop(loopError(headline, fix, at)), 50));
     }, seconds * 1000) : null;
   };
   armTimer(Math.max(BOOT_TIMEOUT_S, timeoutS), () => ({ headline: 'the simulation worker did not start', fix: 'check that AutoDist is built (npm run build)' }));
+  // the worker stops its run itself at the limit, at the rank and line that runs; this one is for a
+  // thread that cannot: a loop of the person's own that never calls AutoDist nor awaits
   const armRunTimer = () =>
-    armTimer(timeoutS, () =>
-      (info?.mode ?? settings.mode) === 'meta'
-        ? { headline: `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout`, fix: 'meta runs of very many ops and collectives: fold dp/tp by symmetry (fold: ["dp", "tp"] in the spec; meshes over 64 ranks fold by default), or raise --timeout' }
-        : { headline: `time limit of ${timeoutS} s exceeded — infinite loop? raise --timeout or use --meta`, fix: 'a numeric run of a large model is slow on a CPU: --meta simulates shapes, bytes and time only' },
-    );
+    armTimer(timeoutS + HARD_STOP_GRACE_S, () => ({
+      headline: `time limit of ${timeoutS} s exceeded in a loop that never calls AutoDist nor awaits`,
+      fix: timeLimitFix(info?.mode ?? settings.mode),
+    }), true);
 
   return {
     result,
     cancel: () => stop({ kind: 'cancelled', message: 'run cancelled', headline: 'run cancelled', ranks: [] }),
     events: () => subscribe(subscribers, settled),
   };
+}
+
+/** The hard time limit's error, with the line the thread was paused at (worker-inspect.ts) when known. */
+function loopError(headline: string, fix: string, at: PausedAt | null): ReportError {
+  const frame = at?.frames.find((f) => !isLibraryFile(f.file));
+  if (!frame) return { kind: 'time-limit', message: headline, headline: `${headline} (the script's own code, on some rank)`, fix, ranks: [] };
+  const who = at?.rank !== undefined ? `rank ${at.rank}` : 'a rank';
+  const h = `${headline}: ${who} loops at ${path.basename(frame.file)}:${frame.line}`;
+  return { kind: 'time-limit', message: h, headline: h, fix, source: frame, ranks: at?.rank !== undefined ? [{ rank: at.rank, detail: 'loops here', source: frame }] : [] };
 }
 
 function subscribe(subscribers: Set<(e: StreamEvent | null) => void>, done: boolean): AsyncIterable<StreamEvent> {

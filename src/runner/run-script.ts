@@ -10,7 +10,7 @@ import type { Report } from '../report/types.js';
 import { backendInfo, backendLabel, initBackend } from './backend.js';
 import { cores, threadsFor } from './threads.js';
 import { warmWeights } from '../parallel/simulation/declare.js';
-import { reportErrorOf } from './errors.js';
+import { reportErrorOf, timeLimitFix } from './errors.js';
 import { loadScript, type LoadedScript } from './load-script.js';
 import { checkMemory, DEFAULT_MAX_MEMORY_BYTES } from './memory-guard.js';
 import { withNanCheck } from './nan-guard.js';
@@ -25,6 +25,10 @@ export interface ScriptRunHooks {
   /** Called once the script is loaded and checked, before anything is allocated. */
   readonly onStart?: (info: RunInfo) => void;
   readonly signal?: AbortSignal;
+  /** Stop the run after this many ms (from the call), at the rank and line that is running. */
+  readonly timeLimitMs?: number;
+  /** The limit as errors state it (seconds; default timeLimitMs / 1000). */
+  readonly timeLimitS?: number;
 }
 
 /**
@@ -90,6 +94,7 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
       onEvent: (e) => emit(toStreamEvent(e)),
       streamLimits: STREAM_LIMITS,
       signal: hooks.signal,
+      timeLimit: hooks.timeLimitMs === undefined || !Number.isFinite(hooks.timeLimitMs) ? undefined : { ms: hooks.timeLimitMs - (performance.now() - t0), fix: timeLimitFix(spec.mode), seconds: hooks.timeLimitS },
       locate: loaded.locate,
       loadWeights: loadWeights
         ? (store) => {
@@ -197,6 +202,7 @@ async function runPythonScript(file: string, settings: ScriptRunSettings, hooks:
       onOutput: (rank, stream, text) => emit({ type: 'output', rank, stream, text }),
       onProgress: (stage, percent, message) => emit({ type: 'progress', stage, percent, message }),
       interrupt: settings.interrupt,
+      timeLimit: hooks.timeLimitMs === undefined || !Number.isFinite(hooks.timeLimitMs) ? undefined : { ms: hooks.timeLimitMs - (performance.now() - t0), fix: timeLimitFix(meta ? 'meta' : 'numeric'), seconds: hooks.timeLimitS },
     });
   } catch (e) {
     const error = reportErrorOf(e);

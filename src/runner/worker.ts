@@ -12,6 +12,10 @@ import type { StreamEvent, WorkerInput, WorkerMessage, WorkerRunMessage } from '
 import { runPlanJob } from './plan-job.js';
 import { runScript } from './run-script.js';
 import { installSourceMaps } from './sourcemaps.js';
+import { SimError, type StopRequest } from '../core/errors.js';
+import { reportErrorOf } from './errors.js';
+import { guardProcess, stalled, uncaught, unhandled } from './stops.js';
+import { WORKER_FLUSH } from './worker-inspect.js';
 
 class Batcher {
   private queue: StreamEvent[] = [];
@@ -51,17 +55,50 @@ async function main(port: { postMessage(m: WorkerMessage): void }, input: Worker
   const post = (m: WorkerMessage) => port.postMessage(m);
   post({ type: 'ready' });
   const batch = new Batcher(post, input.batchMs);
+  // the parent calls this through the inspector when the thread is stuck in a loop (worker-inspect.ts)
+  (globalThis as Record<symbol, unknown>)[WORKER_FLUSH] = () => batch.flush();
   if (input.plan) {
     post({ type: 'report', report: await runPlanJob(input.plan) });
     return;
   }
+  // what ends a thread without a report is turned into a stop of the run, which then reports
+  // (stops.ts); a second stop while the first has not led to a report says so to the parent
+  guardProcess();
+  const controller = new AbortController();
+  let done = false;
+  const stop = (why: StopRequest | null) => {
+    if (!why || done) return;
+    if (!controller.signal.aborted) return controller.abort(why);
+    batch.flush();
+    const error = reportErrorOf(new SimError(why.kind, typeof why.headline === 'function' ? why.headline([]) : why.headline, { fix: why.fix, source: why.source }));
+    post({ type: 'fatal', error });
+  };
+  // a capture callback, not an 'uncaughtException' listener: tfjs's WASM glue (Emscripten) adds
+  // listeners that rethrow, which would end the thread; its 'unhandledRejection' listener rethrows
+  // the reason as an uncaught exception, so a rejection seen first is told apart here
+  const rejected = new WeakSet<object>();
+  process.prependListener('unhandledRejection', (e) => {
+    if (typeof e === 'object' && e !== null) rejected.add(e);
+    stop(unhandled(e));
+  });
+  process.setUncaughtExceptionCaptureCallback((e) => {
+    if (typeof e === 'object' && e !== null && rejected.has(e)) return;
+    stop(uncaught(e));
+  });
+  process.on('beforeExit', () => stop(stalled()));
+  // the parent holds the hard limit; the run stops itself first, at the rank and line that runs
+  const t0 = performance.now();
   const report = await runScript(input.file, input.settings, {
     onEvent: (e) => batch.push(e),
     onStart: (info) => {
       batch.flush();
       post({ type: 'started', info });
     },
+    signal: controller.signal,
+    timeLimitMs: input.timeLimitS === undefined ? undefined : input.timeLimitS * 1000 - (performance.now() - t0),
+    timeLimitS: input.timeLimitS,
   });
+  done = true;
   batch.flush();
   post({ type: 'report', report });
 }

@@ -8,7 +8,8 @@
  *   // absent: internal error           a fragment that must NOT appear; several allowed
  *   // args: --meta --timeout 5         extra command-line arguments
  *   // json: none                       no JSON report is expected (the command line itself was refused)
- *   // json-error: dtype                a fragment of the JSON report's first error headline
+ *   // json-error: dtype                a fragment of the JSON report's first error headline (or its source)
+ *   // json-ledger: 2                   the JSON report holds at least this many ledger entries (nothing recorded is lost)
  *
  * Every case that runs a script must also leave a JSON report whose exitCode is the process's:
  * nothing recorded is lost, nothing crashes. A case file's name says what it tries.
@@ -33,6 +34,7 @@ interface Case {
   readonly args: readonly string[];
   readonly json: boolean;
   readonly jsonError?: string;
+  readonly jsonLedger?: number;
 }
 
 export function parseCase(file: string): Case {
@@ -49,6 +51,7 @@ export function parseCase(file: string): Case {
     args: get('args').flatMap((a) => a.split(/\s+/)),
     json: get('json')[0] !== 'none',
     jsonError: get('json-error')[0],
+    jsonLedger: get('json-ledger').length ? Number(get('json-ledger')[0]) : undefined,
   };
 }
 
@@ -70,7 +73,8 @@ function ensureBuilt(): void {
 
 function run(c: Case, out: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const args = [CLI, 'simulate', c.file, '--quiet', '--backend', 'cpu', '--timeout', '30', '--json', out, ...c.args];
+    const timeout = c.args.includes('--timeout') ? [] : ['--timeout', '30'];
+    const args = [CLI, 'simulate', c.file, '--quiet', '--backend', 'cpu', ...timeout, '--json', out, ...c.args];
     const p = spawn(process.execPath, args, { cwd: path.dirname(c.file), env: { ...process.env, FORCE_COLOR: '0' } });
     let output = '';
     p.stdout.on('data', (d) => (output += d));
@@ -106,9 +110,12 @@ test('bad inputs: each case gets its exit code and its message, and a JSON repor
       if (c.json) {
         if (!existsSync(out)) problems.push('no JSON report written');
         else {
-          const rep = JSON.parse(readFileSync(out, 'utf8')) as { exitCode: number; errors: { headline: string }[] };
+          const rep = JSON.parse(readFileSync(out, 'utf8')) as { exitCode: number; errors: { headline: string; source?: { file: string; line: number } }[]; collectives: unknown[] };
           if (rep.exitCode !== r.code) problems.push(`the JSON report says exit ${rep.exitCode}, the process ${r.code}`);
-          if (c.jsonError && !(rep.errors[0]?.headline ?? '').includes(c.jsonError)) problems.push(`the JSON's first error is "${rep.errors[0]?.headline}", expected "${c.jsonError}"`);
+          const e = rep.errors[0];
+          const said = e ? `${e.headline} ${e.source ? `${path.basename(e.source.file)}:${e.source.line}` : ''}` : '';
+          if (c.jsonError && !said.includes(c.jsonError)) problems.push(`the JSON's first error is "${said}", expected "${c.jsonError}"`);
+          if (c.jsonLedger !== undefined && rep.collectives.length < c.jsonLedger) problems.push(`the JSON holds ${rep.collectives.length} ledger entries, expected ${c.jsonLedger}`);
         }
       }
       if (problems.length) failures.push(`${c.name}: ${problems.join('; ')}\n---- output:\n${r.output.trim().split('\n').slice(-15).join('\n')}\n----`);

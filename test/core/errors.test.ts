@@ -293,7 +293,7 @@ describe('errors in a rank’s own code', () => {
     const { err } = await runFailing({ mesh: { tp: 1 } }, 'user-exception', () => {
       throw 'plain string';
     });
-    assert.equal(err.headline, 'rank 0 threw Error: plain string');
+    assert.equal(err.headline, 'rank 0 threw the string "plain string", not an Error');
   });
 
   test('an op shape error (matmul inner dims) names the rank and the line', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bytesOf, type DType } from '../dtype.js';
-import { SimError } from '../errors.js';
+import { notATensor, SimError } from '../errors.js';
 import type { LedgerEntry, ReduceOp } from '../ledger.js';
 import type { ProcessGroup } from '../mesh.js';
 import type { SourceLocation } from '../source.js';
@@ -271,6 +271,7 @@ export class Comm {
   /** Non-blocking send; `wait()` returns once it is received. */
   isend(x: Tensor, dst: number, opt: { tag?: number } = {}): Work {
     const tag = opt.tag ?? 0;
+    if (!(x instanceof Tensor)) throw notATensor(x, this.ctx.rank, 'send', this.ctx.source(true));
     if (this.ctx.mode === 'numeric') x.requireData();
     this.checkOwn(x, 'send');
     const post = this.engine.send(this.ctx, dst, tag, x, this.src());
@@ -341,6 +342,7 @@ export class Comm {
   }
 
   private call(g: ProcessGroup, sig: CallSig, x: Tensor, label?: string): Promise<Delivery> | Delivery {
+    if (!(x instanceof Tensor)) throw notATensor(x, this.ctx.rank, sig.op, this.ctx.source(true));
     if (this.ctx.mode === 'numeric') x.requireData();
     this.checkOwn(x, sig.op);
     this.ctx.memory.read(x.memIndex);

@@ -132,6 +132,7 @@ export class CollectiveEngine {
     // (the hot path of a meta run: what is rare — errors, a group's first call — lives in
     // functions of its own, so that V8 inlines this one and what it calls)
     ctx.checkAlive();
+    if (source) ctx.lastSource = source;
     const state = this.stateOf(group);
     const idx = ctx.rank === state.lastRank ? state.lastIdx : this.memberIndex(state, ctx.rank);
     if (idx < 0) throw notMember(ctx, group, sig, source);
@@ -309,6 +310,7 @@ export class CollectiveEngine {
    */
   send(ctx: RankContext, dst: number, tag: number, t: { data: tf.Tensor | null; shape: readonly number[]; dtype: DType }, source: SourceLocation | undefined): SendPost {
     ctx.checkAlive();
+    if (source) ctx.lastSource = source;
     if (ctx.segment) ctx.segment.dirty ??= 'it sends to another rank';
     this.checkPeer(ctx, dst, 'send to', source);
     const post: SendPost = { ctx, dst, tag, data: t.data, shape: t.shape, dtype: t.dtype, clock: ctx.clock, phase: ctx.phase, source, module: ctx.module, traceTag: ctx.tag };
@@ -339,6 +341,7 @@ export class CollectiveEngine {
 
   recv(ctx: RankContext, src: number, tag: number, shape: readonly number[] | null, dtype: DType, source: SourceLocation | undefined): Promise<Delivery> {
     ctx.checkAlive();
+    if (source) ctx.lastSource = source;
     if (ctx.segment) ctx.segment.dirty ??= 'it receives from another rank';
     this.checkPeer(ctx, src, 'receive from', source);
     if (this.world.fold.active && !this.world.fold.isRep(src)) {

@@ -85,6 +85,20 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Every rank still in the run, as a rank site: a blocked rank with the collective it waits in
+   * and the line of that call; a running one with `running(rank)` (what it was last seen doing).
+   */
+  sites(running: (rank: number) => { detail: string; source?: SourceLocation }): RankSite[] {
+    const out: RankSite[] = [];
+    for (let r = 0; r < this.states.length; r++) {
+      const w = this.waits[r];
+      if (this.states[r] === 'blocked' && w) out.push({ rank: r, source: w.source, detail: `waits in ${typeof w.what === 'function' ? w.what() : w.what}` });
+      else if (this.states[r] === 'running') out.push({ rank: r, ...running(r) });
+    }
+    return out;
+  }
+
   private checkDeadlock(): void {
     if (this.running > 0 || this.world.aborted) return;
     const blocked: RankSite[] = [];

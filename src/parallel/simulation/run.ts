@@ -46,6 +46,8 @@ export interface RunOptions {
   /** The most ledger entries and trace events `onEvent` hears one by one; tallies past them (see simulate). */
   readonly streamLimits?: StreamLimits;
   readonly signal?: AbortSignal;
+  /** Wall-time limit of the whole run (ms from the call): the run stops at the rank and line that was running (see simulate). */
+  readonly timeLimit?: { readonly ms: number; readonly fix?: string; readonly seconds?: number };
   /** The line of the script that holds a string (plan keys), for reports. */
   readonly locate?: (needle: string) => SourceLocation | undefined;
   /** Load weights into the store once the model has declared them (the runner reads safetensors). */
@@ -82,6 +84,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   const mode = spec.mode ?? 'numeric';
   const seed = spec.seed ?? 0;
   const progress = (stage: 'reference' | 'sharded' | 'verify' | 'done', percent: number, message: string) => opts.onEvent?.({ type: 'progress', stage, percent, message });
+  const until = t0 + (opts.timeLimit?.ms ?? Infinity);
+  const timeLimit = () => (opts.timeLimit ? { ms: Math.max(0, until - performance.now()), fix: opts.timeLimit.fix, seconds: opts.timeLimit.seconds ?? opts.timeLimit.ms / 1000 } : undefined);
   const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed };
 
   if (!spec.model) {
@@ -93,7 +97,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     try {
       opts.loadWeights?.(store);
       const program = spec.program!;
-      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, (ctx) => program(ctx, { weights: programWeights(ctx, store) }));
+      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, (ctx) => program(ctx, { weights: programWeights(ctx, store) }));
     } finally {
       store.dispose();
     }
@@ -118,7 +122,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     let refError: SimError | undefined;
     if (wantVerify) {
       progress('reference', 0, 'running the unsharded model');
-      const r = await simulate({ ...simBase, mesh: {}, mode: 'numeric', traceCompute: false, sources: 'none', signal: opts.signal }, async (ctx) => {
+      const r = await simulate({ ...simBase, mesh: {}, mode: 'numeric', traceCompute: false, sources: 'none', signal: opts.signal, timeLimit: timeLimit() }, async (ctx) => {
         ref = await referenceRun(ctx, spec, store, vocab, opts.dump);
       });
       if (!r.ok) refError = r.errors[0];
@@ -137,7 +141,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     let replayed = 0;
     let stageInfo: StageInfo[] | undefined;
     const fold = foldOf(spec, mode, mesh, !spec.parallelize && !spec.program); // only built-in layers and a plan: symmetric
-    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal }, async (ctx) => {
+    const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, async (ctx) => {
       const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);
       const fusedDense = new Map<string, number>();

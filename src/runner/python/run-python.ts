@@ -30,6 +30,8 @@ export interface PythonRunOptions {
   readonly backend?: string;
   readonly onEvent?: Parameters<typeof simulate>[0]['onEvent'];
   readonly streamLimits?: Parameters<typeof simulate>[0]['streamLimits'];
+  /** The run's time limit (the core stops at the rank and line that runs when it passes). */
+  readonly timeLimit?: { readonly ms: number; readonly fix?: string; readonly seconds?: number };
   /** Set to 2 by whoever enforces the time limit: the running rank raises KeyboardInterrupt. */
   readonly interrupt?: SharedArrayBuffer;
   /** Each rank's printed text, as it is printed. */
@@ -162,6 +164,7 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
       streamLimits: j.o.streamLimits,
       sources: j.print ? 'all' : 'none',
       traceCompute: j.print,
+      timeLimit: j.o.timeLimit,
     },
     async (ctx: RankContext) => {
       const proxy = (await runRank.callPromising(ctx, ctx.rank, j.n, j.local, j.file, j.args, j.dir + path.sep, j.mode === 'meta', j.record)) as { toJs(o: object): RankResult; destroy(): void };
