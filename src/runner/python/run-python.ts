@@ -78,10 +78,9 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   const dir = path.dirname(file);
   mountUserDir(it, dir);
   it.runtime.reset();
-  if (o.interrupt) {
-    Atomics.store(new Int32Array(o.interrupt), 0, 0);
-    it.py.setInterruptBuffer(new Int32Array(o.interrupt));
-  }
+  // (a fresh flag per run; one already set — the limit passed while Python started — interrupts
+  // the first rank at once)
+  if (o.interrupt) it.py.setInterruptBuffer(new Int32Array(o.interrupt));
   const local = Math.min(n, o.gpusPerNode ?? 8);
   const args = o.args ?? [];
   const spec: SimulationSpec = { name: path.basename(file), mesh: { world: n }, mode, hardware: o.hardware, gpusPerNode: o.gpusPerNode, algorithm: o.algorithm };
