@@ -144,7 +144,7 @@ describe('PyTorch files on the simulator', { skip }, () => {
 describe('the time limit on a Python run', { skip }, () => {
   test('an endless loop: the time limit names the rank and the line it was running', async () => {
     const { runInWorker } = await import('../../../src/runner/run-in-worker.js');
-    const report = await runInWorker(bad('infinite_loop.py'), { nprocPerNode: 2, timeoutS: 10 }).result;
+    const report = await runInWorker(bad('infinite_loop.py'), { nprocPerNode: 2, timeoutS: 25 }).result;
     assert.equal(report.exitCode, 2);
     const e = report.errors[0];
     assert.match(e.headline, /^time limit: rank 0 was still running infinite_loop\.py:6/);
