@@ -91,7 +91,7 @@ export class TorchBridge {
 
   /** A tensor from (nested) values, on the rank. */
   tensor(ctx: RankContext, src: SourceLocation | undefined, data: PyArgs | number, dtype: DType, requiresGrad: boolean): Tensor {
-    const v = typeof data === 'number' || typeof data === 'boolean' ? data : (data as PyArgs).toJs({ create_pyproxies: false });
+    const v = typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data) ? data : (data as PyArgs).toJs({ create_pyproxies: false });
     const { values, shape } = flatten(v);
     return withGivenSource(src, () => {
       const t = ctx.tensor(values, shape, dtype);
