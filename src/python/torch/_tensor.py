@@ -89,10 +89,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ metadata
     def _set(self, core):
-        """Rebind to a new core tensor (in-place ops)."""
+        """Rebind to a new core tensor (in-place ops); a `p.grad` handle writes through to `p`."""
         self._t = core
         self._shape = None
         self._dtype = None
+        owner = self.__dict__.get("_grad_of")
+        if owner is not None:
+            _C.js.setGrad(owner, core)
         return self
 
     @property
@@ -180,7 +183,11 @@ class Tensor:
     @property
     def grad(self):
         g = self._t.grad
-        return None if g is None else Tensor(g)
+        if g is None:
+            return None
+        out = Tensor(g)
+        out.__dict__["_grad_of"] = self._t   # dist.all_reduce(p.grad) updates p's gradient, as in torch
+        return out
 
     @grad.setter
     def grad(self, g):
