@@ -171,8 +171,14 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
         }
         const how = `Shard(${d}) over ${k} ranks`;
         if (worst.maxRel <= tol) return { ok: true, err: worst, how };
+        const strided = byBlocks(sorted, ref, refShape, tol);
+        if (strided) return strided;
         return { ok: false, err: worst, why: `concatenated along dim ${d} over consecutive ranks (${how}), the values differ` };
       }
+    }
+    if (diff.length >= 2) {
+      const blocks = byBlocks(sorted, ref, refShape, tol);
+      if (blocks) return blocks;
     }
     const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
     if (diff.length === 2 && numel(s0) * sorted.length === numel(refShape)) {
@@ -199,6 +205,38 @@ function byRanges(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly n
     if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
   }
   return { err: worst, how: `Shard(${dim}) by index ranges` };
+}
+
+/**
+ * Pieces split along several dims on a row-major mesh (a batch split over "dp" and a feature or
+ * sequence split over "tp"): rank r holds block ⌊r / stride_j⌋ mod k_j of each split dim j, for
+ * some stride per dim; ranks with the same blocks are replicas. Tries every stride assignment
+ * that covers all blocks; passes if each rank's piece equals its block of the reference.
+ */
+function byBlocks(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number): Outcome | null {
+  const s0 = pieces[0].shape;
+  if (!pieces.every((p) => sameShape(p.shape, s0)) || s0.length !== refShape.length) return null;
+  const dims = s0.map((d, i) => (d !== refShape[i] ? i : -1)).filter((i) => i >= 0);
+  const ks = dims.map((d) => refShape[d] / s0[d]);
+  if (!dims.length || dims.length > 3 || ks.some((k) => !Number.isInteger(k))) return null;
+  const n = Math.max(...pieces.map((p) => p.rank)) + 1;
+  const strides = ks.map((k) => [1, ...divisorsOf(n)].filter((st) => n % (st * k) === 0));
+  const blocks = ks.reduce((a, b) => a * b, 1);
+  const combos: number[][] = [[]];
+  for (const c of strides) combos.splice(0, combos.length, ...combos.flatMap((pre) => c.map((st) => [...pre, st])));
+  for (const st of combos) {
+    const at = (r: number) => ks.map((k, j) => Math.floor(r / st[j]) % k);
+    if (new Set(pieces.map((p) => at(p.rank).join(','))).size !== blocks) continue;
+    let worst: ErrorStats = { maxAbs: 0, maxRel: 0, at: 0 };
+    for (const p of pieces) {
+      const idx = at(p.rank);
+      const begin = refShape.map((_, i) => (dims.includes(i) ? idx[dims.indexOf(i)] * s0[i] : 0));
+      const e = errorStats(p.data, tf.slice(ref, begin, [...s0]));
+      if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
+    }
+    if (worst.maxRel <= tol) return { ok: true, err: worst, how: dims.map((d, j) => `Shard(${d}) over ${ks[j]} ranks` + (st[j] > 1 ? ` (rank stride ${st[j]})` : '')).join(', ') };
+  }
+  return null;
 }
 
 function divisorsOf(n: number): number[] {
