@@ -23,6 +23,8 @@ export interface NamedCall {
   readonly shape: readonly number[];
   readonly data: tf.Tensor | null;
   readonly site?: SourceLocation;
+  /** A DTensor output: its sharded dims and the whole's size along each, as its placements claim. */
+  readonly sharded?: readonly (readonly [number, number])[];
 }
 
 export interface NamedParam {
@@ -49,6 +51,7 @@ interface Piece {
   /** [start, length] ranges of `dim` of the whole tensor (see core/placement.ts). */
   readonly ranges?: readonly (readonly [number, number])[];
   readonly dim?: number;
+  readonly sharded?: readonly (readonly [number, number])[];
 }
 
 type Outcome =
@@ -75,7 +78,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
       if (!c.data) continue;
       const key = `${c.name}#${c.call}`;
       const list = calls.get(key) ?? [];
-      list.push({ rank: r.rank, shape: c.shape, data: c.data });
+      list.push({ rank: r.rank, shape: c.shape, data: c.data, sharded: c.sharded });
       calls.set(key, list);
     }
   }
@@ -87,7 +90,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     matched++;
     const name = rc.name || '(the model)';
     const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
-    const o = place(pieces, rc.data, rc.shape, tol.output);
+    const o = claimedShape(pieces, rc.shape) ?? place(pieces, rc.data, rc.shape, tol.output);
     const site = sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site;
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
@@ -235,6 +238,21 @@ function byBlocks(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly n
       if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
     }
     if (worst.maxRel <= tol) return { ok: true, err: worst, how: dims.map((d, j) => `Shard(${d}) over ${ks[j]} ranks` + (st[j] > 1 ? ` (rank stride ${st[j]})` : '')).join(', ') };
+  }
+  return null;
+}
+
+/**
+ * A DTensor output whose placements claim a whole of another size than the reference's (a
+ * full-sequence tensor declared Shard(1): each rank takes the whole for its piece).
+ */
+function claimedShape(pieces: readonly Piece[], refShape: readonly number[]): Outcome | null {
+  for (const p of pieces) {
+    for (const [d, n] of p.sharded ?? []) {
+      if (refShape[d] !== undefined && n !== refShape[d]) {
+        return { ok: false, why: `it is a DTensor sharded along dim ${d} whose placements make the whole ${n} long there (rank ${p.rank} holds ${p.shape[d]}), but the world-size-1 run's is ${refShape[d]}: its input was declared sharded along dim ${d} (from_local, SequenceParallel, input_layouts) but each rank held the whole` };
+      }
+    }
   }
   return null;
 }

@@ -45,7 +45,8 @@ interface RankResult {
   message?: string;
   sys_exit?: boolean;
   traceback?: string;
-  calls?: [string, number, string, Tensor, SourceLocation | undefined][];
+  /** [name, call, kind, output, site, the DTensor's sharded dims as [dim, global size] (null for a plain tensor)] */
+  calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined][];
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
 }
 
@@ -161,7 +162,7 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
 }
 
 function recordOf(rank: number, r: RankResult): RankRecord {
-  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined }));
+  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site, sharded]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined, sharded: sharded ? sharded.map(([d, n]) => [d, n] as const) : undefined }));
   const params: NamedParam[] = (r.params ?? []).map(([name, module, kind, t, site]) => ({
     name,
     module,
