@@ -73,9 +73,9 @@ class TransformerBlock(nn.Module):
 
 
 class Transformer(nn.Module):
-    def __init__(self):
+    def __init__(self, n_layers=N_LAYERS):
         super().__init__()
-        self.layers = nn.ModuleDict({str(i): TransformerBlock() for i in range(N_LAYERS)})
+        self.layers = nn.ModuleDict({str(i): TransformerBlock() for i in range(n_layers)})
         self.norm = nn.RMSNorm(DIM, eps=1e-5)
         self.output = nn.Linear(DIM, DIM, bias=False)
         with torch.no_grad():
@@ -88,16 +88,20 @@ class Transformer(nn.Module):
     def forward(self, x):
         for layer in self.layers.values():
             x = layer(x)
-        return self.output(self.norm(x))
+        x = self.norm(x) if self.norm is not None else x            # None on a pipeline stage but the last
+        return self.output(x) if self.output is not None else x
 
 
 def parallelize(model, tp_mesh):
-    """torchtitan's apply_tp, for hidden-state inputs (no embedding)."""
-    parallelize_module(model, tp_mesh, {
-        "layers.0": PrepareModuleInput(input_layouts=(Replicate(),), desired_input_layouts=(Shard(1),)),
-        "norm": SequenceParallel(),
-        "output": ColwiseParallel(input_layouts=Shard(1), output_layouts=Replicate()),
-    })
+    """torchtitan's apply_tp, for hidden-state inputs (no embedding): the model's input is split
+    along the sequence at the first layer; on a pipeline stage, only the modules it holds."""
+    plan = {}
+    if "0" in model.layers:
+        plan["layers.0"] = PrepareModuleInput(input_layouts=(Replicate(),), desired_input_layouts=(Shard(1),))
+    if model.output is not None:
+        plan["norm"] = SequenceParallel()
+        plan["output"] = ColwiseParallel(input_layouts=Shard(1), output_layouts=Replicate())
+    parallelize_module(model, tp_mesh, plan)
     for block in model.layers.values():
         parallelize_module(block, tp_mesh, {
             "attention_norm": SequenceParallel(),

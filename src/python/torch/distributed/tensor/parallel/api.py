@@ -19,7 +19,7 @@ def parallelize_module(module, device_mesh=None, parallelize_plan=None, *, src_d
         if not path:
             raise ValueError("Expect module path to be non-empty, but got empty string!")
         matched = _match(module, path.split("."), "")
-        if not matched:
+        if not matched and not _names_removed(module, path.split(".")):
             # torch skips such an entry (a warning at most) and runs the layer unsharded: a silent
             # wrong plan. AutoDist stops at the entry's line.
             names = [n for n, _ in module.named_children()]
@@ -41,3 +41,17 @@ def _match(module, atoms, prefix):
         if fnmatch(name, atoms[0]):
             out.extend(_match(child, atoms[1:], prefix + ("." if prefix else "") + name))
     return out
+
+
+def _names_removed(module, atoms):
+    """The key names a child set to None (a pipeline stage drops the modules it does not run):
+    nothing to shard, as torch skips it."""
+    m = module
+    for a in atoms:
+        mods = m.__dict__.get("_modules", {})
+        if a not in mods:
+            return False
+        if mods[a] is None:
+            return True
+        m = mods[a]
+    return False
