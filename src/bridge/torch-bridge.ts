@@ -195,6 +195,13 @@ export class TorchBridge {
     return prev;
   }
 
+  /** Label what the rank does next with `phase` (a pipeline stage's backward transfers); returns the previous one. */
+  setPhase(ctx: RankContext, phase: RankContext['phase']): RankContext['phase'] {
+    const prev = ctx.phase;
+    ctx.phase = phase;
+    return prev;
+  }
+
   setRequiresGrad(t: Tensor, on: boolean): void {
     t.requiresGrad = on;
   }

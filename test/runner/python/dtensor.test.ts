@@ -130,6 +130,8 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     // 4 micro-batches forward and back on each of the 4 (dp, tp) pairs; [1, 4, 32] float32 = 512 B
     assert.equal(p2p.length, 2 * 4 * 4);
     assert.ok(p2p.every((c) => c.bytes === 512));
+    // activations forward from stage 0's ranks, gradients backward from stage 1's
+    for (const c of p2p) assert.equal(c.phase, /p2p\[[0-3]->/.test(c.group ?? '') ? 'forward' : 'backward', c.group);
     const pairs = new Set(p2p.map((c) => c.group));
     assert.deepEqual([...pairs].sort(), ['p2p[0->4]', 'p2p[1->5]', 'p2p[2->6]', 'p2p[3->7]', 'p2p[4->0]', 'p2p[5->1]', 'p2p[6->2]', 'p2p[7->3]']);
   });

@@ -133,7 +133,16 @@ class PipelineStage:
             st.captures = rec
 
     def backward_one(self, mb, works):
-        """B(stage, mb): the loss's (or the received) gradient through the chunk; send dX back."""
+        """B(stage, mb): the loss's (or the received) gradient through the chunk; send dX back
+        (the transfers are labelled "backward" in the ledger and on the timeline)."""
+        ctx = _C.state().ctx
+        prev = _C.js.setPhase(ctx, "backward")
+        try:
+            self._backward_one(mb, works)
+        finally:
+            _C.js.setPhase(_C.state().ctx, prev)
+
+    def _backward_one(self, mb, works):
         x, out, loss = self._stash.pop(mb)
         if self.is_last:
             if loss is None:
