@@ -148,6 +148,9 @@ def run_rank(ctx, rank, world, local_world, script, argv, user_root, meta, recor
         result["frames"] = _user_frames(e.__traceback__, user_root)
         result["traceback"] = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     finally:
+        pipe = getattr(st, "pipeline", None)   # set by a torch.distributed.pipelining schedule's step
+        if pipe is not None:
+            result["pipeline"] = pipe
         if st.captures is not None:
             result["calls"] = st.captures.calls
             try:

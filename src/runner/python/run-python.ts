@@ -3,6 +3,7 @@
  * ranks, as torchrun would start N processes, then (numeric mode) the same file at world size 1
  * as its own reference, compared module by module (src/parallel/verify/by-name.ts).
  */
+import { pythonPipelineInfo, type PythonPipelineRecord } from './pipeline-info.js';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { AbortedError, type RankContext } from '../../core/context.js';
@@ -48,6 +49,8 @@ interface RankResult {
   /** [name, call, kind, output, site, the DTensor's sharded dims as [dim, global size] (null for a plain tensor)] */
   calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined][];
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
+  /** A torch.distributed.pipelining schedule's step on this rank. */
+  pipeline?: PythonPipelineRecord;
 }
 
 /** `# autodist: --nproc-per-node 4 --meta` lines of a file: its own command-line flags. */
@@ -110,7 +113,8 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   disposeRecords(sharded.records);
   it.bridge.dispose();
   o.onProgress?.('done', 100, verification.skipped ?? (verification.passed ? 'verified' : 'not verified'));
-  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res: sharded.res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0 });
+  const pipeline = pythonPipelineInfo(sharded.pipes, sharded.res);
+  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res: sharded.res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0, pipeline });
 }
 
 interface RanksJob {
@@ -125,8 +129,9 @@ interface RanksJob {
   readonly print: boolean;
 }
 
-async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[] }> {
+async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[]; pipes: PythonPipelineRecord[] }> {
   const records: RankRecord[] = [];
+  const pipes: PythonPipelineRecord[] = [];
   it.bridge.onOutput = j.print ? (rank, stream, text) => j.o.onOutput?.(rank, stream, text) : () => {};
   let warned = false;
   it.bridge.onMetaRead = (rank) => {
@@ -155,10 +160,11 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
       proxy.destroy();
       it.runtime.flush_output();
       if (r.calls || r.params) records[ctx.rank] = recordOf(ctx.rank, r);
+      if (r.pipeline) pipes[ctx.rank] = r.pipeline;
       settle(ctx, r, j.file);
     },
   );
-  return { res, records };
+  return { res, records, pipes };
 }
 
 function recordOf(rank: number, r: RankResult): RankRecord {

@@ -165,28 +165,19 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.match(d.message, /whole 16 long there \(rank 0 holds 8\), but the world-size-1 run's is 8: its input was declared sharded along dim 1/);
   });
 
-  /** Idle share of each rank after the step's barrier: (step − busy) / busy, busy = compute + collectives (p2p is bubble), as the TypeScript path measures. */
-  function bubbles(report: Report): number[] {
-    const tl = report.timeline;
-    assert.equal(tl.truncated, false);
-    const t0 = Math.max(...tl.events.filter((e) => e.name === 'barrier').map((e) => e.endUs));
-    const busy = new Map<number, number>();
-    for (const e of tl.events) {
-      if (e.startUs < t0 - 1e-9) continue;
-      if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'send' && e.name !== 'recv')) busy.set(e.rank, (busy.get(e.rank) ?? 0) + e.endUs - e.startUs);
-    }
-    return [...busy.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => (tl.stepTimeUs - t0 - b) / b);
-  }
-
   for (const [schedule, formula] of [['1f1b', 3 / 8], ['interleaved', 3 / 16]] as const) {
     test(`${schedule} over 4 equal stages and 8 micro-batches: the measured bubble is (p−1)/${schedule === '1f1b' ? 'm' : '(v·m)'} = ${formula.toFixed(4)}, and it verifies`, async () => {
       const { report, out } = await run(tp('pipeline_bubble.py'), 4, [schedule]);
       assert.deepEqual(report.errors, []);
       assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
       assert.match(out.get(3)!, /^loss /m);
-      const b = bubbles(report);
+      const pl = report.pipeline!;
+      assert.deepEqual([pl.schedule, pl.stages, pl.microbatches, pl.virtual], [schedule === '1f1b' ? '1F1B' : 'Interleaved1F1B', 4, 8, schedule === '1f1b' ? 1 : 2]);
+      assert.equal(pl.bubbleFormula, formula);
       // the middle stages are the equal ones (the first skips dX of its input, the last adds the loss)
-      for (const r of [1, 2]) assert.ok(Math.abs(b[r] - formula) / formula < 0.1, `rank ${r}: measured ${b[r]} vs ${formula}`);
+      for (const r of [1, 2]) assert.ok(Math.abs(pl.bubblePerStage[r] - formula) / formula < 0.1, `stage ${r}: measured ${pl.bubblePerStage[r]} vs ${formula}`);
+      // 1F1B: stage s holds at most p − s micro-batches' activations at once
+      if (schedule === '1f1b') assert.deepEqual(pl.peakStash, [4, 3, 2, 1]);
     });
   }
 });

@@ -12,6 +12,7 @@ for p equal stages and m micro-batches the idle share is (p−1)/m (GPipe, 1F1B)
 the last splits `target` alike and calls `loss_fn(output, target)` per micro-batch (appending
 to `losses`); gradients are divided by `n_microbatches` at the end (`scale_grads`), so the
 step's gradient is that of the mean loss over micro-batches."""
+from ... import _C
 from ..._tensor import Tensor
 from ..._unsupported import Unsupported
 from .stage import PipelineStage
@@ -63,6 +64,8 @@ class _PipelineSchedule:
         if last and self._loss_fn is not None and target is None:
             raise ValueError("schedule.step(): the rank holding the last stage must pass target= (the schedule has a loss_fn)")
         works, outputs, mb_losses = [], {}, {}
+        state = _C.state()
+        t0, peak = state.ctx.clock, 0
         for kind, st, mb in self._order():
             if kind == "F":
                 out, loss = st.forward_one(mb, mbs[mb], tgts[mb] if st.is_last else None, self._loss_fn, works)
@@ -72,8 +75,14 @@ class _PipelineSchedule:
                         mb_losses[mb] = loss
             else:
                 st.backward_one(mb, works)
+            peak = max(peak, sum(len(s._stash) for s in self._stages))
         for w in works:
             w.wait()
+        st0 = self._stages[0]
+        # the step's facts for the report's pipeline section (bubble measured on the timeline)
+        _C.state().pipeline = {"schedule": self._name, "stages": st0.group_size,
+                               "virtual": len(self._stages), "microbatches": m, "ranks": list(st0._ranks),
+                               "t0": float(t0), "t1": float(_C.state().ctx.clock), "peakStash": peak}
         if self.scale_grads and self._loss_fn is not None:
             for st in self._stages:
                 for p in st.submod.parameters():
@@ -99,6 +108,7 @@ class _SingleStage(_PipelineSchedule):
 
 class ScheduleGPipe(_SingleStage):
     """All forwards, then all backwards."""
+    _name = "GPipe"
 
     def _order(self):
         st, m = self._stage, self._n_microbatches
@@ -110,6 +120,7 @@ class ScheduleGPipe(_SingleStage):
 
 class Schedule1F1B(_SingleStage):
     """p−1−s warm-up forwards, then alternate one forward and one backward, then drain."""
+    _name = "1F1B"
 
     def _order(self):
         st, m = self._stage, self._n_microbatches
@@ -127,6 +138,7 @@ class Schedule1F1B(_SingleStage):
 class ScheduleInterleaved1F1B(_PipelineSchedule):
     """Megatron's interleaved order: this rank's v stages (s, s+p, s+2p, …) take turns in groups
     of p micro-batches; warm-up (p−1−r)·2 + (v−1)·p forwards. n_microbatches must divide by p."""
+    _name = "Interleaved1F1B"
 
     def __init__(self, stages, n_microbatches, loss_fn=None, args_chunk_spec=None, kwargs_chunk_spec=None,
                  output_merge_spec=None, scale_grads=True, backward_requires_autograd=True):
