@@ -60,7 +60,7 @@ class Recorder:
             return
         k = self.counts.get(name, 0)
         self.counts[name] = k + 1
-        self.calls.append([name, k, type(m).__name__, o._t, m._ad_site, _sharded_dims(o)])
+        self.calls.append([name, k, type(m).__name__, o._t, m._ad_site, _sharded_dims(o), o.__dict__.get("_declared_at")])
 
     def params(self):
         """[name, module, core tensor] of every parameter of every called module."""

@@ -25,6 +25,8 @@ export interface NamedCall {
   readonly site?: SourceLocation;
   /** A DTensor output: its sharded dims and the whole's size along each, as its placements claim. */
   readonly sharded?: readonly (readonly [number, number])[];
+  /** Where its layout was declared (the plan entry that took a plain tensor as sharded). */
+  readonly declaredAt?: SourceLocation;
 }
 
 export interface NamedParam {
@@ -52,6 +54,7 @@ interface Piece {
   readonly ranges?: readonly (readonly [number, number])[];
   readonly dim?: number;
   readonly sharded?: readonly (readonly [number, number])[];
+  readonly declaredAt?: SourceLocation;
 }
 
 type Outcome =
@@ -78,7 +81,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
       if (!c.data) continue;
       const key = `${c.name}#${c.call}`;
       const list = calls.get(key) ?? [];
-      list.push({ rank: r.rank, shape: c.shape, data: c.data, sharded: c.sharded });
+      list.push({ rank: r.rank, shape: c.shape, data: c.data, sharded: c.sharded, declaredAt: c.declaredAt });
       calls.set(key, list);
     }
   }
@@ -90,8 +93,10 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     matched++;
     const name = rc.name || '(the model)';
     const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
-    const o = claimedShape(pieces, rc.shape) ?? place(pieces, rc.data, rc.shape, tol.output);
-    const site = sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site;
+    const claimed = claimedShape(pieces, rc.shape);
+    const o = claimed ?? place(pieces, rc.data, rc.shape, tol.output);
+    // a layout declared wrong is reported where it was declared (the plan entry), else where the module was built
+    const site = (claimed && pieces.find((p) => p.declaredAt)?.declaredAt) || (sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site);
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
       first = { where: label, kind: 'output', message: `output of ${label} (${rc.kind}) differs from the world-size-1 run${o.err ? ` (max |Δ| ${fmt(o.err.maxAbs)}, relative ${fmt(o.err.maxRel)})` : ''}: ${o.why}`, maxAbs: o.err?.maxAbs ?? Infinity, source: site ? { ...site } : undefined, builtAt: site ? { ...site } : undefined, rank: pieces[0].rank };

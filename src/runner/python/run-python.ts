@@ -46,8 +46,8 @@ interface RankResult {
   message?: string;
   sys_exit?: boolean;
   traceback?: string;
-  /** [name, call, kind, output, site, the DTensor's sharded dims as [dim, global size] (null for a plain tensor)] */
-  calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined][];
+  /** [name, call, kind, output, site, a DTensor's sharded dims as [dim, global size], where a style declared its input sharded] */
+  calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined, SourceLocation | null | undefined][];
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
   /** A torch.distributed.pipelining schedule's step on this rank. */
   pipeline?: PythonPipelineRecord;
@@ -168,7 +168,7 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
 }
 
 function recordOf(rank: number, r: RankResult): RankRecord {
-  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site, sharded]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined, sharded: sharded ? sharded.map(([d, n]) => [d, n] as const) : undefined }));
+  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site, sharded, declaredAt]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined, sharded: sharded ? sharded.map(([d, n]) => [d, n] as const) : undefined, declaredAt: declaredAt ?? undefined }));
   const params: NamedParam[] = (r.params ?? []).map(([name, module, kind, t, site]) => ({
     name,
     module,

@@ -156,13 +156,17 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
   });
 
   test('mistake: SequenceParallel on a norm whose input holds the whole sequence: the first divergence is that norm', async () => {
-    const { report } = await run(ex('llama_mistake_sequence_parallel.py'), 2);
+    const file = ex('llama_mistake_sequence_parallel.py');
+    const { report } = await run(file, 2);
     assert.deepEqual(report.errors, []);
     assert.equal(report.verification.passed, false);
     assert.equal(report.exitCode, 1);
     const d = report.verification.firstDivergence!;
     assert.equal(d.where, 'layers.0.attention_norm');
     assert.match(d.message, /whole 16 long there \(rank 0 holds 8\), but the world-size-1 run's is 8: its input was declared sharded along dim 1/);
+    // reported at the plan entry that declared it
+    assert.equal(d.source?.line, lineOf(file, '"layers.*.attention_norm": SequenceParallel()'));
+    assert.ok(d.source?.file.endsWith('llama_mistake_sequence_parallel.py'));
   });
 
   for (const [schedule, formula] of [['1f1b', 3 / 8], ['interleaved', 3 / 16]] as const) {

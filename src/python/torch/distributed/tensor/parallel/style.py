@@ -22,6 +22,7 @@ from ..placement_types import Shard, Replicate, Partial, Placement
 class ParallelStyle:
     def __init__(self):
         self._place = _C.frame_place(3)   # the plan entry's line (file, line)
+        self._site = _C.caller_source()   # the same place, as the core's SourceLocation
 
     def _apply(self, module, mesh, fqn):
         raise NotImplementedError
@@ -191,6 +192,7 @@ class SequenceParallel(ParallelStyle):
             else:
                 _check_sequence_sharded(x, mesh, style, fqn)
                 x = DTensor.from_local(x, mesh, [style.sequence_sharding])
+                held["@declared"] = True
             # weights see only this rank's tokens: their gradient is summed over the axis
             for k in params:
                 p = mod._parameters[k]
@@ -199,11 +201,15 @@ class SequenceParallel(ParallelStyle):
             return (x,) + tuple(args[1:])
 
         def post(mod, args, out):
+            declared = held.pop("@declared", False)
             for k, p in held.items():
                 _swap_param(mod, k, p)
             held.clear()
             y = out.to_local() if isinstance(out, DTensor) else out
-            return _out(DTensor.from_local(y, mesh, [style.sequence_sharding]), style.use_local_output)
+            y = DTensor.from_local(y, mesh, [style.sequence_sharding])
+            if declared:   # its input was taken as sequence-sharded on this style's word
+                y.__dict__["_declared_at"] = style._site
+            return _out(y, style.use_local_output)
         module.register_forward_pre_hook(pre)
         module.register_forward_hook(post)
 
