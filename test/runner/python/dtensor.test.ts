@@ -136,6 +136,17 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.deepEqual([...pairs].sort(), ['p2p[0->4]', 'p2p[1->5]', 'p2p[2->6]', 'p2p[3->7]', 'p2p[4->0]', 'p2p[5->1]', 'p2p[6->2]', 'p2p[7->3]']);
   });
 
+  test("RowwiseParallel on an nn.Embedding (torchtitan's tok_embeddings): the table split by vocab rows, a reduce-scatter into sequence shards", async () => {
+    const file = tp('rowwise_embedding.py');
+    const { report } = await run(file, 2);
+    assert.deepEqual(report.errors, []);
+    assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
+    const note = Object.fromEntries(report.verification.grads.map((g) => [g.name, g.note]));
+    assert.equal(note['tok.weight'], 'Shard(0) by index ranges');
+    // [2, 4, 8] float32 = 256 B partial sums reduce-scattered along the sequence; logits [2, 4, 16] gathered
+    assert.deepEqual(report.collectives.filter((c) => c.group === 'ranks[0,1]' && c.phase === 'forward').map((c) => [c.op, c.bytes]), [['reduce_scatter', 256], ['all_gather', 256], ['all_gather', 512]]);
+  });
+
   test('mistake: RowwiseParallel on the q projection, stopped at its plan entry', async () => {
     const file = ex('llama_mistake_rowwise_q.py');
     const { report } = await run(file, 4);

@@ -116,15 +116,20 @@ class RowwiseParallel(ParallelStyle):
         self.output_layouts = output_layouts or Replicate()
         self.use_local_output = use_local_output
 
+    def _apply_embedding(self, module, mesh, fqn):
+        _rowwise_embedding(self, module, mesh, fqn)
+
     def __repr__(self):
         return f"RowwiseParallel(input_layouts={self.input_layouts!r}, output_layouts={self.output_layouts!r}, use_local_output={self.use_local_output})"
 
     def _apply(self, module, mesh, fqn):
-        from ....nn import Linear, Parameter
+        from ....nn import Linear, Embedding, Parameter
         from ....nn import functional as F
         _check_mesh(mesh, "RowwiseParallel")
+        if isinstance(module, Embedding):
+            return self._apply_embedding(module, mesh, fqn)
         if not isinstance(module, Linear):
-            _raise_at(NotImplementedError(f"RowwiseParallel on '{fqn}' ({type(module).__name__}): AutoDist's RowwiseParallel supports nn.Linear (an nn.Embedding's rowwise split is not simulated: use ColwiseParallel for it)"), self._place)
+            _raise_at(NotImplementedError(f"RowwiseParallel on '{fqn}' ({type(module).__name__}): RowwiseParallel currently only support nn.Linear and nn.Embedding!"), self._place)
         full_in = module.weight.shape[1]
         module.weight = Parameter(distribute_tensor(module.weight.detach(), mesh, [Shard(1)]))            # [out, in/tp]
         if module.bias is not None:
@@ -154,6 +159,33 @@ class RowwiseParallel(ParallelStyle):
                 y = y + b
             return _out(DTensor(y, mesh, [_placements(mesh, [style.output_layouts], y.dim())[0]]), style.use_local_output)
         module.__dict__["forward"] = forward
+
+
+def _rowwise_embedding(style, module, mesh, fqn):
+    """out = Σ_i E_i[ids]: the table split along dim 0 (vocab rows [start, start + V/tp) on rank i);
+    ids outside a rank's rows look up zeros there; fwd: the partial sums → all-reduce
+    (Replicate) or reduce-scatter (Shard(1)); bwd: none for the ids."""
+    from ....nn import Parameter
+    from ....nn import functional as F
+    module.weight = Parameter(distribute_tensor(module.weight.detach(), mesh, [Shard(0)]))   # [V/tp, H]
+    rows = module.weight.to_local().shape[0]
+    start = mesh.get_local_rank() * rows
+
+    def forward(ids):
+        if isinstance(ids, DTensor):
+            ids = ids.to_local()
+        from .... import tensor, where, zeros_like
+        outside = (ids < start) | (ids >= start + rows)                    # [B, S] not on this rank
+        local_ids = where(outside, zeros_like(ids), ids - tensor(start))   # [B, S] in [0, V/tp)
+        y = F.embedding(local_ids, module.weight.to_local())               # [B, S, H]
+        y = y.masked_fill(outside.unsqueeze(-1), 0.0)                      # partial sum over ranks
+        before = y.shape
+        y = redistribute_local(y, mesh, [Partial()], [style.output_layouts])
+        out = _placements(mesh, [style.output_layouts], y.dim())[0]
+        if isinstance(out, Shard):
+            _note_sequence(mesh, out.dim, y.shape[out.dim], before[out.dim])
+        return _out(DTensor(y, mesh, [out]), style.use_local_output)
+    module.__dict__["forward"] = forward
 
 
 def _rowwise_on_replicated(fqn, style, what):
