@@ -180,6 +180,14 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.ok(d.source?.file.endsWith('llama_mistake_sequence_parallel.py'));
   });
 
+  test('pipeline() (tracing into stages) is refused at its line, naming the manual PipelineStage', async () => {
+    const file = tp('pipeline_split.py');
+    const { report } = await run(file, 2);
+    assert.equal(report.exitCode, 2);
+    assert.match(report.errors[0].headline, /pipeline\(\) \(tracing the model into stages\) is not supported by AutoDist's simulated torch: build the stage by hand.*PipelineStage\(model, stage_index, num_stages, device, group=pp_group\)/);
+    assert.equal(report.errors[0].source?.line, lineOf(file, 'pipe = pipeline('));
+  });
+
   for (const [schedule, formula] of [['1f1b', 3 / 8], ['interleaved', 3 / 16]] as const) {
     test(`${schedule} over 4 equal stages and 8 micro-batches: the measured bubble is (p−1)/${schedule === '1f1b' ? 'm' : '(v·m)'} = ${formula.toFixed(4)}, and it verifies`, async () => {
       const { report, out } = await run(tp('pipeline_bubble.py'), 4, [schedule]);
