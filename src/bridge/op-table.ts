@@ -24,8 +24,9 @@ const table: Record<string, OpFn> = {
   floor_divide: (a, b) => ops.floorDivide(T(a), b as Tensor),
   remainder: (a, b) => ops.remainder(T(a), b as Tensor),
   // with a Python number
-  add_scalar: (a, s) => ops.addScalar(T(a), N(s)),
-  mul_scalar: (a, s) => ops.scale(T(a), N(s)),
+  // an integer tensor with an integer stays integer (its storage too: the core's scalar ops compute in float)
+  add_scalar: (a, s) => keepInt(T(a), ops.addScalar(T(a), N(s))),
+  mul_scalar: (a, s) => keepInt(T(a), ops.scale(T(a), N(s))),
   neg: (a) => ops.neg(T(a)),
   matmul: (a, b) => ops.matmul(T(a), T(b)),
   // unary
@@ -104,6 +105,10 @@ const table: Record<string, OpFn> = {
   cross_entropy: (logits, target, ignore, reduction) => ops.crossEntropyLoss(T(logits), T(target), { ignoreIndex: N(ignore), reduction: reduction as 'mean' }),
   nll_loss: (logp, target, ignore, reduction) => ops.nllLoss(T(logp), T(target), { ignoreIndex: N(ignore), reduction: reduction as 'mean' }),
 };
+
+function keepInt(x: Tensor, y: Tensor): Tensor {
+  return x.dtype === 'int64' || x.dtype === 'int32' ? ops.cast(y, x.dtype) : y;
+}
 
 /** Add or replace entries (the table grows with the core's op library). */
 export function registerOps(extra: Record<string, OpFn>): void {

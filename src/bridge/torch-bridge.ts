@@ -91,7 +91,7 @@ export class TorchBridge {
 
   /** A tensor from (nested) values, on the rank. */
   tensor(ctx: RankContext, src: SourceLocation | undefined, data: PyArgs | number, dtype: DType, requiresGrad: boolean): Tensor {
-    const v = typeof data === 'number' || typeof data === 'boolean' ? data : (data as PyArgs).toJs({ create_pyproxies: false });
+    const v = typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data) ? data : (data as PyArgs).toJs({ create_pyproxies: false });
     const { values, shape } = flatten(v);
     return withGivenSource(src, () => {
       const t = ctx.tensor(values, shape, dtype);
@@ -195,6 +195,13 @@ export class TorchBridge {
     return prev;
   }
 
+  /** Label what the rank does next with `phase` (a pipeline stage's backward transfers); returns the previous one. */
+  setPhase(ctx: RankContext, phase: RankContext['phase']): RankContext['phase'] {
+    const prev = ctx.phase;
+    ctx.phase = phase;
+    return prev;
+  }
+
   setRequiresGrad(t: Tensor, on: boolean): void {
     t.requiresGrad = on;
   }
@@ -270,15 +277,21 @@ export class TorchBridge {
           return c.send(x!, o.dst as number, { tag: (o.tag as number) ?? 0 }).then(() => undefined);
         case 'recv':
           return c.recv({ shape: x!.shape, dtype: x!.dtype }, o.src as number, { tag: (o.tag as number) ?? 0 });
+        case 'recv_any': // whatever shape the sender sent (a pipeline stage's input)
+          return c.recvAny(o.src as number, { tag: (o.tag as number) ?? 0 });
         default:
           return Promise.reject(new SimError('user-exception', `torch.distributed: unknown collective "${op}"`));
       }
     });
   }
 
-  /** isend: starts the send now; Python's Work.wait() waits on the returned promise. */
-  isend(ctx: RankContext, src: SourceLocation | undefined, x: Tensor, dst: number, tag: number): Promise<void> {
-    return withGivenSource(src, () => ctx.comm.isend(x, dst, { tag }).wait());
+  /**
+   * isend: posts the send now and returns its wait, which Python's Work.wait() calls (so the rank
+   * may recv or compute between the two, as with torch's isend).
+   */
+  isend(ctx: RankContext, src: SourceLocation | undefined, x: Tensor, dst: number, tag: number): () => Promise<void> {
+    const work = withGivenSource(src, () => ctx.comm.isend(x, dst, { tag }));
+    return () => work.wait();
   }
 
   /** Release what Python lent for the run (autograd.Function backwards). */

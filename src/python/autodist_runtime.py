@@ -62,7 +62,7 @@ class Recorder:
             return
         k = self.counts.get(name, 0)
         self.counts[name] = k + 1
-        self.calls.append([name, k, type(m).__name__, o._t, m._ad_site])
+        self.calls.append([name, k, type(m).__name__, o._t, m._ad_site, _sharded_dims(o), o.__dict__.get("_declared_at")])
 
     def params(self):
         """[name, module, core tensor] of every parameter of every called module."""
@@ -77,6 +77,18 @@ class Recorder:
                 p._t.name = full
                 out.append([full, name, type(m).__name__, p._t, m._ad_site])
         return out
+
+
+def _sharded_dims(o):
+    """A DTensor output's sharded dims as [dim, the size its placements claim for the whole]."""
+    if not getattr(o, "_is_dtensor", False):
+        return None
+    out = []
+    for p in o.placements:
+        d = getattr(p, "dim", None)
+        if d is not None and type(p).__name__ == "Shard":
+            out.append([d, o.shape[d]])
+    return out or None
 
 
 def _user_frames(tb, user_root):
@@ -151,6 +163,9 @@ def run_rank(ctx, rank, world, local_world, script, argv, user_root, meta, recor
         result["frames"] = _user_frames(e.__traceback__, user_root)
         result["traceback"] = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     finally:
+        pipe = getattr(st, "pipeline", None)   # set by a torch.distributed.pipelining schedule's step
+        if pipe is not None:
+            result["pipeline"] = pipe
         if st.captures is not None:
             result["calls"] = st.captures.calls
             try:

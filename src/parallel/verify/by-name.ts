@@ -23,6 +23,10 @@ export interface NamedCall {
   readonly shape: readonly number[];
   readonly data: tf.Tensor | null;
   readonly site?: SourceLocation;
+  /** A DTensor output: its sharded dims and the whole's size along each, as its placements claim. */
+  readonly sharded?: readonly (readonly [number, number])[];
+  /** Where its layout was declared (the plan entry that took a plain tensor as sharded). */
+  readonly declaredAt?: SourceLocation;
 }
 
 export interface NamedParam {
@@ -49,6 +53,8 @@ interface Piece {
   /** [start, length] ranges of `dim` of the whole tensor (see core/placement.ts). */
   readonly ranges?: readonly (readonly [number, number])[];
   readonly dim?: number;
+  readonly sharded?: readonly (readonly [number, number])[];
+  readonly declaredAt?: SourceLocation;
 }
 
 type Outcome =
@@ -75,7 +81,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
       if (!c.data) continue;
       const key = `${c.name}#${c.call}`;
       const list = calls.get(key) ?? [];
-      list.push({ rank: r.rank, shape: c.shape, data: c.data });
+      list.push({ rank: r.rank, shape: c.shape, data: c.data, sharded: c.sharded, declaredAt: c.declaredAt });
       calls.set(key, list);
     }
   }
@@ -92,8 +98,10 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     matched++;
     const name = rc.name || '(the model)';
     const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
-    const o = place(pieces, rc.data, rc.shape, tol.output, outFloor);
-    const site = sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site;
+    const claimed = claimedShape(pieces, rc.shape);
+    const o = claimed ?? place(pieces, rc.data, rc.shape, tol.output, outFloor);
+    // a layout declared wrong is reported where it was declared (the plan entry), else where the module was built
+    const site = (claimed && pieces.find((p) => p.declaredAt)?.declaredAt) || (sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site);
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
       first = { where: label, kind: 'output', message: `output of ${label} (${rc.kind}) differs from the world-size-1 run${o.err ? ` (max |Δ| ${fmt(o.err.maxAbs)}, relative ${fmt(o.err.maxRel)})` : ''}: ${o.why}`, maxAbs: o.err?.maxAbs ?? Infinity, source: site ? { ...site } : undefined, builtAt: site ? { ...site } : undefined, rank: pieces[0].rank };
@@ -184,8 +192,14 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
         }
         const how = `Shard(${d}) over ${k} ranks`;
         if (worst.maxRel <= tol) return { ok: true, err: worst, how };
+        const strided = byBlocks(sorted, ref, refShape, tol, floor);
+        if (strided) return strided;
         return { ok: false, err: worst, why: `concatenated along dim ${d} over consecutive ranks (${how}), the values differ` };
       }
+    }
+    if (diff.length >= 2) {
+      const blocks = byBlocks(sorted, ref, refShape, tol, floor);
+      if (blocks) return blocks;
     }
     const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
     if (diff.length === 2 && (numel(s0) * sorted.length === numel(refShape) || numel(s0) === numel(refShape))) {
@@ -213,6 +227,54 @@ function byRanges(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly n
     if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
   }
   return { err: worst, how: `Shard(${dim}) by index ranges` };
+}
+
+/**
+ * Pieces split along several dims on a row-major mesh (a batch split over "dp" and a feature or
+ * sequence split over "tp"): rank r holds block ⌊r / stride_j⌋ mod k_j of each split dim j, for
+ * some stride per dim; ranks with the same blocks are replicas. Tries every stride assignment
+ * that covers all blocks; passes if each rank's piece equals its block of the reference.
+ */
+function byBlocks(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number): Outcome | null {
+  const errorStats = (a: tf.Tensor, b: tf.Tensor) => floored(a, b, floor);
+  const s0 = pieces[0].shape;
+  if (!pieces.every((p) => sameShape(p.shape, s0)) || s0.length !== refShape.length) return null;
+  const dims = s0.map((d, i) => (d !== refShape[i] ? i : -1)).filter((i) => i >= 0);
+  const ks = dims.map((d) => refShape[d] / s0[d]);
+  if (!dims.length || dims.length > 3 || ks.some((k) => !Number.isInteger(k))) return null;
+  const n = Math.max(...pieces.map((p) => p.rank)) + 1;
+  const strides = ks.map((k) => [1, ...divisorsOf(n)].filter((st) => n % (st * k) === 0));
+  const blocks = ks.reduce((a, b) => a * b, 1);
+  const combos: number[][] = [[]];
+  for (const c of strides) combos.splice(0, combos.length, ...combos.flatMap((pre) => c.map((st) => [...pre, st])));
+  for (const st of combos) {
+    const at = (r: number) => ks.map((k, j) => Math.floor(r / st[j]) % k);
+    if (new Set(pieces.map((p) => at(p.rank).join(','))).size !== blocks) continue;
+    let worst: ErrorStats = { maxAbs: 0, maxRel: 0, at: 0 };
+    for (const p of pieces) {
+      const idx = at(p.rank);
+      const begin = refShape.map((_, i) => (dims.includes(i) ? idx[dims.indexOf(i)] * s0[i] : 0));
+      const e = errorStats(p.data, tf.slice(ref, begin, [...s0]));
+      if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
+    }
+    if (worst.maxRel <= tol) return { ok: true, err: worst, how: dims.map((d, j) => `Shard(${d}) over ${ks[j]} ranks` + (st[j] > 1 ? ` (rank stride ${st[j]})` : '')).join(', ') };
+  }
+  return null;
+}
+
+/**
+ * A DTensor output whose placements claim a whole of another size than the reference's (a
+ * full-sequence tensor declared Shard(1): each rank takes the whole for its piece).
+ */
+function claimedShape(pieces: readonly Piece[], refShape: readonly number[]): Outcome | null {
+  for (const p of pieces) {
+    for (const [d, n] of p.sharded ?? []) {
+      if (refShape[d] !== undefined && n !== refShape[d]) {
+        return { ok: false, why: `it is a DTensor sharded along dim ${d} whose placements make the whole ${n} long there (rank ${p.rank} holds ${p.shape[d]}), but the world-size-1 run's is ${refShape[d]}: its input was declared sharded along dim ${d} (from_local, SequenceParallel, input_layouts) but each rank held the whole` };
+      }
+    }
+  }
+  return null;
 }
 
 function divisorsOf(n: number): number[] {

@@ -3,6 +3,7 @@
  * ranks, as torchrun would start N processes, then (numeric mode) the same file at world size 1
  * as its own reference, compared module by module (src/parallel/verify/by-name.ts).
  */
+import { pythonPipelineInfo, type PythonPipelineRecord } from './pipeline-info.js';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { AbortedError, type RankContext } from '../../core/context.js';
@@ -50,8 +51,11 @@ interface RankResult {
   sys_exit?: boolean;
   stopped?: boolean;
   traceback?: string;
-  calls?: [string, number, string, Tensor, SourceLocation | undefined][];
+  /** [name, call, kind, output, site, a DTensor's sharded dims as [dim, global size], where a style declared its input sharded] */
+  calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined, SourceLocation | null | undefined][];
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
+  /** A torch.distributed.pipelining schedule's step on this rank. */
+  pipeline?: PythonPipelineRecord;
 }
 
 export { fileFlags } from './file-flags.js';
@@ -125,7 +129,8 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   disposeRecords(sharded.records);
   it.bridge.dispose();
   o.onProgress?.('done', 100, verification.skipped ?? (verification.passed ? 'verified' : 'not verified'));
-  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0 });
+  const pipeline = pythonPipelineInfo(sharded.pipes, sharded.res);
+  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0, pipeline });
 }
 
 interface RanksJob {
@@ -140,8 +145,9 @@ interface RanksJob {
   readonly print: boolean;
 }
 
-async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[] }> {
+async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[]; pipes: PythonPipelineRecord[] }> {
   const records: RankRecord[] = [];
+  const pipes: PythonPipelineRecord[] = [];
   it.bridge.onOutput = j.print ? (rank, stream, text) => j.o.onOutput?.(rank, stream, text) : () => {};
   let warned = false;
   it.bridge.onMetaRead = (rank) => {
@@ -171,14 +177,15 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
       proxy.destroy();
       it.runtime.flush_output();
       if (r.calls || r.params) records[ctx.rank] = recordOf(ctx.rank, r);
+      if (r.pipeline) pipes[ctx.rank] = r.pipeline;
       settle(ctx, r, j.file);
     },
   );
-  return { res, records };
+  return { res, records, pipes };
 }
 
 function recordOf(rank: number, r: RankResult): RankRecord {
-  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined }));
+  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site, sharded, declaredAt]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined, sharded: sharded ? sharded.map(([d, n]) => [d, n] as const) : undefined, declaredAt: declaredAt ?? undefined }));
   const params: NamedParam[] = (r.params ?? []).map(([name, module, kind, t, site]) => ({
     name,
     module,

@@ -69,7 +69,7 @@ class Work:
 
     def wait(self, timeout=None):
         if not self._done:
-            r = _C.wait(self._p)
+            r = _C.wait(self._p() if callable(self._p) else self._p)   # isend: the bridge hands its wait
             self._done = True
             if self._finish is not None:
                 self._finish(r)

@@ -7,6 +7,8 @@ class Parameter(Tensor):
     run); a shard cut from a full tensor keeps the index range it came from (for re-assembly)."""
 
     def __new__(cls, data=None, requires_grad=True):
+        if cls is Parameter and getattr(data, "_is_dtensor", False):
+            return data._as_parameter(requires_grad)   # nn.Parameter(dtensor): a DTensor parameter
         return object.__new__(cls)
 
     def __init__(self, data=None, requires_grad=True):
