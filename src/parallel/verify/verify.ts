@@ -247,7 +247,7 @@ function explainOutput(sh: ShardedRecord, ref: ReferenceRecord, rc: ModuleCall, 
     const bias = ref.values.get(rc.path ? `${rc.path}.bias` : 'bias') ?? null;
     const b = biasCountedTwice(out, refOut, bias, tp, rc.path, sh.trace, rank);
     if (b) return b;
-    return missingReduce(g0.map((p) => p.captured), refOut, rc.path, sh.trace, g0.map((p) => p.rank), 'output');
+    return missingReduce(g0.map((p) => p.captured), refOut, rc.path, sh.trace, g0.map((p) => p.rank), 'output', bias);
   }
   return null;
 }
