@@ -135,6 +135,13 @@ function verdictSection(r: Report, cwd: string): string[] {
     const seen = new Set([unranked(e.headline)]);
     const others = r.errors.slice(1).filter((x) => !seen.has(unranked(x.headline)) && seen.add(unranked(x.headline)));
     for (const more of others.slice(0, 3)) lines.push(`  also: ${more.headline}${more.source ? ` (${fmtSource(more.source, cwd)})` : ''}`);
+    // the verifier may have found where it went wrong upstream of the error (a layer whose output
+    // was already wrong): the most specific diagnosis, at the person's line, on the terminal too
+    const d = v.firstDivergence;
+    if (d) {
+      lines.push(`  first divergence, before the error: ${d.message}`);
+      if (d.source) lines.push(`    at ${fmtSource(d.source, cwd)}${d.rank !== undefined ? ` · rank ${d.rank}` : ''}`);
+    }
     return lines;
   }
   if (v.skipped) {
@@ -151,7 +158,7 @@ function verdictSection(r: Report, cwd: string): string[] {
   if (d?.source) lines.push(`    at ${fmtSource(d.source, cwd)}${d.builtAt && (d.builtAt.line !== d.source.line || d.builtAt.file !== d.source.file) ? ` (layer built at ${fmtSource(d.builtAt, cwd)})` : ''}${d.rank !== undefined ? ` · rank ${d.rank}` : ''}`);
   const failed = [...v.outputs, ...v.grads].filter((c) => !c.passed);
   if (failed.length) {
-    lines.push(table(['check', 'kind', 'max |Δ|', 'relative', 'tolerance', 'line'], failed.slice(0, 12).map((c) => [c.name, c.kind, fmtErr(c.maxAbs), fmtErr(c.maxRel), fmtErr(c.tolerance), fmtSource(c.source, cwd)]), [false, false, true, true, true, false]));
+    lines.push(table(['check', 'kind', 'max |Δ|', 'relative', 'tolerance (relative)', 'line'], failed.slice(0, 12).map((c) => [c.name, c.kind, fmtErr(c.maxAbs), fmtErr(c.maxRel), fmtErr(c.tolerance), fmtSource(c.source, cwd)]), [false, false, true, true, true, false]));
     if (failed.length > 12) lines.push(`  … ${failed.length - 12} more failed checks`);
   }
   return lines;

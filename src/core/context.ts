@@ -147,7 +147,7 @@ export class RankContext {
     if (!isDType(dtype)) throw bad(`unknown dtype ${JSON.stringify(dtype) ?? String(dtype)}`, `use one of ${DTYPES.map((d) => `"${d}"`).join(', ')}`);
     if (!Array.isArray(shape)) throw bad(`a tensor's shape must be an array of sizes, got ${typeof shape}`, 'pass a shape like [4, 8]');
     for (const n of shape) {
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad(`the shape [${shape.map((x) => JSON.stringify(x) ?? String(x)).join(', ')}] holds ${typeof n === 'number' ? n : `the ${typeof n} ${JSON.stringify(n)}`}; sizes are whole numbers ≥ 0`, 'pass a shape like [4, 8]');
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad(`the shape [${shape.map((x) => (typeof x === 'number' ? String(x) : (JSON.stringify(x) ?? String(x)))).join(', ')}] holds ${typeof n === 'number' ? n : `the ${typeof n} ${JSON.stringify(n)}`}; sizes are whole numbers ≥ 0`, 'pass a shape like [4, 8]');
     }
   }
 

@@ -176,7 +176,7 @@ export function withGivenSource<T>(source: SourceLocation | undefined, fn: () =>
 export function stackLineLocation(raw: string): SourceLocation | undefined {
   let s = raw.trim();
   if (!s.startsWith('at ')) return undefined;
-  s = s.slice(3);
+  s = s.slice(3).replace(/^async /, '');
   const tail = /:(\d+):(\d+)\)?$/.exec(s);
   if (!tail) return undefined;
   let file = s.slice(0, tail.index);

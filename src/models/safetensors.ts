@@ -194,6 +194,8 @@ export interface LoadReport {
   readonly unexpected: string[];
   /** Names in the file that are known not to be parameters (buffers, tied copies). */
   readonly ignored: string[];
+  /** Prefixes stripped from the file's names to match them ("model.", "transformer."). */
+  readonly prefixes?: string[];
 }
 
 /**
@@ -211,13 +213,30 @@ export function loadIntoStore(store: WeightStore, parsed: ParsedSafetensors, spe
   const ignored: string[] = [];
   const mismatches: string[] = [];
   let flipped: 'transpose' | 'as-is' | undefined; // a 2-D tensor that fits the other way round
-  for (const [hfName, t] of parsed) {
+  // a checkpoint saved from a wrapper names its tensors "model.fc1.weight", "transformer.h.0…",
+  // "module.…" (DDP): a name that matches nothing is tried without its first dotted segments
+  const prefixes = new Map<string, number>();
+  const resolve = (hfName: string): string | null | undefined => {
     const name = fromHF(hfName);
+    if (name === null || store.has(name)) return name;
+    const parts = hfName.split('.');
+    for (let k = 1; k <= 3 && k < parts.length; k++) {
+      const n = fromHF(parts.slice(k).join('.'));
+      if (n && store.has(n)) {
+        const p = parts.slice(0, k).join('.') + '.';
+        prefixes.set(p, (prefixes.get(p) ?? 0) + 1);
+        return n;
+      }
+    }
+    return undefined;
+  };
+  for (const [hfName, t] of parsed) {
+    const name = resolve(hfName);
     if (name === null) {
       ignored.push(hfName);
       continue;
     }
-    if (!store.has(name)) {
+    if (name === undefined) {
       unexpected.push(hfName);
       continue;
     }
@@ -233,18 +252,26 @@ export function loadIntoStore(store: WeightStore, parsed: ParsedSafetensors, spe
     plan.push([name, hfName, transpose ? transpose2d(t.data, t.shape[0], t.shape[1]) : t.data]);
   }
   if (mismatches.length) {
-    const list = mismatches.slice(0, 8).join('\n  ') + (mismatches.length > 8 ? `\n  … and ${mismatches.length - 8} more` : '');
-    throw new ConfigError(`the checkpoint does not fit the model (${mismatches.length} shape mismatch${mismatches.length > 1 ? 'es' : ''}):\n  ${list}`,
+    // the headline (the summary's first line) names the first tensor; the list follows
+    const more = mismatches.length > 1 ? ` (and ${mismatches.length - 1} more shape mismatch${mismatches.length > 2 ? 'es' : ''})` : '';
+    const list = mismatches.slice(1, 8).join('\n  ') + (mismatches.length > 8 ? `\n  … and ${mismatches.length - 8} more` : '');
+    throw new ConfigError(`the checkpoint does not fit the model: ${mismatches[0]}${more}${list ? `\n  ${list}` : ''}`,
       flipped === 'transpose'
         ? "the file holds linear weights [in, out] (AutoDist's layout), not torch's [out, in]: weights: { file, layout: 'autodist' }"
         : flipped === 'as-is'
           ? "the file holds linear weights [out, in] (torch's nn.Linear layout): weights: { file, layout: 'torch' }"
           : "build the model from the checkpoint's own config.json (models.fromHF) so sizes match");
   }
+  if (plan.length === 0) {
+    const file = [...parsed.keys()];
+    const show = (xs: readonly string[]) => xs.slice(0, 4).map((x) => `"${x}"`).join(', ') + (xs.length > 4 ? `, … (${xs.length})` : '');
+    throw new ConfigError(`none of the checkpoint's ${file.length} tensors matches a parameter of the model: the file has ${show(file)}; the model has ${show(declared)}`,
+      "load a checkpoint of this model (names as the model's, optionally under a prefix such as model. or transformer.), or build the model from the checkpoint's config.json (models.fromHF)");
+  }
   for (const [name, , data] of plan) store.load(name, data);
   const loaded = plan.map(([n]) => n);
   const got = new Set(loaded);
-  return { loaded, missing: declared.filter((n) => !got.has(n)), unexpected, ignored };
+  return { loaded, missing: declared.filter((n) => !got.has(n)), unexpected, ignored, prefixes: [...prefixes.keys()] };
 }
 
 /** [rows, cols] → [cols, rows]. */

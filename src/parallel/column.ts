@@ -51,9 +51,15 @@ export class ColumnParallelLinear extends Module {
   }
 
   async forward(x: Tensor): Promise<Tensor> {
-    if (x.shape[x.ndim - 1] !== this.weight.shape[0]) {
-      throw shapeError(x, `${this.path || 'ColumnParallelLinear'}: input [${x.shape.join(', ')}] has last dim ${x.shape[x.ndim - 1]} but the weight shard is [${this.weight.shape.join(', ')}] (in = ${this.weight.shape[0]})`,
-        'a column-parallel layer takes the whole input; split the weight along dim 1 (its columns), not dim 0');
+    const inDim = x.shape[x.ndim - 1];
+    if (inDim !== this.weight.shape[0]) {
+      const tp = x.ctx.axisSize(this.axis);
+      // the input holds 1/tp of its features: the layer before left its output split (Col → Col)
+      const splitInput = tp > 1 && inDim * tp === this.weight.shape[0];
+      throw shapeError(x, `${this.path || 'ColumnParallelLinear'}: input [${x.shape.join(', ')}] has last dim ${inDim} but the weight shard is [${this.weight.shape.join(', ')}] (in = ${this.weight.shape[0]})`,
+        splitInput
+          ? `the input is still split into ${tp} parts along its last dim (a column-parallel output with gatherOutput: false): make this layer new RowParallelLinear(weights["…"].split(0, tp), { inputIsParallel: true }), or give the layer before it gatherOutput: true`
+          : 'a column-parallel layer takes the whole input; split the weight along dim 1 (its columns), not dim 0');
     }
     let y = this.sequenceParallel
       ? await sequenceGatheredMatmul(x, this.weight, this.axis, this.sequenceDim) // [B, S, out/tp] from [B, S/tp, in]

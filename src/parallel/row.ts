@@ -52,7 +52,12 @@ export class RowParallelLinear extends Module {
     const xi = this.inputIsParallel ? x : await scatterToRegion(x, this.axis, -1); // [B, S, in/tp]
     if (xi.shape[xi.ndim - 1] !== this.weight.shape[0]) {
       throw shapeError(xi, `${this.path || 'RowParallelLinear'}: input [${xi.shape.join(', ')}] has last dim ${xi.shape[xi.ndim - 1]} but the weight shard is [${this.weight.shape.join(', ')}] (in/tp = ${this.weight.shape[0]})`,
-        this.inputIsParallel ? 'feed it the split output of a column-parallel layer, or set inputIsParallel: false' : 'split the weight along dim 0 (its rows)');
+        this.inputIsParallel
+          ? 'feed it the split output of a column-parallel layer, or set inputIsParallel: false'
+          : x.shape[x.ndim - 1] === this.weight.shape[0]
+            // the input already holds in/tp features: the layer before split it (or gathered it along another dim)
+            ? `the input's last dim is already split (${x.shape[x.ndim - 1]} = in/tp): set inputIsParallel: true, or gather the layer before along its last dim (dim -1)`
+            : 'split the weight along dim 0 (its rows)');
     }
     const partial = matmul(xi, this.weight); // [B, S, out], a partial sum on each rank
     const y = this.sequenceParallel

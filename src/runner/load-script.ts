@@ -193,6 +193,7 @@ function weightsLoader(spec: SimulationSpec, file: string, locate: (n: string) =
     const r = loadIntoStore(store, parsed, mapping);
     const transposed = r.loaded.filter((n) => mapping.hfTensorLayout(n) === 'transpose').length;
     log.push(`loaded ${r.loaded.length} tensors from ${rel} (${layout} layout${transposed ? `: ${transposed} [out, in] weights transposed` : ''})` +
+      (r.prefixes?.length ? ` (their names under ${r.prefixes.map((p) => `"${p}"`).join(', ')} in the file)` : '') +
       (r.missing.length ? `; ${r.missing.length} parameters not in the file keep synthetic values (${r.missing.slice(0, 4).join(', ')}${r.missing.length > 4 ? ', …' : ''})` : '') +
       (r.unexpected.length ? `; ${r.unexpected.length} tensors of the file are not in the model (${r.unexpected.slice(0, 4).join(', ')}${r.unexpected.length > 4 ? ', …' : ''})` : ''));
   };

@@ -148,7 +148,7 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
   // thread that cannot: a loop of the person's own that never calls AutoDist nor awaits
   const armRunTimer = () =>
     armTimer(timeoutS + HARD_STOP_GRACE_S, () => ({
-      headline: `time limit of ${timeoutS} s exceeded in a loop that never calls AutoDist nor awaits`,
+      headline: `time limit of ${timeoutS} s exceeded`,
       fix: timeLimitFix(info?.mode ?? settings.mode),
     }), true);
 
@@ -162,9 +162,10 @@ export function runInWorker(file: string, opts: WorkerRunOptions = {}): RunHandl
 /** The hard time limit's error, with the line the thread was paused at (worker-inspect.ts) when known. */
 function loopError(headline: string, fix: string, at: PausedAt | null): ReportError {
   const frame = at?.frames.find((f) => !isLibraryFile(f.file));
-  if (!frame) return { kind: 'time-limit', message: headline, headline: `${headline} (the script's own code, on some rank)`, fix, ranks: [] };
+  // no line of the person's code on the paused stack: AutoDist's own work was still going
+  if (!frame) return { kind: 'time-limit', message: headline, headline: `${headline} (the stopped thread's stack shows no line of your code)`, fix, ranks: [] };
   const who = at?.rank !== undefined ? `rank ${at.rank}` : 'a rank';
-  const h = `${headline}: ${who} loops at ${path.basename(frame.file)}:${frame.line}`;
+  const h = `${headline} in a loop that never calls AutoDist nor awaits: ${who} loops at ${path.basename(frame.file)}:${frame.line}`;
   return { kind: 'time-limit', message: h, headline: h, fix, source: frame, ranks: at?.rank !== undefined ? [{ rank: at.rank, detail: 'loops here', source: frame }] : [] };
 }
 

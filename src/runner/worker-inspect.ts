@@ -58,11 +58,20 @@ export async function pauseAndLocate(worker: Worker, waitMs = 1500): Promise<Pau
   const post = (method: string, params: object = {}) =>
     new Promise<unknown>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let release = async () => {};
   try {
     const work = new Promise<PausedAt | null>((resolve) => {
       let id = 0;
       const pending = new Map<number, (r: { result?: unknown; error?: unknown }) => void>();
       let sessionId = '';
+      release = async () => {
+        // never leave the thread paused (a paused thread cannot be terminated): resume, detach
+        if (!sessionId) return;
+        const raw = (method: string) => post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: 1e9 + Math.random(), method }) }).catch(() => undefined);
+        await raw('Debugger.resume');
+        await raw('Debugger.disable');
+        await post('NodeWorker.detach', { sessionId }).catch(() => undefined);
+      };
       const urls = new Map<string, string>();
       const send = (method: string, params: object = {}) =>
         new Promise<{ result?: unknown; error?: unknown }>((res) => {
@@ -110,6 +119,7 @@ export async function pauseAndLocate(worker: Worker, waitMs = 1500): Promise<Pau
     return null;
   } finally {
     if (timer) clearTimeout(timer);
+    await release();
     try {
       session.disconnect();
     } catch {

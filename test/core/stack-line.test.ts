@@ -15,6 +15,8 @@ test('a stack line gives its file, line and column for any character in the path
     ['    at g (C:\\Users\\me\\my sims\\a.ts:8:4)', 'C:\\Users\\me\\my sims\\a.ts', 8, 4],
     ['    at node:internal/timers:439:19', 'node:internal/timers', 439, 19],
     ['Error: boom', undefined],
+    ['    at async /work/dist/worker.js:62181:7', '/work/dist/worker.js', 62181, 7],
+    ['    at async run (/a b/c.ts:4:2)', '/a b/c.ts', 4, 2],
   ];
   for (const [line, file, l, c] of cases) {
     const at = stackLineLocation(line);

@@ -260,7 +260,7 @@ test('a checkpoint that does not fit names each tensor, both shapes and the fix;
   const wrong = hfLlamaTensors({ ...TINY_LLAMA, nKvHead: 4 }, 3); // k/v_proj [32, 32] instead of [16, 32]
   throwsConfig(
     () => loadIntoStore(store, parseSafetensors(writeSafetensors(wrong)), spec),
-    /4 shape mismatches[\s\S]*"model\.layers\.0\.self_attn\.k_proj\.weight": the file has \[32, 32\] \(HF \[out, in\]; \[32, 32\] as our \[in, out\]\), the model expects \[32, 16\]/,
+    /^the checkpoint does not fit the model: "model\.layers\.0\.self_attn\.k_proj\.weight": the file has \[32, 32\] \(HF \[out, in\]; \[32, 32\] as our \[in, out\]\), the model expects \[32, 16\] \(and 3 more shape mismatches\)/,
     /checkpoint's own config\.json \(models\.fromHF\)/,
   );
   assert.notDeepEqual(Array.from(store.dense('model.norm.weight').dataSync()), Array.from(wrong['model.norm.weight'].data), 'nothing is loaded when shapes do not fit');
@@ -272,5 +272,16 @@ test('a checkpoint that does not fit names each tensor, both shapes and the fix;
   assert.deepEqual(report.missing, ['model.layers.1.mlp.up_proj.weight', 'lm_head.weight']);
 
   throwsConfig(() => loadIntoStore(new WeightStore({ mode: 'numeric' }), new Map(), spec), /no parameters declared/, /declareParams/);
+
+  // saved from a wrapper: every name under "base." — matched without it, and the prefix reported
+  const wrapped = Object.fromEntries(Object.entries(hfLlamaTensors(TINY_LLAMA, 5)).map(([n, t]) => [`base.${n}`, t]));
+  const r2 = loadIntoStore(store, parseSafetensors(writeSafetensors(wrapped)), spec);
+  assert.equal(r2.missing.length, 0);
+  assert.deepEqual(r2.prefixes, ['base.']);
+  assert.deepEqual(Array.from(store.dense('model.norm.weight').dataSync()), Array.from(wrapped['base.model.norm.weight'].data));
+
+  // nothing matches: an error naming what the file has and what the model has (was: 0 loaded, VERIFIED on seeded weights)
+  const strangers = { 'encoder.block.0.w': hfLlamaTensors(TINY_LLAMA, 6)['model.norm.weight'] };
+  throwsConfig(() => loadIntoStore(store, parseSafetensors(writeSafetensors(strangers)), spec), /none of the checkpoint's 1 tensors matches a parameter of the model: the file has "encoder\.block\.0\.w"; the model has "model\.embed_tokens\.weight"/, /prefix such as model\./);
   store.dispose();
 });

@@ -444,7 +444,7 @@ export class CollectiveEngine {
     if (!Number.isInteger(peer) || peer < 0 || peer >= n || peer === ctx.rank) {
       throw new SimError('p2p-mismatch', `rank ${ctx.rank} tries to ${verb} rank ${peer}, ${peer === ctx.rank ? 'itself' : `but the world has ranks 0..${n - 1}`}`, {
         ranks: [{ rank: ctx.rank, source, detail: `${verb} ${peer}` }],
-        fix: 'address peers by global rank; for pipeline stages use the pp-axis neighbour (e.g. rank.peer("pp", +1)), not the stage number',
+        fix: 'address peers by global rank; for pipeline stages use the pp-axis neighbour (rank.comm.peer("pp", +1) is the rank of the next stage on your pp axis), not the stage number',
       });
     }
   }

@@ -14,10 +14,10 @@ import type { SimulationSpec } from './spec.js';
  * The largest world a run takes. A meta run folds dp/tp by symmetry, so it holds per-rank
  * arrays (clocks, memory, coordinates) but runs few ranks: 2^21 = 2,097,152 ranks (a 2^20
  * data-parallel mesh of tp=2 simulates in about 30 s and 3 GB here). A numeric run computes
- * every rank's tensors: 4,096 ranks.
+ * every rank's tensors: 16,384 ranks.
  */
 export const MAX_META_RANKS = MAX_WORLD;
-export const MAX_NUMERIC_RANKS = 4096;
+export const MAX_NUMERIC_RANKS = 16384;
 
 /** A value as an error shows it: strings quoted, the type named for objects. */
 export function shown(v: unknown): string {

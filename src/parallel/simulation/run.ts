@@ -240,7 +240,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     else if (!ref) verification = { passed: false, skipped: `the unsharded reference failed: ${refError?.headline ?? 'unknown error'}`, outputs: [], grads: [] };
     else {
       progress('verify', 0, 'comparing with the unsharded model');
-      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1 }, ref, tol, opts.dump);
+      verification = verify({ mesh, captures, params, losses, trace: res.trace, microbatches: pipelined ? (input.microbatches ?? 1) : 1, lossSummands: input.batch * input.seq }, ref, tol, opts.dump);
       if (!res.ok) verification = { ...verification, passed: false };
     }
     disposeRecords(captures, params, ref);

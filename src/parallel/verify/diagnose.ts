@@ -29,16 +29,22 @@ export function biasCountedTwice(out: tf.Tensor, ref: tf.Tensor, bias: tf.Tensor
 }
 
 /** Σ_ranks out_i ≈ ref: each rank holds a partial sum that was never reduced. */
-export function missingReduce(parts: readonly Captured[], ref: tf.Tensor, path: string, trace: readonly TraceEvent[], ranks: readonly number[], what: 'output' | 'input-grad'): Diagnosis | null {
+export function missingReduce(parts: readonly Captured[], ref: tf.Tensor, path: string, trace: readonly TraceEvent[], ranks: readonly number[], what: 'output' | 'input-grad', bias: tf.Tensor | null = null): Diagnosis | null {
   if (parts.length < 2 || parts.some((p) => !p.data || p.data.size !== ref.size)) return null;
   const sum = tf.tidy(() => tf.reshape(tf.addN(parts.map((p) => p.data!)), ref.shape));
+  // with a bias each rank added: Σ out_i = ref + (P − 1)·b
+  const unbiased = bias ? tf.tidy(() => tf.sub(sum, tf.mul(bias, parts.length - 1))) : null;
   const e = errorStats(sum, ref);
+  const eb = unbiased ? errorStats(unbiased, ref) : null;
   sum.dispose();
-  if (e.maxRel > 1e-3) return null;
+  unbiased?.dispose();
+  if (e.maxRel > 1e-3 && !(eb && eb.maxRel <= 1e-3)) return null;
   if (what === 'output') {
     const mm = [...trace].reverse().find((t) => t.rank === ranks[0] && t.kind === 'compute' && t.phase === 'forward' && t.module === path && t.name === 'matmul');
     return {
-      message: `each rank holds a partial sum of the output; their sum equals the unsharded result — all-reduce it across the ${parts.length} ranks (reduceFromRegion / comm.allReduce) before it is used`,
+      message: e.maxRel > 1e-3
+        ? `each rank holds a partial sum of the output plus the bias; their sum, less ${parts.length - 1} × the bias, equals the unsharded result — all-reduce the partial products across the ${parts.length} ranks (reduceFromRegion / comm.allReduce) and add the bias once, after it`
+        : `each rank holds a partial sum of the output; their sum equals the unsharded result — all-reduce it across the ${parts.length} ranks (reduceFromRegion / comm.allReduce) before it is used`,
       source: mm?.source,
     };
   }

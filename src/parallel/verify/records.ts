@@ -28,6 +28,8 @@ export interface ShardedRecord {
   readonly trace: readonly TraceEvent[];
   /** Micro-batches per step: each module runs this many times per reference call. */
   readonly microbatches?: number;
+  /** How many terms the reference's loss sums (B·S): its float32 rounding grows with them. */
+  readonly lossSummands?: number;
 }
 
 /** What the unsharded reference run left. */

@@ -99,8 +99,11 @@ function verifyInner(sh: ShardedRecord, ref: ReferenceRecord, tol: Tolerances, d
     dump?.('sim/loss', [], Float32Array.of(shLoss));
     const e = Math.abs(shLoss - ref.loss);
     const rel = e / Math.max(Math.abs(ref.loss), 1e-12);
-    const passed = rel <= tol.output;
-    outputs.push({ name: 'loss', kind: 'loss', maxAbs: e, maxRel: rel, tolerance: tol.output, passed });
+    // the reference sums B·S terms in float32: its relative rounding error can reach n·u
+    // (u = 2^-24, Higham's bound for a sum of terms of one sign), which a dp=10,000 run passes
+    const tolerance = tol.output + (sh.lossSummands ?? 0) * 2 ** -24;
+    const passed = rel <= tolerance;
+    outputs.push({ name: 'loss', kind: 'loss', maxAbs: e, maxRel: rel, tolerance, passed });
     if (!passed) diverge({ where: 'loss', kind: 'loss', message: `the loss is ${shLoss} where the unsharded model gives ${ref.loss}`, maxAbs: e });
   }
 
@@ -275,7 +278,7 @@ function explainOutput(sh: ShardedRecord, ref: ReferenceRecord, rc: ModuleCall, 
     const bias = ref.values.get(rc.path ? `${rc.path}.bias` : 'bias') ?? null;
     const b = biasCountedTwice(out, refOut, bias, tp, rc.path, sh.trace, rank);
     if (b) return b;
-    return missingReduce(g0.map((p) => p.captured), refOut, rc.path, sh.trace, g0.map((p) => p.rank), 'output');
+    return missingReduce(g0.map((p) => p.captured), refOut, rc.path, sh.trace, g0.map((p) => p.rank), 'output', bias);
   }
   return null;
 }

@@ -1,6 +1,6 @@
 // 2^19 ranks in numeric mode (crashed with a RangeError and exit 1): the numeric ceiling, and --meta.
 // exit: 2
-// message: a numeric run takes at most 4,096
+// message: a numeric run takes at most 16,384
 // message: --meta
 // absent: RangeError
 import { simulation, ColumnParallelLinear, RowParallelLinear, models } from 'autodist';
