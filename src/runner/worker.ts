@@ -73,19 +73,8 @@ async function main(port: { postMessage(m: WorkerMessage): void }, input: Worker
     const error = reportErrorOf(new SimError(why.kind, typeof why.headline === 'function' ? why.headline([]) : why.headline, { fix: why.fix, source: why.source }));
     post({ type: 'fatal', error });
   };
-  // a capture callback, not an 'uncaughtException' listener: tfjs's WASM glue (Emscripten) adds
-  // listeners that rethrow, which would end the thread; its 'unhandledRejection' listener rethrows
-  // the reason as an uncaught exception, so a rejection seen first is told apart here
-  const rejected = new WeakSet<object>();
-  process.prependListener('unhandledRejection', (e) => {
-    if (typeof e === 'object' && e !== null) rejected.add(e);
-    stop(unhandled(e));
-  });
-  process.setUncaughtExceptionCaptureCallback((e) => {
-    if (typeof e === 'object' && e !== null && rejected.has(e)) return;
-    stop(uncaught(e));
-  });
-  process.on('beforeExit', () => stop(stalled()));
+  currentStop = stop;
+  listenOnce();
   // the parent holds the hard limit; the run stops itself first, at the rank and line that runs
   const t0 = performance.now();
   const report = await runScript(input.file, input.settings, {
@@ -101,6 +90,32 @@ async function main(port: { postMessage(m: WorkerMessage): void }, input: Worker
   done = true;
   batch.flush();
   post({ type: 'report', report });
+}
+
+/**
+ * The process-wide listeners, installed once per thread: a kept worker (warm-worker.ts) runs many
+ * scripts, and Node takes one uncaught-exception capture callback at most. They stop the run in
+ * progress (`currentStop`).
+ */
+let currentStop: (why: StopRequest | null) => void = () => {};
+let listening = false;
+
+function listenOnce(): void {
+  if (listening) return;
+  listening = true;
+  // a capture callback, not an 'uncaughtException' listener: tfjs's WASM glue (Emscripten) adds
+  // listeners that rethrow, which would end the thread; its 'unhandledRejection' listener rethrows
+  // the reason as an uncaught exception, so a rejection seen first is told apart here
+  const rejected = new WeakSet<object>();
+  process.prependListener('unhandledRejection', (e) => {
+    if (typeof e === 'object' && e !== null) rejected.add(e);
+    currentStop(unhandled(e));
+  });
+  process.setUncaughtExceptionCaptureCallback((e) => {
+    if (typeof e === 'object' && e !== null && rejected.has(e)) return;
+    currentStop(uncaught(e));
+  });
+  process.on('beforeExit', () => currentStop(stalled()));
 }
 
 if (!isMainThread && parentPort) {
