@@ -308,7 +308,7 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     assert.deepEqual(await cells('total wire'), ['180.0 MiB', '★ 48.0 MiB']);
     assert.deepEqual(await cells('verdict'), ['verified', 'verified'], 'no star where every run is as good');
     // the all-to-all attempt moved 87 MiB (48 + 39) and its step was shorter (it skips fc1's dX all-reduce)
-    assert.match((await texts(page, '#compare-delta'))[0], /^ffn\.ts against its previous run: wire −39\.0 MiB, step \+[\d.]+ µs, peak memory −[\d.]+ (KiB|MiB), now verified$/);
+    assert.match((await texts(page, '#compare-delta'))[0], /^ffn\.ts against its previous run: wire −39\.0 MiB, step \+[\d.]+ µs, peak memory [+−][\d.]+ (KiB|MiB), now verified$/);
     await page.screenshot({ path: path.join(SHOTS, 'dark-compare-history.png'), fullPage: true });
     // a third run ticked in: three columns, the all-to-all attempt not the best at anything but never the verdict
     await page.locator('li[data-key="a"] input[type=checkbox]').check();

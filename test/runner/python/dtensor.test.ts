@@ -76,7 +76,9 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.equal(report.exitCode, 0);
     // every block's modules and all 20 gradients were compared
     assert.equal(report.verification.grads.length, 2 * 9 + 2);
-    assert.ok(report.verification.outputs.length >= 2 * 12 + 2);
+    // per block: 2 norms, q/k/v/o, w1/w3/w2 and the block (attention and feed_forward hand on wo's and
+    // w2's outputs: seen through), plus norm and output
+    assert.ok(report.verification.outputs.length >= 2 * 10 + 2);
     const note = Object.fromEntries(report.verification.grads.map((g) => [g.name, g.note]));
     assert.equal(note['layers.0.attention.wq.weight'], 'Shard(0) by index ranges');
     assert.equal(note['layers.1.feed_forward.w2.weight'], 'Shard(1) by index ranges');
