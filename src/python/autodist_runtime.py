@@ -52,17 +52,16 @@ class Recorder:
             self.stack[-1][2] = out     # the parent's last child output (to see through wrappers)
         # a module that hands on what one of its children returned (a pipeline wrapper, a
         # Sequential stage) adds nothing to compare, and its contents differ between runs
-        wrapper = frame[2] is not None and frame[2] is out
+        # (its output shape is still reported: `see_through` marks it for the comparison only)
+        see_through = frame[2] is not None and frame[2] is out
         self.modules.setdefault(name, m)
-        if wrapper:
-            return
         from torch import Tensor
         o = out[0] if isinstance(out, (tuple, list)) and out and isinstance(out[0], Tensor) else out
         if not isinstance(o, Tensor):
             return
         k = self.counts.get(name, 0)
         self.counts[name] = k + 1
-        self.calls.append([name, k, type(m).__name__, o._t, m._ad_site, _sharded_dims(o), o.__dict__.get("_declared_at")])
+        self.calls.append([name, k, type(m).__name__, o._t, m._ad_site, _sharded_dims(o), o.__dict__.get("_declared_at"), see_through])
 
     def params(self):
         """[name, module, core tensor] of every parameter of every called module."""

@@ -18,6 +18,11 @@ import { errorStats as rawStats, type ErrorStats, type Tolerances } from './comp
  */
 export interface NamedCall {
   readonly name: string;
+  /**
+   * The module handed on what one of its children returned (a pipeline wrapper, a Sequential
+   * stage): its shape is reported, but it is not compared (its contents differ between runs).
+   */
+  readonly seeThrough?: boolean;
   readonly call: number;
   readonly kind: string;
   readonly shape: readonly number[];

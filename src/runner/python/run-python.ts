@@ -52,7 +52,7 @@ interface RankResult {
   stopped?: boolean;
   traceback?: string;
   /** [name, call, kind, output, site, a DTensor's sharded dims as [dim, global size], where a style declared its input sharded] */
-  calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined, SourceLocation | null | undefined][];
+  calls?: [string, number, string, Tensor, SourceLocation | undefined, [number, number][] | null | undefined, SourceLocation | null | undefined, boolean][];
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
   /** A torch.distributed.pipelining schedule's step on this rank. */
   pipeline?: PythonPipelineRecord;
@@ -185,7 +185,7 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
 }
 
 function recordOf(rank: number, r: RankResult): RankRecord {
-  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site, sharded, declaredAt]) => ({ name, call, kind, shape: t.shape, data: t.data ? t.data.clone() : null, site: site ?? undefined, sharded: sharded ? sharded.map(([d, n]) => [d, n] as const) : undefined, declaredAt: declaredAt ?? undefined }));
+  const calls: NamedCall[] = (r.calls ?? []).map(([name, call, kind, t, site, sharded, declaredAt, seeThrough]) => ({ name, call, kind, shape: t.shape, seeThrough: !!seeThrough, data: seeThrough || !t.data ? null : t.data.clone(), site: site ?? undefined, sharded: sharded ? sharded.map(([d, n]) => [d, n] as const) : undefined, declaredAt: declaredAt ?? undefined }));
   const params: NamedParam[] = (r.params ?? []).map(([name, module, kind, t, site]) => ({
     name,
     module,

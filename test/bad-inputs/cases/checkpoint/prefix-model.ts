@@ -9,7 +9,7 @@ export default simulation({
   mesh: { tp: 2 },
   model: models.ffn({ hidden: 16 }),
   input: { batch: 2, seq: 4 },
-  weights,
+  weights: { file: weights, layout: 'autodist' }, // written [in, out]
   parallelize(model, { tp, weights }) {
     model.fc1 = new ColumnParallelLinear(weights.fc1.split(1, tp), { gatherOutput: false });
     model.fc2 = new RowParallelLinear(weights.fc2.split(0, tp), { inputIsParallel: true });
