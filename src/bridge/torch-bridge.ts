@@ -1,11 +1,10 @@
 import type { RankContext } from '../core/context.js';
-import { bytesOf, numel, storageDType, type DType } from '../core/dtype.js';
+import { numel, type DType } from '../core/dtype.js';
 import { SimError } from '../core/errors.js';
 import type { ReduceOp } from '../core/ledger.js';
 import type { ProcessGroup } from '../core/mesh.js';
 import { sourceAt, withGivenSource, type SourceLocation } from '../core/source.js';
 import { Tensor } from '../core/tensor.js';
-import * as tf from '@tensorflow/tfjs-core';
 import { callOp, hasOp } from './op-table.js';
 import * as ops from '../core/ops/index.js';
 
@@ -130,9 +129,7 @@ export class TorchBridge {
           if (o.low) t = callOp('add_scalar', [t, Number(o.low)]) as Tensor;
           break;
         case 'arange': {
-          const start = Number(o.start), end = Number(o.end), step = Number(o.step);
-          const n = Math.max(0, Math.ceil((end - start) / step));
-          t = ops.arange(ctx, start, end, step, dtype);
+          t = ops.arange(ctx, Number(o.start), Number(o.end), Number(o.step), dtype);
           break;
         }
         default:
@@ -177,10 +174,6 @@ export class TorchBridge {
     }
     if (t.data === null) throw new SimError('user-exception', `tensor ${t.describe()} on rank ${t.rank} has no values: this run is in meta mode (shapes only)`, { fix: 'print .shape instead of values in meta mode, or run without --meta' });
     return Array.from(t.valuesSync());
-  }
-
-  bytes(t: Tensor): number {
-    return bytesOf(t.size, t.dtype);
   }
 
   // ------------------------------------------------------------------ autograd

@@ -178,7 +178,7 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
       it.runtime.flush_output();
       if (r.calls || r.params) records[ctx.rank] = recordOf(ctx.rank, r);
       if (r.pipeline) pipes[ctx.rank] = r.pipeline;
-      settle(ctx, r, j.file);
+      settle(ctx, r);
     },
   );
   return { res, records, pipes };
@@ -200,7 +200,7 @@ function recordOf(rank: number, r: RankResult): RankRecord {
 }
 
 /** A rank's end: an exception becomes the run's error, at the person's line. */
-function settle(ctx: RankContext, r: RankResult, file: string): void {
+function settle(ctx: RankContext, r: RankResult): void {
   if (r.stopped) throw new AbortedError(new SimError('cancelled', `rank ${ctx.rank} did not start: the run was stopped at the time limit`));
   const frames = r.frames ?? [];
   const last = frames[frames.length - 1];
@@ -229,7 +229,6 @@ function settle(ctx: RankContext, r: RankResult, file: string): void {
   if (r.sys_exit && r.exit !== 0) {
     throw new SimError('user-exception', `rank ${ctx.rank}: sys.exit(${r.message ? JSON.stringify(r.message) : r.exit}) ended the process`, { ranks: [{ rank: ctx.rank, source: at, detail: 'exited here' }], source: at });
   }
-  void file;
 }
 
 function fixFor(type: string, message: string): string | undefined {
@@ -275,4 +274,3 @@ function disposeRecords(records: readonly (RankRecord | undefined)[]): void {
   }
 }
 
-export { Tensor };
