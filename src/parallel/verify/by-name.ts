@@ -41,6 +41,8 @@ export interface NamedParam {
   readonly tensor: Tensor;
   readonly shape: readonly number[];
   readonly grad: tf.Tensor | null;
+  /** The parameter's values when it is a vector (a bias), for the diagnoses. */
+  readonly value?: tf.Tensor;
   readonly placement?: Placement;
   readonly site?: SourceLocation;
 }
@@ -104,7 +106,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     const name = rc.name || '(the model)';
     const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
     const claimed = claimedShape(pieces, rc.shape);
-    const o = claimed ?? place(pieces, rc.data, rc.shape, tol.output, outFloor);
+    const o = claimed ?? place(pieces, rc.data, rc.shape, tol.output, outFloor, biasOf(sharded, rc.name));
     // a layout declared wrong is reported where it was declared (the plan entry), else where the module was built
     const site = (claimed && pieces.find((p) => p.declaredAt)?.declaredAt) || (sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site);
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
@@ -157,7 +159,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
  * index ranges; replicated; concatenated along a dim that is 1/k of the reference's; a partial
  * sum (reported as a failure: an all-reduce is missing).
  */
-function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number): Outcome {
+function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number, bias?: ReadonlyMap<number, tf.Tensor>): Outcome {
   const errorStats = (a: tf.Tensor, b: tf.Tensor) => floored(a, b, floor);
   const sorted = [...pieces].sort((a, b) => a.rank - b.rank);
   if (sorted.every((p) => p.ranges && p.dim !== undefined)) {
@@ -179,6 +181,8 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
       const e = errorStats(s, ref);
       if (e.maxRel <= tol) return { ok: false, err: worst, why: `each rank holds a partial sum: the sum over ranks ${sorted.slice(0, k).map((p) => p.rank).join(', ')} matches — an all-reduce is missing (of this output; for a gradient, of the input gradient of the tensor-parallel layer after it: Megatron's f, an identity forward whose backward all-reduces)` };
     }
+    const counted = bias ? biasCounted(sorted, ref, bias, tol, floor) : null;
+    if (counted) return { ok: false, err: worst, why: counted };
     return { ok: false, err: worst, why: 'every rank holds the full shape, and the values differ' };
   }
   // one dim a fraction of the reference's: concatenated along it over consecutive ranks
@@ -280,6 +284,40 @@ function claimedShape(pieces: readonly Piece[], refShape: readonly number[]): Ou
     }
   }
   return null;
+}
+
+/**
+ * The bias of a row-parallel layer added on every rank before the all-reduce sums them: each
+ * rank's output = reference + (k − 1) × bias, k the ranks that summed it. Tried for every k that
+ * divides the world; the rank's own bias (a full-shape parameter of the module) is the one added.
+ */
+function biasCounted(pieces: readonly Piece[], ref: tf.Tensor, bias: ReadonlyMap<number, tf.Tensor>, tol: number, floor: number): string | null {
+  const n = Math.max(...pieces.map((p) => p.rank)) + 1;
+  for (const k of divisorsOf(n)) {
+    let ok = true;
+    for (const p of pieces) {
+      const b = bias.get(p.rank);
+      if (!b || b.shape.length !== 1 || b.shape[0] !== ref.shape[ref.shape.length - 1]) return null;
+      const e = floored(tf.sub(p.data, tf.mul(b, k - 1)), ref, floor);
+      if (!(e.maxRel <= tol)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return `the bias is added on each of ${k} ranks before the all-reduce sums them, so it is counted ${k} times (output = reference + ${k - 1} × bias) — add the bias once, after the all-reduce (F.linear(x, weight) without the bias, all_reduce, then + bias)`;
+  }
+  return null;
+}
+
+/** Each rank's own `<module>.bias` values, by rank (for the bias diagnosis). */
+function biasOf(sharded: readonly (RankRecord | undefined)[], module: string): Map<number, tf.Tensor> {
+  const out = new Map<number, tf.Tensor>();
+  const name = module ? `${module}.bias` : 'bias';
+  for (const r of sharded) {
+    const p = r?.params.find((q) => q.name === name);
+    if (p?.value) out.set(r!.rank, p.value);
+  }
+  return out;
 }
 
 function divisorsOf(n: number): number[] {

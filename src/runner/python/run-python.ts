@@ -193,6 +193,8 @@ function recordOf(rank: number, r: RankResult): RankRecord {
     tensor: t,
     shape: t.shape,
     grad: t.grad?.data ? t.grad.data.clone() : null,
+    // a vector's values, kept for the diagnoses (a bias counted on every rank)
+    value: t.shape.length === 1 && t.data ? t.data.clone() : undefined,
     placement: t.placement,
     site: site ?? undefined,
   }));
@@ -270,7 +272,10 @@ function disposeRecords(records: readonly (RankRecord | undefined)[]): void {
   for (const r of records) {
     if (!r) continue;
     for (const c of r.calls) if (c.data && !c.data.isDisposed) c.data.dispose();
-    for (const p of r.params) if (p.grad && !p.grad.isDisposed) p.grad.dispose();
+    for (const p of r.params) {
+      if (p.grad && !p.grad.isDisposed) p.grad.dispose();
+      if (p.value && !p.value.isDisposed) p.value.dispose();
+    }
   }
 }
 

@@ -72,6 +72,11 @@ describe('PyTorch files on the simulator', { skip }, () => {
     const d = report.verification.firstDivergence!;
     assert.equal(d.where, 'fc2');
     assert.ok(d.source?.file.endsWith('ffn_bias_before_allreduce.py'));
+    // the TypeScript path's diagnosis: each rank's output is the reference plus (P − 1) × its bias
+    assert.match(d.message, /counted 4 times \(output = reference \+ 3 × bias\) — add the bias once, after the all-reduce/);
+    // at 2 ranks it is counted twice: the count is measured, not assumed
+    const two = (await run(ex('ffn_bias_before_allreduce.py'), 2)).report.verification.firstDivergence!;
+    assert.match(two.message, /counted 2 times \(output = reference \+ 1 × bias\)/);
   });
 
   test('meta mode: the same file, shapes only, the same ledger', async () => {
