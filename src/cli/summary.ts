@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Report, ShardInfo } from '../report/types.js';
 import { callCount, collectiveRows, moduleRows, shardRows } from '../report-html/rows.js';
 import { fmtBytes, fmtCount, fmtElements, fmtErr, fmtMs, fmtRanks, fmtShape, fmtSource, fmtUs, table } from './format.js';
+import { errorsLine, referenceOf } from '../report/verdict.js';
 
 export interface SummaryOptions {
   /** Rows of the traffic ledger to print before "… more" (default 40). */
@@ -150,11 +151,11 @@ function verdictSection(r: Report, cwd: string): string[] {
   }
   const maxOf = (xs: readonly { maxAbs: number }[]) => xs.reduce((m, x) => Math.max(m, x.maxAbs), 0);
   if (v.passed) {
-    lines.push(`✓ VERIFIED against the unsharded model: max |Δ| ${fmtErr(maxOf(v.outputs))} (outputs), ${fmtErr(maxOf(v.grads))} (gradients)${v.loss ? ` · loss ${v.loss.sharded.toPrecision(6)} vs ${v.loss.reference.toPrecision(6)}` : ''}`);
+    lines.push(`✓ VERIFIED against ${referenceOf(v)}: ${errorsLine(v)}${v.loss ? ` · loss ${v.loss.sharded.toPrecision(6)} vs ${v.loss.reference.toPrecision(6)}` : ''}`);
     return lines;
   }
   const d = v.firstDivergence;
-  lines.push(`✗ NOT VERIFIED: ${d ? d.message : 'the sharded run differs from the unsharded model'}`);
+  lines.push(`✗ NOT VERIFIED: ${d ? d.message : `the sharded run differs from ${referenceOf(v)}`}`);
   if (d?.source) lines.push(`    at ${fmtSource(d.source, cwd)}${d.builtAt && (d.builtAt.line !== d.source.line || d.builtAt.file !== d.source.file) ? ` (layer built at ${fmtSource(d.builtAt, cwd)})` : ''}${d.rank !== undefined ? ` · rank ${d.rank}` : ''}`);
   const failed = [...v.outputs, ...v.grads].filter((c) => !c.passed);
   if (failed.length) {

@@ -63,6 +63,8 @@ export class RankContext {
   clock = 0;
   phase: Phase = 'forward';
   gradEnabled = true;
+  /** Set by a model run with pp > 1: its pipeline runtime moves activations between stages (see Comm's stage-edge check). */
+  pipelineRuntime = false;
   /** Module path stack, e.g. ["h.0", "h.0.attn", "h.0.attn.c_attn"]. */
   readonly moduleStack: string[] = [];
   /** Where each module on the stack was built (the fallback source of ops inside library layers). */

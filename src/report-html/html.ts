@@ -4,6 +4,7 @@ import { callCount, collectiveRows, shardRows, verdictWord } from './rows.js';
 import { STYLE } from './style.js';
 import { KIND_COLOR, timelineSvg } from './timeline-svg.js';
 import { fmtBytes, fmtCount, fmtErr, fmtRanks, fmtShape, fmtUs } from './units.js';
+import { errorsLine, referenceOf } from '../report/verdict.js';
 
 /**
  * One self-contained HTML file for a report (inline CSS and a few lines of inline JS, no
@@ -53,8 +54,8 @@ function overview(r: Report): string {
     : v.skipped
       ? `ran without errors; not verified (${esc(v.skipped)})`
       : v.passed
-        ? `verified against the unsharded model: max |Δ| ${fmtErr(max(v.outputs))} (outputs), ${fmtErr(max(v.grads))} (gradients)`
-        : `<b>not verified:</b> ${esc(v.firstDivergence?.message ?? 'the sharded run differs from the unsharded model')}${src(v.firstDivergence?.source)}`;
+        ? `verified against ${referenceOf(v)}: ${errorsLine(v)}`
+        : `<b>not verified:</b> ${esc(v.firstDivergence?.message ?? `the sharded run differs from ${referenceOf(v)}`)}${src(v.firstDivergence?.source)}`;
   const peak = r.memory.perRank.reduce((m, p) => Math.max(m, p.peakBytes), 0);
   const cards = [
     ['Verdict', verdict],
@@ -160,8 +161,8 @@ function verdictLine(r: Report): string {
   const v = r.verification;
   if (r.errors.length) return `error: ${r.errors[0].headline}`;
   if (v.skipped) return `not verified: ${v.skipped}`;
-  if (v.passed) return `verified against the unsharded model${v.loss ? ` · loss ${v.loss.sharded.toPrecision(6)} (reference ${v.loss.reference.toPrecision(6)})` : ''}`;
-  return 'NOT verified: the sharded run differs from the unsharded model';
+  if (v.passed) return `verified against ${referenceOf(v)}${v.loss ? ` · loss ${v.loss.sharded.toPrecision(6)} (reference ${v.loss.reference.toPrecision(6)})` : ''}`;
+  return `NOT verified: the sharded run differs from ${referenceOf(v)}`;
 }
 
 function checkRow(c: ErrorCheck): string {

@@ -161,6 +161,8 @@ export interface Divergence {
 export interface VerificationInfo {
   readonly passed: boolean;
   readonly skipped?: string;
+  /** What the run was compared with: the unsharded model (a spec's model), or the same file at world size 1 (a PyTorch file, a custom program). */
+  readonly reference?: 'unsharded-model' | 'world-size-1';
   readonly loss?: { readonly sharded: number; readonly reference: number };
   readonly outputs: readonly ErrorCheck[];
   readonly grads: readonly ErrorCheck[];

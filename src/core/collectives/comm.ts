@@ -274,6 +274,7 @@ export class Comm {
     if (!(x instanceof Tensor)) throw notATensor(x, this.ctx.rank, 'send', this.ctx.source(true));
     if (this.ctx.mode === 'numeric') x.requireData();
     this.checkOwn(x, 'send');
+    this.checkStageEdge(dst, 'send');
     const post = this.engine.send(this.ctx, dst, tag, x, this.src());
     this.ctx.memory.read(x.memIndex);
     return { wait: () => this.engine.waitSend(post) };
@@ -286,6 +287,7 @@ export class Comm {
    */
   async recv(like: Tensor | { shape: readonly number[]; dtype?: DType }, src: number, opt: { tag?: number; requiresGrad?: boolean } = {}): Promise<Tensor> {
     const tag = opt.tag ?? 0;
+    this.checkStageEdge(src, 'recv');
     const d = await this.engine.recv(this.ctx, src, tag, like.shape, like.dtype ?? 'float32', this.src());
     const out = this.wrap(d, [], null);
     if (opt.requiresGrad && this.ctx.gradEnabled) {
@@ -350,6 +352,27 @@ export class Comm {
   }
 
   /** A rank may only pass its own tensors to comm. */
+  /**
+   * In a model run with pp > 1 the pipeline runtime moves activations between stages (and their
+   * gradients back). A layer of the person's that also sends to or receives from the next or
+   * previous stage (the seed's PipelineParallelTransformerLayer) would move them a second time
+   * and leave the runtime's recv waiting: say so at the layer's line instead.
+   */
+  private checkStageEdge(peer: number, what: 'send' | 'recv'): void {
+    const ctx = this.ctx;
+    if (!ctx.pipelineRuntime || !ctx.moduleStack.length || !ctx.mesh.has('pp') || !Number.isInteger(peer) || peer < 0 || peer >= ctx.worldSize) return;
+    const a = ctx.mesh.coords(ctx.rank);
+    const b = ctx.mesh.coords(peer);
+    if (a.pp === b.pp || Object.keys(a).some((k) => k !== 'pp' && a[k] !== b[k])) return; // not a pp neighbour
+    const module = ctx.moduleStack[ctx.moduleStack.length - 1];
+    const source = this.src();
+    throw new SimError('config', `rank ${ctx.rank}: ${what} ${what === 'send' ? 'to' : 'from'} the ${b.pp > a.pp ? 'next' : 'previous'} pipeline stage inside ${module ? `layer ${module}` : 'a layer'}: in a model run with pp > 1 AutoDist's pipeline already moves each stage's activations to the next stage and their gradients back, so this ${what} would move them a second time`, {
+      ranks: [{ rank: ctx.rank, source, detail: `${what} ${what === 'send' ? 'to' : 'from'} rank ${peer} here` }],
+      source,
+      fix: 'take the send/recv out of the layer and let the model run cut the stages (mesh: { pp: N }), or write the whole step as a `program`, where your layer\'s sends and recvs are the only ones (see examples/pipeline_seed_train.ts)',
+    });
+  }
+
   private checkOwn(x: Tensor, what: string): void {
     if (x.ctx !== this.ctx) throw notOwn(this.ctx, x, what);
   }

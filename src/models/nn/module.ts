@@ -148,6 +148,20 @@ export function assignPaths(root: Module): void {
   for (const [p, m] of root.namedModules()) m.path = p;
 }
 
+const roots = new WeakMap<RankContext, Module[]>();
+
+/** A model built on this rank (buildModel): its whole tree is named, its tied weights included. */
+export function noteRoot(ctx: RankContext, root: Module): void {
+  const list = roots.get(ctx) ?? [];
+  list.push(root);
+  roots.set(ctx, list);
+}
+
+/** The models built on this rank, in order. */
+export function rootsOf(ctx: RankContext): readonly Module[] {
+  return roots.get(ctx) ?? [];
+}
+
 export type ModuleHook = (m: Module, inputs: readonly Tensor[], output: Tensor) => void;
 
 const moduleHooks = new WeakMap<RankContext, ModuleHook[]>();

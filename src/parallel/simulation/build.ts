@@ -1,6 +1,6 @@
 import type { RankContext } from '../../core/context.js';
 import type { Model, ModelSpec } from '../../models/model.js';
-import { assignPaths } from '../../models/nn/module.js';
+import { assignPaths, noteRoot } from '../../models/nn/module.js';
 import { Params, WeightStore } from '../../models/weights.js';
 import { weightHandles, type WeightHandles } from '../shard-weights.js';
 
@@ -14,5 +14,6 @@ export function buildModel<M extends Model>(ctx: RankContext, spec: ModelSpec<un
   ctx.onDispose(() => store.dispose());
   const model = spec.build(new Params(ctx, store));
   assignPaths(model);
+  noteRoot(ctx, model);
   return { model, weights: weightHandles(ctx, store, model), store };
 }

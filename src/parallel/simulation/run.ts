@@ -20,7 +20,7 @@ import { tolerancesFor } from '../verify/compare.js';
 import type { ParamRecord, ReferenceRecord } from '../verify/records.js';
 import { verify, type TensorSink } from '../verify/verify.js';
 import { batchFor, lossOf } from './inputs.js';
-import { programWeights } from './program-weights.js';
+import { runProgram } from './run-program.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
@@ -88,22 +88,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   const timeLimit = () => (opts.timeLimit ? { ms: Math.max(0, until - performance.now()), fix: opts.timeLimit.fix, seconds: opts.timeLimit.seconds ?? opts.timeLimit.ms / 1000 } : undefined);
   const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed };
 
-  if (!spec.model) {
-    progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
-    const fold = foldOf(spec, mode, mesh, false); // the person's own per-rank code
-    // the spec's checkpoint, as the file stores it, for the program to build from
-    const store = new WeightStore({ mode, seed, dtype: spec.dtype });
-    let res: SimResult;
-    try {
-      opts.loadWeights?.(store);
-      const program = spec.program!;
-      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, (ctx) => program(ctx, { weights: programWeights(ctx, store) }));
-    } finally {
-      store.dispose();
-    }
-    progress('done', 100, 'done');
-    return buildReport({ spec, mesh, mode, res, shards: [], modules: [], verification: { passed: res.ok, skipped: 'a custom program has no unsharded reference', outputs: [], grads: [] }, backend: opts.backend, script: opts.script, wallMs: performance.now() - t0 });
-  }
+  if (!spec.model) return runProgram(spec, mesh, mode, opts, { t0, simBase, progress, timeLimit });
 
   const model = spec.model;
   const input = spec.input!;
@@ -189,6 +174,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       const target = sliceRows(batch.target, dp.index * rows, rows, dp.size);
       if (isFloat(x.dtype)) x.requiresGrad = true; // dX is computed, as for any activation
       if (pipe) {
+        ctx.pipelineRuntime = true;
         const r = await runPipeline(ctx, {
           seq: pipe.seq,
           stages: pipe.stages,

@@ -69,7 +69,11 @@ type Outcome =
   | { readonly ok: false; readonly err?: ErrorStats; readonly why: string };
 
 export function verifyByName(ref: RankRecord | undefined, sharded: readonly (RankRecord | undefined)[], tol: Tolerances): VerificationInfo {
-  if (!ref) return { passed: false, skipped: 'not verified: the world-size-1 run recorded nothing', outputs: [], grads: [] };
+  if (!ref) return { passed: false, reference: 'world-size-1', skipped: 'not verified: the world-size-1 run recorded nothing', outputs: [], grads: [] };
+  if (!ref.calls.length && !ref.params.length && sharded.every((r) => !r || (!r.calls.length && !r.params.length))) {
+    // no module anywhere (a script of bare collectives): nothing to compare by name, nothing wrong
+    return { passed: true, reference: 'world-size-1', skipped: 'no module to compare: the file runs no module (nn.Module / Module), so its numbers are reported, not verified', outputs: [], grads: [] };
+  }
   let out: VerificationInfo | undefined;
   tf.tidy(() => {
     out = compareAll(ref, sharded, tol);
@@ -106,7 +110,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     const name = rc.name || '(the model)';
     const label = rc.call > 0 ? `${name} (call ${rc.call + 1})` : name;
     const claimed = claimedShape(pieces, rc.shape);
-    const o = claimed ?? place(pieces, rc.data, rc.shape, tol.output, outFloor, biasOf(sharded, rc.name));
+    const o = claimed ?? place('output', pieces, rc.data, rc.shape, tol.output, outFloor, biasOf(sharded, rc.name));
     // a layout declared wrong is reported where it was declared (the plan entry), else where the module was built
     const site = (claimed && pieces.find((p) => p.declaredAt)?.declaredAt) || (sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site);
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
@@ -140,7 +144,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     const pieces = params.get(rp.name);
     if (!pieces || !pieces.length) continue;
     matched++;
-    const o = place(pieces, rp.grad, rp.shape, tol.grad, gradFloor);
+    const o = place('grad', pieces, rp.grad, rp.shape, tol.grad, gradFloor);
     const site = paramSite.get(rp.name) ?? rp.site;
     grads.push({ name: rp.name, kind: 'grad', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.grad, passed: o.ok, shape: rp.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
@@ -148,10 +152,10 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     }
   }
   if (matched === 0) {
-    return { passed: false, skipped: 'not verified: no module or parameter of the N-rank run has a namesake in the world-size-1 run (build the full model, then shard it, so both runs name modules alike)', outputs, grads };
+    return { passed: false, reference: 'world-size-1', skipped: 'not verified: no module or parameter of the N-rank run has a namesake in the world-size-1 run (build the full model, then shard it, so both runs name modules alike)', outputs, grads };
   }
   const passed = outputs.every((c) => c.passed) && grads.every((c) => c.passed);
-  return { passed, outputs, grads, firstDivergence: first };
+  return { passed, reference: 'world-size-1', outputs, grads, firstDivergence: first };
 }
 
 /**
@@ -159,7 +163,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
  * index ranges; replicated; concatenated along a dim that is 1/k of the reference's; a partial
  * sum (reported as a failure: an all-reduce is missing).
  */
-function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number, bias?: ReadonlyMap<number, tf.Tensor>): Outcome {
+function place(what: 'output' | 'grad', pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number, bias?: ReadonlyMap<number, tf.Tensor>): Outcome {
   const errorStats = (a: tf.Tensor, b: tf.Tensor) => floored(a, b, floor);
   const sorted = [...pieces].sort((a, b) => a.rank - b.rank);
   if (sorted.every((p) => p.ranges && p.dim !== undefined)) {
@@ -174,12 +178,15 @@ function place(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly numb
       if (e.maxRel > worst.maxRel || !(e.maxRel === e.maxRel)) worst = e;
     }
     if (worst.maxRel <= tol) return { ok: true, err: worst, how: 'replicated' };
-    // a partial sum? (each rank holds an addend: the all-reduce is missing)
-    for (const k of divisorsOf(sorted.length)) {
-      if (k < 2) continue;
-      const s = tf.addN(sorted.slice(0, k).map((p) => p.data));
-      const e = errorStats(s, ref);
-      if (e.maxRel <= tol) return { ok: false, err: worst, why: `each rank holds a partial sum: the sum over ranks ${sorted.slice(0, k).map((p) => p.rank).join(', ')} matches — an all-reduce is missing (of this output; for a gradient, of the input gradient of the tensor-parallel layer after it: Megatron's f, an identity forward whose backward all-reduces)` };
+    // a partial sum? (each rank holds an addend: the all-reduce is missing) — over consecutive
+    // ranks (a tp group) or strided ones (the stages of a pipeline: rank r and r + stride)
+    const sum = partialSum(sorted, ref, tol, errorStats);
+    if (sum) {
+      const over = `the sum over ranks ${sum.join(', ')} matches`;
+      const why = what === 'output'
+        ? `each rank holds a partial sum: ${over} — an all-reduce of this output over them is missing`
+        : `each rank holds a partial sum of this gradient: ${over} — an all-reduce over them is missing: of the gradient itself when the weight is used on several ranks (an embedding tied to the LM head on the first and last pipeline stages), or, in a tensor-parallel model, of the input gradient of the layer after it (Megatron's f, an identity forward whose backward all-reduces)`;
+      return { ok: false, err: worst, why };
     }
     const counted = bias ? biasCounted(sorted, ref, bias, tol, floor) : null;
     if (counted) return { ok: false, err: worst, why: counted };
@@ -281,6 +288,25 @@ function claimedShape(pieces: readonly Piece[], refShape: readonly number[]): Ou
       if (refShape[d] !== undefined && n !== refShape[d]) {
         return { ok: false, why: `it is a DTensor sharded along dim ${d} whose placements make the whole ${n} long there (rank ${p.rank} holds ${p.shape[d]}), but the world-size-1 run's is ${refShape[d]}: its input was declared sharded along dim ${d} (from_local, SequenceParallel, input_layouts) but each rank held the whole` };
       }
+    }
+  }
+  return null;
+}
+
+/**
+ * The ranks whose pieces add up to the reference: the first k of them at some stride, for every
+ * group size k that divides the world and every stride that fits (consecutive first).
+ */
+function partialSum(sorted: readonly Piece[], ref: tf.Tensor, tol: number, errorStats: (a: tf.Tensor, b: tf.Tensor) => ErrorStats): number[] | null {
+  const byRank = new Map(sorted.map((p) => [p.rank, p]));
+  const n = Math.max(...sorted.map((p) => p.rank)) + 1;
+  for (const k of divisorsOf(n)) {
+    for (let stride = 1; stride * (k - 1) < n; stride++) {
+      if (n % (stride * k) !== 0) continue;
+      const group = Array.from({ length: k }, (_, j) => sorted[0].rank + j * stride);
+      const parts = group.map((r) => byRank.get(r));
+      if (parts.some((p) => !p)) continue;
+      if (errorStats(tf.addN(parts.map((p) => p!.data)), ref).maxRel <= tol) return group;
     }
   }
   return null;

@@ -12,8 +12,9 @@ import { Mesh } from '../../core/mesh.js';
 import { simulate, type SimResult } from '../../core/simulate.js';
 import { sourceAt, type SourceLocation } from '../../core/source.js';
 import { Tensor } from '../../core/tensor.js';
-import { buildReport, type ModuleShape, type ShardRecordRow } from '../../parallel/simulation/report-build.js';
+import { buildReport } from '../../parallel/simulation/report-build.js';
 import type { SimulationSpec } from '../../parallel/simulation/spec.js';
+import { disposeRecords, moduleShapes, shardRows, withFirstDifference } from '../../parallel/simulation/named-records.js';
 import { verifyByName, type NamedCall, type NamedParam, type RankRecord } from '../../parallel/verify/by-name.js';
 import { tolerancesFor } from '../../parallel/verify/compare.js';
 import type { Report, VerificationInfo } from '../../report/types.js';
@@ -114,16 +115,7 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
     }
     disposeRecords(ref.records);
   }
-  // a run that failed downstream of a wrong value (a shape error two layers later): the comparison
-  // of what it recorded names where it first went wrong
-  let res = sharded.res;
-  const d = verification.firstDivergence;
-  if (!res.ok && d && res.errors.length) {
-    const e0 = res.errors[0];
-    const at = d.source ? ` (${path.basename(d.source.file)}:${d.source.line})` : '';
-    const first = `the first difference from the world-size-1 run comes earlier — ${d.message}${at}`;
-    res = { ...res, errors: [new SimError(e0.kind, e0.headline, { ranks: e0.ranks, source: e0.source, fix: e0.fix ? `${first}; ${e0.fix}` : first }), ...res.errors.slice(1)] };
-  }
+  const res = withFirstDifference(sharded.res, verification, (f) => path.basename(f));
   const shards = shardRows(sharded.records);
   const modules = moduleShapes(sharded.records);
   disposeRecords(sharded.records);
@@ -245,37 +237,6 @@ function fixFor(type: string, message: string): string | undefined {
   return undefined;
 }
 
-function shardRows(records: readonly (RankRecord | undefined)[]): ShardRecordRow[] {
-  const rows: ShardRecordRow[] = [];
-  for (const r of records) {
-    if (!r) continue;
-    for (const p of r.params) rows.push({ rank: r.rank, module: p.module, param: p.name.slice(p.name.lastIndexOf('.') + 1), kind: p.kind, tensor: p.tensor, builtAt: p.site });
-  }
-  return rows;
-}
 
-function moduleShapes(records: readonly (RankRecord | undefined)[]): ModuleShape[] {
-  const out: ModuleShape[] = [];
-  for (const r of records) {
-    if (!r) continue;
-    const seen = new Set<string>();
-    for (const c of r.calls) {
-      if (seen.has(c.name)) continue;
-      seen.add(c.name);
-      out.push({ rank: r.rank, module: c.name, kind: c.kind, outputShape: c.shape, builtAt: c.site });
-    }
-  }
-  return out;
-}
 
-function disposeRecords(records: readonly (RankRecord | undefined)[]): void {
-  for (const r of records) {
-    if (!r) continue;
-    for (const c of r.calls) if (c.data && !c.data.isDisposed) c.data.dispose();
-    for (const p of r.params) {
-      if (p.grad && !p.grad.isDisposed) p.grad.dispose();
-      if (p.value && !p.value.isDisposed) p.value.dispose();
-    }
-  }
-}
 
