@@ -22,11 +22,13 @@ async function run(file: string): Promise<Report> {
 before(() => installSourceMaps());
 
 describe('shipped examples, run as a person runs them', () => {
-  for (const f of ['ffn_tp4.ts', 'custom_layers.ts', 'gpt2_by_hand_tp2.ts', 'gpt2_plan_tp4.ts', 'llama_gqa_tp2.ts', 'gpt2_pp2_tp2.ts', 'pipeline_stage_edges.ts']) {
-    test(`${f} runs clean${f.startsWith('pipeline') ? '' : ' and verifies'}`, async () => {
+  for (const f of ['ffn_tp4.ts', 'custom_layers.ts', 'gpt2_by_hand_tp2.ts', 'gpt2_plan_tp4.ts', 'llama_gqa_tp2.ts', 'gpt2_pp2_tp2.ts', 'pipeline_stage_edges.ts', 'pipeline_seed_train.ts']) {
+    test(`${f} runs clean and verifies${f.startsWith('pipeline') ? ' (against the program at world size 1)' : ''}`, async () => {
       const r = await run(f);
       assert.equal(r.errors.length, 0, JSON.stringify(r.errors, null, 1));
       assert.equal(r.exitCode, 0, JSON.stringify(r.verification.firstDivergence));
+      assert.equal(r.verification.passed, true);
+      assert.equal(r.verification.skipped, undefined);
     });
   }
 
