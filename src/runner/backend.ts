@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerFastMatMulGradient } from './matmul-grad.js';
 import { registerSharingIdentity } from './wasm-identity.js';
 import { registerFastTranspose } from './wasm-transpose.js';
+import { registerFastTrig } from './wasm-trig.js';
 import { registerHeapSlice } from './wasm-slice.js';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
@@ -59,6 +60,7 @@ export async function initBackend(prefer: BackendName = 'wasm', threads = 1): Pr
   registerFastMatMulGradient();
   registerSharingIdentity();
   registerFastTranspose();
+  registerFastTrig();
   registerHeapSlice();
   let fallbackReason: string | undefined;
   if (prefer === 'wasm') {

@@ -43,7 +43,21 @@ describe('kernels in place of slow TensorFlow.js WASM ones', () => {
 
   test('the WASM backend runs them', () => {
     if (tf.getBackend() !== 'wasm') return;
-    for (const k of [tf.Transpose, tf.Identity, tf.Slice]) assert.equal((tf.getKernel(k, 'wasm')?.kernelFunc as { autodist?: boolean }).autodist, true, `${k} is AutoDist's`);
+    for (const k of [tf.Transpose, tf.Identity, tf.Slice, tf.Sin, tf.Cos]) assert.equal((tf.getKernel(k, 'wasm')?.kernelFunc as { autodist?: boolean }).autodist, true, `${k} is AutoDist's`);
+  });
+
+  test('sin and cos: each float32 the double-precision value rounded once, large arguments included (torch.sin(torch.arange(n) * k))', () => {
+    const n = 4099;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.fround(i * 0.37) * (i % 2 ? -1 : 1);
+    const t = tf.tensor(x, [n]);
+    for (const [op, f] of [[tf.sin, Math.sin], [tf.cos, Math.cos]] as const) {
+      const y = op(t);
+      const got = y.dataSync();
+      for (let i = 0; i < n; i++) assert.equal(got[i], Math.fround(f(x[i])), `${f.name}(${x[i]})`);
+      y.dispose();
+    }
+    t.dispose();
   });
 
   test('other permutations and dtypes still transpose right', () => {
