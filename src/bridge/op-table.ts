@@ -73,6 +73,7 @@ const table: Record<string, OpFn> = {
   abs: (a) => ops.abs(T(a)),
   reciprocal: (a) => ops.reciprocal(T(a)),
   erf: (a) => ops.erf(T(a)),
+  erfinv: (a) => ops.erfinv(T(a)),
   clamp: (a, lo, hi) => ops.clamp(T(a), lo as number | null, hi as number | null),
   minimum: (a, b) => ops.minimum(T(a), T(b)),
   maximum: (a, b) => ops.maximum(T(a), T(b)),
@@ -101,7 +102,7 @@ const table: Record<string, OpFn> = {
   layer_norm: (x, w, b, eps) => ops.layerNormNd(T(x), [T(x).shape[T(x).ndim - 1]], (w as Tensor | null) ?? null, (b as Tensor | null) ?? null, N(eps)),
   rms_norm: (x, w, eps) => ops.rmsNormNd(T(x), [T(x).shape[T(x).ndim - 1]], (w as Tensor | null) ?? null, eps as number | null),
   embedding: (w, ids) => ops.embedding(T(w), T(ids)),
-  dropout: (x, p, seed, key) => ops.torchDropout(T(x), N(p), true, { seed: N(seed), key: String(key) }),
+  dropout: (x, p, mask) => ops.torchDropout(T(x), N(p), true, { mask: T(mask) }),
   cross_entropy: (logits, target, ignore, reduction) => ops.crossEntropyLoss(T(logits), T(target), { ignoreIndex: N(ignore), reduction: reduction as 'mean' }),
   nll_loss: (logp, target, ignore, reduction) => ops.nllLoss(T(logp), T(target), { ignoreIndex: N(ignore), reduction: reduction as 'mean' }),
 };

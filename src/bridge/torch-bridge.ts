@@ -1,5 +1,5 @@
 import type { RankContext } from '../core/context.js';
-import { numel, type DType } from '../core/dtype.js';
+import { numel, storageDType, type DType } from '../core/dtype.js';
 import { SimError } from '../core/errors.js';
 import type { ReduceOp } from '../core/ledger.js';
 import type { ProcessGroup } from '../core/mesh.js';
@@ -7,6 +7,7 @@ import { sourceAt, withGivenSource, type SourceLocation } from '../core/source.j
 import { Tensor } from '../core/tensor.js';
 import { callOp, hasOp } from './op-table.js';
 import * as ops from '../core/ops/index.js';
+import { TORCH_DEFAULT_SEED, TorchGenerator } from '../core/torch-rng.js';
 
 /**
  * The door between AutoDist's Python `torch` and the core: the one object Python reaches (as the
@@ -99,7 +100,71 @@ export class TorchBridge {
     });
   }
 
-  /** zeros / ones / full / empty / randn / rand / randint / arange on the rank. */
+  /** torch.Generator objects of this run, by handle (each rank's default ones included). */
+  private readonly generators: TorchGenerator[] = [];
+
+  /** A new torch.Generator (torch's default seed unless given); its handle. */
+  genNew(seed?: number): number {
+    this.generators.push(new TorchGenerator(seed ?? TORCH_DEFAULT_SEED));
+    return this.generators.length - 1;
+  }
+
+  /** generator.manual_seed(seed): the low 32 bits seed the engine, as torch's. */
+  genSeed(h: number, seed: number): void {
+    this.gen(h).manualSeed(seed);
+  }
+
+  private gen(h: number): TorchGenerator {
+    const g = this.generators[h];
+    if (!g) throw new SimError('user-exception', `torch: no generator ${h}`);
+    return g;
+  }
+
+  /**
+   * Random values from a torch.Generator, as torch makes them on the CPU (core/torch-rng.ts):
+   * kind randn/normal (mean, std), rand/uniform (from, to), randint (low, high), randperm (n).
+   * In meta mode the generator advances by the words the draw takes, and the tensor has no values.
+   */
+  private drawn(ctx: RankContext, kind: string, shape: readonly number[], dtype: DType, o: Record<string, number | string>): Tensor {
+    const g = this.gen(Number(o.gen));
+    const n = numel(shape);
+    const meta = ctx.mode === 'meta';
+    const num = (k: string, d: number) => (o[k] === undefined ? d : Number(o[k]));
+    // values as the dtype stores them (tfjs takes no Float64Array): float32, int32 or bytes
+    const stored = (v: Float64Array) => {
+      const sd = storageDType(dtype);
+      return sd === 'float32' ? Float32Array.from(v) : sd === 'int32' ? Int32Array.from(v) : Uint8Array.from(v);
+    };
+    switch (kind) {
+      case 'randn': {
+        if (meta) return g.skip('normal', n, dtype), ctx.zeros(shape, dtype);
+        return ctx.tensor(stored(g.normal(n, num('mean', 0), num('std', 1), dtype)), shape, dtype);
+      }
+      case 'rand': {
+        if (meta) return g.skip('uniform', n, dtype), ctx.zeros(shape, dtype);
+        return ctx.tensor(stored(g.uniform(n, num('from', 0), num('to', 1), dtype)), shape, dtype);
+      }
+      case 'randint': {
+        const low = num('low', 0);
+        const high = num('high', 1);
+        if (!(high > low)) throw new SimError('user-exception', `random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`, { fix: 'give randint a high above low: torch.randint(low, high, size)' });
+        if (meta) return g.skip('randint', n, dtype, high - low), ctx.zeros(shape, dtype);
+        return ctx.tensor(stored(g.randint(n, low, high)), shape, dtype);
+      }
+      case 'bernoulli': {
+        if (meta) return g.skip('bernoulli', n, dtype), ctx.zeros(shape, dtype);
+        return ctx.tensor(stored(g.bernoulli(n, num('p', 0.5))), shape, dtype);
+      }
+      case 'randperm': {
+        if (meta) return g.skip('randperm', n, dtype), ctx.zeros(shape, dtype);
+        return ctx.tensor(stored(g.randperm(n)), shape, dtype);
+      }
+      default:
+        throw new SimError('user-exception', `torch: unknown random draw "${kind}"`);
+    }
+  }
+
+  /** zeros / ones / full / empty / randn / rand / randint / randperm / arange on the rank. */
   create(ctx: RankContext, src: SourceLocation | undefined, kind: string, shapeIn: PyArgs | number[], dtype: DType, opts: PyArgs | Record<string, unknown> | undefined, requiresGrad: boolean): Tensor {
     const shape = jsList<number>(shapeIn as PyArgs) ?? [];
     const o = (opts && typeof (opts as PyArgs).toJs === 'function' ? (opts as PyArgs).toJs({ dict_converter: Object.fromEntries }) : (opts ?? {})) as Record<string, number | string>;
@@ -119,14 +184,11 @@ export class TorchBridge {
           break;
         }
         case 'rand':
-          t = ops.rand(ctx, shape, { seed: Number(o.seed), key: String(o.key ?? ''), dtype });
-          break;
         case 'randn':
-          t = ctx.randn(shape, { seed: Number(o.seed), key: String(o.key ?? ''), dtype });
-          break;
         case 'randint':
-          t = ctx.randint(shape, Number(o.high), { seed: Number(o.seed), key: String(o.key ?? '') });
-          if (o.low) t = callOp('add_scalar', [t, Number(o.low)]) as Tensor;
+        case 'randperm':
+        case 'bernoulli':
+          t = this.drawn(ctx, kind, shape, dtype, o);
           break;
         case 'arange': {
           t = ops.arange(ctx, Number(o.start), Number(o.end), Number(o.step), dtype);

@@ -15,9 +15,11 @@ import { shapeError } from './check.js';
  * PyTorch's generator advances). It is a bool tensor (1 byte per element, as Korthikanti et al.
  * count it) that backward keeps alive: dx = mask · dy / (1 − p).
  */
-export function dropout(x: Tensor, p: number, training = true, opts: { seed?: number; key?: string } = {}): Tensor {
+export function dropout(x: Tensor, p: number, training = true, opts: { seed?: number; key?: string; mask?: Tensor } = {}): Tensor {
   if (!(p >= 0 && p <= 1)) throw shapeError(x, `dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
+  // a mask drawn by the caller (torch's generator: bernoulli(1 − p) per element)
+  if (opts.mask) return applyMask('dropout', x, opts.mask, p === 1 ? 0 : 1 / (1 - p));
   const ctx = x.ctx;
   const seed = deriveSeed(deriveSeed(opts.seed ?? ctx.world.seed, opts.key ?? ''), 'dropout');
   const n = x.size;

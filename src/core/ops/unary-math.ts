@@ -114,6 +114,60 @@ export function erf(x: Tensor): Tensor {
   return unaryOp('erf', x, floatOf(x.dtype), 8, tf.erf, (dy) => gradKernel('erf_grad', dy, x, 4, (t) => tf.mul(2 / Math.sqrt(Math.PI), tf.exp(tf.neg(tf.square(t))))));
 }
 
+/**
+ * erf⁻¹(x) on (−1, 1) (±∞ at ±1, NaN outside): Giles' single-precision approximation refined by
+ * two Newton steps on erf (in double), as accurate as torch's. Backward: dy · √π/2 · exp(y²).
+ */
+export function erfinv(x: Tensor): Tensor {
+  const kernelFn = (t: tf.Tensor) => tf.tensor(Float32Array.from(t.dataSync() as Float32Array, erfinvScalar), t.shape, 'float32');
+  const out = unaryOp('erfinv', x, floatOf(x.dtype), 20, (t) => kernelFn(tf.cast(t, 'float32')), (dy) =>
+    gradKernel('erfinv_grad', dy, out, 4, (y) => tf.mul(Math.sqrt(Math.PI) / 2, tf.exp(tf.square(y)))));
+  return out;
+}
+
+function erfScalar(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is too coarse for Newton: use the series / continued fraction split
+  const t = Math.abs(x);
+  if (t < 2.5) {
+    // Taylor series: erf x = 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1))
+    let sum = 0;
+    let term = t;
+    for (let n = 0; n < 80; n++) {
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+      term *= (-t * t) / (n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // continued fraction for erfc at large |x|
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = (k / 2) / (t + f);
+  const erfc = Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f);
+  return Math.sign(x) * (1 - erfc);
+}
+
+function erfinvScalar(x: number): number {
+  if (Number.isNaN(x) || x < -1 || x > 1) return NaN;
+  if (x === 1) return Infinity;
+  if (x === -1) return -Infinity;
+  const w0 = -Math.log((1 - x) * (1 + x));
+  let y: number;
+  if (w0 < 5) {
+    const w = w0 - 2.5;
+    let p = 2.81022636e-8;
+    for (const c of [3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941]) p = c + p * w;
+    y = p * x;
+  } else {
+    const w = Math.sqrt(w0) - 3;
+    let p = -0.000200214257;
+    for (const c of [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682]) p = c + p * w;
+    y = p * x;
+  }
+  for (let i = 0; i < 2; i++) y -= (erfScalar(y) - x) / ((2 / Math.sqrt(Math.PI)) * Math.exp(-y * y));
+  return y;
+}
+
 /** ln(1 + x). Backward: dy / (1 + x). */
 export function log1p(x: Tensor): Tensor {
   return unaryOp('log1p', x, floatOf(x.dtype), 4, tf.log1p, (dy) => gradKernel('log1p_grad', dy, x, 2, (t) => tf.reciprocal(tf.add(t, 1))));

@@ -39,8 +39,10 @@ class RankState:
         self.env = env
         self.user_root = user_root
         self.grad_enabled = True
-        self.seed = 0
-        self.draws = 0
+        # torch's CPU and CUDA default generators of this process (handles into the bridge)
+        self.generator = _js.genNew()
+        self.cuda_generator = _js.genNew()
+        self.initial_seed = 67280421310721
         self.pg_initialized = False
         self.backend = None
         self.groups = {}

@@ -94,50 +94,69 @@ def full_like(x, fill_value, dtype=None, device=None, requires_grad=False, memor
     return full(x.shape, fill_value, dtype=_like(x, dtype), requires_grad=requires_grad)
 
 
-def _gen(generator):
-    """(seed, key) of the next draw: torch.manual_seed(s) then draws give the same values on every
-    rank that seeds alike, as real torch does (the values are AutoDist's own, not torch's)."""
+def _gen(generator, device=None):
+    """The handle of the torch.Generator a draw uses: the given one, else the rank's default CPU
+    generator (a CUDA device's draws use the rank's CUDA generator, so they leave the CPU stream
+    as real torch leaves it). Draws follow torch's CPU generator value for value."""
     if generator is not None:
-        generator._draws += 1
-        return generator._seed, f"g{generator._draws}"
+        return generator._handle()
     st = _C.state()
-    st.draws += 1
-    return st.seed, f"d{st.draws}"
+    d = device if device is not None else (_tensor_mod._default_device[-1] if _tensor_mod._default_device else None)
+    if d is not None and _meta_device(d).type == "cuda":
+        return st.cuda_generator
+    return st.generator
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    seed, key = _gen(generator)
-    return _make("randn", size, _dt(dtype), requires_grad, {"seed": seed, "key": key}, device=device)
+def _draws(device):
+    """Meta-device tensors draw nothing (real torch's neither)."""
+    d = _meta_device(device)
+    return d is None or d.type != "meta"
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    seed, key = _gen(generator)
-    return _make("rand", size, _dt(dtype), requires_grad, {"seed": seed, "key": key}, device=device)
+def _draw(kind, size, dtype, requires_grad, generator, device, **opts):
+    if not _draws(device):
+        return _make("zeros", size, dtype, requires_grad, device=device)
+    return _make(kind, size, dtype, requires_grad, {"gen": _gen(generator, device), **opts}, device=device)
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return randn(x.shape, dtype=_like(x, dtype), requires_grad=requires_grad)
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    return _draw("randn", size, _dt(dtype), requires_grad, generator, device)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return rand(x.shape, dtype=_like(x, dtype), requires_grad=requires_grad)
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    return _draw("rand", size, _dt(dtype), requires_grad, generator, device)
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    if not isinstance(mean, (_bi.int, _bi.float)) or not isinstance(std, (_bi.int, _bi.float)) or size is None:
+        raise Unsupported("torch.normal(mean, std) with tensor arguments", "use torch.randn(size) * std + mean")
+    return _draw("randn", size, _dt(dtype), requires_grad, generator, device, mean=float(mean), std=float(std))
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
+    return randn(x.shape, dtype=_like(x, dtype), requires_grad=requires_grad, device=device if device is not None else x.device)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None):
+    return rand(x.shape, dtype=_like(x, dtype), requires_grad=requires_grad, device=device if device is not None else x.device)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    if size is None and isinstance(high, (tuple, list, Size)):
+        low, high, size = 0, low, high   # torch.randint(high, size)
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
-    seed, key = _gen(generator)
-    return _make("randint", size, _dt(dtype, _d.int64), False, {"seed": seed, "key": key, "high": high - low, "low": low}, device=device)
+    return _draw("randint", size, _dt(dtype, _d.int64), False, generator, device, low=_bi.int(low), high=_bi.int(high))
 
 
 def randint_like(x, low, high=None, dtype=None, device=None):
-    return randint(low, high, x.shape, dtype=_like(x, dtype))
+    return randint(low, high, x.shape, dtype=_like(x, dtype), device=device if device is not None else x.device)
 
 
-def randperm(n, generator=None, dtype=None, device=None):
-    raise Unsupported("torch.randperm", "use torch.arange(n) (or a fixed permutation written out)")
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    return _draw("randperm", [_bi.int(n)], _dt(dtype, _d.int64), requires_grad, generator, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -210,7 +229,7 @@ def _t1(op):
     return f
 
 
-for _op in ("exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "sin", "cos", "abs", "relu", "square", "reciprocal",
+for _op in ("exp", "erf", "erfinv", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "sin", "cos", "abs", "relu", "square", "reciprocal",
             "neg", "sum", "mean", "amax", "amin", "argmax", "var", "std", "norm", "flatten", "unflatten", "squeeze",
             "unsqueeze", "permute", "transpose", "t", "narrow", "split", "chunk", "tensor_split", "unbind", "reshape",
             "clone", "detach", "triu", "tril", "masked_fill", "softmax", "log_softmax", "index_select", "gather",
@@ -302,38 +321,81 @@ def view_as_complex(*a):
 
 # ------------------------------------------------------------------------- seeds and modes
 def manual_seed(seed):
+    """Seeds the rank's CPU generator and its CUDA ones, as torch.manual_seed does; returns the
+    default generator."""
     st = _C.state()
-    st.seed = _bi.int(seed) & 0x7FFFFFFF
-    st.draws = 0
-    return Generator()._seeded(seed)
+    seed = _bi.int(seed)
+    st.initial_seed = seed
+    _C.js.genSeed(st.generator, seed & 0xFFFFFFFF)
+    _C.js.genSeed(st.cuda_generator, seed & 0xFFFFFFFF)
+    return default_generator
 
 
 def seed():
-    return _C.state().seed
+    """A fresh seed for the default generator (real torch takes it from the OS; here, from the
+    rank's current draws, so it differs between calls)."""
+    import random as _r
+    s = _r.getrandbits(63)
+    manual_seed(s)
+    return s
 
 
 def initial_seed():
-    return _C.state().seed
+    return _C.state().initial_seed
 
 
 class Generator:
-    def __init__(self, device="cpu"):
-        self._seed = 67280421310721 & 0x7FFFFFFF
-        self._draws = 0
+    """torch.Generator on the CPU: its draws are torch's, value for value (MT19937 and ATen's
+    transformations, src/core/torch-rng.ts)."""
 
-    def _seeded(self, s):
-        self._seed = _bi.int(s) & 0x7FFFFFFF
-        self._draws = 0
-        return self
+    def __init__(self, device="cpu"):
+        self._h = _C.js.genNew()
+        self._seed = 67280421310721
+        self.device = _tensor_mod.device(device) if not isinstance(device, _tensor_mod.device) else device
+
+    def _handle(self):
+        return self._h
 
     def manual_seed(self, s):
-        return self._seeded(s)
+        s = _bi.int(s)
+        self._seed = s
+        _C.js.genSeed(self._handle(), s & 0xFFFFFFFF)
+        return self
 
     def initial_seed(self):
         return self._seed
 
+    def seed(self):
+        import random as _r
+        s = _r.getrandbits(63)
+        self.manual_seed(s)
+        return s
 
-default_generator = None
+    def get_state(self):
+        raise Unsupported("Generator.get_state", "re-seed with manual_seed(s) to repeat a stream of draws")
+
+    def set_state(self, state):
+        raise Unsupported("Generator.set_state", "re-seed with manual_seed(s) to repeat a stream of draws")
+
+
+class _DefaultGenerator(Generator):
+    """torch.default_generator: the running rank's default CPU generator."""
+
+    def __init__(self):
+        self.device = _tensor_mod.device("cpu")
+
+    def _handle(self):
+        return _C.state().generator
+
+    def manual_seed(self, s):
+        manual_seed(s)
+        return self
+
+    def initial_seed(self):
+        return _C.state().initial_seed
+
+
+default_generator = _DefaultGenerator()
 
 
 class _GradMode:

@@ -515,13 +515,25 @@ class Tensor:
     def masked_fill_(self, mask, value):
         return self._write(self.masked_fill(mask, value)._t)
 
-    def normal_(self, mean=0.0, std=1.0):
-        from . import randn
-        return self._write((randn(self.shape, dtype=self.dtype) * std + mean)._t)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from . import _draw
+        return self._write(_draw("randn", self.shape, self.dtype, False, generator, self._device, mean=float(mean), std=float(std))._t)
 
-    def uniform_(self, a=0.0, b=1.0):
-        from . import rand
-        return self._write((rand(self.shape, dtype=self.dtype) * (b - a) + a)._t)
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        from . import _draw
+        return self._write(_draw("rand", self.shape, self.dtype, False, generator, self._device, **{"from": float(a), "to": float(b)})._t)
+
+    def random_(self, low=0, high=None, *, generator=None):
+        from . import _draw
+        if high is None:
+            raise _unsupported("Tensor.random_() without a range", "give it one: t.random_(low, high)")
+        return self._write(_draw("randint", self.shape, self.dtype, False, generator, self._device, low=int(low), high=int(high))._t)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from . import _draw
+        if not isinstance(p, (int, float)):
+            raise _unsupported("Tensor.bernoulli_(p) with a tensor p", "give p as a number")
+        return self._write(_draw("bernoulli", self.shape, self.dtype, False, generator, self._device, p=float(p))._t)
 
     # ------------------------------------------------------------------ math
     def matmul(self, o):
@@ -535,6 +547,15 @@ class Tensor:
 
     def exp(self):
         return Tensor(_C.call("exp", self._t))
+
+    def erf(self):
+        return Tensor(_C.call("erf", self._t))
+
+    def erfinv(self):
+        return Tensor(_C.call("erfinv", self._t))
+
+    def erfinv_(self):
+        return self._write(_C.call("erfinv", self._t))
 
     def log(self):
         return Tensor(_C.call("log", self._t))

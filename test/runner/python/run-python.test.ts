@@ -79,6 +79,20 @@ describe('PyTorch files on the simulator', { skip }, () => {
     assert.match(two.message, /counted 2 times \(output = reference \+ 1 × bias\)/);
   });
 
+  test("torch's random draws: torch.manual_seed(0) then randn(2, 3) is torch's [[1.5410, −0.2934, −2.1788], [0.5684, −1.0845, −1.3986]], nn.Linear's init and dropout from the same stream", async () => {
+    const { report, out } = await run(path.join(root, 'test', 'python', 'random_draws.py'), 1);
+    assert.deepEqual(report.errors, []);
+    const lines = (out.get(0) ?? '').split('\n');
+    const of = (name: string) => lines.filter((l) => l.startsWith(`${name} `)).map((l) => Number(l.split(' ')[1]));
+    assert.deepEqual(of('randn').map((v) => v.toFixed(4)), ['1.5410', '-0.2934', '-2.1788', '0.5684', '-1.0845', '-1.3986']);
+    assert.deepEqual(of('rand').map((v) => v.toFixed(4)), ['0.4963', '0.7682', '0.0885', '0.1320', '0.3074']);
+    // nn.Linear(16, 8) after manual_seed(0): U(−1/4, 1/4) weights, as torch (values from torch 1.13)
+    assert.deepEqual(of('linear.w').slice(0, 3).map((v) => v.toFixed(6)), ['-0.001872', '0.134111', '-0.205761']);
+    const drop = of('dropout');
+    assert.equal(drop.length, 20);
+    assert.ok(drop.every((v) => v === 0 || v === 2), drop.join(','));
+  });
+
   test('meta mode: the same file, shapes only, the same ledger', async () => {
     const { report } = await run(ex('ffn_tp4.py'), 4, 'meta');
     assert.equal(report.mode, 'meta');
@@ -178,6 +192,8 @@ const AGAINST_TORCH: [string, number][] = [
   ['ffn_tp4.py', 4],
   ['seed000/train_tp.py', 4],
   ['seed000/train_pp_tp.py', 4],
+  ['ddp_seeded.py', 2], // weights from nn.Linear's default init and a batch from torch.randn
+  [path.join(root, 'test', 'python', 'random_draws.py'), 1], // every family of draws, value by value
 ];
 
 describe('against real torch.distributed (gloo)', { skip: !skip && torchPy ? false : `${skip || ''} ${torchPy ? '' : 'python3-torch is not installed (apt-get install -y python3-torch)'}`.trim() || false }, () => {
@@ -186,12 +202,13 @@ describe('against real torch.distributed (gloo)', { skip: !skip && torchPy ? fal
   });
 
   for (const [file, n] of AGAINST_TORCH) {
-    test(`${file}: the same printed numbers (1e-5 relative) and each rank's collective calls in order`, async () => {
+    test(`${path.basename(file)}: the same printed numbers (1e-5 relative) and each rank's collective calls in order`, async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'autodist-torch-'));
       const calls = path.join(dir, 'calls.json');
-      const r = spawnSync(torchPy!, [path.join(root, 'test', 'python', 'torchrun.py'), String(n), calls, ex(file)], { encoding: 'utf8', timeout: 180_000, cwd: path.dirname(ex(file)) });
+      const at = path.isAbsolute(file) ? file : ex(file);
+      const r = spawnSync(torchPy!, [path.join(root, 'test', 'python', 'torchrun.py'), String(n), calls, at], { encoding: 'utf8', timeout: 180_000, cwd: path.dirname(at) });
       assert.equal(r.status, 0, r.stderr);
-      const { report, out } = await run(ex(file), n);
+      const { report, out } = await run(at, n);
       assert.equal(report.exitCode, 0, JSON.stringify(report.errors[0] ?? report.verification.firstDivergence));
       const nums = (s: string) => (s.match(/-?\d+\.\d+e[+-]\d+/g) ?? []).map(Number);
       const ours = [...out.values()].flatMap(nums).sort((a, b) => a - b);

@@ -24,8 +24,9 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    from .. import manual_seed as ms
-    return ms(seed)
+    """Seeds the rank's CUDA generator only (the CPU stream goes on as in real torch)."""
+    from .. import _C
+    _C.js.genSeed(_C.state().cuda_generator, int(seed) & 0xFFFFFFFF)
 
 
 manual_seed_all = manual_seed

@@ -95,9 +95,10 @@ def dropout(x, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return x
-    from .. import _gen
-    seed, key = _gen(None)
-    return Tensor(_C.call("dropout", x._t, float(p), seed, key))
+    # torch's CPU kernel: a Bernoulli(1 − p) draw per element from the generator, then x · mask / (1 − p)
+    from .. import _draw, bool as _bool
+    mask = _draw("bernoulli", x.shape, _bool, False, None, x._device, p=1.0 - float(p))
+    return Tensor(_C.call("dropout", x._t, float(p), mask._t))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):

@@ -1,5 +1,5 @@
-"""torch.nn.init: fills parameters in place with AutoDist's seeded draws (torch.manual_seed makes
-them equal across ranks; the values are AutoDist's own, not torch's)."""
+"""torch.nn.init: fills parameters in place with draws from torch's generator, value for value as
+real torch on the CPU (src/core/torch-rng.ts), in torch's order."""
 import math
 
 from .. import no_grad
@@ -15,18 +15,22 @@ def _fill(t, values):
 
 
 def uniform_(t, a=0.0, b=1.0, generator=None):
-    from .. import rand
-    return _fill(t, rand(t.shape, generator=generator) * (b - a) + a)
+    return t.uniform_(a, b, generator=generator)
 
 
 def normal_(t, mean=0.0, std=1.0, generator=None):
-    from .. import randn
-    return _fill(t, randn(t.shape, generator=generator) * std + mean)
+    return t.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(t, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    from .. import randn
-    return _fill(t, (randn(t.shape, generator=generator) * std + mean).clamp(a, b))
+    """As torch: uniform in [2l − 1, 2u − 1] (l, u the normal CDF at a, b), erfinv, scale, clamp."""
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    with no_grad():
+        u = t.detach().clone().uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
+        v = (u.erfinv() * (std * math.sqrt(2.0)) + mean).clamp(a, b)
+    return _fill(t, v)
 
 
 def zeros_(t):
