@@ -44,14 +44,14 @@ export async function runProgram(spec: SimulationSpec, mesh: Mesh, mode: 'numeri
     if (!wantVerify) {
       verification = { passed: res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : spec.verify === false ? 'verification is off' : 'a run at world size 1 is its own reference', outputs: [], grads: [] };
     } else if (res.errors.some((e) => e.headline.startsWith('time limit'))) {
-      verification = { passed: false, skipped: 'not verified: the run was stopped at the time limit', outputs: [], grads: [] };
+      verification = { passed: false, skipped: 'the run was stopped at the time limit', outputs: [], grads: [] };
     } else {
       progress('reference', 0, 'running the same program at world size 1 (the reference)');
       const one = Object.fromEntries(mesh.axes.map((a) => [a, 1]));
       const ref = await recorded(true, 1, (onRank) => simulate({ ...simBase, mesh: one, mode: 'numeric', signal: opts.signal, timeLimit: s.timeLimit() }, onRank));
       if (!ref.res.ok) {
         const e = ref.res.errors[0];
-        verification = { passed: false, skipped: `not verified: the program does not run at world size 1 (${e ? e.headline : 'it failed'})`, outputs: [], grads: [] };
+        verification = { passed: false, skipped: `the program does not run at world size 1 (${e ? e.headline : 'it failed'})`, outputs: [], grads: [] };
       } else {
         progress('verify', 0, 'comparing every module with the world-size-1 run');
         const tol = tolerancesFor(spec.dtype ?? 'float32', typeof spec.verify === 'object' ? spec.verify : undefined);

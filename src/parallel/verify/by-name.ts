@@ -69,7 +69,7 @@ type Outcome =
   | { readonly ok: false; readonly err?: ErrorStats; readonly why: string };
 
 export function verifyByName(ref: RankRecord | undefined, sharded: readonly (RankRecord | undefined)[], tol: Tolerances): VerificationInfo {
-  if (!ref) return { passed: false, reference: 'world-size-1', skipped: 'not verified: the world-size-1 run recorded nothing', outputs: [], grads: [] };
+  if (!ref) return { passed: false, reference: 'world-size-1', skipped: 'the world-size-1 run recorded nothing', outputs: [], grads: [] };
   if (!ref.calls.length && !ref.params.length && sharded.every((r) => !r || (!r.calls.length && !r.params.length))) {
     // no module anywhere (a script of bare collectives): nothing to compare by name, nothing wrong
     return { passed: true, reference: 'world-size-1', skipped: 'no module to compare: the file runs no module (nn.Module / Module), so its numbers are reported, not verified', outputs: [], grads: [] };
@@ -152,7 +152,7 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     }
   }
   if (matched === 0) {
-    return { passed: false, reference: 'world-size-1', skipped: 'not verified: no module or parameter of the N-rank run has a namesake in the world-size-1 run (build the full model, then shard it, so both runs name modules alike)', outputs, grads };
+    return { passed: false, reference: 'world-size-1', skipped: 'no module or parameter of the N-rank run has a namesake in the world-size-1 run (build the full model, then shard it, so both runs name modules alike)', outputs, grads };
   }
   const passed = outputs.every((c) => c.passed) && grads.every((c) => c.passed);
   return { passed, reference: 'world-size-1', outputs, grads, firstDivergence: first };

@@ -237,6 +237,8 @@ class Tensor:
         def nest(flat, dims):
             if len(dims) == 1:
                 return flat
+            if dims[0] == 0:
+                return []
             step = len(flat) // dims[0]
             return [nest(flat[i * step:(i + 1) * step], dims[1:]) for i in range(dims[0])]
         return nest(vals, shape)
@@ -278,11 +280,15 @@ class Tensor:
         st = _C.state()
         if st.meta:
             return f"tensor(..., device='meta', size={tuple(self.shape)}" + ("" if self.dtype is _d.float32 else f", dtype={self.dtype}") + ")"
-        v = self.tolist()
-        extra = "" if self.dtype in (_d.float32, _d.int64, _d.bool) else f", dtype={self.dtype}"
+        from ._tensor_str import tensor_str
+        suffixes = []
+        if self._device is not None and self._device.type == "cuda":
+            suffixes.append(f"device='cuda:{self._device.index or 0}'")
+        if self.dtype not in (_d.float32, _d.int64, _d.bool):
+            suffixes.append(f"dtype={self.dtype}")
         if self.requires_grad:
-            extra += ", requires_grad=True" if self.is_leaf else f", grad_fn=<{self._t.node.op}>"
-        return "tensor(" + _fmt(v, self.dtype.is_floating_point) + extra + ")"
+            suffixes.append("requires_grad=True" if self.is_leaf else f"grad_fn=<{_GradFn(self._t.node.op)._torch_name()}>")
+        return tensor_str(self.tolist(), list(self.shape), self.dtype.is_floating_point, suffixes)
 
     __str__ = __repr__
 
@@ -897,15 +903,37 @@ class _MinMax(tuple):
         return self[1]
 
 
+# torch's names for the backward nodes of the core's ops (a custom autograd.Function's is its
+# class name + "Backward", as torch names it)
+_BACKWARD_NAMES = {
+    "add": "AddBackward0", "add_scalar": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0",
+    "scale": "MulBackward0", "div": "DivBackward0", "matmul": "MmBackward0", "sum": "SumBackward0",
+    "mean": "MeanBackward0", "pow": "PowBackward0", "exp": "ExpBackward0", "log": "LogBackward0",
+    "tanh": "TanhBackward0", "sigmoid": "SigmoidBackward0", "relu": "ReluBackward0", "gelu_erf": "GeluBackward0",
+    "gelu": "GeluBackward0", "silu": "SiluBackward0", "softmax": "SoftmaxBackward0", "log_softmax": "LogSoftmaxBackward0",
+    "reshape": "ViewBackward0", "transpose": "TransposeBackward0", "permute": "PermuteBackward0",
+    "cross_entropy": "NllLossBackward0", "neg": "NegBackward0", "sqrt": "SqrtBackward0", "rsqrt": "RsqrtBackward0",
+    "layer_norm": "NativeLayerNormBackward0", "embedding": "EmbeddingBackward0", "cat": "CatBackward0",
+}
+
+
 class _GradFn:
     def __init__(self, op):
         self._op = op
 
     def name(self):
-        return self._op
+        return self._torch_name()
+
+    def _torch_name(self):
+        op = self._op
+        if op in _BACKWARD_NAMES:
+            return _BACKWARD_NAMES[op]
+        if op[:1].isupper():
+            return op + "Backward"      # an autograd.Function: its class name
+        return "".join(w.capitalize() for w in op.split("_")) + "Backward0"
 
     def __repr__(self):
-        return f"<{self._op}Backward>"
+        return f"<{self._torch_name()} object>"
 
 
 def _promote(a, b):
@@ -928,15 +956,6 @@ def _promote(a, b):
 def _scalar_like(v, like):
     dt = like.dtype if like.dtype.is_floating_point or isinstance(v, _bi_int) else _d.float32
     return Tensor(_C.tensor_from(_bi_float(v) if dt.is_floating_point else _bi_int(v), dt.core))
-
-
-def _fmt(v, is_float):
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x, is_float) for x in v) + "]"
-    if is_float:
-        s = f"{v:.4f}"
-        return s
-    return str(v)
 
 
 def matmul(a, b):

@@ -98,7 +98,7 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   // ---- the world-size-1 reference and the comparison
   let verification: VerificationInfo;
   const interrupted = sharded.res.errors.some((e) => e.headline.startsWith('time limit'));
-  if (interrupted) verification = { passed: false, skipped: 'not verified: the run was stopped at the time limit', outputs: [], grads: [] };
+  if (interrupted) verification = { passed: false, skipped: 'the run was stopped at the time limit', outputs: [], grads: [] };
   else if (!wantVerify) verification = { passed: sharded.res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : 'verification is off', outputs: [], grads: [] };
   else if (n === 1) verification = { passed: sharded.res.ok, skipped: 'a run at world size 1 is its own reference', outputs: [], grads: [] };
   else {
@@ -106,7 +106,7 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
     const ref = await runRanks(it, { file, dir, n: 1, local: 1, args, mode: 'numeric', record: true, o, print: false });
     if (!ref.res.ok) {
       const e = ref.res.errors[0];
-      verification = { passed: false, skipped: `not verified: the file does not run at world size 1 (${e ? e.headline : 'it failed'})`, outputs: [], grads: [] };
+      verification = { passed: false, skipped: `the file does not run at world size 1 (${e ? e.headline : 'it failed'})`, outputs: [], grads: [] };
     } else {
       o.onProgress?.('verify', 0, 'comparing every module with the world-size-1 run');
       const tol = tolerancesFor('float32', o.tolerances);

@@ -43,6 +43,10 @@ class Function(metaclass=_FunctionMeta):
         st = _C.state()
         ctx = FunctionCtx()
         tensor_args = [a for a in args if isinstance(a, Tensor)]
+        # the inputs' core tensors as they are now: a forward may write into an input (Megatron's
+        # reduce_from_region all-reduces its input in place and returns it), and the graph must
+        # link to the tensor that was passed, with its history
+        in_cores = [a._t for a in tensor_args]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         prev = st.grad_enabled
         from .. import _set_grad
@@ -59,7 +63,7 @@ class Function(metaclass=_FunctionMeta):
             from .._unsupported import Unsupported
             raise Unsupported(f"{cls.__name__}.forward returning {len(tensor_outs)} tensors", "return one tensor from an autograd.Function's forward")
         o = tensor_outs[0]
-        if o._t is not None and any(o._t is a._t for a in tensor_args):
+        if o._t is not None and (any(o._t is c for c in in_cores) or any(o is a for a in tensor_args)):
             # forward returned an input as is (Megatron's copy_to_region): a new node needs a new tensor
             o = Tensor(_C.js.detach(o._t))
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -78,7 +82,7 @@ class Function(metaclass=_FunctionMeta):
             return _C.to_js(core, create_pyproxies=False)
 
         proxy = _C.create_proxy(run_backward)
-        core_out = _C.js.customGrad(st.ctx, o._t, _C.to_js([a._t for a in tensor_args], create_pyproxies=False), proxy, name)
+        core_out = _C.js.customGrad(st.ctx, o._t, _C.to_js(in_cores, create_pyproxies=False), proxy, name)
         res = Tensor(core_out)
         if isinstance(out, tuple):
             return tuple(res if x is tensor_outs[0] else x for x in out)

@@ -383,6 +383,156 @@ def batch_isend_irecv(p2p_op_list):
     return [op.op(op.tensor, op.peer, op.group, op.tag) for op in p2p_op_list]
 
 
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    """gather_list[i] ← rank i's tensor, on `dst` only. Recorded as the point-to-point sends that
+    NCCL and gloo make of it: each other member sends its tensor to `dst`."""
+    _require_init("gather")
+    st = _st()
+    root = int(dst if dst is not None else (_group_rank_to_global(group, group_dst) if group_dst is not None else 0))
+    ranks = _ranks(group)
+    members = list(ranks) if ranks is not None else list(range(st.world_size))
+    if st.rank == root:
+        if gather_list is None or len(gather_list) != len(members):
+            raise ValueError(f"gather: on the destination rank, gather_list must hold {len(members)} tensors (one per member of the group)")
+        for i, r in enumerate(members):
+            if r == root:
+                gather_list[i]._set(tensor.detach().clone()._t)
+            else:
+                recv(gather_list[i], src=r, tag=0)
+    else:
+        if gather_list:
+            raise ValueError("gather: gather_list is given only on the destination rank")
+        send(tensor, dst=root, tag=0)
+    return _Done() if async_op else None
+
+
+def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
+    """tensor ← scatter_list[rank] of `src`. Recorded as the point-to-point sends `src` makes."""
+    _require_init("scatter")
+    st = _st()
+    root = int(src if src is not None else (_group_rank_to_global(group, group_src) if group_src is not None else 0))
+    ranks = _ranks(group)
+    members = list(ranks) if ranks is not None else list(range(st.world_size))
+    if st.rank == root:
+        if scatter_list is None or len(scatter_list) != len(members):
+            raise ValueError(f"scatter: on the source rank, scatter_list must hold {len(members)} tensors (one per member of the group)")
+        for i, r in enumerate(members):
+            if r == root:
+                tensor._set(scatter_list[i].detach().clone()._t)
+            else:
+                send(scatter_list[i], dst=r, tag=0)
+    else:
+        if scatter_list:
+            raise ValueError("scatter: scatter_list is given only on the source rank")
+        recv(tensor, src=root, tag=0)
+    return _Done() if async_op else None
+
+
+class _Done:
+    def wait(self, timeout=None):
+        return True
+
+    def is_completed(self):
+        return True
+
+
+def _object_tensor(obj):
+    """pickle → int32 words (little-endian, zero-padded): the bytes torch sends as uint8."""
+    import pickle
+    import struct
+    data = pickle.dumps(obj)
+    pad = (-len(data)) % 4
+    words = list(struct.unpack(f"<{(len(data) + pad) // 4}i", data + b"\0" * pad)) if data else []
+    return len(data), words
+
+
+def _object_from(words, n):
+    import pickle
+    import struct
+    raw = struct.pack(f"<{len(words)}i", *[int(w) for w in words])
+    return pickle.loads(raw[:n])
+
+
+def _padded(words, nwords):
+    from .. import tensor as _tensor, int32
+    return _tensor(words + [0] * (nwords - len(words)), dtype=int32)
+
+
+def all_gather_object(object_list, obj, group=None):
+    """object_list[i] ← rank i's object: as torch, an all-gather of the pickled sizes, then of the
+    pickled bytes (padded to the largest)."""
+    from .. import tensor as _tensor, int64, zeros, int32
+    _require_init("all_gather_object")
+    ranks = _ranks(group)
+    n = len(ranks) if ranks is not None else _st().world_size
+    if len(object_list) != n:
+        raise ValueError(f"all_gather_object: object_list has {len(object_list)} entries but the group has {n} ranks")
+    size, words = _object_tensor(obj)
+    sizes = [zeros(1, dtype=int64) for _ in range(n)]
+    all_gather(sizes, _tensor([size], dtype=int64), group=group)
+    sizes = [int(s.item()) for s in sizes]
+    nwords = (max(sizes) + 3) // 4
+    parts = [zeros(nwords, dtype=int32) for _ in range(n)]
+    all_gather(parts, _padded(words, nwords), group=group)
+    for i in range(n):
+        object_list[i] = _object_from(parts[i].tolist(), sizes[i])
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    """As torch: the sizes all-gathered, then the pickled bytes gathered on `dst`."""
+    from .. import tensor as _tensor, int64, zeros, int32
+    _require_init("gather_object")
+    st = _st()
+    root = int(dst if dst is not None else (_group_rank_to_global(group, group_dst) if group_dst is not None else 0))
+    ranks = _ranks(group)
+    n = len(ranks) if ranks is not None else st.world_size
+    size, words = _object_tensor(obj)
+    sizes = [zeros(1, dtype=int64) for _ in range(n)]
+    all_gather(sizes, _tensor([size], dtype=int64), group=group)
+    sizes = [int(s.item()) for s in sizes]
+    nwords = (max(sizes) + 3) // 4
+    parts = [zeros(nwords, dtype=int32) for _ in range(n)] if st.rank == root else None
+    gather(_padded(words, nwords), parts, dst=root, group=group)
+    if st.rank == root:
+        if object_gather_list is None or len(object_gather_list) != n:
+            raise ValueError(f"gather_object: on the destination rank, object_gather_list must have {n} entries")
+        for i in range(n):
+            object_gather_list[i] = _object_from(parts[i].tolist(), sizes[i])
+
+
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+    """object_list ← `src`'s, as torch: a broadcast of the pickled sizes, then of the bytes."""
+    from .. import tensor as _tensor, int64, zeros, int32
+    _require_init("broadcast_object_list")
+    st = _st()
+    root = int(src if src is not None else (_group_rank_to_global(group, group_src) if group_src is not None else 0))
+    k = len(object_list)
+    if st.rank == root:
+        packed = [_object_tensor(o) for o in object_list]
+        sizes = _tensor([p[0] for p in packed], dtype=int64)
+    else:
+        packed = None
+        sizes = zeros(k, dtype=int64)
+    broadcast(sizes, src=root, group=group)
+    sz = [int(v) for v in sizes.tolist()]
+    offsets = [(s + 3) // 4 for s in sz]
+    total = sum(offsets)
+    if st.rank == root:
+        flat = []
+        for (n_, w), o in zip(packed, offsets):
+            flat += w + [0] * (o - len(w))
+        data = _tensor(flat, dtype=int32) if flat else zeros(0, dtype=int32)
+    else:
+        data = zeros(total, dtype=int32)
+    broadcast(data, src=root, group=group)
+    if st.rank != root:
+        words = data.tolist()
+        at = 0
+        for i in range(k):
+            object_list[i] = _object_from(words[at:at + offsets[i]], sz[i])
+            at += offsets[i]
+
+
 def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
     barrier(group)
 
