@@ -47,6 +47,12 @@ export interface OpSpec {
   readonly saves?: 'inputs' | 'output' | 'none' | readonly Tensor[];
   /** Write the result into this tensor's memory (an in-place update: no new allocation). */
   readonly into?: Tensor;
+  /**
+   * The work runs inside the kernel that produced an input (an epilogue): no time, no trace
+   * event of its own — e.g. Megatron's gradient-accumulation fusion, where the weight-gradient
+   * GEMM adds into the fp32 main_grad.
+   */
+  readonly fused?: boolean;
 }
 
 /**
@@ -251,7 +257,7 @@ export class RankContext {
     for (const x of spec.inputs) this.memory.use(x.memIndex);
     // a view (free op) owns no memory: it reads its input's, so using it keeps that alive
     out.memIndex = spec.free ? (spec.inputs.length === 1 ? spec.inputs[0].memIndex : -1) : spec.into ? spec.into.memIndex : this.memory.alloc(outBytes);
-    if (!spec.free) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
+    if (!spec.free && !spec.fused) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
     if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
       out.requiresGrad = true;
       const sv = spec.saves ?? 'inputs';

@@ -17,6 +17,10 @@
  * The cross-entropy over the vocab-parallel logits (last stage): read the 16-bit logits, write
  * and read them at `logitsBytes` twice (max/exp-sum, then the gradient), write the 16-bit
  * gradient: (4 + 3·logitsBytes)·s·b·V/t.
+ * The token embedding's backward (first stage): its dense gradient written, 2·V·h/t, and added to
+ * the main gradient by its own kernel (Megatron's gradient-accumulation fusion covers the GEMMs'
+ * weight gradients, not the embedding's): read 2 + g, write g → (2 + 2g)·V·h/t bytes per
+ * micro-batch with g-byte main gradients.
  */
 import type { AttentionKernel, Recompute } from './plan.js';
 import { kvWidth, queryWidth, type TransformerShape } from './shape.js';
@@ -57,4 +61,9 @@ export function layerElementwiseBytes(m: TransformerShape, x: ElementwiseInput, 
 /** HBM bytes of the cross-entropy over one micro-batch's logits on one rank; formula above. */
 export function crossEntropyBytes(m: TransformerShape, seq: number, microBatch: number, tp: number, logitsBytes: number, cp = 1): number {
   return ((4 + 3 * logitsBytes) * (seq / cp) * microBatch * m.vocab) / tp;
+}
+
+/** HBM bytes of the token embedding's backward per micro-batch on the first stage; formula above. */
+export function embeddingGradBytes(m: TransformerShape, tp: number, gradBytes: number): number {
+  return ((2 + 2 + 2 * gradBytes) * m.embeddingParams) / tp;
 }

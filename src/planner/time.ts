@@ -6,7 +6,7 @@
  *                wave quantization; ./gemms.ts, docs/gemm-efficiency.md), recomputation included
  *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
  *   LM head      on the last stage: its GEMM forward and backward ([bs, h]·[h, V/t]) and the
- *                cross-entropy's bytes
+ *                cross-entropy's bytes; the token embedding's backward on the first
  *   TP comm      the layer's collectives (./comm.ts); those Megatron overlaps with a GEMM cost
  *                max(0, t_comm − t_GEMM) (options.tpOverlap: 'backward' by default — the async dX
  *                reductions; 'all' with Transformer Engine's userbuffers; 'none')
@@ -39,7 +39,7 @@ import type { CollectiveOp } from '../core/cost/index.js';
 import { cpLink, p2pUs, ppLink, ringTimeUs, stridedRingTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
 import { cpOf, recomputedFraction, stageLayerCount } from './layout.js';
 import { kvWidth } from './shape.js';
-import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
+import { crossEntropyBytes, embeddingGradBytes, layerElementwiseBytes } from './elementwise.js';
 import { hardwareFlops, modelFlops, sixND } from './flops.js';
 import { headGemmUs, layerGemmUs, layerLinearUs, type LinearUs } from './gemms.js';
 import { stageParams } from './memory.js';
@@ -127,7 +127,8 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   const ew = layerElementwiseBytes(m, ewIn, plan.recompute);
   const ewNone = layerElementwiseBytes(m, ewIn, 'none');
   const ceBytes = last ? crossEntropyBytes(m, s, b, t, options.logitsBytes, c) : 0;
-  const kernelsUs = ((layers * (ew.forward + mix(ewNone.backward, ew.backward)) + ceBytes) / hbm) * US;
+  const embBytes = first ? embeddingGradBytes(m, t, options.gradBytes) : 0;
+  const kernelsUs = ((layers * (ew.forward + mix(ewNone.backward, ew.backward)) + ceBytes + embBytes) / hbm) * US;
   const kernelsFwdUs = ((layers * ew.forward + ceBytes / 2) / hbm) * US;
 
   // tensor parallel: each collective exposed, or hidden behind the GEMM Megatron overlaps it with (./comm.ts)
