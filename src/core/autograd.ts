@@ -79,7 +79,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
         // a leaf takes each gradient as it comes (torch's AccumulateGrad), so a parameter's
         // gradient is not held until the end of the backward
         if (!x.node) {
-          accumulateLeaf(ctx, x, gx, node.op === 'matmul');
+          accumulateLeaf(ctx, x, gx, GEMM_OPS.has(node.op));
           continue;
         }
         const prev = x.bwGrad;
@@ -93,6 +93,9 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
     ctx.gradEnabled = prevGrad;
   }
 }
+
+/** Ops whose weight gradient is a GEMM's output (a plain matmul; SP's column-parallel matmul, ../parallel/sequence-gathered-matmul.ts). */
+const GEMM_OPS: ReadonlySet<string> = new Set(['matmul', 'sequence_gathered_matmul']);
 
 /**
  * Add `g` to a leaf's `.grad`: the first gradient becomes the (pinned) buffer, later ones add into

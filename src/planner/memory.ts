@@ -7,7 +7,8 @@
  *   optimizer   12Ψ: Adam's fp32 master weights, first and second moments (4 + 4 + 4)
  * ZeRO over the d = dp·cp data- and context-parallel ranks (Rajbhandari et al. 2020, §5 and Figure 1, K = 12):
  *   stage 0  (2 + g + 12)Ψ;  1  (2 + g)Ψ + 12Ψ/d;  2  2Ψ + (g + 12)Ψ/d;  3  (2 + g + 12)Ψ/d
- *   + with stage 3, two layers' bf16 weights gathered at once (the running one and the prefetch).
+ *   + with stage 3, two layers' bf16 weights gathered at once (the running one and the prefetch;
+ *   one without overlap, options.overlapGradReduce false: nothing is prefetched).
  * Layers per stage follow the plan's layout (./layout.ts: uneven stages hold one layer less).
  * With recompute 'full' on r layers of each chunk (partial), those keep their input and the rest
  * all their activations.
@@ -95,7 +96,8 @@ export function estimateMemory(setup: PlanSetup, plan: ParallelPlan): MemoryEsti
   for (const s of ids) {
     const params = stageParams(m, plan, s);
     const st = modelStateBytes(params, plan.zero, dpShards, setup.options.gradBytes);
-    const gathered = plan.zero === 3 ? 2 * 2 * (m.layerShardedParams / plan.tp + m.layerReplicatedParams) : 0;
+    // ZeRO-3's whole bf16 weights: the running layer's, and the next one's prefetched when the gathers overlap compute
+    const gathered = plan.zero === 3 ? (setup.options.overlapGradReduce ? 2 : 1) * 2 * (m.layerShardedParams / plan.tp + m.layerReplicatedParams) : 0;
     // partial recompute: a fraction f of the layers keeps only its input, the rest everything
     const f = recomputedFraction(m.layers, plan, s);
     const layerBytes = plan.recompute === 'full' ? f * perLayer.total + (1 - f) * kept : perLayer.total;

@@ -12,7 +12,8 @@
  *             recomputation the recompute's gather serves), then a reduce-scatter (avg) of each
  *             weight gradient into this rank's gradient shard
  *   step:     the optimizer updates the shards; nothing is gathered after it
- * Parameters outside the layers (embeddings, final norm, head) stay whole, as ZeRO-1/2 treats them.
+ * The modules outside the layers (embeddings, final norm, head) are units of their own, as FSDP
+ * shards them (run.ts edgeUnits); a parameter two modules share (a tied head) stays whole.
  * Meta mode only: the gradients stay sharded, so there is no whole gradient for the verifier.
  */
 import { RECOMPUTE_PHASE } from '../../core/checkpoint.js';

@@ -9,7 +9,7 @@ import { replayGradients, tapeGradients } from '../../core/replay.js';
 import { simulate } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
-import { addModuleHook, assignPaths, buildQuietly, type Module } from '../../models/nn/module.js';
+import { addModuleHook, assignPaths, buildQuietly, Module } from '../../models/nn/module.js';
 import { Params, WeightStore } from '../../models/weights.js';
 import type { Report, VerificationInfo } from '../../report/types.js';
 import { axisInfo } from '../axis.js';
@@ -171,7 +171,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
       const zero = spec.dataParallel?.zero ?? 0;
       // (a numeric ZeRO-2 run reduces at the step as ZeRO-1, so the verifier sees whole gradients)
-      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, model.layerPaths(), new Set(named.map(([, t]) => t)), { weights: zero === 3 }) : null;
+      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, [...model.layerPaths(), ...edgeUnits(m, model.layerPaths(), named)], new Set(named.map(([, t]) => t)), { weights: zero === 3 }) : null;
       const outside = zl ? named.filter(([, p]) => !zl.full.has(p)) : named;
       const stepped: [string, Tensor][] = zl ? [...outside, ...zl.shards] : named; // what the optimizer updates
       applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
@@ -341,6 +341,32 @@ function pipelineOf(model: ModelSpec, m: Model, p: number, spec: SimulationSpec)
   const layers = seq.blocks.map((b) => ({ name: b.name, kind: b.kind, params: b.parameters().reduce((a, [, t]) => a + t.size, 0) }));
   const stages = partition(layers, p * virtual, spec.stages?.method ?? 'uniform');
   return { seq, stages, virtual, microbatches: spec.input?.microbatches ?? 1 };
+}
+
+/**
+ * ZeRO-2/3 units outside the transformer layers: the module owning each of this rank's other
+ * parameters (embeddings, final norm, head), as FSDP shards them too — except a parameter two
+ * modules share (a tied head), which stays whole.
+ */
+function edgeUnits(m: Model, layerPaths: readonly string[], named: readonly [string, Tensor][]): string[] {
+  const inLayer = (n: string) => layerPaths.some((l) => n.startsWith(`${l}.`));
+  const owners = new Map<Tensor, number>();
+  const tied = new Set<Module>(); // modules another module reads outside the tree (a tied head's embedding)
+  for (const [, mod] of m.namedModules()) {
+    for (const [, t] of mod.ownParameters()) owners.set(t, (owners.get(t) ?? 0) + 1);
+    const kids = new Set(mod.children().map(([, c]) => c));
+    for (const k of Object.getOwnPropertyNames(mod)) {
+      const v = (mod as unknown as Record<string, unknown>)[k];
+      if (v instanceof Module && v !== mod && !kids.has(v)) tied.add(v);
+    }
+  }
+  const units = new Set<string>();
+  for (const [n, t] of named) {
+    const path = n.slice(0, Math.max(0, n.lastIndexOf('.')));
+    const mod = path && !inLayer(n) ? m.get(path) : undefined;
+    if (mod && owners.get(t) === 1 && !tied.has(mod)) units.add(path);
+  }
+  return [...units];
 }
 
 /** The dense-named parameters of this rank's chunks. */
