@@ -16,7 +16,9 @@
  * embedding side on the first stage and the norm/head inputs and logits on the last, plus the
  * working set of recomputation: with full recompute the one layer being recomputed holds its whole
  * activations again; with selective recompute, its attention scores.
- * Not counted: temporaries of the running op (attention/logit gradients), gradient buckets, the
+ * On the last stage, the 16-bit gradient of one micro-batch's logits too (the first backward
+ * holds it beside the kept logits; for a 128k vocabulary it is as large as several layers).
+ * Not counted: other temporaries of the running op (attention gradients), gradient buckets, the
  * allocator's fragmentation — that is what `reserveBytes` keeps free.
  */
 import { embeddingActivations, headActivations, layerActivations, stashedLayers, stashedMicrobatches, type LayerActivationInput } from './activations.js';
@@ -108,7 +110,8 @@ export function estimateMemory(setup: PlanSetup, plan: ParallelPlan): MemoryEsti
       const head = headActivations(m, x, setup.options.logitsBytes);
       const held = plan.schedule === 'GPipe' ? mb : 1;
       logits = head.logits * held;
-      act += (head.inputs + head.logits) * held;
+      // + the backward's 16-bit logit gradient beside the kept logits (the head GEMM's input)
+      act += (head.inputs + head.logits) * held + head.logitGrad;
     }
     const total = st.weights + st.gradients + st.optimizer + gathered + act;
     stages.push({ stage: s, params, ...st, gathered, activations: act, logits, total });

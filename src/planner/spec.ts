@@ -15,6 +15,9 @@ import type { Model, ModelSpec } from '../models/model.js';
 import { gpt2, type Gpt2Config } from '../models/gpt2.js';
 import { llama, type LlamaConfig } from '../models/llama.js';
 import type { AttentionKernel } from './plan.js';
+import type { Tensor } from '../core/tensor.js';
+import { reshape } from '../core/ops/index.js';
+import { vocabParallelCrossEntropy } from '../parallel/vocab.js';
 import type { Module } from '../models/nn/module.js';
 import type { Plan, PlanStyle } from '../parallel/plan.js';
 import { runSimulation, type RunOptions } from '../parallel/simulation/run.js';
@@ -107,10 +110,18 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     hardware: setup.cluster.hardware,
     gpusPerNode: setup.cluster.gpusPerNode,
     algorithm: 'ring',
+    // Megatron's cross-entropy at any tp (vocab-parallel over a group of one at tp = 1: fp32 exp-logits kept, as the planner counts)
+    ...(plan.tp === 1 ? { loss: megatronCrossEntropy } : {}),
     recompute: plan.recompute === 'full' && plan.recomputeLayers !== undefined ? { method: 'full', layers: plan.recomputeLayers } : plan.recompute,
     optimizer: { type: 'adam', mainGrads: setup.options.gradBytes === 4 ? 'float32' : 'param' },
     dataParallel: { zero: plan.zero },
   };
+}
+
+/** Megatron's vocab-parallel cross-entropy of whole-vocabulary logits [B, S, V] and targets [B, S]. */
+function megatronCrossEntropy(out: Tensor, batch: { readonly target: Tensor }): Promise<Tensor> {
+  const v = out.shape[out.ndim - 1];
+  return vocabParallelCrossEntropy(reshape(out, [-1, v]), reshape(batch.target, [-1])); // [B·S, V], [B·S]
 }
 
 /** The model spec with the setup's attention kernel (the presets build FlashAttention). */
