@@ -254,15 +254,15 @@ export function agreementLines(a: Agreement, n: number): string[] {
   return [
     `Planner vs meta simulation (#${n}):`,
     textTable(
-      ['', 'planner (this plan)', 'planner (collectives blocking)', 'meta simulation', 'simulation / planner (blocking)'],
+      ['', 'planner (this plan)', 'planner (TP collectives blocking)', 'meta simulation', 'simulation / planner (TP blocking)'],
       [
         ['step time', fmtUs(a.planner.stepUs), fmtUs(a.equivalent.stepUs), fmtUs(a.simulator.stepUs), ratio(a.simulator.stepUs, a.equivalent.stepUs)],
         ['peak memory / GPU', gib(a.planner.peakBytes), gib(a.equivalent.peakBytes), gib(a.simulator.peakBytes), ratio(a.simulator.peakBytes, a.equivalent.peakBytes)],
       ],
       [false, true, true, true, true],
     ),
-    '  The simulation runs the whole plan (recompute, Adam with fp32 main gradients, ZeRO, attention kernel, SP, stages) but every',
-    '  collective blocking; "collectives blocking" is the planner with the DP reduction and TP overlap turned off, to compare like with',
-    '  like (src/planner/spec.ts). The difference between the first two columns is what overlap hides. GEMMs share one cost function.',
+    '  The simulation runs the whole plan (recompute, Adam with fp32 main gradients, ZeRO, attention kernel, SP, stages; the DP',
+    '  reductions and ZeRO gathers behind compute), but its tensor-parallel collectives block; "TP collectives blocking" is the planner',
+    '  with its TP overlap off, to compare like with like (src/planner/spec.ts). GEMMs share one cost function.',
   ];
 }

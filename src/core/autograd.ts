@@ -104,6 +104,7 @@ const GEMM_OPS: ReadonlySet<string> = new Set(['matmul', 'sequence_gathered_matm
 function accumulateLeaf(ctx: RankContext, t: Tensor, g: Tensor, fromGemm: boolean): void {
   const prev = t.grad;
   t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g, fromGemm) : prev ? addInto(prev, g) : g;
+  ctx.gradReadyUs.set(t, ctx.clock);
   if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
 }
 

@@ -7,9 +7,10 @@
  * (column/row linears, vocab-parallel embedding and LM head), sequence parallelism, the attention
  * kernel, activation recomputation (selective, full, or full on N layers per chunk), mixed-precision
  * Adam (fp32 master weights and moments; fp32 main gradients when options.gradBytes is 4) and
- * ZeRO 1/2/3 over dp — and measures memory and time op by op. It runs every collective blocking:
- * no DP reduction or TP communication behind compute (simulatorEquivalent turns the planner's
- * overlap off to compare like with like). No context parallelism (simulatorGap).
+ * ZeRO 1/2/3 over dp, with the DP reductions and ZeRO's gathers behind compute when the setup
+ * overlaps them (options.overlapGradReduce) — and measures memory and time op by op. TP's
+ * collectives block (simulatorEquivalent turns the planner's TP overlap off to compare like with
+ * like). No context parallelism (simulatorGap).
  */
 import type { Model, ModelSpec } from '../models/model.js';
 import { gpt2, type Gpt2Config } from '../models/gpt2.js';
@@ -114,7 +115,7 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     ...(plan.tp === 1 ? { loss: megatronCrossEntropy } : {}),
     recompute: plan.recompute === 'full' && plan.recomputeLayers !== undefined ? { method: 'full', layers: plan.recomputeLayers } : plan.recompute,
     optimizer: { type: 'adam', mainGrads: setup.options.gradBytes === 4 ? 'float32' : 'param' },
-    dataParallel: { zero: plan.zero },
+    dataParallel: { zero: plan.zero, overlap: setup.options.overlapGradReduce },
   };
 }
 
@@ -141,12 +142,13 @@ export function simulatePlan(plan: ParallelPlan, setup: PlanSetup, opts: RunOpti
 
 /**
  * The plan as the simulation runs it, as the analytic planner sees it: the same plan (planToSpec
- * carries recomputation, Adam with its main gradients, ZeRO, the attention kernel, SP and the
- * stages), with every collective blocking — the simulator runs no communication behind compute,
- * so neither the DP reduction (overlapGradReduce) nor TP's async collectives (tpOverlap) overlap.
+ * carries recomputation, Adam with its main gradients, ZeRO and its overlap, the attention kernel,
+ * SP and the stages), with tensor-parallel collectives blocking — the simulator overlaps the
+ * data-parallel reductions and ZeRO's gathers (communication streams), not TP's async collectives
+ * (options.tpOverlap).
  */
 export function simulatorEquivalent(setup: PlanSetup, plan: ParallelPlan): { setup: PlanSetup; plan: ParallelPlan } {
-  return { setup: { ...setup, options: { ...setup.options, overlapGradReduce: false, tpOverlap: 'none' } }, plan };
+  return { setup: { ...setup, options: { ...setup.options, tpOverlap: 'none' } }, plan };
 }
 
 /** Peak bytes per GPU of the simulator-equivalent plan (overlap changes no memory: the plan's own peak). */

@@ -1,8 +1,8 @@
 /**
  * The analytic planner against AutoDist's own simulator (meta mode): planToSpec carries the whole
  * plan (recomputation, Adam and its main gradients, ZeRO, the attention kernel, SP, stages), and
- * the two agree within 5 % on step time and peak memory for the plans below (the simulator runs
- * collectives blocking, so the planner is compared with overlap off: simulatorEquivalent).
+ * the two agree within 5 % on step time and peak memory for the plans below (the simulator's TP
+ * collectives block, so the planner is compared with its TP overlap off: simulatorEquivalent).
  * The last tests: the simulator's per-layer stash is Korthikanti's terms exactly (GPT-2, tp 1).
  */
 import { test } from 'node:test';
@@ -38,7 +38,7 @@ test('planToSpec carries recomputation, Adam with fp32 main gradients, ZeRO and 
   const s = planToSpec({ ...base, recompute: 'full', recomputeLayers: 2, zero: 2 }, setup);
   assert.deepEqual(s.recompute, { method: 'full', layers: 2 });
   assert.deepEqual(s.optimizer, { type: 'adam', mainGrads: 'float32' });
-  assert.deepEqual(s.dataParallel, { zero: 2 });
+  assert.deepEqual(s.dataParallel, { zero: 2, overlap: true });
   assert.equal((s.model!.config as { attention: string }).attention, 'flash'); // the setup's kernel, not the spec's 'unfused'
   const bf16 = makeSetup({ model: { id: 'gpt2-2k', dropout: false, spec }, seq: 1024, globalBatch: 16, gpus: 8, gpu: 'h100', options: { gradBytes: 2, attention: 'unfused' } });
   const u = planToSpec(base, bf16);
@@ -50,16 +50,20 @@ test('planToSpec carries recomputation, Adam with fp32 main gradients, ZeRO and 
 /**
  * The planner and the meta simulation of the same plan, Llama-3-8B's layer (h 4096, 32 heads, 8
  * KV heads, F 14336, V 128256) with 4 layers, s 4096, FlashAttention, Adam with fp32 main
- * gradients, 4 micro-batches per replica: step time and peak memory within 5 %. The simulator runs
- * collectives blocking, so the planner is asked for the same (simulatorEquivalent: overlap off).
+ * gradients, 4 micro-batches per replica, the DP reductions and ZeRO's gathers overlapped on
+ * both sides: step time and peak memory within 5 %. The simulator's TP collectives block, so the
+ * planner is asked for the same (simulatorEquivalent: tpOverlap 'none').
  * Measured ratios (simulated / planned) when written, step and peak:
- *   tp2 dp2 1.033 1.000 · selective 1.033 1.000 · full 1.038 0.979 · full ×2 1.036 0.980 ·
- *   SP 1.041 1.004 · ZeRO-1 1.035 1.000 · pp2 ZeRO-3 1.014 0.970 · pp2 1F1B 0.977 1.000 ·
- *   interleaved 1.012 1.000 · GPipe 0.977 1.000 · tp1 dp4 1.026 1.000 ·
- *   pp2 dp2 interleaved SP full ×1 ZeRO-1 1.037 0.961
- * Not yet within 5 % on step (so not here): ZeRO-2 tp2 dp2 1.058, ZeRO-3 SP tp2 dp2 1.064 — the
- * simulator issues one collective per parameter tensor (FSDP one per layer), and the 3 % the
- * simulator's separate elementwise kernels add everywhere.
+ *   tp2 dp2 1.034 1.000 · selective 1.034 1.000 · full 1.039 0.979 · full ×2 1.037 0.980 ·
+ *   SP 1.042 1.004 · ZeRO-1 1.035 1.000 · pp2 dp2 ZeRO-3 1.046 1.013 · pp2 1F1B 0.977 1.000 ·
+ *   interleaved 1.012 1.000 · GPipe 0.977 1.000 · tp1 dp4 1.025 1.000 ·
+ *   pp2 dp2 interleaved SP full ×1 ZeRO-1 1.038 0.961
+ * Against the planner with Megatron's TP overlap (what it ranks by): the same plus 1.5–2 %.
+ * Not yet within 5 % on step (so not here): ZeRO-2 tp2 dp2 1.058, ZeRO-3 SP tp2 dp2 1.096 — the
+ * simulator issues one collective per parameter tensor (FSDP one per unit) and prefetches one unit
+ * ahead, so the embedding's and head's large gathers and reduce-scatters are not all hidden, where
+ * the planner hides them behind a whole micro-batch; and the 3 % the simulator's separate
+ * elementwise kernels and unfused q/k/v and gate/up GEMMs add everywhere.
  */
 const llama8bLayers = llama({ name: 'llama-3-8b-4l', nLayer: 4, hidden: 4096, nHead: 32, nKvHead: 8, ffnHidden: 14336, vocab: 128256, ropeTheta: 500000, rmsNormEps: 1e-5, maxPositions: 8192 });
 const l8: ParallelPlan = { tp: 2, pp: 1, dp: 2, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: false, recompute: 'none', zero: 0 };

@@ -171,7 +171,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
       const zero = spec.dataParallel?.zero ?? 0;
       // (a numeric ZeRO-2 run reduces at the step as ZeRO-1, so the verifier sees whole gradients)
-      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, [...model.layerPaths(), ...edgeUnits(m, model.layerPaths(), named)], new Set(named.map(([, t]) => t)), { weights: zero === 3 }) : null;
+      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, [...model.layerPaths(), ...edgeUnits(m, model.layerPaths(), named)], new Set(named.map(([, t]) => t)), { weights: zero === 3, overlap: spec.dataParallel?.overlap }) : null;
       const outside = zl ? named.filter(([, p]) => !zl.full.has(p)) : named;
       const stepped: [string, Tensor][] = zl ? [...outside, ...zl.shards] : named; // what the optimizer updates
       applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
@@ -211,7 +211,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         await ctx.backward(loss);
       }
       if (dp.size > 1 || optimizer) await syncGradients(ctx, outside, spec.dataParallel, optimizer);
-      if (zl && optimizer) await stepLayerShards(ctx, zl.shards, optimizer, zero === 2); // reduce-scattered in the backward
+      if (zl && optimizer) await stepLayerShards(ctx, zl.shards, optimizer, zero === 2, spec.dataParallel?.overlap ?? false); // reduce-scattered in the backward
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -254,12 +254,15 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
 }
 
 /** The step on ZeRO-2/3 layer shards; ZeRO-2 then all-gathers the updated weights. */
-async function stepLayerShards(ctx: RankContext, shards: readonly [string, Tensor][], optimizer: Adam, gather: boolean): Promise<void> {
+async function stepLayerShards(ctx: RankContext, shards: readonly [string, Tensor][], optimizer: Adam, gather: boolean, overlap: boolean): Promise<void> {
   await ctx.withPhase('optimizer', async () => {
+    // (syncGradients, which ran first, waited for the backward's reduce-scatters)
     for (const [, s] of shards) {
       if (!s.grad) continue;
       const updated = optimizer.step(s.grad, s.dtype); // [⌈numel/dp⌉]
-      if (gather) await ctx.comm.allGather(updated, { axis: 'dp', dim: 0, label: 'zero_param_all_gather' });
+      const ag = () => ctx.comm.allGather(updated, { axis: 'dp', dim: 0, label: 'zero_param_all_gather' });
+      // overlapped: behind the next step's forward, as grad-sync.ts's
+      if (gather) await (overlap ? ctx.onCommStream(ctx.clock, ag) : ag());
     }
   });
 }
