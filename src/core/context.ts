@@ -7,7 +7,7 @@ import { MemoryTracker } from './memory.js';
 import { Rng, deriveSeed, seededNormals } from './rng.js';
 import { captureSource, type SourceLocation } from './source.js';
 import { Tensor, type BackwardFn } from './tensor.js';
-import { traceEvent, type TraceEvent } from './trace.js';
+import { STREAM_TAG, traceEvent, type TraceEvent } from './trace.js';
 import type { World } from './world.js';
 import type { Comm } from './collectives/comm.js';
 import { runBackward } from './autograd.js';
@@ -358,12 +358,15 @@ export class RankContext {
    */
   async onCommStream<T>(at: number, fn: () => Promise<T>, stream = 'comm'): Promise<T> {
     const resume = this.clock;
+    const tag = this.tag;
     this.clock = Math.max(at, this.commFreeUs.get(stream) ?? 0);
+    this.tag = `${tag ?? ''}${STREAM_TAG}`; // its events are not busy time (trace.ts onStream)
     try {
       return await fn();
     } finally {
       if (this.clock > (this.commFreeUs.get(stream) ?? 0)) this.commFreeUs.set(stream, this.clock);
       this.clock = resume;
+      this.tag = tag;
     }
   }
 
