@@ -50,7 +50,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
       if (!g) continue;
       t.bwGrad = null;
       if (!t.node) {
-        accumulateLeaf(ctx, t, g); // the root itself is a leaf
+        accumulateLeaf(ctx, t, g, false); // the root itself is a leaf
         continue;
       }
       if (t.retainGrad) t.grad = g;
@@ -79,7 +79,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
         // a leaf takes each gradient as it comes (torch's AccumulateGrad), so a parameter's
         // gradient is not held until the end of the backward
         if (!x.node) {
-          accumulateLeaf(ctx, x, gx);
+          accumulateLeaf(ctx, x, gx, GEMM_OPS.has(node.op));
           continue;
         }
         const prev = x.bwGrad;
@@ -94,10 +94,17 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
   }
 }
 
-/** Add `g` to a leaf's `.grad`: the first gradient becomes the (pinned) buffer, later ones add into it in place. */
-function accumulateLeaf(ctx: RankContext, t: Tensor, g: Tensor): void {
+/** Ops whose weight gradient is a GEMM's output (a plain matmul; SP's column-parallel matmul, ../parallel/sequence-gathered-matmul.ts). */
+const GEMM_OPS: ReadonlySet<string> = new Set(['matmul', 'sequence_gathered_matmul']);
+
+/**
+ * Add `g` to a leaf's `.grad`: the first gradient becomes the (pinned) buffer, later ones add into
+ * it in place (`fromGemm`: a matmul's weight gradient, fused into main_grad: ./ops/grad-helpers.ts).
+ */
+function accumulateLeaf(ctx: RankContext, t: Tensor, g: Tensor, fromGemm: boolean): void {
   const prev = t.grad;
-  t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g) : prev ? addInto(prev, g) : g;
+  t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g, fromGemm) : prev ? addInto(prev, g) : g;
+  ctx.gradReadyUs.set(t, ctx.clock);
   if (t.grad.memIndex >= 0) ctx.memory.pin(t.grad.memIndex);
 }
 

@@ -7,7 +7,7 @@ import { MemoryTracker } from './memory.js';
 import { Rng, deriveSeed, seededNormals } from './rng.js';
 import { captureSource, type SourceLocation } from './source.js';
 import { Tensor, type BackwardFn } from './tensor.js';
-import type { TraceEvent } from './trace.js';
+import { STREAM_TAG, traceEvent, type TraceEvent } from './trace.js';
 import type { World } from './world.js';
 import type { Comm } from './collectives/comm.js';
 import { runBackward } from './autograd.js';
@@ -47,6 +47,12 @@ export interface OpSpec {
   readonly saves?: 'inputs' | 'output' | 'none' | readonly Tensor[];
   /** Write the result into this tensor's memory (an in-place update: no new allocation). */
   readonly into?: Tensor;
+  /**
+   * The work runs inside the kernel that produced an input (an epilogue): no time, no trace
+   * event of its own — e.g. Megatron's gradient-accumulation fusion, where the weight-gradient
+   * GEMM adds into the fp32 main_grad.
+   */
+  readonly fused?: boolean;
 }
 
 /**
@@ -61,6 +67,10 @@ export class RankContext {
   readonly memory = new MemoryTracker();
   /** Simulated time of this rank, in µs. */
   clock = 0;
+  /** When each of this rank's communication streams is next free, µs (collectives run there by onCommStream overlap compute). */
+  readonly commFreeUs = new Map<string, number>();
+  /** Simulated time each leaf's gradient was last accumulated (the backward's), for reductions that overlap it. */
+  readonly gradReadyUs = new Map<Tensor, number>();
   phase: Phase = 'forward';
   gradEnabled = true;
   /** Set by a model run with pp > 1: its pipeline runtime moves activations between stages (see Comm's stage-edge check). */
@@ -253,7 +263,7 @@ export class RankContext {
     for (const x of spec.inputs) this.memory.use(x.memIndex);
     // a view (free op) owns no memory: it reads its input's, so using it keeps that alive
     out.memIndex = spec.free ? (spec.inputs.length === 1 ? spec.inputs[0].memIndex : -1) : spec.into ? spec.into.memIndex : this.memory.alloc(outBytes);
-    if (!spec.free) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
+    if (!spec.free && !spec.fused) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
     if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
       out.requiresGrad = true;
       const sv = spec.saves ?? 'inputs';
@@ -342,6 +352,35 @@ export class RankContext {
   }
 
   /** Run `fn` with trace events and ledger entries labelled `phase`. */
+  /**
+   * Run `fn`'s collectives on a communication stream, as NCCL runs them on a CUDA stream of its
+   * own beside the compute: from `at` µs (or once the stream is free, if later), one after another
+   * on that stream, without moving the compute clock. waitCommStream() makes the compute wait.
+   * Streams by name: "comm" (gradient reductions), "gather" (FSDP's all-gather stream).
+   */
+  async onCommStream<T>(at: number, fn: () => Promise<T>, stream = 'comm'): Promise<T> {
+    const resume = this.clock;
+    const tag = this.tag;
+    this.clock = Math.max(at, this.commFreeUs.get(stream) ?? 0);
+    this.tag = `${tag ?? ''}${STREAM_TAG}`; // its events are not busy time (trace.ts onStream)
+    try {
+      return await fn();
+    } finally {
+      if (this.clock > (this.commFreeUs.get(stream) ?? 0)) this.commFreeUs.set(stream, this.clock);
+      this.clock = resume;
+      this.tag = tag;
+    }
+  }
+
+  /** The compute waits until a communication stream (every stream, unnamed) has finished (a wait on the trace when it is behind). */
+  waitCommStream(stream?: string): void {
+    let end = 0;
+    for (const [k, t] of this.commFreeUs) if ((stream === undefined || k === stream) && t > end) end = t;
+    if (end <= this.clock + 1e-6) return;
+    this.record(traceEvent({ rank: this.rank, kind: 'wait', name: `wait ${stream ?? 'comm'} stream`, phase: this.phase, startUs: this.clock, endUs: end, module: this.module, tag: this.tag }));
+    this.clock = end;
+  }
+
   async withPhase<T>(phase: Phase, fn: () => Promise<T> | T): Promise<T> {
     const prev = this.phase;
     this.phase = phase;

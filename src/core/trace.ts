@@ -9,6 +9,14 @@ import type { SourceLocation } from './source.js';
  */
 export type TraceKind = 'compute' | 'comm' | 'wait';
 
+/** What onCommStream appends to the tag of events it runs on a communication stream (they overlap compute: not busy time). */
+export const STREAM_TAG = '@stream';
+
+/** Whether a trace event ran on a communication stream, beside the compute (RankContext.onCommStream). */
+export function onStream(e: { readonly tag?: string }): boolean {
+  return e.tag !== undefined && e.tag.endsWith(STREAM_TAG);
+}
+
 export interface TraceEvent {
   readonly rank: number;
   readonly kind: TraceKind;

@@ -100,6 +100,8 @@ export class ParallelLMHead extends Module {
  *   L = mean_n (log s − (z_t − m)).
  *   logits [N, V/tp], targets [N] → scalar.
  *   fwd: three all-reduces of [N] over tp   bwd: none — dz_i = (softmax_i − onehot_i) / N, local.
+ * Kept for the backward, as Megatron keeps it: exp(z − m) in fp32 [N, V/tp] (16-bit logits are
+ * upcast), not the logits themselves.
  */
 export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor, axis = 'tp'): Promise<Tensor> {
   if (logits.ndim !== 2 || targets.ndim !== 1 || targets.shape[0] !== logits.shape[0]) {
@@ -111,7 +113,8 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
   const start = ctx.coord(axis) * vLocal;
   let m: Tensor | undefined; // [N] global row max
   let s: Tensor | undefined; // [N] global Σ exp(z − m)
-  return custom(
+  let kept: Tensor = logits; // what the backward reads: Megatron's fp32 exp_logits
+  const out = await custom(
     ctx,
     [logits],
     async () => {
@@ -126,6 +129,8 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
         compute: () => tf.sum(tf.exp(tf.sub(logits.data!, tf.expandDims(m!.data!, 1))), -1),
       });
       s = await comm.allReduce(sumExp, { axis, label: 'vocab_parallel_ce.sum_exp' });
+      // Megatron upcasts 16-bit logits and keeps exp(z − m) in fp32 for the backward (not the logits)
+      if (logits.dtype !== 'float32') kept = ctx.aux(logits.shape, 'float32'); // [N, V/tp]
       const picked = ctx.apply({
         name: 'vocab_pick_target',
         inputs: [logits, targets],
@@ -159,7 +164,7 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
       return [
         ctx.apply({
           name: 'vocab_ce_grad',
-          inputs: [dy, logits, mm, ss, targets],
+          inputs: [dy, kept, mm, ss, targets],
           shape: logits.shape,
           dtype: logits.dtype,
           flops: 5 * logits.size,
@@ -177,6 +182,8 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
     },
     'vocab_parallel_cross_entropy',
   );
+  if (out.node) out.node = { ...out.node, saved: [kept, targets] };
+  return out;
 }
 
 /** logits [B, S, V(/tp)] → [B·S, V(/tp)] */

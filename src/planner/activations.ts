@@ -112,15 +112,17 @@ export function stashedMicrobatches(plan: Pick<ParallelPlan, 'pp' | 'schedule' |
  *   last stage: the final norm's input and the LM head's input 2·2sbh (÷t with SP), and the
  *   logits the cross-entropy keeps, s·b·V/t × logitsBytes (4 = fp32: Megatron's vocab-parallel
  *   cross-entropy upcasts). For a 128k vocabulary the logits are the largest single activation.
+ *   logitGrad: the 16-bit gradient of the logits the backward makes from them, 2·s·b·V/t.
  */
 export function embeddingActivations(m: TransformerShape, x: LayerActivationInput): number {
   const sbh = (x.seq / (x.cp ?? 1)) * x.microBatch * m.hidden;
   return m.dropout ? (x.sequenceParallel ? sbh / x.tp : sbh) : 0;
 }
 
-export function headActivations(m: TransformerShape, x: LayerActivationInput, logitsBytes: number): { inputs: number; logits: number } {
+export function headActivations(m: TransformerShape, x: LayerActivationInput, logitsBytes: number): { inputs: number; logits: number; logitGrad: number } {
   const s = x.seq / (x.cp ?? 1);
   const sbh = s * x.microBatch * m.hidden;
   const inputs = x.sequenceParallel ? (4 * sbh) / x.tp : 4 * sbh;
-  return { inputs, logits: (s * x.microBatch * m.vocab * logitsBytes) / x.tp };
+  const elements = (s * x.microBatch * m.vocab) / x.tp;
+  return { inputs, logits: elements * logitsBytes, logitGrad: 2 * elements };
 }

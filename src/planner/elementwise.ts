@@ -13,10 +13,17 @@
  *                           (+ dropout: read, write, mask)             (+ 5as²b/t)
  *   FlashAttention keeps the scores on chip: 0.
  * Backward ≈ 2 × forward (each kernel reads its saved input and the incoming gradient and writes
- * the outgoing one). Recomputation redoes the forward's kernels it recomputes.
+ * the outgoing one), plus the sums of the input gradients of linears that read one input as
+ * separate GEMMs (Llama's q, k, v: 2 adds; gate and up: 1; GPT-2's fused c_attn: none), each read
+ * 2, write 1 of the whole [b·s, h] (before SP's reduce-scatter): 6sbh per add. Recomputation
+ * redoes the forward's kernels it recomputes.
  * The cross-entropy over the vocab-parallel logits (last stage): read the 16-bit logits, write
  * and read them at `logitsBytes` twice (max/exp-sum, then the gradient), write the 16-bit
  * gradient: (4 + 3·logitsBytes)·s·b·V/t.
+ * The token embedding's backward (first stage): its dense gradient written, 2·V·h/t, and added to
+ * the main gradient by its own kernel (Megatron's gradient-accumulation fusion covers the GEMMs'
+ * weight gradients, not the embedding's): read 2 + g, write g → (2 + 2g)·V·h/t bytes per
+ * micro-batch with g-byte main gradients.
  */
 import type { AttentionKernel, Recompute } from './plan.js';
 import { kvWidth, queryWidth, type TransformerShape } from './shape.js';
@@ -51,10 +58,17 @@ export function layerElementwiseBytes(m: TransformerShape, x: ElementwiseInput, 
   const f = layerElementwiseForwardBytes(m, x);
   const fwd = f.core + f.rest;
   const redo = recompute === 'full' ? fwd : recompute === 'selective' ? f.core : 0;
-  return { forward: fwd, backward: 2 * fwd + redo };
+  const adds = (m.family === 'llama' ? 2 : 0) + (m.gatedMlp ? 1 : 0); // dX of q + k + v, of gate + up
+  const dxSums = adds * 6 * (x.seq / (x.cp ?? 1)) * x.microBatch * m.hidden;
+  return { forward: fwd, backward: 2 * fwd + dxSums + redo };
 }
 
 /** HBM bytes of the cross-entropy over one micro-batch's logits on one rank; formula above. */
 export function crossEntropyBytes(m: TransformerShape, seq: number, microBatch: number, tp: number, logitsBytes: number, cp = 1): number {
   return ((4 + 3 * logitsBytes) * (seq / cp) * microBatch * m.vocab) / tp;
+}
+
+/** HBM bytes of the token embedding's backward per micro-batch on the first stage; formula above. */
+export function embeddingGradBytes(m: TransformerShape, tp: number, gradBytes: number): number {
+  return ((2 + 2 + 2 * gradBytes) * m.embeddingParams) / tp;
 }

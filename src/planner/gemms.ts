@@ -4,7 +4,11 @@
  * function the simulator charges every matmul op.
  *
  * Forward, T = b·s tokens (the whole sequence: with SP the linears see the all-gathered input):
- *   QKV        [T, h] · [h, (hq + 2hkv)/t]        (fused q|k|v, as Megatron and the simulator's plan split it)
+ *   QKV        GPT-2: [T, h] · [h, 3h/t]          (its fused c_attn)
+ *              Llama: [T, h] · [h, hq/t], then [T, h] · [h, hkv/t] twice  (q_proj, k_proj, v_proj: three
+ *              GEMMs, as HF and torchtitan define the model and the simulator runs it; Megatron's fused
+ *              linear_qkv is one [h, (hq + 2hkv)/t] GEMM — with 8 KV heads over t = 8 the separate k and
+ *              v GEMMs are 128 wide, ~20 % slower in all at 70B)
  *   scores     b·a/t × [s, hd] · [hd, s]          (QKᵀ per head)
  *   context    b·a/t × [s, s] · [s, hd]           (softmax · V)
  *   out proj   [T, hq/t] · [hq/t, h]
@@ -37,8 +41,11 @@ export function layerGemms(m: TransformerShape, b: number, s: number, t: number,
   const h = m.hidden;
   const hq = queryWidth(m);
   const hkv = kvWidth(m);
+  const qkv: GemmShape[] = m.family === 'llama'
+    ? [{ batch: 1, m: T, k: h, n: hq / t }, { batch: 1, m: T, k: h, n: hkv / t }, { batch: 1, m: T, k: h, n: hkv / t }]
+    : [{ batch: 1, m: T, k: h, n: (hq + 2 * hkv) / t }];
   const dense: GemmShape[] = [
-    { batch: 1, m: T, k: h, n: (hq + 2 * hkv) / t },
+    ...qkv,
     { batch: 1, m: T, k: hq / t, n: h },
     ...(m.gatedMlp ? [{ batch: 1, m: T, k: h, n: m.ffn / t }] : []),
     { batch: 1, m: T, k: h, n: m.ffn / t },
@@ -140,7 +147,8 @@ function layerLinearUsOnce(m: TransformerShape, b: number, s: number, t: number,
     return { fwd: gemmTimeUs(x, 'bfloat16', hw), dgrad: gemmTimeUs(dx, 'bfloat16', hw), wgrad: gemmTimeUs(dw, 'bfloat16', hw) };
   };
   const sum = (xs: LinearUs[]): LinearUs => ({ fwd: xs.reduce((a, x) => a + x.fwd, 0), dgrad: xs.reduce((a, x) => a + x.dgrad, 0), wgrad: xs.reduce((a, x) => a + x.wgrad, 0) });
-  const ups = m.gatedMlp ? [one(g[2]), one(g[3])] : [one(g[2])];
-  return { qkv: one(g[0]), out: one(g[1]), up: sum(ups), down: one(g[g.length - 1]) };
+  const nq = m.family === 'llama' ? 3 : 1; // q, k, v (./layerGemms)
+  const ups = m.gatedMlp ? [one(g[nq + 1]), one(g[nq + 2])] : [one(g[nq + 1])];
+  return { qkv: sum(g.slice(0, nq).map(one)), out: one(g[nq]), up: sum(ups), down: one(g[g.length - 1]) };
 }
 

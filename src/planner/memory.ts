@@ -7,7 +7,8 @@
  *   optimizer   12Ψ: Adam's fp32 master weights, first and second moments (4 + 4 + 4)
  * ZeRO over the d = dp·cp data- and context-parallel ranks (Rajbhandari et al. 2020, §5 and Figure 1, K = 12):
  *   stage 0  (2 + g + 12)Ψ;  1  (2 + g)Ψ + 12Ψ/d;  2  2Ψ + (g + 12)Ψ/d;  3  (2 + g + 12)Ψ/d
- *   + with stage 3, two layers' bf16 weights gathered at once (the running one and the prefetch).
+ *   + with stage 3, two layers' bf16 weights gathered at once (the running one and the prefetch;
+ *   one without overlap, options.overlapGradReduce false: nothing is prefetched).
  * Layers per stage follow the plan's layout (./layout.ts: uneven stages hold one layer less).
  * With recompute 'full' on r layers of each chunk (partial), those keep their input and the rest
  * all their activations.
@@ -15,7 +16,9 @@
  * embedding side on the first stage and the norm/head inputs and logits on the last, plus the
  * working set of recomputation: with full recompute the one layer being recomputed holds its whole
  * activations again; with selective recompute, its attention scores.
- * Not counted: temporaries of the running op (attention/logit gradients), gradient buckets, the
+ * On the last stage, the 16-bit gradient of one micro-batch's logits too (the first backward
+ * holds it beside the kept logits; for a 128k vocabulary it is as large as several layers).
+ * Not counted: other temporaries of the running op (attention gradients), gradient buckets, the
  * allocator's fragmentation — that is what `reserveBytes` keeps free.
  */
 import { embeddingActivations, headActivations, layerActivations, stashedLayers, stashedMicrobatches, type LayerActivationInput } from './activations.js';
@@ -95,7 +98,8 @@ export function estimateMemory(setup: PlanSetup, plan: ParallelPlan): MemoryEsti
   for (const s of ids) {
     const params = stageParams(m, plan, s);
     const st = modelStateBytes(params, plan.zero, dpShards, setup.options.gradBytes);
-    const gathered = plan.zero === 3 ? 2 * 2 * (m.layerShardedParams / plan.tp + m.layerReplicatedParams) : 0;
+    // ZeRO-3's whole bf16 weights: the running layer's, and the next one's prefetched when the gathers overlap compute
+    const gathered = plan.zero === 3 ? (setup.options.overlapGradReduce ? 2 : 1) * 2 * (m.layerShardedParams / plan.tp + m.layerReplicatedParams) : 0;
     // partial recompute: a fraction f of the layers keeps only its input, the rest everything
     const f = recomputedFraction(m.layers, plan, s);
     const layerBytes = plan.recompute === 'full' ? f * perLayer.total + (1 - f) * kept : perLayer.total;
@@ -106,7 +110,8 @@ export function estimateMemory(setup: PlanSetup, plan: ParallelPlan): MemoryEsti
       const head = headActivations(m, x, setup.options.logitsBytes);
       const held = plan.schedule === 'GPipe' ? mb : 1;
       logits = head.logits * held;
-      act += (head.inputs + head.logits) * held;
+      // + the backward's 16-bit logit gradient beside the kept logits (the head GEMM's input)
+      act += (head.inputs + head.logits) * held + head.logitGrad;
     }
     const total = st.weights + st.gradients + st.optimizer + gathered + act;
     stages.push({ stage: s, params, ...st, gathered, activations: act, logits, total });

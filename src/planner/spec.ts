@@ -3,12 +3,22 @@
  * AutoDist's simulator runs (shapes only, any size; dp and tp ranks fold by symmetry).
  *
  * The simulator runs what the plan says about layout — dp × pp × tp, the micro-batches, 1F1B or
- * interleaved with v chunks, Megatron tensor parallelism (column/row linears, vocab-parallel
- * embedding and LM head) and sequence parallelism — and measures memory and time op by op. It
- * does not model optimizer states, ZeRO sharding or activation recomputation: its memory is the
- * bf16 weights, bf16 gradients and the activations a run without recomputation keeps.
+ * interleaved with v chunks (uneven stages as explicit boundaries), Megatron tensor parallelism
+ * (column/row linears, vocab-parallel embedding and LM head), sequence parallelism, the attention
+ * kernel, activation recomputation (selective, full, or full on N layers per chunk), mixed-precision
+ * Adam (fp32 master weights and moments; fp32 main gradients when options.gradBytes is 4) and
+ * ZeRO 1/2/3 over dp, with the DP reductions and ZeRO's gathers behind compute when the setup
+ * overlaps them (options.overlapGradReduce) — and measures memory and time op by op. TP's
+ * collectives block (simulatorEquivalent turns the planner's TP overlap off to compare like with
+ * like). No context parallelism (simulatorGap).
  */
-import type { Model } from '../models/model.js';
+import type { Model, ModelSpec } from '../models/model.js';
+import { gpt2, type Gpt2Config } from '../models/gpt2.js';
+import { llama, type LlamaConfig } from '../models/llama.js';
+import type { AttentionKernel } from './plan.js';
+import type { Tensor } from '../core/tensor.js';
+import { reshape } from '../core/ops/index.js';
+import { vocabParallelCrossEntropy } from '../parallel/vocab.js';
 import type { Module } from '../models/nn/module.js';
 import type { Plan, PlanStyle } from '../parallel/plan.js';
 import { runSimulation, type RunOptions } from '../parallel/simulation/run.js';
@@ -91,7 +101,7 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     name: `${setup.model.id} · tp=${plan.tp} pp=${plan.pp} dp=${plan.dp}`,
     mesh: { dp: plan.dp, pp: plan.pp, tp: plan.tp },
     mode: 'meta',
-    model: setup.model.spec,
+    model: withAttention(setup),
     dtype: 'bfloat16',
     input: { batch: setup.globalBatch, seq: setup.seq, microbatches: microbatches(setup, plan) },
     schedule: plan.schedule,
@@ -101,7 +111,28 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     hardware: setup.cluster.hardware,
     gpusPerNode: setup.cluster.gpusPerNode,
     algorithm: 'ring',
+    // Megatron's cross-entropy at any tp (vocab-parallel over a group of one at tp = 1: fp32 exp-logits kept, as the planner counts)
+    ...(plan.tp === 1 ? { loss: megatronCrossEntropy } : {}),
+    recompute: plan.recompute === 'full' && plan.recomputeLayers !== undefined ? { method: 'full', layers: plan.recomputeLayers } : plan.recompute,
+    optimizer: { type: 'adam', mainGrads: setup.options.gradBytes === 4 ? 'float32' : 'param' },
+    dataParallel: { zero: plan.zero, overlap: setup.options.overlapGradReduce },
   };
+}
+
+/** Megatron's vocab-parallel cross-entropy of whole-vocabulary logits [B, S, V] and targets [B, S]. */
+function megatronCrossEntropy(out: Tensor, batch: { readonly target: Tensor }): Promise<Tensor> {
+  const v = out.shape[out.ndim - 1];
+  return vocabParallelCrossEntropy(reshape(out, [-1, v]), reshape(batch.target, [-1])); // [B·S, V], [B·S]
+}
+
+/** The model spec with the setup's attention kernel (the presets build FlashAttention). */
+function withAttention(setup: PlanSetup): ModelSpec {
+  const spec = setup.model.spec;
+  const cfg = spec.config as { attention?: AttentionKernel };
+  if (cfg.attention === setup.options.attention) return spec;
+  return setup.shape.family === 'gpt2'
+    ? gpt2({ ...(spec.config as Gpt2Config), attention: setup.options.attention })
+    : llama({ ...(spec.config as LlamaConfig), attention: setup.options.attention });
 }
 
 /** Run the plan's meta-mode simulation and return its report. */
@@ -110,21 +141,20 @@ export function simulatePlan(plan: ParallelPlan, setup: PlanSetup, opts: RunOpti
 }
 
 /**
- * What the simulation of `plan` models, as the analytic planner sees it: unfused attention, no
- * recomputation, no ZeRO, bf16 gradients and logits, no optimizer states, no TP overlap.
+ * The plan as the simulation runs it, as the analytic planner sees it: the same plan (planToSpec
+ * carries recomputation, Adam with its main gradients, ZeRO and its overlap, the attention kernel,
+ * SP and the stages), with tensor-parallel collectives blocking — the simulator overlaps the
+ * data-parallel reductions and ZeRO's gathers (communication streams), not TP's async collectives
+ * (options.tpOverlap).
  */
 export function simulatorEquivalent(setup: PlanSetup, plan: ParallelPlan): { setup: PlanSetup; plan: ParallelPlan } {
-  return {
-    setup: { ...setup, options: { ...setup.options, attention: 'unfused', gradBytes: 2, logitsBytes: 2, tpOverlap: 'none' } },
-    plan: { ...plan, recompute: 'none', recomputeLayers: undefined, zero: 0 },
-  };
+  return { setup: { ...setup, options: { ...setup.options, tpOverlap: 'none' } }, plan };
 }
 
-/** Peak bytes per GPU of the simulator-equivalent plan: weights + gradients + activations, the fullest stage. */
+/** Peak bytes per GPU of the simulator-equivalent plan (overlap changes no memory: the plan's own peak). */
 export function simulatorEquivalentBytes(setup: PlanSetup, plan: ParallelPlan): number {
   const eq = simulatorEquivalent(setup, plan);
-  const mem = estimateMemory(eq.setup, eq.plan);
-  return Math.max(...mem.stages.map((s) => s.weights + s.gradients + s.activations));
+  return estimateMemory(eq.setup, eq.plan).peak.total;
 }
 
 /** The planner's figures for a plan beside the meta simulation's, and the ratio. */

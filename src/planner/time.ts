@@ -6,15 +6,17 @@
  *                wave quantization; ./gemms.ts, docs/gemm-efficiency.md), recomputation included
  *   kernels      HBM bytes ÷ (HBM bandwidth · memoryEfficiency)  bytes: ./elementwise.ts
  *   LM head      on the last stage: its GEMM forward and backward ([bs, h]·[h, V/t]) and the
- *                cross-entropy's bytes
+ *                cross-entropy's bytes; the token embedding's backward on the first
  *   TP comm      the layer's collectives (./comm.ts); those Megatron overlaps with a GEMM cost
  *                max(0, t_comm − t_GEMM) (options.tpOverlap: 'backward' by default — the async dX
  *                reductions; 'all' with Transformer Engine's userbuffers; 'none')
  *   PP p2p       2v messages (an activation forward, a gradient backward per chunk), Megatron's
  *                scatter/gather (Narayanan et al. 2021 §4.1): bsh/t per rank over the stage link,
  *                then (without SP) an all-gather of bsh inside the tp group
- *   ZeRO-3       all-gathers/reduce-scatter per micro-batch; hidden behind the compute when
- *                overlapped, else added
+ *   ZeRO-2/3     per micro-batch: ZeRO-2 reduce-scatters the 16-bit weight gradients (they are
+ *                sharded, so not held to the step), ZeRO-3 all-gathers the weights twice (forward,
+ *                backward) and reduce-scatters the gradients; hidden behind the compute (ZeRO-2:
+ *                the backward's) when overlapped, else added
  * Layout (./layout.ts): the stage's own layer count (uneven stages: the first and last one short);
  * partial recompute mixes the per-layer costs with and without recomputation by the recomputed
  * fraction; context parallelism over cp ranks runs s/cp tokens per rank (GEMMs, kernels, TP and
@@ -39,7 +41,7 @@ import type { CollectiveOp } from '../core/cost/index.js';
 import { cpLink, p2pUs, ppLink, ringTimeUs, stridedRingTimeUs, tpExposedUs, tpLayerCollectives, tpRanks, type GemmRef } from './comm.js';
 import { cpOf, recomputedFraction, stageLayerCount } from './layout.js';
 import { kvWidth } from './shape.js';
-import { crossEntropyBytes, layerElementwiseBytes } from './elementwise.js';
+import { crossEntropyBytes, embeddingGradBytes, layerElementwiseBytes } from './elementwise.js';
 import { hardwareFlops, modelFlops, sixND } from './flops.js';
 import { headGemmUs, layerGemmUs, layerLinearUs, type LinearUs } from './gemms.js';
 import { stageParams } from './memory.js';
@@ -56,12 +58,13 @@ export interface StageTime {
   /** Context parallelism's K/V ring exchange left after overlap with the attention core. */
   readonly cpCommUs: number;
   readonly p2pUs: number;
+  /** ZeRO-2/3's per-micro-batch collectives left after overlap. */
   readonly zero3Us: number;
   /** T_s: all of the above, one micro-batch through this stage, forward and backward. */
   readonly perMicrobatchUs: number;
   /** Of T_s: the forward part (the rest is backward). */
   readonly forwardUs: number;
-  /** Data-parallel gradient reduction of this stage (all-reduce, or reduce-scatter with ZeRO ≥ 1), before overlap. */
+  /** Data-parallel gradient reduction of this stage at the step (all-reduce; ZeRO-1: reduce-scatter), before overlap. */
   readonly dpReduceUs: number;
   /** ZeRO-1/2's all-gather of the updated weights, before overlap. */
   readonly dpGatherUs: number;
@@ -127,7 +130,8 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   const ew = layerElementwiseBytes(m, ewIn, plan.recompute);
   const ewNone = layerElementwiseBytes(m, ewIn, 'none');
   const ceBytes = last ? crossEntropyBytes(m, s, b, t, options.logitsBytes, c) : 0;
-  const kernelsUs = ((layers * (ew.forward + mix(ewNone.backward, ew.backward)) + ceBytes) / hbm) * US;
+  const embBytes = first ? embeddingGradBytes(m, t, options.gradBytes) : 0;
+  const kernelsUs = ((layers * (ew.forward + mix(ewNone.backward, ew.backward)) + ceBytes + embBytes) / hbm) * US;
   const kernelsFwdUs = ((layers * ew.forward + ceBytes / 2) / hbm) * US;
 
   // tensor parallel: each collective exposed, or hidden behind the GEMM Megatron overlaps it with (./comm.ts)
@@ -180,11 +184,17 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   if (dpN > 1) {
     const ring = (op: CollectiveOp, bytes: number) => stridedRingTimeUs(op, dpN, t, bytes, hw, cluster.gpusPerNode);
     if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
-    else if (plan.zero < 3) {
+    else if (plan.zero === 1) {
       dpReduceUs = ring('reduce_scatter', g * params);
       dpGatherUs = ring('all_gather', 2 * params);
+    } else if (plan.zero === 2) {
+      // sharded gradients: each micro-batch's 16-bit weight gradients reduce-scattered in its backward
+      const perMb = ring('reduce_scatter', 2 * params);
+      const busyBwd = computeUs - computeFwdUs + kernelsUs - kernelsFwdUs;
+      zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busyBwd) : perMb;
+      dpGatherUs = ring('all_gather', 2 * params);
     } else {
-      const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', g * params);
+      const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', 2 * params);
       const busy = computeUs + kernelsUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
     }

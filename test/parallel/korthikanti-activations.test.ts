@@ -44,9 +44,9 @@ type Case = { readonly tp: number; readonly sp: boolean; readonly attention: 'un
 /** Peak activation bytes on rank 0 of a GPT with `layers` layers under the case. */
 async function peakActivations(shape: Shape, layers: number, c: Case, extra: Partial<SimulationSpec> = {}): Promise<number> {
   const spec = gpt2({ nLayer: layers, nEmbd: shape.h, nHead: shape.a, vocab: 1024, nPositions: S, attention: c.attention, dropout: 0.1 });
-  const setup = makeSetup({ model: { id: shape.name, dropout: true, spec }, seq: S, globalBatch: shape.b, gpus: c.tp, gpu: 'a100' });
+  const setup = makeSetup({ model: { id: shape.name, dropout: true, spec }, seq: S, globalBatch: shape.b, gpus: c.tp, gpu: 'a100', options: { attention: c.attention } });
   const plan: ParallelPlan = { tp: c.tp, pp: 1, dp: 1, microBatch: shape.b, schedule: '1F1B', virtual: 1, sequenceParallel: c.sp, recompute: 'none', zero: 0 };
-  const r = await runSimulation({ ...planToSpec(plan, setup), recompute: c.recompute, ...extra });
+  const r = await runSimulation({ ...planToSpec(plan, setup), recompute: c.recompute, optimizer: undefined, ...extra }); // activations only: no pinned main gradients
   assert.equal(r.errors.length, 0, r.errors.map((e) => e.message).join('\n'));
   return r.memory.perRank[0].peakTransientBytes;
 }

@@ -97,27 +97,30 @@ test('ZeRO-3, dp = 2: the layers keep half their weights and gradients; each lay
   const cfg = model.config;
   const H = cfg.nEmbd;
   const perLayer = 2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * 4 * H + 4 * H) + (4 * H * H + H);
-  const layers = L * perLayer; // all even: the shards divide exactly
-  const outside = PSI - layers;
-  // outside the layers (wte, wpe, ln_f) ZeRO-1: 2 + 4 whole, 12/dp; the layers: (2 + 4 + 12)/dp
-  assert.equal(persistent(r), 6 * outside + (12 * outside) / 2 + (18 * layers) / 2);
+  // units: the layers, wpe and ln_f (FSDP shards the modules outside the layers too); wte, tied
+  // to the head, stays whole (ZeRO-1: 2 + 4 whole, 12/dp). All even: the shards divide exactly.
+  const units = L * perLayer + cfg.nPositions * H + 2 * H;
+  const tied = cfg.vocab * H;
+  assert.equal(units + tied, PSI);
+  assert.equal(persistent(r), 6 * tied + (12 * tied) / 2 + (18 * units) / 2);
   const at = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0));
-  const params = 12; // per GPT-2 block: ln_1, c_attn, c_proj, ln_2, c_fc, c_proj — weight and bias each
-  assert.equal(at('zero3_param_all_gather', 'forward').length, L * params);
-  assert.equal(at('zero3_param_all_gather.backward', 'backward').length, L * params);
-  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, L * params);
-  assert.equal(at('zero3_param_all_gather', 'forward').reduce((a, c) => a + c.bytes, 0), 2 * layers, 'bf16 weights, each gathered whole');
-  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').reduce((a, c) => a + c.elements, 0), layers);
+  const params = L * 12 + 3; // per GPT-2 block: ln_1, c_attn, c_proj, ln_2, c_fc, c_proj — weight and bias each; wpe; ln_f weight and bias
+  assert.equal(at('zero3_param_all_gather', 'forward').length, params);
+  assert.equal(at('zero3_param_all_gather.backward', 'backward').length, params);
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, params);
+  assert.equal(at('zero3_param_all_gather', 'forward').reduce((a, c) => a + c.bytes, 0), 2 * units, 'bf16 weights, each gathered whole');
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').reduce((a, c) => a + c.elements, 0), units);
 });
 
 test('ZeRO-3 with full recomputation: the gather of the recomputation serves the backward (no second backward gather)', async () => {
   const r = await runSimulation(simulation(base({ mesh: { dp: 2 }, input: { batch: 4, seq: 8 }, optimizer: 'adam', dataParallel: { zero: 3 }, recompute: 'full' })));
   assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
   const count = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0)).length;
-  assert.equal(count('zero3_param_all_gather', 'forward'), 24);
+  // 24 layer weights and biases, recomputed; wpe and ln_f (3) are units too, not recomputed: gathered again in the backward
+  assert.equal(count('zero3_param_all_gather', 'forward'), 27);
   assert.equal(count('zero3_param_all_gather', 'recompute'), 24);
-  assert.equal(count('zero3_param_all_gather.backward', 'backward'), 0);
-  assert.equal(count('zero_layer_grad_reduce_scatter', 'backward'), 24);
+  assert.equal(count('zero3_param_all_gather.backward', 'backward'), 3);
+  assert.equal(count('zero_layer_grad_reduce_scatter', 'backward'), 27);
 });
 
 test('ZeRO-3 frees the whole weights of each layer after its forward: the activation peak does not grow by one layer of weights per layer', async () => {
@@ -141,12 +144,12 @@ test('ZeRO-2, dp = 2 (meta): the layers keep whole weights but half their gradie
   assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
   const H = model.config.nEmbd;
   const perLayer = 2 * H + (3 * H * H + 3 * H) + (H * H + H) + 2 * H + (H * 4 * H + 4 * H) + (4 * H * H + H);
-  const layers = 2 * perLayer;
-  const outside = PSI - layers;
-  // outside the layers ZeRO-1 (2 + 4 whole, 12/dp); the layers: 2 whole, (4 + 12)/dp
-  assert.equal(persistent(r), 6 * outside + (12 * outside) / 2 + 2 * layers + (16 * layers) / 2);
+  const units = 2 * perLayer + model.config.nPositions * H + 2 * H; // the layers, wpe, ln_f
+  const tied = PSI - units; // wte, tied to the head: ZeRO-1 (2 + 4 whole, 12/dp)
+  // the units: 2 whole, (4 + 12)/dp
+  assert.equal(persistent(r), 6 * tied + (12 * tied) / 2 + 2 * units + (16 * units) / 2);
   const at = (label: string, phase: string) => r.collectives.filter((c) => c.label === label && c.phase === phase && c.ranks.includes(0));
-  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, 2 * 12 * 2, '2 layers × 12 weights × 2 micro-batches');
+  assert.equal(at('zero_layer_grad_reduce_scatter', 'backward').length, (2 * 12 + 3) * 2, '(2 layers × 12 weights + wpe + ln_f) × 2 micro-batches');
   assert.equal(at('zero3_param_all_gather', 'forward').length, 0, 'no weight gathers before the layers');
   const gathered = at('zero_param_all_gather', 'optimizer').reduce((a, c) => a + c.elements, 0);
   assert.equal(gathered, PSI, 'every updated weight gathered once (the layers per weight, the rest per bucket)');

@@ -72,6 +72,13 @@ function estimate(r: Row, column: 'full' | 'present') {
  * the GEMMs, while the paper's per-layer timings (its Table 4, 22B) show SP saving little in the
  * backward. At 22B (8 GPUs, one micro-batch of 4) the step's fixed costs outside the layers
  * (optimizer, clipping, data loading) also weigh most, and the model has only the optimizer's.
+ * Sensitivity (measured when written): the setup keeps Megatron's TP overlap ('backward': the SP
+ * re-gather behind the dX GEMM, the reduce-scatter / dX all-reduce behind the weight gradient,
+ * which Megatron's LinearWithGradAccumulationAndAsyncCommunication of that time did). Charged as
+ * exposed instead (tpOverlap 'none'), the rows read full −0.3 / +1.7 / +2.7 / +5.4 % and SP +
+ * selective −3.4 / −1.1 / −0.6 / +4.3 %: the overlap the model grants is what the paper's runs did
+ * not get in full. A plausible cause not modelled: an overlapped NCCL kernel takes SMs from the
+ * GEMM beside it, so overlap is not free; the model has no such contention term.
  */
 const KNOWN_OUT: Readonly<Record<string, string>> = {
   '22B present': 'fixed per-step costs at 8 GPUs and one micro-batch (see above)',

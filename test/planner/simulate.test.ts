@@ -1,45 +1,24 @@
 /**
- * The analytic planner against AutoDist's own simulator (meta mode) for a small GPT-2-shaped
- * model on 8 ranks (tp 2 × pp 2 × dp 2), unfused attention. `simulatorEquivalent` first turns the plan into what the
- * simulator models (unfused attention, no recomputation, no ZeRO, bf16 gradients and logits, no
- * optimizer states).
- *
- * What agrees (tight tolerances): the parameters each stage holds (exactly), weights + gradients
- * (within 3 %, one micro-batch), the tensor-parallel communication time (within 2 %: the same
- * collectives through the same cost model), the pipeline bubble (within 0.03 of (p − 1)/m).
- *
- * What differs, and why (stated bands):
- *  - activations, simulated ≈ 1.1–1.2 × analytic: the layers' stash agrees exactly (the last
- *    test: 32sbh + 2as²b per GPT-2 layer at tp = 1 without dropout, Korthikanti's terms); the
- *    simulator's peak also holds the working set of the op running at the peak (the attention
- *    scores' gradients in the backward of the last layer), which the analytic model leaves to
- *    its reserve.
- *  - matmul time, simulated 1.0–1.4 × analytic: the roofline makes the attention bmm (head dim
- *    128) memory-bound, and each kernel pays a 2 µs launch.
- *  - step time, simulated 1.2–1.9 × analytic: the unfused scale / mask / softmax and their
- *    backward read and write the a·s² scores several times, LayerNorm runs as several kernels, and
- *    each micro-batch's gradient accumulation is a separate kernel; the analytic model charges
- *    Megatron's fused kernels (./elementwise.ts).
- *  - gradients accumulate over micro-batches in place (one buffer per parameter, Megatron's
- *    main_grad), so persistent memory does not grow with m.
+ * The analytic planner against AutoDist's own simulator (meta mode): planToSpec carries the whole
+ * plan (recomputation, Adam and its main gradients, ZeRO, the attention kernel, SP, stages), and
+ * the two agree within 5 % on step time and peak memory for the plans below (the simulator's TP
+ * collectives block, so the planner is compared with its TP overlap off: simulatorEquivalent).
+ * The last tests: the simulator's per-layer stash is Korthikanti's terms exactly (GPT-2, tp 1).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gpt2 } from '../../src/models/gpt2.js';
-import { estimateMemory, stageParams } from '../../src/planner/memory.js';
+import { estimateMemory } from '../../src/planner/memory.js';
 import type { ParallelPlan, PlanSetup } from '../../src/planner/plan.js';
 import { makeSetup } from '../../src/planner/setup.js';
-import { planToSpec, simulatePlan, simulatorEquivalent } from '../../src/planner/spec.js';
+import { agreement, planToSpec, simulatePlan, simulatorEquivalent } from '../../src/planner/spec.js';
+import { llama } from '../../src/models/llama.js';
 import { estimateTime } from '../../src/planner/time.js';
-import type { Report } from '../../src/report/types.js';
+import { runSimulation } from '../../src/parallel/simulation/run.js';
 
 const spec = gpt2({ nLayer: 8, nEmbd: 2048, nHead: 16, vocab: 8192, nPositions: 4096, attention: 'unfused' });
 const setupFor = (globalBatch: number): PlanSetup => makeSetup({ model: { id: 'gpt2-2k', dropout: false, spec }, seq: 1024, globalBatch, gpus: 8, gpu: 'h100' });
 const base: ParallelPlan = { tp: 2, pp: 2, dp: 2, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: false, recompute: 'selective', zero: 1 };
-
-const ranksOfStage = (r: Report, stage: number) => r.mesh.coords.map((c, i) => [c.pp, i] as const).filter(([pp]) => pp === stage).map(([, i]) => i);
-const sumEvents = (r: Report, rank: number, keep: (e: Report['timeline']['events'][number]) => boolean) =>
-  r.timeline.events.filter((e) => e.rank === rank && keep(e)).reduce((a, e) => a + e.endUs - e.startUs, 0);
 
 test('planToSpec: the mesh, micro-batches, schedule and tensor-parallel plan of the plan, in meta mode', () => {
   const setup = setupFor(16);
@@ -54,54 +33,80 @@ test('planToSpec: the mesh, micro-batches, schedule and tensor-parallel plan of 
   assert.equal(typeof s.parallelize, 'function');
 });
 
-test('simulated and analytic: parameters exact, weights + gradients within 3 % (m = 1)', async () => {
-  const eq = simulatorEquivalent(setupFor(4), { ...base, microBatch: 2 });
-  const r = await simulatePlan(eq.plan, eq.setup);
-  assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
-  const mem = estimateMemory(eq.setup, eq.plan);
-  for (const st of mem.stages) {
-    const rank = ranksOfStage(r, st.stage)[0];
-    const simParams = r.shards.filter((x) => x.rank === rank).reduce((a, x) => a + x.localShape.reduce((p, d) => p * d, 1), 0);
-    assert.equal(simParams, stageParams(eq.setup.shape, eq.plan, st.stage), `stage ${st.stage} parameters`);
-    const sim = r.memory.perRank[rank].persistentBytes;
-    const ana = st.weights + st.gradients;
-    assert.ok(Math.abs(sim / ana - 1) < 0.03, `stage ${st.stage}: simulated ${sim} vs analytic ${ana}`);
-  }
+test('planToSpec carries recomputation, Adam with fp32 main gradients, ZeRO and the attention kernel', () => {
+  const setup = setupFor(16);
+  const s = planToSpec({ ...base, recompute: 'full', recomputeLayers: 2, zero: 2 }, setup);
+  assert.deepEqual(s.recompute, { method: 'full', layers: 2 });
+  assert.deepEqual(s.optimizer, { type: 'adam', mainGrads: 'float32' });
+  assert.deepEqual(s.dataParallel, { zero: 2, overlap: true });
+  assert.equal((s.model!.config as { attention: string }).attention, 'flash'); // the setup's kernel, not the spec's 'unfused'
+  const bf16 = makeSetup({ model: { id: 'gpt2-2k', dropout: false, spec }, seq: 1024, globalBatch: 16, gpus: 8, gpu: 'h100', options: { gradBytes: 2, attention: 'unfused' } });
+  const u = planToSpec(base, bf16);
+  assert.deepEqual(u.optimizer, { type: 'adam', mainGrads: 'param' });
+  assert.equal(u.model, spec);
+  assert.equal(u.recompute, 'selective');
 });
 
-test('simulated and analytic, 8 micro-batches: TP comm within 2 %, bubble within 0.03, activations ×1.0–1.25, matmuls within 1 % (one GEMM cost function), step ×1.2–1.9', async () => {
-  const eq = simulatorEquivalent(setupFor(16), base);
-  const r = await simulatePlan(eq.plan, eq.setup);
-  assert.equal(r.errors.length, 0, JSON.stringify(r.errors));
-  const mem = estimateMemory(eq.setup, eq.plan);
-  const time = estimateTime(eq.setup, eq.plan);
-  const m = 8;
-
-  const rank0 = ranksOfStage(r, 0)[0];
-  const tpSim = sumEvents(r, rank0, (e) => e.kind === 'comm' && e.phase !== 'optimizer' && e.name !== 'send' && e.name !== 'recv');
-  const tpAna = m * time.stages[0].tpCommUs;
-  assert.ok(Math.abs(tpSim / tpAna - 1) < 0.02, `TP comm ${tpSim} vs ${tpAna}`);
-
-  assert.ok(Math.abs(r.pipeline!.bubbleMeasured - time.bubbleFraction) < 0.03, `bubble ${r.pipeline!.bubbleMeasured} vs ${time.bubbleFraction}`);
-  assert.ok(Math.abs(time.bubbleFraction - 1 / m) < 0.02);
-
-  for (const st of mem.stages) {
-    const ratio = r.memory.perRank[ranksOfStage(r, st.stage)[0]].peakTransientBytes / st.activations;
-    // the same stash; the simulated peak adds the backward working set of one layer
-    assert.ok(ratio > 1.0 && ratio < 1.25, `stage ${st.stage} activations: simulated / analytic = ${ratio}`);
-  }
-  const mm = sumEvents(r, rank0, (e) => e.kind === 'compute' && e.name === 'matmul') / (m * time.stages[0].computeUs);
-  assert.ok(Math.abs(mm - 1) < 0.01, `matmuls: simulated / analytic = ${mm}`);
-  const step = r.timeline.stepTimeUs / time.stepUs;
-  assert.ok(step > 1.2 && step < 1.9, `step: simulated / analytic = ${step}`);
-});
+/**
+ * The planner and the meta simulation of the same plan, Llama-3-8B's layer (h 4096, 32 heads, 8
+ * KV heads, F 14336, V 128256) with 4 layers, s 4096, FlashAttention, Adam with fp32 main
+ * gradients, 4 micro-batches per replica, the DP reductions and ZeRO's gathers overlapped on
+ * both sides: step time and peak memory within 5 %. The simulator's TP collectives block, so the
+ * planner is asked for the same (simulatorEquivalent: tpOverlap 'none').
+ * Measured ratios (simulated / planned) when written, step and peak:
+ *   tp2 dp2 1.021 1.000 · selective 1.021 1.000 · full 1.028 0.979 · full ×2 1.025 0.980 ·
+ *   SP 1.028 1.004 · ZeRO-1 1.022 1.000 · ZeRO-2 1.044 1.000 · pp2 dp2 ZeRO-3 1.034 1.013 ·
+ *   pp2 1F1B 0.967 1.000 · interleaved 1.002 1.000 · GPipe 0.967 1.000 · tp1 dp4 1.018 1.000 ·
+ *   pp2 dp2 interleaved SP full ×1 ZeRO-1 1.028 0.961
+ * Against the planner with Megatron's TP overlap (what it ranks by): the step ratios are 1.5–2 %
+ * higher (1.018–1.063).
+ * Not yet within 5 % on step (so not here): ZeRO-3 with SP on tp2 dp2, 1.081 — the simulator
+ * issues one collective per parameter tensor (FSDP one per unit) and prefetches one unit ahead, so
+ * the embedding's and head's large gathers (each larger than a layer here) are not all hidden,
+ * where the planner hides all of a micro-batch's behind its compute.
+ */
+const llama8bLayers = llama({ name: 'llama-3-8b-4l', nLayer: 4, hidden: 4096, nHead: 32, nKvHead: 8, ffnHidden: 14336, vocab: 128256, ropeTheta: 500000, rmsNormEps: 1e-5, maxPositions: 8192 });
+const l8: ParallelPlan = { tp: 2, pp: 1, dp: 2, microBatch: 1, schedule: '1F1B', virtual: 1, sequenceParallel: false, recompute: 'none', zero: 0 };
+const AGREEING: readonly [string, ParallelPlan][] = [
+  ['tp2 dp2', l8],
+  ['selective recompute', { ...l8, recompute: 'selective' }],
+  ['full recompute', { ...l8, recompute: 'full' }],
+  ['full recompute on 2 layers per stage', { ...l8, recompute: 'full', recomputeLayers: 2 }],
+  ['sequence parallel', { ...l8, sequenceParallel: true }],
+  ['ZeRO-1', { ...l8, zero: 1 }],
+  ['ZeRO-2', { ...l8, zero: 2 }],
+  ['pp2 dp2 ZeRO-3', { ...l8, pp: 2, zero: 3 }],
+  ['pp2 1F1B', { ...l8, pp: 2, dp: 1 }],
+  ['pp2 interleaved v=2', { ...l8, pp: 2, dp: 1, schedule: 'Interleaved1F1B', virtual: 2 }],
+  ['pp2 GPipe', { ...l8, pp: 2, dp: 1, schedule: 'GPipe' }],
+  ['dp4 ZeRO-1 (no tp)', { ...l8, tp: 1, dp: 4, zero: 1 }],
+  ['pp2 dp2 interleaved, SP, full recompute on 1 layer per chunk, ZeRO-1', { ...l8, pp: 2, schedule: 'Interleaved1F1B', virtual: 2, sequenceParallel: true, recompute: 'full', recomputeLayers: 1, zero: 1 }],
+];
+for (const [name, plan] of AGREEING) {
+  test(`planner and meta simulation agree within 5 % on step time and peak memory: ${name}`, async () => {
+    const gpus = plan.tp * plan.pp * plan.dp;
+    const setup = makeSetup({ model: { id: 'llama-3-8b-4l', dropout: false, spec: llama8bLayers }, seq: 4096, globalBatch: 4 * plan.dp, gpus, gpu: 'h100' });
+    const eq = simulatorEquivalent(setup, plan);
+    const r = await simulatePlan(plan, setup);
+    assert.equal(r.errors.length, 0, r.errors.map((e) => e.message).join('\n'));
+    const a = agreement(setup, plan, r);
+    const step = a.simulator.stepUs / a.equivalent.stepUs;
+    const peak = a.simulator.peakBytes / a.equivalent.peakBytes;
+    assert.ok(Math.abs(step - 1) <= 0.05, `step: simulated / planned = ${step.toFixed(3)}`);
+    assert.ok(Math.abs(peak - 1) <= 0.05, `peak: simulated / planned = ${peak.toFixed(3)}`);
+    // the planner as configured (overlap on) differs only by what overlaps: never slower
+    assert.ok(a.planner.stepUs <= estimateTime(eq.setup, eq.plan).stepUs + 1e-6);
+    assert.equal(a.planner.peakBytes, estimateMemory(setup, plan).peak.total);
+  });
+}
 
 test('the simulator keeps exactly 32sbh + 2as²b per GPT-2 layer (tp = 1, bf16, no dropout): Korthikanti 34sbh + 5as²b without its dropout masks and dropout output', async () => {
   const [h, a] = [1024, 8];
   const perLayer = async (s: number) => {
     const at = async (layers: number) => {
-      const setup = makeSetup({ model: { id: 'g', dropout: false, spec: gpt2({ nLayer: layers, nEmbd: h, nHead: a, vocab: 512, nPositions: 1024, attention: 'unfused' }) }, seq: s, globalBatch: 1, gpus: 1 });
-      const r = await simulatePlan({ ...base, tp: 1, pp: 1, dp: 1, recompute: 'none', zero: 0 }, setup);
+      const setup = makeSetup({ model: { id: 'g', dropout: false, spec: gpt2({ nLayer: layers, nEmbd: h, nHead: a, vocab: 512, nPositions: 1024, attention: 'unfused' }) }, seq: s, globalBatch: 1, gpus: 1, options: { attention: 'unfused' } });
+      // without Adam's pinned fp32 main gradients, whose preallocation moves the peak (only activations measured here)
+      const r = await runSimulation({ ...planToSpec({ ...base, tp: 1, pp: 1, dp: 1, recompute: 'none', zero: 0 }, setup), optimizer: undefined });
       return r.memory.perRank[0].peakTransientBytes;
     };
     return (await at(2)) - (await at(1));

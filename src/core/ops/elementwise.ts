@@ -122,11 +122,24 @@ export function step(x: Tensor): Tensor {
 
 /** x · sigmoid(x) (SiLU / swish, Llama's MLP activation). */
 export function silu(x: Tensor): Tensor {
-  return unary('silu', x, 5, (t) => tf.tidy(() => tf.mul(t, tf.sigmoid(t))), (dy) => {
-    const s = sigmoid(x);
-    // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
-    return mul(dy, mul(s, addScalar(mul(x, addScalar(neg(s), 1)), 1)));
-  });
+  // backward: one kernel, as PyTorch's silu_backward (reads dy and x, writes dx):
+  // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
+  return unary('silu', x, 5, (t) => tf.tidy(() => tf.mul(t, tf.sigmoid(t))), (dy) =>
+    x.ctx.apply({
+      name: 'silu_grad',
+      inputs: [dy, x],
+      shape: x.shape,
+      dtype: x.dtype,
+      flops: x.size * 6,
+      key: '',
+      compute: () =>
+        tf.tidy(() => {
+          const t = x.data!;
+          const sg = tf.sigmoid(t);
+          return tf.mul(dy.data!, tf.mul(sg, tf.add(1, tf.mul(t, tf.sub(1, sg)))));
+        }),
+    }),
+  );
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);

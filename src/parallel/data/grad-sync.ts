@@ -25,6 +25,16 @@ export interface DataParallelOptions {
    */
   readonly zero?: 0 | 1 | 2 | 3;
   readonly axis?: string;
+  /**
+   * Communication behind compute, as Megatron's overlap_grad_reduce / overlap_param_gather (and
+   * DDP's bucketed all-reduce): each bucket's reduction runs on the communication stream from the
+   * moment the backward finished its last gradient (RankContext.gradReadyUs), the optimizer waits
+   * for all of them; ZeRO-1/2's all-gather of the updated weights runs behind the next step's
+   * forward, so this step does not wait for it. ZeRO-2/3's per-micro-batch reduce-scatters of
+   * the layers' gradients run on the stream too (./zero3.ts). Default false: every collective
+   * blocks the rank.
+   */
+  readonly overlap?: boolean;
 }
 
 /**
@@ -55,9 +65,11 @@ export async function syncGradients(ctx: RankContext, params: readonly [string, 
   }
   if (cur.length) buckets.push(cur);
 
+  const overlap = (opts.overlap ?? false) && n > 1;
+  if (overlap) return overlapped();
   await ctx.withPhase('optimizer', async () => {
     for (const bucket of buckets) {
-      const flat = ctx.noGrad(() => (bucket.length === 1 ? reshape(bucket[0].grad!, [-1]) : concat(bucket.map((p) => reshape(p.grad!, [-1])), 0))); // [Σ numel]
+      const flat = flatten(bucket);
       const paramDType = bucket[0].dtype;
       let synced: Tensor;
       if (n <= 1) {
@@ -67,20 +79,62 @@ export async function syncGradients(ctx: RankContext, params: readonly [string, 
         synced = await ctx.comm.allReduce(flat, { axis, op: 'avg', label: 'dp_grad_sync' });
         optimizer?.step(synced, paramDType);
       } else {
-        const total = flat.size;
-        const padded = Math.ceil(total / n) * n;
-        const even = padded === total ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - total)); // [n·⌈Σ/n⌉]
-        const shard = await ctx.comm.reduceScatter(even, { axis, op: 'avg', label: 'zero_grad_reduce_scatter' }); // [⌈Σ/n⌉]
+        const shard = await reduceScatter(flat);
         const updated = optimizer ? optimizer.step(shard, paramDType) : shard; // this rank's new weights [⌈Σ/n⌉]
-        const full = await ctx.comm.allGather(updated, { axis, dim: 0, label: 'zero_param_all_gather' });
-        synced = padded === total ? full : ctx.noGrad(() => narrow(full, 0, 0, total));
+        synced = await allGather(updated, flat.size);
       }
-      let off = 0;
-      for (const p of bucket) {
-        const len = p.size;
-        p.grad = ctx.noGrad(() => reshape(bucket.length === 1 ? synced : narrow(synced, 0, off, len), p.shape));
-        off += len;
-      }
+      regrad(bucket, synced);
     }
   });
+
+  /**
+   * Overlapped: each bucket's reduction runs on the communication stream from the time the
+   * backward made the bucket's last gradient; its step waits for it (the steps of earlier buckets
+   * run while later ones reduce — Megatron steps once all have finished: the difference is at most
+   * the optimizer's own time); the all-gathers of ZeRO-1/2 run after all the steps, behind the next
+   * step's forward (overlap_param_gather), and this step does not wait for them.
+   */
+  async function overlapped(): Promise<void> {
+    await ctx.withPhase('optimizer', async () => {
+      const gathers: [Tensor[], Tensor, number][] = [];
+      for (const bucket of buckets) {
+        const flat = flatten(bucket);
+        const at = bucket.reduce((t, p) => Math.max(t, ctx.gradReadyUs.get(p) ?? ctx.clock), 0);
+        const reduced = await ctx.onCommStream(at, () => (zero === 0 ? ctx.comm.allReduce(flat, { axis, op: 'avg', label: 'dp_grad_sync' }) : reduceScatter(flat)));
+        ctx.waitCommStream('comm'); // this bucket's reduction (the stream runs them in order)
+        const updated = optimizer ? optimizer.step(reduced, bucket[0].dtype) : reduced;
+        if (zero === 0) regrad(bucket, reduced);
+        else gathers.push([bucket, updated, flat.size]);
+      }
+      for (const [bucket, updated, total] of gathers) regrad(bucket, await ctx.onCommStream(ctx.clock, () => allGather(updated, total)));
+    });
+  }
+
+  /** The params' gradients as views of the synced bucket. */
+  function regrad(bucket: readonly Tensor[], synced: Tensor): void {
+    let off = 0;
+    for (const p of bucket) {
+      const len = p.size;
+      p.grad = ctx.noGrad(() => reshape(bucket.length === 1 ? synced : narrow(synced, 0, off, len), p.shape));
+      off += len;
+    }
+  }
+
+  /** The updated shards gathered over dp, cut to the bucket's `total` elements. */
+  async function allGather(updated: Tensor, total: number): Promise<Tensor> {
+    const full = await ctx.comm.allGather(updated, { axis, dim: 0, label: 'zero_param_all_gather' });
+    return full.size === total ? full : ctx.noGrad(() => narrow(full, 0, 0, total));
+  }
+
+  function flatten(bucket: readonly Tensor[]): Tensor {
+    return ctx.noGrad(() => (bucket.length === 1 ? reshape(bucket[0].grad!, [-1]) : concat(bucket.map((p) => reshape(p.grad!, [-1])), 0))); // [Σ numel]
+  }
+
+  function reduceScatter(flat: Tensor): Promise<Tensor> {
+    const total = flat.size;
+    const padded = Math.ceil(total / n) * n;
+    const even = padded === total ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - total)); // [n·⌈Σ/n⌉]
+    return ctx.comm.reduceScatter(even, { axis, op: 'avg', label: 'zero_grad_reduce_scatter' }); // [⌈Σ/n⌉]
+  }
+
 }

@@ -12,7 +12,11 @@
  *             recomputation the recompute's gather serves), then a reduce-scatter (avg) of each
  *             weight gradient into this rank's gradient shard
  *   step:     the optimizer updates the shards; nothing is gathered after it
- * Parameters outside the layers (embeddings, final norm, head) stay whole, as ZeRO-1/2 treats them.
+ * With `overlap`, the gradients' reduce-scatters run on the communication stream behind the rest of
+ * the backward (the step waits for them), and each unit's gather on the all-gather stream from
+ * the previous unit's start (FSDP's one-unit prefetch).
+ * The modules outside the layers (embeddings, final norm, head) are units of their own, as FSDP
+ * shards them (run.ts edgeUnits); a parameter two modules share (a tied head) stays whole.
  * Meta mode only: the gradients stay sharded, so there is no whole gradient for the verifier.
  */
 import { RECOMPUTE_PHASE } from '../../core/checkpoint.js';
@@ -21,6 +25,11 @@ import { narrow, pad, reshape } from '../../core/ops/index.js';
 import type { Tensor } from '../../core/tensor.js';
 import { Module } from '../../models/nn/module.js';
 import { custom } from '../mappings.js';
+
+/** When each rank's last ZeRO-3 unit started (after its gather): the next unit's gather may start then (prefetch). */
+const unitStart = new WeakMap<RankContext, number>();
+/** The memory indices of each rank's last gathered unit weights (kept alive until the next unit's gather: the prefetch). */
+const unitWeights = new WeakMap<RankContext, number[]>();
 
 /** One layer parameter under ZeRO-3: where the module holds it, and this rank's shard (a leaf). */
 interface ShardedParam {
@@ -35,7 +44,7 @@ interface ShardedParam {
  * `axis`: each layer is wrapped in a ZeroLayer; returns the full parameters (no longer held) and
  * the shards (held: the step's parameters).
  */
-export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly string[], mine: ReadonlySet<Tensor>, opts: { readonly weights: boolean; readonly axis?: string }): { full: Set<Tensor>; shards: [string, Tensor][] } {
+export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly string[], mine: ReadonlySet<Tensor>, opts: { readonly weights: boolean; readonly axis?: string; readonly overlap?: boolean }): { full: Set<Tensor>; shards: [string, Tensor][] } {
   const axis = opts.axis ?? 'dp';
   const n = ctx.axisSize(axis);
   const full = new Set<Tensor>();
@@ -55,7 +64,7 @@ export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly
         shards.push([shard.name, shard]);
       }
     }
-    if (params.length) root.set(path, new ZeroLayer(layer, params, axis, opts.weights));
+    if (params.length) root.set(path, new ZeroLayer(layer, params, axis, opts.weights, opts.overlap ?? false));
   }
   return { full, shards };
 }
@@ -67,13 +76,16 @@ export class ZeroLayer extends Module {
   declare readonly axis: string;
   /** ZeRO-3: the weights are sharded too (else only the gradients: ZeRO-2). */
   declare readonly weights: boolean;
+  /** The gradients' reduce-scatters on the communication stream, behind the backward (grad-sync.ts `overlap`). */
+  declare readonly overlap: boolean;
 
-  constructor(inner: Module, params: readonly ShardedParam[], axis: string, weights: boolean) {
+  constructor(inner: Module, params: readonly ShardedParam[], axis: string, weights: boolean, overlap = false) {
     super();
     Object.defineProperty(this, 'inner', { value: inner, enumerable: false });
     Object.defineProperty(this, 'params', { value: params, enumerable: false });
     Object.defineProperty(this, 'axis', { value: axis, enumerable: false });
     Object.defineProperty(this, 'weights', { value: weights, enumerable: false });
+    Object.defineProperty(this, 'overlap', { value: overlap, enumerable: false });
     this.builtAt = inner.builtAt;
     this.path = inner.path;
   }
@@ -94,7 +106,7 @@ export class ZeroLayer extends Module {
     const ctx = x.ctx;
     // ZeRO-3: whole weights gathered for this layer only; ZeRO-2: the weights themselves, through a
     // view whose backward reduce-scatters their gradient into the shard
-    const weights = this.weights ? await this.gather(ctx, 'zero3_param_all_gather') : await this.gradientViews(ctx);
+    const weights = this.weights ? await this.prefetched(ctx, 'zero3_param_all_gather', true) : await this.gradientViews(ctx);
     const holder = (p: ShardedParam) => p.owner as unknown as Record<string, Tensor>;
     this.params.forEach((p, i) => (holder(p)[p.key] = weights[i]));
     let out: Tensor;
@@ -117,12 +129,34 @@ export class ZeroLayer extends Module {
       module: ctx.module,
       site: ctx.moduleSite(),
       backward: async (dy) => {
-        const again = await this.gather(ctx, 'zero3_param_all_gather.backward', false);
+        const again = await this.prefetched(ctx, 'zero3_param_all_gather.backward', false);
         weights.forEach((w, i) => (w.memIndex = again[i].memIndex));
         return [dy];
       },
     };
     return y;
+  }
+
+  /**
+   * The gather, overlapped (FSDP's prefetch): on the all-gather stream from the time the previous
+   * unit started (one unit ahead), the layer waiting for it; blocking without `overlap`. The
+   * previous unit's whole weights stay alive until this gather, so two units' weights are held at
+   * once, as with the prefetch.
+   */
+  private async prefetched(ctx: RankContext, label: string, taped: boolean): Promise<Tensor[]> {
+    if (!this.overlap) return this.gather(ctx, label, taped);
+    const at = unitStart.get(ctx) ?? ctx.clock;
+    const out = await ctx.onCommStream(at, () => this.gather(ctx, label, taped), 'gather');
+    ctx.waitCommStream('gather');
+    unitStart.set(ctx, ctx.clock);
+    // the previous unit's whole weights live until this gather (the prefetch held both at once)
+    const prev = unitWeights.get(ctx);
+    if (prev) {
+      ctx.memory.tick();
+      for (const i of prev) if (i >= 0) ctx.memory.use(i);
+    }
+    unitWeights.set(ctx, out.map((w) => w.memIndex));
+    return out;
   }
 
   /** ZeRO-2: each weight as a view whose gradient is reduce-scattered into its shard. */
@@ -138,7 +172,8 @@ export class ZeroLayer extends Module {
     const flat = ctx.noGrad(() => reshape(dy, [-1])); // [numel]
     const padded = n * p.shard.size;
     const even = padded === flat.size ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - flat.size)); // [n·⌈numel/n⌉]
-    return [await ctx.comm.reduceScatter(even, { axis: this.axis, op: 'avg', label: 'zero_layer_grad_reduce_scatter' })]; // [⌈numel/n⌉]
+    const rs = () => ctx.comm.reduceScatter(even, { axis: this.axis, op: 'avg', label: 'zero_layer_grad_reduce_scatter' }); // [⌈numel/n⌉]
+    return [await (this.overlap ? ctx.onCommStream(ctx.clock, rs) : rs())];
   }
 
   /** All-gather every parameter's shard into a tensor shaped like the parameter (whose backward reduce-scatters). */

@@ -1,6 +1,6 @@
 import type { Mesh } from '../../core/mesh.js';
 import type { LedgerEntry } from '../../core/ledger.js';
-import type { TraceEvent } from '../../core/trace.js';
+import { onStream, type TraceEvent } from '../../core/trace.js';
 import { fmtPlacement } from '../../core/placement.js';
 import type { SimResult } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
@@ -131,7 +131,7 @@ function timeline(res: SimResult) {
     if (e.kind === 'compute') compute[e.rank] += d;
     else if (e.kind === 'comm') {
       comm[e.rank] += d;
-      if (e.name === 'send') sending[e.rank] += d;
+      if (e.name === 'send' || onStream(e)) sending[e.rank] += d; // overlaps what the rank does next
     } else wait[e.rank] += d;
   }
   if (res.folded.axes.length) {

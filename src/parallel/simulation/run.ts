@@ -9,7 +9,7 @@ import { replayGradients, tapeGradients } from '../../core/replay.js';
 import { simulate } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
-import { addModuleHook, assignPaths, buildQuietly, type Module } from '../../models/nn/module.js';
+import { addModuleHook, assignPaths, buildQuietly, Module } from '../../models/nn/module.js';
 import { Params, WeightStore } from '../../models/weights.js';
 import type { Report, VerificationInfo } from '../../report/types.js';
 import { axisInfo } from '../axis.js';
@@ -24,6 +24,7 @@ import { runProgram } from './run-program.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
+import { onStream } from '../../core/trace.js';
 import { Adam, adamOptions } from '../data/adam.js';
 import { shardLayers } from '../data/zero3.js';
 import { applyRecompute } from '../recompute.js';
@@ -156,7 +157,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
       const zero = spec.dataParallel?.zero ?? 0;
       // (a numeric ZeRO-2 run reduces at the step as ZeRO-1, so the verifier sees whole gradients)
-      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, model.layerPaths(), new Set(named.map(([, t]) => t)), { weights: zero === 3 }) : null;
+      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, [...model.layerPaths(), ...edgeUnits(m, model.layerPaths(), named)], new Set(named.map(([, t]) => t)), { weights: zero === 3, overlap: spec.dataParallel?.overlap }) : null;
       const outside = zl ? named.filter(([, p]) => !zl.full.has(p)) : named;
       const stepped: [string, Tensor][] = zl ? [...outside, ...zl.shards] : named; // what the optimizer updates
       applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
@@ -197,7 +198,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         await ctx.backward(loss);
       }
       if (dp.size > 1 || optimizer) await syncGradients(ctx, outside, spec.dataParallel, optimizer);
-      if (zl && optimizer) await stepLayerShards(ctx, zl.shards, optimizer, zero === 2); // reduce-scattered in the backward
+      if (zl && optimizer) await stepLayerShards(ctx, zl.shards, optimizer, zero === 2, spec.dataParallel?.overlap ?? false); // reduce-scattered in the backward
       captures[ctx.rank]?.collectInputGrads();
       const byPath = new Map(m.namedModules());
       for (const [name, p] of named) {
@@ -240,12 +241,15 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
 }
 
 /** The step on ZeRO-2/3 layer shards; ZeRO-2 then all-gathers the updated weights. */
-async function stepLayerShards(ctx: RankContext, shards: readonly [string, Tensor][], optimizer: Adam, gather: boolean): Promise<void> {
+async function stepLayerShards(ctx: RankContext, shards: readonly [string, Tensor][], optimizer: Adam, gather: boolean, overlap: boolean): Promise<void> {
   await ctx.withPhase('optimizer', async () => {
+    // (syncGradients, which ran first, waited for the backward's reduce-scatters)
     for (const [, s] of shards) {
       if (!s.grad) continue;
       const updated = optimizer.step(s.grad, s.dtype); // [⌈numel/dp⌉]
-      if (gather) await ctx.comm.allGather(updated, { axis: 'dp', dim: 0, label: 'zero_param_all_gather' });
+      const ag = () => ctx.comm.allGather(updated, { axis: 'dp', dim: 0, label: 'zero_param_all_gather' });
+      // overlapped: behind the next step's forward, as grad-sync.ts's
+      if (gather) await (overlap ? ctx.onCommStream(ctx.clock, ag) : ag());
     }
   });
 }
@@ -329,6 +333,32 @@ function pipelineOf(model: ModelSpec, m: Model, p: number, spec: SimulationSpec)
   return { seq, stages, virtual, microbatches: spec.input?.microbatches ?? 1 };
 }
 
+/**
+ * ZeRO-2/3 units outside the transformer layers: the module owning each of this rank's other
+ * parameters (embeddings, final norm, head), as FSDP shards them too — except a parameter two
+ * modules share (a tied head), which stays whole.
+ */
+function edgeUnits(m: Model, layerPaths: readonly string[], named: readonly [string, Tensor][]): string[] {
+  const inLayer = (n: string) => layerPaths.some((l) => n.startsWith(`${l}.`));
+  const owners = new Map<Tensor, number>();
+  const tied = new Set<Module>(); // modules another module reads outside the tree (a tied head's embedding)
+  for (const [, mod] of m.namedModules()) {
+    for (const [, t] of mod.ownParameters()) owners.set(t, (owners.get(t) ?? 0) + 1);
+    const kids = new Set(mod.children().map(([, c]) => c));
+    for (const k of Object.getOwnPropertyNames(mod)) {
+      const v = (mod as unknown as Record<string, unknown>)[k];
+      if (v instanceof Module && v !== mod && !kids.has(v)) tied.add(v);
+    }
+  }
+  const units = new Set<string>();
+  for (const [n, t] of named) {
+    const path = n.slice(0, Math.max(0, n.lastIndexOf('.')));
+    const mod = path && !inLayer(n) ? m.get(path) : undefined;
+    if (mod && owners.get(t) === 1 && !tied.has(mod)) units.add(path);
+  }
+  return [...units];
+}
+
 /** The dense-named parameters of this rank's chunks. */
 function rankParams(pipe: Pipe, s: number, p: number): [string, Tensor][] {
   const out = new Map<string, Tensor>();
@@ -380,10 +410,11 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
   const m = spec.input?.microbatches ?? 1;
   const v = spec.stages?.virtual ?? (spec.schedule === 'Interleaved1F1B' ? 2 : 1);
   // bubble = (step − busy) / busy on each stage, busy = compute + collectives inside the stage
-  // (tensor-parallel all-reduces are part of t_f and t_b); waits and p2p transfers are bubble
+  // (tensor-parallel all-reduces are part of t_f and t_b); waits and p2p transfers are bubble;
+  // collectives on a communication stream overlap the compute (not busy)
   const busy = new Float64Array(mesh.worldSize);
   for (const e of res.trace) {
-    if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send')) busy[e.rank] += e.endUs - e.startUs;
+    if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send' && !onStream(e))) busy[e.rank] += e.endUs - e.startUs;
   }
   const step = maxOf(res.clocks, 0);
   const stageBusy = Array.from({ length: p }, (_, stage) => busy[mesh.rankOf({ pp: stage })]);
