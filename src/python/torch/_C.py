@@ -49,6 +49,7 @@ class RankState:
         self.captures = None       # set by the verifier's runner: module outputs by name
         self.exit_code = None
         self.meta = False
+        self.device_mesh = None    # {"shape", "names"} of the first init_device_mesh (the report's mesh line)
 
 
 _state = None

@@ -13,6 +13,7 @@ import { initBackend } from '../../../src/runner/backend.js';
 import { pythonAvailable } from '../../../src/runner/python/interpreter.js';
 import { runPythonFile } from '../../../src/runner/python/run-python.js';
 import type { Report } from '../../../src/report/types.js';
+import { summarize } from '../../../src/cli/summary.js';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const ex = (f: string) => path.join(root, 'examples', 'python', f);
@@ -74,6 +75,10 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.deepEqual(report.errors, []);
     assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
     assert.equal(report.exitCode, 0);
+    // the report's mesh is init_device_mesh's: (dp, tp) = (2, 2), row-major
+    assert.deepEqual([report.mesh.axes, report.mesh.sizes, report.mesh.worldSize], [['dp', 'tp'], [2, 2], 4]);
+    assert.deepEqual(report.mesh.coords[2], { dp: 1, tp: 0 });
+    assert.match(summarize(report), /^Mesh {4}dp=2 × tp=2 = 4 ranks$/m);
     // every block's modules and all 20 gradients were compared
     assert.equal(report.verification.grads.length, 2 * 9 + 2);
     // per block: 2 norms, q/k/v/o, w1/w3/w2 and the block (attention and feed_forward hand on wo's and
@@ -128,6 +133,9 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.deepEqual(report.errors, []);
     assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
     assert.equal(report.verification.grads.length, 4 * 9 + 2);
+    // the mesh line's axes are the script's, and its stages follow the "pp" axis
+    assert.deepEqual([report.mesh.axes, report.mesh.sizes], [['pp', 'dp', 'tp'], [2, 2, 2]]);
+    assert.deepEqual(report.stages.map((s) => s.ranks), [[0, 1, 2, 3], [4, 5, 6, 7]]);
     const p2p = report.collectives.filter((c) => c.op === 'send_recv');
     // 4 micro-batches forward and back on each of the 4 (dp, tp) pairs; [1, 4, 32] float32 = 512 B
     assert.equal(p2p.length, 2 * 4 * 4);
