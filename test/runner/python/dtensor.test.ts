@@ -190,13 +190,41 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.ok(d.source?.file.endsWith('llama_mistake_sequence_parallel.py'));
   });
 
-  test('pipeline() (tracing into stages) is refused at its line, naming the manual PipelineStage', async () => {
-    const file = tp('pipeline_split.py');
-    const { report } = await run(file, 2);
-    assert.equal(report.exitCode, 2);
-    assert.match(report.errors[0].headline, /pipeline\(\) \(tracing the model into stages\) is not supported by AutoDist's simulated torch: build the stage by hand.*PipelineStage\(model, stage_index, num_stages, device, group=pp_group\)/);
-    assert.equal(report.errors[0].source?.line, lineOf(file, 'pipe = pipeline('));
+  test("pipeline(model, mb_args, split_spec) on torchtitan's Llama: the same losses, gradients and step as the manual split; verified", async () => {
+    const traced = await run(tp('pipeline_traced.py'), 2, ['traced']);
+    const manual = await run(tp('pipeline_traced.py'), 2, ['manual']);
+    for (const { report } of [traced, manual]) {
+      assert.deepEqual(report.errors, []);
+      assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
+      assert.equal(report.pipeline?.schedule, '1F1B');
+    }
+    // the split at layers.2: embedding and layers 0-1 on stage 0, the rest with norm and output on stage 1
+    assert.match(traced.out.get(0)!, /^Pipe\(2 stages: tok_embeddings, layers\.0, layers\.1 \| layers\.2, layers\.3, norm, output\)$/m);
+    const lines = (o: string | undefined) => (o ?? '').split('\n').filter((l) => /^(loss|grad) /.test(l));
+    for (const r of [0, 1]) {
+      assert.ok(lines(manual.out.get(r)).length >= 17, manual.out.get(r));
+      assert.deepEqual(lines(traced.out.get(r)), lines(manual.out.get(r)), `rank ${r}`);
+    }
+    // every gradient of the model is compared with the world-size-1 run (one stage holding it all)
+    assert.equal(traced.report.verification.grads.length, 1 + 4 * 8 + 2);
+    // the tracing forward is no step of the program: the timeline is the manual split's, op for op
+    assert.equal(traced.report.timeline.stepTimeUs, manual.report.timeline.stepTimeUs);
+    assert.deepEqual(traced.report.collectives.map((c) => [c.op, c.bytes, c.phase]), manual.report.collectives.map((c) => [c.op, c.bytes, c.phase]));
   });
+
+  for (const [mode, why] of [
+    ['scaled', /pipeline\(\) on a forward with tensor work between split regions \(Llama's 'layers\.0' does not take the output of 'tok_embeddings' as its first argument/],
+    ['padmask', /pipeline\(\) on an extra argument of 'layers\.0' computed from the input's values \(a tensor of shape \(2, 6\)/],
+  ] as const) {
+    test(`pipeline() refuses a forward a replay would get wrong (${mode}) at its line, naming the manual PipelineStage`, async () => {
+      const file = tp('pipeline_traced.py');
+      const { report } = await run(file, 2, [mode]);
+      assert.equal(report.exitCode, 2);
+      assert.match(report.errors[0].headline, why);
+      assert.match(report.errors[0].headline, /build each stage by hand.*PipelineStage\(model, stage_index, num_stages, device, group=pp_group\)/);
+      assert.equal(report.errors[0].source?.line, lineOf(file, 'pipe = pipeline('));
+    });
+  }
 
   for (const [schedule, formula] of [['1f1b', 3 / 8], ['interleaved', 3 / 16]] as const) {
     test(`${schedule} over 4 equal stages and 8 micro-batches: the measured bubble is (p−1)/${schedule === '1f1b' ? 'm' : '(v·m)'} = ${formula.toFixed(4)}, and it verifies`, async () => {
