@@ -2,6 +2,8 @@
 # the sequence and handed to every layer) on a pipeline of pp = world stages under 1F1B, built by
 #   argv[1] == "traced":  pipeline(model, (x_mb,), split_spec={"layers.k": BEGINNING, ...}).build_stage(...)
 #   argv[1] == "manual":  torchtitan's manual split (del model.layers[k], first/last-only modules None)
+#   argv[1] == "interleaved": pipeline() into 2·pp stages (one layer each but the edges), two per rank
+#                         (stages r and r + pp) under ScheduleInterleaved1F1B
 # Each rank prints the mean loss (last stage) and Σ g² of every gradient it holds, so the two runs
 # can be compared line by line. Refused forwards: argv[1] == "scaled" (the embedding's output scaled
 # between split regions), "padmask" (a mask computed from the tokens' values, handed to every layer).
@@ -10,7 +12,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.distributed.pipelining import PipelineStage, Schedule1F1B, SplitPoint, pipeline
+from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleInterleaved1F1B, SplitPoint, pipeline
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "traced"
 V, DIM, HD, L, B, S, M = 64, 16, 8, 4, 8, 6, 4
@@ -89,6 +91,13 @@ if MODE == "manual":
         model.output = None
     stage = PipelineStage(model, rank, pp, "cpu")
     held = model
+elif MODE == "interleaved":
+    per = L // (2 * pp)
+    pipe = pipeline(model, mb_args=(tokens[: B // M],), split_spec={f"layers.{k * per}": SplitPoint.BEGINNING for k in range(1, 2 * pp)})
+    assert pipe.num_stages == 2 * pp, pipe
+    stages = [pipe.build_stage(s, "cpu") for s in (rank, rank + pp)]
+    if rank == 0:
+        print(pipe)
 else:
     pipe = pipeline(model, mb_args=(tokens[: B // M],), split_spec={f"layers.{k * per}": SplitPoint.BEGINNING for k in range(1, pp)})
     assert pipe.num_stages == pp, pipe
@@ -102,13 +111,17 @@ def loss_fn(logits, t):
     return F.cross_entropy(logits.reshape(-1, V), t.reshape(-1))
 
 
-schedule = Schedule1F1B(stage, n_microbatches=M, loss_fn=loss_fn)
-losses = []
-if stage.is_first:
-    schedule.step(tokens, target=target if stage.is_last else None, losses=losses)
+if MODE == "interleaved":
+    schedule = ScheduleInterleaved1F1B(stages, n_microbatches=M, loss_fn=loss_fn)
+    first, last = any(s.is_first for s in stages), any(s.is_last for s in stages)
+    held = [(n, p) for s in stages for n, p in s.submod.named_parameters()]
 else:
-    schedule.step(target=target, losses=losses)
-if stage.is_last:
+    schedule = Schedule1F1B(stage, n_microbatches=M, loss_fn=loss_fn)
+    first, last = stage.is_first, stage.is_last
+    held = list(held.named_parameters())
+losses = []
+schedule.step(*((tokens,) if first else ()), target=target if last else None, losses=losses)
+if last:
     print("loss", f"{sum(l.item() for l in losses) / len(losses):.7e}")
-for name, p in sorted(held.named_parameters()):
+for name, p in sorted(held):
     print("grad", name, f"{(p.grad * p.grad).sum().item():.7e}")

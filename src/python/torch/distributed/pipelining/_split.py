@@ -26,10 +26,10 @@ _MANUAL = ("build each stage by hand: keep the stage's layers (del model.layers[
 
 
 class _Call:
-    __slots__ = ("module", "name", "args", "kwargs", "out")
+    __slots__ = ("module", "name", "args", "kwargs", "out", "site")
 
-    def __init__(self, module, name, args, kwargs):
-        self.module, self.name, self.args, self.kwargs, self.out = module, name, args, kwargs, None
+    def __init__(self, module, name, args, kwargs, site):
+        self.module, self.name, self.args, self.kwargs, self.out, self.site = module, name, args, kwargs, None, site
 
 
 def _trace(root, args, names):
@@ -39,7 +39,7 @@ def _trace(root, args, names):
 
     def pre(m, a, kw):
         if depth[0] == 0:
-            calls.append(_Call(m, names.get(id(m), "?"), a, dict(kw)))
+            calls.append(_Call(m, names.get(id(m), "?"), a, dict(kw), _C.caller_source()))   # the forward's line
         depth[0] += 1
 
     def post(m, a, kw, out):
@@ -120,7 +120,7 @@ def _stage_module_class():
 
         def __init__(self, calls, first_call):
             super().__init__()
-            self._replay = [(c.module, tuple(c.args[1:]), dict(c.kwargs)) for c in calls]
+            self._replay = [(c.module, tuple(c.args[1:]), dict(c.kwargs), c.site) for c in calls]
             self._first_call = first_call
             self._call_names = [c.name for c in calls]
             for c in calls:
@@ -134,13 +134,21 @@ def _stage_module_class():
                     holder.add_module(parts[-1], c.module)
 
         def forward(self, x):
-            for m, rest, kw in self._replay:
-                x = m(x, *rest, **kw)
+            st = _C.state()
+            prev = st.replay_site
+            try:
+                for m, rest, kw, site in self._replay:
+                    st.replay_site = site   # what the call does is placed at the forward's line that made it
+                    x = m(x, *rest, **kw)
+                    st = _C.state()         # (a collective inside may have let other ranks run)
+            finally:
+                st.replay_site = prev
             return x
 
         def extra_repr(self):
             return "replays: " + ", ".join(_short(self._call_names))
 
+    _C.replay_code = PipeStageModule.forward.__code__
     return PipeStageModule
 
 
