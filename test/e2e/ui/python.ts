@@ -159,6 +159,9 @@ export async function pythonDtensorScenario(c: UiContext, blocked: string | null
       }
     }
     await c.shot('24-py-dtensor-shards', 'panel');
+    // the placement column sits right of the panel's width beside the editor: scrolled into view for a second shot
+    const placed = await f.locator('tr.shard-row[data-module="layers.0.attention.wq"][data-param="weight"][data-rank="0"] td').nth(7).scrollIntoViewIfNeeded({ timeout: 5000 }).then(() => true, () => false);
+    if (placed) await c.shot('25-py-dtensor-placements', 'panel');
     if (filtered) await field.fill('', { timeout: 5000 }).catch(() => undefined);
   }, runBlock);
 }
