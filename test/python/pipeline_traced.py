@@ -5,8 +5,9 @@
 #   argv[1] == "interleaved": pipeline() into 2·pp stages (one layer each but the edges), two per rank
 #                         (stages r and r + pp) under ScheduleInterleaved1F1B
 # Each rank prints the mean loss (last stage) and Σ g² of every gradient it holds, so the two runs
-# can be compared line by line. Refused forwards: argv[1] == "scaled" (the embedding's output scaled
-# between split regions), "padmask" (a mask computed from the tokens' values, handed to every layer).
+# can be compared line by line. Refused: argv[1] == "scaled" (the embedding's output scaled between
+# split regions), "padmask" (a mask computed from the tokens' values, handed to every layer),
+# "hooked" (a forward hook on the model itself, which no stage would run).
 import sys
 import torch
 import torch.distributed as dist
@@ -79,6 +80,8 @@ rank, pp = dist.get_rank(), dist.get_world_size()
 tokens = torch.tensor([[(7 * i + 3 * j * j + 1) % V for j in range(S)] for i in range(B)])     # [B, S]
 target = torch.tensor([[(5 * i + 11 * j + 2) % V for j in range(S)] for i in range(B)])        # [B, S]
 model = Llama()
+if MODE == "hooked":
+    model.register_forward_hook(lambda m, args, out: out * 0.5)
 per = L // pp
 if MODE == "manual":
     for name in list(model.layers.keys()):

@@ -241,6 +241,7 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
   for (const [mode, why] of [
     ['scaled', /pipeline\(\) on a forward with tensor work between split regions \(Llama's 'layers\.0' does not take the output of 'tok_embeddings' as its first argument/],
     ['padmask', /pipeline\(\) on an extra argument of 'layers\.0' computed from the input's values \(a tensor of shape \(2, 6\)/],
+    ['hooked', /pipeline\(\) on a model with forward hooks of its own \(Llama's would not run/],
   ] as const) {
     test(`pipeline() refuses a forward a replay would get wrong (${mode}) at its line, naming the manual PipelineStage`, async () => {
       const file = tp('pipeline_traced.py');

@@ -218,6 +218,9 @@ def pipeline(module, mb_args, mb_kwargs=None, split_spec=None, split_policy=None
             kids = ", ".join(n for n, _ in module.named_children())
             raise ValueError(f"pipeline(): the split point '{name}' names no submodule of {type(module).__name__} (its children: {kids})") from None
 
+    if module._forward_pre_hooks or module._forward_hooks:
+        _refuse(f"a model with forward hooks of its own ({type(module).__name__}'s would not run: the stages replay its submodules' calls, "
+                "not its forward; call pipeline() before parallelize_module and hook the stage modules, as torchtitan does)")
     calls, out = _trace(module, args, names)
     model = type(module).__name__
     if not calls:
