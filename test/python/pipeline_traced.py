@@ -103,7 +103,7 @@ elif MODE == "interleaved":
         print(pipe)
 else:
     pipe = pipeline(model, mb_args=(tokens[: B // M],), split_spec={f"layers.{k * per}": SplitPoint.BEGINNING for k in range(1, pp)})
-    assert pipe.num_stages == pp, pipe
+    assert pipe.num_stages == pp and pipe.split_gm.submod_0 is pipe.get_stage_module(0), pipe
     stage = pipe.build_stage(rank, "cpu")
     held = pipe.get_stage_module(rank)
     if rank == 0:
