@@ -118,20 +118,23 @@ def _stage_module_class():
         on the stage's input (the other arguments are the constants captured by the trace). The
         submodules keep their names ("layers.4"), so a stage's parameters are named as the model's."""
 
-        def __init__(self, calls, first_call):
+        def __init__(self, calls):
             super().__init__()
             self._replay = [(c.module, tuple(c.args[1:]), dict(c.kwargs), c.site) for c in calls]
-            self._first_call = first_call
             self._call_names = [c.name for c in calls]
+            holders = set()   # ids of the ModuleDicts made here to hold a path ("layers" of "layers.4")
             for c in calls:
                 parts = c.name.split(".")
                 holder = self
                 for p in parts[:-1]:
                     if p not in holder._modules or holder._modules[p] is None:
-                        holder.add_module(p, ModuleDict())
+                        d = ModuleDict()
+                        holders.add(id(d))
+                        holder.add_module(p, d)
                     holder = holder._modules[p]
-                if parts[-1] not in holder._modules:
-                    holder.add_module(parts[-1], c.module)
+                prev = holder._modules.get(parts[-1])
+                if prev is None or (id(prev) in holders and prev is not c.module):
+                    holder._modules[parts[-1]] = c.module   # (a holder made for a child gives way to the module itself)
 
         def forward(self, x):
             st = _C.state()
@@ -281,7 +284,7 @@ def pipeline(module, mb_args, mb_kwargs=None, split_spec=None, split_policy=None
     cls = _stage_module_class()
     stages, stage_names = [], []
     for a, b in zip(bounds, bounds[1:]):
-        stages.append(cls(calls[a:b], a))
+        stages.append(cls(calls[a:b]))
         stage_names.append([c.name for c in calls[a:b]])
     return Pipe(stages, stage_names)
 
