@@ -64,17 +64,21 @@ def _trace(root, args, names):
 
 
 class _Unseen:
-    """Ops that are no step of the person's program: the verifier hears nothing, the timeline shows nothing."""
+    """Ops that are no step of the person's program: the verifier hears nothing, the timeline shows
+    nothing, and the random draws they make (a dropout) are given back, as torch's tracing on fake
+    tensors draws nothing."""
 
     def __enter__(self):
         st = _C.state()
         self._rec, st.captures = st.captures, None
         self._untimed = _C.js.setUntimed(st.ctx, True)
+        self._draws = st.draws
         return self
 
     def __exit__(self, *exc):
         st = _C.state()
         st.captures = self._rec
+        st.draws = self._draws
         _C.js.setUntimed(st.ctx, self._untimed)
         return False
 
