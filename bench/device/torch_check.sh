@@ -11,6 +11,10 @@ run() { # name nproc file
 run ffn 4 examples/python/ffn_tp4.py
 run seed000_tp 4 examples/python/seed000/train_tp.py
 run seed000_pp_tp 4 examples/python/seed000/train_pp_tp.py
+# torch ≥ 2.4 only (DeviceMesh, DTensor, parallelize_module, pipelining): gloo and a cpu mesh (torchrun.py)
+run llama_dp_tp 4 examples/python/llama_dp_tp.py
+run llama_hf_tp 2 examples/python/llama_hf_tp.py
+( cd test/python && for m in traced manual; do timeout 120 python3 torchrun.py 2 "$OUT/pipeline_$m.calls.json" pipeline_traced.py "$m" > "$OUT/pipeline_$m.stdout" 2> "$OUT/pipeline_$m.stderr"; echo "pipeline_$m exit $?" >> "$OUT/summary.txt"; done )
 for f in examples/python/dtensor*.py examples/python/*/dtensor*.py examples/python/*mesh*.py; do
   [ -f "$f" ] || continue
   n=$(grep -oE 'nproc-per-node[ =]+[0-9]+' "$f" | grep -oE '[0-9]+$' | head -1)

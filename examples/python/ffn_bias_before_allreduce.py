@@ -1,9 +1,9 @@
 # autodist: --nproc-per-node 4
 """A MISTAKE to catch: seed 003's FFN (Linear1 [d → 4d] → GeLU → Linear2 [4d → d]) with tensor parallelism:
 fc1 column-parallel, fc2 row-parallel, one all-reduce forward (fc2's partial sums) and one
-backward (fc1's dX). Run it as `torchrun --nproc-per-node 4 ffn_tp4.py` or
-`autodist simulate ffn_tp4.py --nproc-per-node 4`; the weights come from arithmetic, so both
-print the same numbers."""
+backward (fc1's dX). Run it as `autodist simulate ffn_bias_before_allreduce.py --nproc-per-node 4`:
+the verdict names fc2. Real torch: runs under Debian's torch 1.13 (gloo, CPU) and later, and
+prints the same wrong numbers (torch has no reference to compare them with)."""
 import torch
 import torch.distributed as dist
 import torch.nn as nn

@@ -3,7 +3,8 @@
 fc1 column-parallel, fc2 row-parallel, one all-reduce forward (fc2's partial sums) and one
 backward (fc1's dX). Run it as `torchrun --nproc-per-node 4 ffn_tp4.py` or
 `autodist simulate ffn_tp4.py --nproc-per-node 4`; the weights come from arithmetic, so both
-print the same numbers."""
+print the same numbers. Real torch: runs under Debian's torch 1.13 (gloo, CPU) and any later torch;
+test/runner/python/run-python.test.ts checks both print the same numbers and make the same calls."""
 import argparse
 
 import torch

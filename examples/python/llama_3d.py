@@ -5,18 +5,25 @@ tensor-parallel within "tp" with the same plan, takes its share of the batch ove
 runs the 1F1B schedule over 4 micro-batches; stage 1 receives stage 0's sequence-sharded
 activations [mb, S/tp, H] and sends their gradients back.
 
-Run: `autodist simulate llama_3d.py --nproc-per-node 8` (verified against its own world-size-1
-run, where the mesh is 1 × 1 × 1 and one stage holds every layer). Under real torch it needs
+With the argument `traced` the stage comes from `pipeline(model, mb_args, split_spec={"layers.2":
+SplitPoint.BEGINNING})` instead (torch.distributed.pipelining's tracer), then gets the same plan:
+the same losses and gradients as the manual split.
+
+Run: `autodist simulate llama_3d.py --nproc-per-node 8 [-- traced]` (verified against its own
+world-size-1 run, where the mesh is 1 × 1 × 1 and one stage holds every layer). Under real torch it needs
 torch ≥ 2.4 (DTensor, torch.distributed.pipelining); Debian's torch 1.13 cannot run it."""
+import sys
+
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.pipelining import PipelineStage, Schedule1F1B
+from torch.distributed.pipelining import PipelineStage, Schedule1F1B, SplitPoint, pipeline
 from torch.distributed.tensor import DTensor
 
 from llama_dp_tp import DIM, S, Transformer, arith, parallelize
 
 N_LAYERS, B, MICROBATCHES = 4, 8, 4
+TRACED = sys.argv[1:] == ["traced"]
 
 
 def main():
@@ -30,12 +37,17 @@ def main():
     # this rank's pipeline stage: its layers of the full model (names kept: "layers.2", …)
     model = Transformer(N_LAYERS)
     stage_index, per = pp_mesh.get_local_rank(), N_LAYERS // pp
-    for name in list(model.layers.keys()):
-        if not stage_index * per <= int(name) < (stage_index + 1) * per:
-            del model.layers[name]
-    if stage_index != pp - 1:
-        model.norm = None
-        model.output = None
+    if TRACED:   # split by torch.distributed.pipelining's tracer, on one micro-batch's shape
+        mb = arith([B // (MICROBATCHES * dp_mesh.size()), S, DIM], 0.71)
+        pipe = pipeline(model, mb_args=(mb,), split_spec={f"layers.{k * per}": SplitPoint.BEGINNING for k in range(1, pp)})
+        model = pipe.get_stage_module(stage_index)
+    else:        # torchtitan's manual split
+        for name in list(model.layers.keys()):
+            if not stage_index * per <= int(name) < (stage_index + 1) * per:
+                del model.layers[name]
+        if stage_index != pp - 1:
+            model.norm = None
+            model.output = None
     parallelize(model, tp_mesh)
     stage = PipelineStage(model, stage_index, pp, "cuda", group=pp_mesh.get_group())
     schedule = Schedule1F1B(stage, n_microbatches=MICROBATCHES, loss_fn=lambda y, t: F.mse_loss(y, t))

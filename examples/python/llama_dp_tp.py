@@ -98,7 +98,7 @@ def parallelize(model, tp_mesh):
     plan = {}
     if "0" in model.layers:
         plan["layers.0"] = PrepareModuleInput(input_layouts=(Replicate(),), desired_input_layouts=(Shard(1),))
-    if model.output is not None:
+    if getattr(model, "output", None) is not None:   # a traced pipeline stage has no attribute for a module it lacks
         plan["norm"] = SequenceParallel()
         plan["output"] = ColwiseParallel(input_layouts=Shard(1), output_layouts=Replicate())
     parallelize_module(model, tp_mesh, plan)

@@ -257,6 +257,17 @@ export class TorchBridge {
     return prev;
   }
 
+  /**
+   * While set, this rank's compute ops take no time and leave nothing on the trace (pipelining's
+   * `pipeline()` runs the model once to learn its call order: not a step of the person's program).
+   * Returns the previous setting.
+   */
+  setUntimed(ctx: RankContext, on: boolean): boolean {
+    const prev = ctx.untimed;
+    ctx.untimed = on;
+    return prev;
+  }
+
   setRequiresGrad(t: Tensor, on: boolean): void {
     t.requiresGrad = on;
   }

@@ -86,6 +86,8 @@ export class RankContext {
   comm!: Comm;
   /** Set while a stretch of this rank's program is recorded for replay (segment.ts, meta mode). */
   segment: SegmentRecorder | null = null;
+  /** While set, compute ops are not charged (no time, no flops, no trace event): a look at the program that is not part of it. */
+  untimed = false;
   /** When set, every op is recorded for `replayGradients` (the verifier's reference run). */
   replay: ReplayEntry[] | null = null;
   private readonly owned: tf.Tensor[] = [];
@@ -299,6 +301,7 @@ export class RankContext {
 
   /** Advance this rank's clock by a compute op's roofline time (a matmul's: by its GEMM shape) and put it on the trace. */
   charge(name: string, flops: number, bytes: number, dtype: DType, inputs?: readonly Tensor[], outShape?: readonly number[]): void {
+    if (this.untimed) return;
     const w = this.world;
     const start = this.clock;
     // a matmul is timed by its shape (tile and wave quantization, ./cost/gemm.ts), as the planner times it

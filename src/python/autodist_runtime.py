@@ -165,6 +165,9 @@ def run_rank(ctx, rank, world, local_world, script, argv, user_root, meta, recor
         pipe = getattr(st, "pipeline", None)   # set by a torch.distributed.pipelining schedule's step
         if pipe is not None:
             result["pipeline"] = pipe
+        dm = getattr(st, "device_mesh", None)   # set by init_device_mesh: the report's mesh axes
+        if dm is not None:
+            result["device_mesh"] = dm
         if st.captures is not None:
             result["calls"] = st.captures.calls
             try:

@@ -315,6 +315,26 @@ describe('autograd mechanics', () => {
     assert.deepEqual(res.returns[0], { g: [4, 6, 8], frozen: false });
   });
 
+  test('untimed ops compute their values but take no time, no FLOPs and no trace event (a look at the program, not a step of it)', async () => {
+    const res = await simulate({ mesh: { tp: 1 } }, async (rank) => {
+      const x = rank.tensor([1, 2, 3, 4], [2, 2]);
+      const t0 = rank.clock;
+      rank.untimed = true;
+      const hidden = ops.matmul(x, x); // [2, 2]
+      rank.untimed = false;
+      const t1 = rank.clock;
+      const seen = ops.matmul(x, x);
+      return { hidden: Array.from(await hidden.values()), untimedUs: t1 - t0, timedUs: rank.clock - t1, seen: Array.from(await seen.values()) };
+    });
+    const r = res.returns[0] as { hidden: number[]; untimedUs: number; timedUs: number; seen: number[] };
+    assert.deepEqual(r.hidden, [7, 10, 15, 22]);
+    assert.deepEqual(r.seen, r.hidden);
+    assert.equal(r.untimedUs, 0);
+    assert.ok(r.timedUs > 0);
+    assert.equal(res.trace.filter((t) => t.kind === 'compute' && t.name === 'matmul').length, 1);
+    assert.equal(res.flops[0], 2 * 2 * 2 * 2); // the timed matmul's 2·m·n·k only
+  });
+
   test('gradients of inputs that do not require them stay null; backward ops run in phase backward', async () => {
     const res = await simulate({ mesh: { tp: 1 } }, async (rank) => {
       const x = rank.tensor([1, 2], [2]);

@@ -24,7 +24,7 @@ import { compareScenario } from './ui/compare.js';
 import { deadlockScenario } from './ui/deadlock.js';
 import { ffnScenario } from './ui/ffn.js';
 import { gpt2Scenario } from './ui/gpt2.js';
-import { pythonBiasScenario, pythonFfnScenario } from './ui/python.js';
+import { pythonBiasScenario, pythonDtensorScenario, pythonFfnScenario } from './ui/python.js';
 
 const MIN = 60_000;
 /** code-server's logs (extension hosts, the AutoDist output channel). */
@@ -221,14 +221,28 @@ async function main(): Promise<void> {
   await uiScenarios(c, blocked);
 }
 
+/**
+ * E2E_SCENARIOS=word[,word…] runs only the UI scenarios whose step name contains one of the words
+ * (case-insensitive; e.g. E2E_SCENARIOS=dtensor), and skips the checks after the runs (for
+ * working on one scenario; CI runs them all).
+ */
+const SCENARIOS = (process.env.E2E_SCENARIOS ?? '').toLowerCase().split(',').map((w) => w.trim()).filter(Boolean);
+const wanted = (name: string): boolean => !SCENARIOS.length || SCENARIOS.some((w) => name.toLowerCase().includes(w));
+
 async function uiScenarios(c: UiContext, blocked: string | null): Promise<void> {
-  await h.step('UI: seed-003 FFN', 8 * MIN, () => ffnScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the FFN checks finish in time', ok: false, ms: 0, error: e.message }));
-  await h.step('UI: bias before the all-reduce', 6 * MIN, () => biasScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the bias-bug checks finish in time', ok: false, ms: 0, error: e.message }));
-  await h.step('UI: Compare tab with two runs', 2 * MIN, () => compareScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Compare checks finish in time', ok: false, ms: 0, error: e.message }));
-  await h.step('UI: pipeline deadlock', 6 * MIN, () => deadlockScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the deadlock checks finish in time', ok: false, ms: 0, error: e.message }));
-  await h.step('UI: GPT-2 PP=2 × TP=2', 8 * MIN, () => gpt2Scenario(c, blocked)).catch((e: Error) => h.record({ name: 'the GPT-2 checks finish in time', ok: false, ms: 0, error: e.message }));
-  await h.step('UI: seed-003 FFN in PyTorch', 6 * MIN, () => pythonFfnScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Python FFN checks finish in time', ok: false, ms: 0, error: e.message }));
-  await h.step('UI: bias before the all-reduce in PyTorch', 5 * MIN, () => pythonBiasScenario(c, blocked)).catch((e: Error) => h.record({ name: 'the Python bias checks finish in time', ok: false, ms: 0, error: e.message }));
+  const scenario = async (name: string, ms: number, fn: () => Promise<void>, late: string) => {
+    if (!wanted(name)) return h.log(`skipped (E2E_SCENARIOS): ${name}`);
+    await h.step(name, ms, fn).catch((e: Error) => h.record({ name: late, ok: false, ms: 0, error: e.message }));
+  };
+  await scenario('UI: seed-003 FFN', 8 * MIN, () => ffnScenario(c, blocked), 'the FFN checks finish in time');
+  await scenario('UI: bias before the all-reduce', 6 * MIN, () => biasScenario(c, blocked), 'the bias-bug checks finish in time');
+  await scenario('UI: Compare tab with two runs', 2 * MIN, () => compareScenario(c, blocked), 'the Compare checks finish in time');
+  await scenario('UI: pipeline deadlock', 6 * MIN, () => deadlockScenario(c, blocked), 'the deadlock checks finish in time');
+  await scenario('UI: GPT-2 PP=2 × TP=2', 8 * MIN, () => gpt2Scenario(c, blocked), 'the GPT-2 checks finish in time');
+  await scenario('UI: seed-003 FFN in PyTorch', 6 * MIN, () => pythonFfnScenario(c, blocked), 'the Python FFN checks finish in time');
+  await scenario('UI: bias before the all-reduce in PyTorch', 5 * MIN, () => pythonBiasScenario(c, blocked), 'the Python bias checks finish in time');
+  await scenario('UI: DTensor placements per rank in PyTorch', 5 * MIN, () => pythonDtensorScenario(c, blocked), 'the DTensor checks finish in time');
+  if (SCENARIOS.length) return;
   await panelConsoleCheck(c, blocked);
   await typesCheck(c, blocked);
   await logsCheck(c, LOGS_DIR, blocked);

@@ -1,6 +1,8 @@
 """A torchrun for Debian's torch 1.13 (its own torchrun fails on Python 3.11): starts N processes
 over torch.multiprocessing, each running the file as __main__ with torchrun's environment, and
 records every torch.distributed collective call (op, element count) in order to a JSON file.
+Files that ask for nccl and a "cuda" device mesh run on gloo and a "cpu" mesh where there are
+fewer GPUs than processes.
 Usage: /usr/bin/python3 torchrun.py N calls.json script.py [args...]"""
 import json
 import os
@@ -32,6 +34,7 @@ def worker(rank, n, port, calls_file, script, args):
                 return real(*a, **k)
             return f
         setattr(dist, name, wrap())
+    _cpu_if_short_of_gpus(n)
     sys.argv = [script] + list(args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py` does
     try:
@@ -39,6 +42,29 @@ def worker(rank, n, port, calls_file, script, args):
     finally:
         with open(f"{calls_file}.{rank}", "w") as fh:
             json.dump(calls, fh)
+
+
+def _cpu_if_short_of_gpus(n):
+    """torchtitan-style files ask for nccl and a "cuda" device mesh (one GPU per process); on a
+    machine with fewer GPUs than processes they run on gloo and a "cpu" mesh instead (torch ≥ 2.4;
+    Debian's 1.13 has no device mesh, and its files ask for gloo already)."""
+    import torch
+    if torch.cuda.is_available() and torch.cuda.device_count() >= n:
+        return
+    real_init = dist.init_process_group
+
+    def init_process_group(backend=None, *a, **k):
+        return real_init("gloo", *a, **k)
+    dist.init_process_group = init_process_group
+    try:
+        from torch.distributed import device_mesh
+    except ImportError:
+        return
+    real_mesh = device_mesh.init_device_mesh
+
+    def init_device_mesh(device_type, *a, **k):
+        return real_mesh("cpu", *a, **k)
+    device_mesh.init_device_mesh = init_device_mesh
 
 
 if __name__ == "__main__":

@@ -107,7 +107,9 @@ export class OverviewView implements View {
         ),
       ),
     );
-    const dims = ['dp', 'pp', 'tp'].map((a) => `${a} ${mesh.axes.includes(a) ? size(a) : 1}`).join(' × ');
+    // dp, pp, tp always; any other axis of the run's mesh (a PyTorch file's device mesh, "world") when it has size > 1
+    const others = mesh.axes.filter((a) => !['dp', 'pp', 'tp'].includes(a) && size(a) > 1);
+    const dims = [...['dp', 'pp', 'tp'].map((a) => `${a} ${mesh.axes.includes(a) ? size(a) : 1}`), ...others.map((a) => `${a} ${size(a)}`)].join(' × ');
     return h('div', { class: 'mesh' }, h('h3', null, `Mesh: ${dims}`), h('div', { class: 'mesh-blocks' }, blocks));
   }
 

@@ -1,7 +1,8 @@
 # autodist: --nproc-per-node 4
 """A MISTAKE to catch (seed 000's comm_utils): the column-parallel up projection gathers its outputs
 along dim 0 (the batch) where the column split cut the last dim: the gathered tensor is
-[4B, S, F/4] instead of [B, S, F]."""
+[4B, S, F/4] instead of [B, S, F].
+Real torch: plain torch.distributed (gloo), so it runs under Debian's torch 1.13 too."""
 import torch
 import torch.distributed as dist
 import torch.nn as nn

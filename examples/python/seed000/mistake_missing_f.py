@@ -1,6 +1,7 @@
 # autodist: --nproc-per-node 4
 """A MISTAKE to catch (seed 000's Problem 3 answer): the column-parallel layer has no Megatron f, so
-the gradient of its input is one rank's partial sum: the layers before it get wrong gradients."""
+the gradient of its input is one rank's partial sum: the layers before it get wrong gradients.
+Real torch: plain torch.distributed (gloo), so it runs under Debian's torch 1.13 too."""
 import torch.distributed as dist
 import torch.nn.functional as F
 

@@ -1,7 +1,8 @@
 # autodist: --nproc-per-node 4
 """A MISTAKE to catch (seed 000's Problem 1 answer): the wrapper sends to `stage_num + 1` and receives
 from `stage_num - 1`, using the stage number as a rank. With tp = 2, stage 1 is ranks 2–3, so rank 0
-sends to rank 1 — its own stage's tensor-parallel peer — and the pipeline never meets."""
+sends to rank 1 — its own stage's tensor-parallel peer — and the pipeline never meets.
+Real torch: plain torch.distributed (gloo), so it runs under Debian's torch 1.13 too."""
 import torch
 import torch.distributed as dist
 

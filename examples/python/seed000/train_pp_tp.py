@@ -2,7 +2,8 @@
 """Seed 000 Problems 1–4 together: 2 pipeline stages × 2 tensor-parallel ranks (4 processes).
 The full model is built on every rank from the same arithmetic weights, parallelized by module name
 (Problem 4), then cut into stages (Problem 2) whose edge layers send and receive (Problem 1).
-torchrun --nproc-per-node 4 train_pp_tp.py   |   autodist simulate train_pp_tp.py --nproc-per-node 4"""
+torchrun --nproc-per-node 4 train_pp_tp.py   |   autodist simulate train_pp_tp.py --nproc-per-node 4
+Real torch: runs under Debian's torch 1.13 (gloo, CPU) and later (checked by test/runner/python/run-python.test.ts)."""
 import torch.distributed as dist
 
 from comm_utils import CommUtils

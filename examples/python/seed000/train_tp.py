@@ -1,6 +1,7 @@
 # autodist: --nproc-per-node 4
 """Seed 000 Problems 3–4 finished: every linear of attention and MLP tensor-parallel over all ranks.
-torchrun --nproc-per-node 4 train_tp.py   |   autodist simulate train_tp.py --nproc-per-node 4"""
+torchrun --nproc-per-node 4 train_tp.py   |   autodist simulate train_tp.py --nproc-per-node 4
+Real torch: runs under Debian's torch 1.13 (gloo, CPU) and later (checked by test/runner/python/run-python.test.ts)."""
 import torch.distributed as dist
 
 from comm_utils import CommUtils

@@ -51,6 +51,8 @@ class RankState:
         self.captures = None       # set by the verifier's runner: module outputs by name
         self.exit_code = None
         self.meta = False
+        self.replay_site = None    # the traced call a pipeline stage replays now (caller_source)
+        self.device_mesh = None    # {"shape", "names"} of the first init_device_mesh (the report's mesh line)
 
 
 _state = None
@@ -112,12 +114,20 @@ def wait(promise):
 _sources = {}
 
 
+# The code of a pipeline stage's replay (pipelining/_split.py): a call it replays is placed at
+# the line of the person's forward that made it when traced (RankState.replay_site).
+replay_code = None
+
+
 def caller_source():
-    """The person's place of the current call: the first frame outside this package."""
+    """The person's place of the current call: the first frame outside this package (or, inside
+    a traced pipeline stage's replay, the person's line that made the replayed call)."""
     f = sys._getframe(2)
     pkg = _PKG
     while f is not None:
         fn = f.f_code.co_filename
+        if f.f_code is replay_code and _state is not None and _state.replay_site is not None:
+            return _state.replay_site
         if not fn.startswith(pkg) and not fn.startswith("<frozen"):
             key = (fn, f.f_lineno)
             s = _sources.get(key)

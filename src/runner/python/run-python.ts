@@ -57,6 +57,24 @@ interface RankResult {
   params?: [string, string, string, Tensor, SourceLocation | undefined][];
   /** A torch.distributed.pipelining schedule's step on this rank. */
   pipeline?: PythonPipelineRecord;
+  /** The first `init_device_mesh` over the world on this rank: its shape and axis names. */
+  device_mesh?: DeviceMeshRecord;
+}
+
+interface DeviceMeshRecord {
+  shape: number[];
+  names: string[];
+}
+
+/**
+ * The report's mesh: the axes of the script's `init_device_mesh` (row-major, so its first axis
+ * is the slowest, as the report's mesh lists them), else one "world" axis.
+ */
+export function reportMesh(n: number, dm: DeviceMeshRecord | undefined): Mesh {
+  if (dm && dm.names.length === dm.shape.length && new Set(dm.names).size === dm.names.length && dm.shape.reduce((a, b) => a * b, 1) === n) {
+    return new Mesh(Object.fromEntries(dm.names.map((a, i) => [a, dm.shape[i]])), dm.names);
+  }
+  return new Mesh({ world: n });
 }
 
 export { fileFlags } from './file-flags.js';
@@ -122,7 +140,7 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   it.bridge.dispose();
   o.onProgress?.('done', 100, verification.skipped ?? (verification.passed ? 'verified' : 'not verified'));
   const pipeline = pythonPipelineInfo(sharded.pipes, sharded.res);
-  return buildReport({ spec, mesh: new Mesh({ world: n }), mode, res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0, pipeline });
+  return buildReport({ spec, mesh: reportMesh(n, sharded.deviceMesh), mode, res, shards, modules, verification, backend: o.backend, script: file, wallMs: performance.now() - t0, pipeline });
 }
 
 interface RanksJob {
@@ -137,7 +155,8 @@ interface RanksJob {
   readonly print: boolean;
 }
 
-async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[]; pipes: PythonPipelineRecord[] }> {
+async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult; records: RankRecord[]; pipes: PythonPipelineRecord[]; deviceMesh?: DeviceMeshRecord }> {
+  let deviceMesh: DeviceMeshRecord | undefined;
   const records: RankRecord[] = [];
   const pipes: PythonPipelineRecord[] = [];
   it.bridge.onOutput = j.print ? (rank, stream, text) => j.o.onOutput?.(rank, stream, text) : () => {};
@@ -170,10 +189,11 @@ async function runRanks(it: Interpreter, j: RanksJob): Promise<{ res: SimResult;
       it.runtime.flush_output();
       if (r.calls || r.params) records[ctx.rank] = recordOf(ctx.rank, r);
       if (r.pipeline) pipes[ctx.rank] = r.pipeline;
+      if (r.device_mesh && ctx.rank === 0) deviceMesh = r.device_mesh;
       settle(ctx, r);
     },
   );
-  return { res, records, pipes };
+  return { res, records, pipes, deviceMesh };
 }
 
 function recordOf(rank: number, r: RankResult): RankRecord {

@@ -13,6 +13,7 @@ import { initBackend } from '../../../src/runner/backend.js';
 import { pythonAvailable } from '../../../src/runner/python/interpreter.js';
 import { runPythonFile } from '../../../src/runner/python/run-python.js';
 import type { Report } from '../../../src/report/types.js';
+import { summarize } from '../../../src/cli/summary.js';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const ex = (f: string) => path.join(root, 'examples', 'python', f);
@@ -74,6 +75,10 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.deepEqual(report.errors, []);
     assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
     assert.equal(report.exitCode, 0);
+    // the report's mesh is init_device_mesh's: (dp, tp) = (2, 2), row-major
+    assert.deepEqual([report.mesh.axes, report.mesh.sizes, report.mesh.worldSize], [['dp', 'tp'], [2, 2], 4]);
+    assert.deepEqual(report.mesh.coords[2], { dp: 1, tp: 0 });
+    assert.match(summarize(report), /^Mesh {4}dp=2 × tp=2 = 4 ranks$/m);
     // every block's modules and all 20 gradients were compared
     assert.equal(report.verification.grads.length, 2 * 9 + 2);
     // per block: 2 norms, q/k/v/o, w1/w3/w2 and the block (attention and feed_forward hand on wo's and
@@ -128,6 +133,9 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.deepEqual(report.errors, []);
     assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
     assert.equal(report.verification.grads.length, 4 * 9 + 2);
+    // the mesh line's axes are the script's, and its stages follow the "pp" axis
+    assert.deepEqual([report.mesh.axes, report.mesh.sizes], [['pp', 'dp', 'tp'], [2, 2, 2]]);
+    assert.deepEqual(report.stages.map((s) => s.ranks), [[0, 1, 2, 3], [4, 5, 6, 7]]);
     const p2p = report.collectives.filter((c) => c.op === 'send_recv');
     // 4 micro-batches forward and back on each of the 4 (dp, tp) pairs; [1, 4, 32] float32 = 512 B
     assert.equal(p2p.length, 2 * 4 * 4);
@@ -182,13 +190,68 @@ describe('DeviceMesh, DTensor, parallelize_module, pipelining', { skip }, () => 
     assert.ok(d.source?.file.endsWith('llama_mistake_sequence_parallel.py'));
   });
 
-  test('pipeline() (tracing into stages) is refused at its line, naming the manual PipelineStage', async () => {
-    const file = tp('pipeline_split.py');
-    const { report } = await run(file, 2);
-    assert.equal(report.exitCode, 2);
-    assert.match(report.errors[0].headline, /pipeline\(\) \(tracing the model into stages\) is not supported by AutoDist's simulated torch: build the stage by hand.*PipelineStage\(model, stage_index, num_stages, device, group=pp_group\)/);
-    assert.equal(report.errors[0].source?.line, lineOf(file, 'pipe = pipeline('));
+  test("pipeline(model, mb_args, split_spec) on torchtitan's Llama: the same losses, gradients and step as the manual split; verified", async () => {
+    const traced = await run(tp('pipeline_traced.py'), 2, ['traced']);
+    const manual = await run(tp('pipeline_traced.py'), 2, ['manual']);
+    for (const { report } of [traced, manual]) {
+      assert.deepEqual(report.errors, []);
+      assert.equal(report.verification.passed, true, JSON.stringify(report.verification.firstDivergence));
+      assert.equal(report.pipeline?.schedule, '1F1B');
+    }
+    // the split at layers.2: embedding and layers 0-1 on stage 0, the rest with norm and output on stage 1
+    assert.match(traced.out.get(0)!, /^Pipe\(2 stages: tok_embeddings, layers\.0, layers\.1 \| layers\.2, layers\.3, norm, output\)$/m);
+    const lines = (o: string | undefined) => (o ?? '').split('\n').filter((l) => /^(loss|grad) /.test(l));
+    for (const r of [0, 1]) {
+      assert.ok(lines(manual.out.get(r)).length >= 17, manual.out.get(r));
+      assert.deepEqual(lines(traced.out.get(r)), lines(manual.out.get(r)), `rank ${r}`);
+    }
+    // every gradient of the model is compared with the world-size-1 run (one stage holding it all)
+    assert.equal(traced.report.verification.grads.length, 1 + 4 * 8 + 2);
+    // the tracing forward is no step of the program: the timeline is the manual split's, op for op
+    assert.equal(traced.report.timeline.stepTimeUs, manual.report.timeline.stepTimeUs);
+    assert.deepEqual(traced.report.collectives.map((c) => [c.op, c.bytes, c.phase]), manual.report.collectives.map((c) => [c.op, c.bytes, c.phase]));
   });
+
+  test('pipeline() into 2·p stages, two per rank (build_stage(r) and build_stage(r + p)) under ScheduleInterleaved1F1B: the same loss and gradients; verified', async () => {
+    const inter = await run(tp('pipeline_traced.py'), 2, ['interleaved']);
+    const plain = await run(tp('pipeline_traced.py'), 2, ['traced']);
+    assert.deepEqual(inter.report.errors, []);
+    assert.equal(inter.report.verification.passed, true, JSON.stringify(inter.report.verification.firstDivergence));
+    assert.deepEqual([inter.report.pipeline?.schedule, inter.report.pipeline?.virtual], ['Interleaved1F1B', 2]);
+    assert.match(inter.out.get(0)!, /^Pipe\(4 stages: tok_embeddings, layers\.0 \| layers\.1 \| layers\.2 \| layers\.3, norm, output\)$/m);
+    // rank 0 holds stages 0 and 2 (layers 0 and 2), rank 1 stages 1 and 3: every line of the 1F1B run, on some rank
+    const all = (o: Map<number, string>) => [...o.values()].flatMap((t) => t.split('\n')).filter((l) => /^(loss|grad) /.test(l)).sort();
+    assert.deepEqual(all(inter.out), all(plain.out));
+    assert.match(inter.out.get(0)!, /^grad layers\.2\.wq\.weight /m);
+  });
+
+  test('llama_3d.py -- traced: pipeline() then the tensor-parallel plan on each stage, on the 3-D mesh: the manual split\'s loss, ledger and step; verified', async () => {
+    const traced = await run(ex('llama_3d.py'), 8, ['traced']);
+    const manual = await run(ex('llama_3d.py'), 8);
+    assert.deepEqual(traced.report.errors, []);
+    assert.equal(traced.report.verification.passed, true, JSON.stringify(traced.report.verification.firstDivergence));
+    assert.equal(traced.report.verification.grads.length, 4 * 9 + 2);
+    assert.match(traced.out.get(4)!, /^loss \d/m);
+    assert.equal(traced.out.get(4), manual.out.get(4));
+    // (the step times differ by the traced branch's own arith() of its example micro-batch)
+    const key = (r: Report) => r.collectives.map((c) => [c.op, c.group, c.bytes, c.phase, c.source?.line].join(' '));
+    assert.deepEqual(key(traced.report), key(manual.report));
+  });
+
+  for (const [mode, why] of [
+    ['scaled', /pipeline\(\) on a forward with tensor work between split regions \(Llama's 'layers\.0' does not take the output of 'tok_embeddings' as its first argument/],
+    ['padmask', /pipeline\(\) on an extra argument of 'layers\.0' computed from the input's values \(a tensor of shape \(2, 6\)/],
+    ['hooked', /pipeline\(\) on a model with forward hooks of its own \(Llama's would not run/],
+  ] as const) {
+    test(`pipeline() refuses a forward a replay would get wrong (${mode}) at its line, naming the manual PipelineStage`, async () => {
+      const file = tp('pipeline_traced.py');
+      const { report } = await run(file, 2, [mode]);
+      assert.equal(report.exitCode, 2);
+      assert.match(report.errors[0].headline, why);
+      assert.match(report.errors[0].headline, /build each stage by hand.*PipelineStage\(model, stage_index, num_stages, device, group=pp_group\)/);
+      assert.equal(report.errors[0].source?.line, lineOf(file, 'SplitPoint.BEGINNING for k in range(1, pp)})'));
+    });
+  }
 
   for (const [schedule, formula] of [['1f1b', 3 / 8], ['interleaved', 3 / 16]] as const) {
     test(`${schedule} over 4 equal stages and 8 micro-batches: the measured bubble is (p−1)/${schedule === '1f1b' ? 'm' : '(v·m)'} = ${formula.toFixed(4)}, and it verifies`, async () => {

@@ -190,6 +190,10 @@ def init_device_mesh(device_type, mesh_shape, *, mesh_dim_names=None, backend_ov
     if n != world:
         raise RuntimeError(f"init_device_mesh: mesh_shape {shape} holds {n} ranks but the world size is {world} "
                            f"(--nproc-per-node {world}): make the product of mesh_shape equal the world size")
+    st = _C.state()
+    if getattr(st, "device_mesh", None) is None:   # the report's mesh line: the first mesh over the world
+        names = [str(a) for a in mesh_dim_names] if mesh_dim_names is not None else [f"dim{i}" for i in range(len(shape))]
+        st.device_mesh = {"shape": list(shape), "names": names}
     return DeviceMesh(device_type, None, mesh_dim_names=mesh_dim_names, _ranks=list(range(n)), _shape=shape)
 
 
