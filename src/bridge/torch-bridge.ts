@@ -114,6 +114,15 @@ export class TorchBridge {
     this.gen(h).manualSeed(seed);
   }
 
+  /** A generator's position (to put it back after draws that must not count: pipeline()'s tracing run). */
+  genGetState(h: number): ReturnType<TorchGenerator['state']> {
+    return this.gen(h).state();
+  }
+
+  genSetState(h: number, s: ReturnType<TorchGenerator['state']>): void {
+    this.gen(h).setState(s);
+  }
+
   private gen(h: number): TorchGenerator {
     const g = this.generators[h];
     if (!g) throw new SimError('user-exception', `torch: no generator ${h}`);

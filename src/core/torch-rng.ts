@@ -172,7 +172,7 @@ export class TorchGenerator {
   }
 
   setState(s: { seed: number; offset: number; cached: number | undefined }): void {
-    this.manualSeed(s.seed);
+    if (s.seed !== this.seedValue || s.offset < this.at) this.manualSeed(s.seed); // an engine past the point starts over
     this.offset = s.offset;
     this.cachedNormal = s.cached;
   }

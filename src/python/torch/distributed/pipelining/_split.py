@@ -72,13 +72,14 @@ class _Unseen:
         st = _C.state()
         self._rec, st.captures = st.captures, None
         self._untimed = _C.js.setUntimed(st.ctx, True)
-        self._draws = st.draws
+        self._gens = [(h, _C.js.genGetState(h)) for h in (st.generator, st.cuda_generator)]
         return self
 
     def __exit__(self, *exc):
         st = _C.state()
         st.captures = self._rec
-        st.draws = self._draws
+        for h, g in self._gens:
+            _C.js.genSetState(h, g)
         _C.js.setUntimed(st.ctx, self._untimed)
         return False
 
