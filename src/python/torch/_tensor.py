@@ -218,6 +218,9 @@ class Tensor:
         if gradient is None and self.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         _C.backward(self._t, None if gradient is None else gradient._t)
+        if getattr(_C.state(), "ddp_pending", None):
+            from .nn.parallel.distributed import _after_backward
+            _after_backward()
 
     def detach(self):
         return Tensor(_C.js.detach(self._t))

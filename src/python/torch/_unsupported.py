@@ -20,7 +20,6 @@ INSTEAD = {
     "torch.linalg": "use matmul-based formulas",
     "torch.sparse": "use dense tensors",
     "torch.distributed.fsdp": "FSDP is not simulated yet: use DDP-style all_reduce of gradients, or the TypeScript spec's dataParallel: { zero: 3 }",
-    "torch.nn.parallel.DistributedDataParallel": "all-reduce the gradients yourself (dist.all_reduce(p.grad) for each parameter, then divide by the world size)",
     "torch.optim.LBFGS": "use torch.optim.SGD or AdamW",
     "torch.cuda.amp": "use torch.autocast or cast explicitly with .to(torch.bfloat16)",
     "torch.utils.data.DataLoader": "index your tensors directly; the simulator runs one step",
