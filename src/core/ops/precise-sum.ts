@@ -15,18 +15,34 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export const PRECISE_MIN_SUMMANDS = 64;
 
-/** Σ over `ds` (sorted, distinct) of a float32 tensor, accumulated in float64, divided by `divisor`. */
+/**
+ * Σ over `ds` (sorted, distinct) of a float32 tensor, accumulated in float64, divided by `divisor`.
+ * Differentiable for TensorFlow.js's own autodiff (the reference's gradients): d/dx = dy / divisor,
+ * broadcast back over the reduced dims.
+ */
 export function preciseSumData(t: tf.Tensor, ds: readonly number[], keepDims: boolean, divisor = 1): tf.Tensor {
+  if (t.dtype !== 'float32') return tf.tidy(() => (divisor === 1 ? tf.sum(t, [...ds], keepDims) : tf.div(tf.sum(t, [...ds], keepDims), divisor)));
+  const keptShape = t.shape.map((d, i) => (ds.includes(i) ? 1 : d));
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    return {
+      value: float64Sum(x, ds, keepDims, divisor),
+      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.mul(tf.ones(x.shape), tf.div(tf.reshape(dy, keptShape), divisor))),
+    };
+  });
+  return f(t) as tf.Tensor;
+}
+
+function float64Sum(t: tf.Tensor, ds: readonly number[], keepDims: boolean, divisor: number): tf.Tensor {
   const kept = t.shape.map((_, i) => i).filter((i) => !ds.includes(i));
   const outShape = keepDims ? t.shape.map((d, i) => (ds.includes(i) ? 1 : d)) : kept.map((i) => t.shape[i]);
-  if (t.dtype !== 'float32') return tf.tidy(() => (divisor === 1 ? tf.sum(t, [...ds], keepDims) : tf.div(tf.sum(t, [...ds], keepDims), divisor)));
   const perm = [...kept, ...ds];
   const inner = perm.every((p, i) => p === i); // reduced dims already innermost: no copy
   const moved = inner ? t : tf.transpose(t, perm);
   const vals = moved.dataSync() as Float32Array;
   if (!inner) moved.dispose();
   const n = ds.reduce((p, d) => p * t.shape[d], 1);
-  const outs = n === 0 ? kept.reduce((p, d) => p * t.shape[d], 1) : vals.length / n;
+  const outs = kept.reduce((p, d) => p * t.shape[d], 1);
   const out = new Float32Array(outs);
   for (let o = 0, base = 0; o < outs; o++, base += n) {
     let s = 0;

@@ -10,6 +10,7 @@ import { initBackend } from '../../../src/runner/backend.js';
 import { ops, simulate, type RankContext } from '../../../src/core/index.js';
 import { computeLoss } from '../../../src/parallel/simulation/loss.js';
 import { prng } from './harness.js';
+import { preciseSumData } from '../../../src/core/ops/precise-sum.js';
 
 const N = 1 << 20;
 
@@ -110,3 +111,14 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
+
+test('the float64 sum is differentiable for TensorFlow.js autodiff (the reference gradients): dy / n over the reduced dims', () => {
+  tf.setBackend('wasm');
+  const g = tf.tidy(() => {
+    const x = tf.tensor(new Float32Array(2 * 3 * 128).map((_, i) => i % 7), [2, 3, 128]);
+    const dy = tf.tensor([[1, 2], [3, 4], [5, 6]]); // over the kept dims [3, 2]… of x transposed: ds = [0, 2]
+    return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(preciseSumData(t, [0, 2], false, 4), tf.reshape(tf.sum(dy, 1), [3]))))(x).arraySync() as number[][][];
+  });
+  // d/dx[i, j, k] of Σ_j w_j · (Σ_{i,k} x[i, j, k]) / 4 = w_j / 4, w = [3, 7, 11]
+  for (const i of [0, 1]) for (const [j, w] of [[0, 3], [1, 7], [2, 11]]) assert.equal(g[i][j][100], w / 4);
+});
