@@ -58,6 +58,12 @@ export interface RunOptions {
   readonly overrides?: Partial<Pick<SimulationSpec, 'mesh' | 'mode' | 'hardware' | 'algorithm' | 'gpusPerNode'>>;
   /** Receives the tensors the verifier compares, by name, and the input and labels (`--dump`; numeric mode). */
   readonly dump?: TensorSink;
+  /**
+   * Rank r's own program, parallelize and loss — from its own evaluation of the script, so that
+   * module-level state is per rank, as in separate processes (the runner's rank-modules.ts).
+   * Undefined, or undefined for a rank: the spec's own (the reference always uses the spec's).
+   */
+  readonly rankFunctions?: (rank: number) => Pick<SimulationSpec, 'program' | 'parallelize' | 'loss'> | undefined;
 }
 
 /**
@@ -97,7 +103,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     try {
       opts.loadWeights?.(store);
       const program = spec.program!;
-      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, (ctx) => program(ctx, { weights: programWeights(ctx, store) }));
+      res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, (ctx) =>
+        (opts.rankFunctions?.(ctx.rank)?.program ?? program)(ctx, { weights: programWeights(ctx, store) }));
     } finally {
       store.dispose();
     }
@@ -142,6 +149,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     let stageInfo: StageInfo[] | undefined;
     const fold = foldOf(spec, mode, mesh, !spec.parallelize && !spec.program); // only built-in layers and a plan: symmetric
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, async (ctx) => {
+      const own = opts.rankFunctions?.(ctx.rank) ?? spec; // this rank's parallelize and loss
       const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);
       const fusedDense = new Map<string, number>();
@@ -150,8 +158,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (f && f > 1) fusedDense.set(path, f);
       }
       if (spec.plan) applyPlan(ctx, store, m, spec.plan, { locate: opts.locate });
-      if (spec.parallelize) {
-        await spec.parallelize(m, {
+      if (own.parallelize) {
+        await own.parallelize(m, {
           rank: ctx.rank,
           tp: axisInfo(ctx, 'tp'),
           dp: axisInfo(ctx, 'dp'),
@@ -197,7 +205,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
           virtual: pipe.virtual,
           input: x,
           target,
-          loss: (o, t) => lossOf(spec.loss, o, { input: x, target: t }, () => computeLoss(o, t, model.loss, vocab)),
+          loss: (o, t) => lossOf(own.loss, o, { input: x, target: t }, () => computeLoss(o, t, model.loss, vocab)),
           replay: spec.replayMicrobatches,
         });
         if (r.losses.length) losses[ctx.rank] = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
@@ -206,7 +214,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         await syncSharedAcrossStages(ctx, pipe, pp.index, pp.size);
       } else {
         const out = await m.call(x); // dense: [B/dp, S, H] or logits
-        const loss = await lossOf(spec.loss, out, { input: x, target }, () => computeLoss(out, target, model.loss, vocab));
+        const loss = await lossOf(own.loss, out, { input: x, target }, () => computeLoss(out, target, model.loss, vocab));
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
