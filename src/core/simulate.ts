@@ -249,7 +249,8 @@ function allAlgorithms(a: Algorithm): Partial<Record<CollectiveOp, Algorithm>> {
 function toSimError(e: unknown, rank: number, lastSource?: SourceLocation): SimError | null {
   if (e instanceof AbortedError) return null;
   if (e instanceof SimError) {
-    if (e.source || e.ranks.length) return e;
+    // (a run-level stop — cancelled, time limit — is the world's own error, reported once)
+    if (e.source || e.ranks.length || (e.kind !== 'config' && e.kind !== 'shape')) return e;
     // a check with no rank of its own (a mesh's group(), a weight's split): this rank, the line that called it
     const source = sourceOfError(e);
     return new SimError(e.kind, `rank ${rank}: ${e.headline}`, { ranks: [{ rank, source, detail: 'called here' }], fix: e.fix, source });

@@ -445,7 +445,7 @@ export class CollectiveEngine {
       // "rank r: …" (not "rank r tries"), so that several ranks' errors merge into one sentence
       throw new SimError('p2p-mismatch', `rank ${ctx.rank}: a ${verb === 'send to' ? 'send to' : 'receive from'} itself — a rank's own tensor needs no send or recv`, {
         ranks: [{ rank: ctx.rank, source, detail: `${verb} ${peer}` }],
-        fix: 'name another rank: rank.comm.peer("tp", +1) is the next rank on your tp axis (rank.comm.peer("pp", +1) the next pipeline stage), or use the tensor directly',
+        fix: 'address peers by global rank, not by stage number: the pp-axis neighbour rank.comm.peer("pp", +1) is the next stage\'s rank, rank.comm.peer("tp", +1) the next rank on your tp axis; a rank\'s own tensor needs no send',
       });
     }
     if (!Number.isInteger(peer) || peer < 0 || peer >= n) {

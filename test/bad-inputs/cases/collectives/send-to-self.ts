@@ -2,7 +2,7 @@
 // exit: 2
 // message: ranks 0, 1: a send to itself
 // message: send-to-self.ts:10
-// message: fix: name another rank: rank.comm.peer("tp", +1)
+// message: fix: address peers by global rank, not by stage number: the pp-axis neighbour rank.comm.peer("pp", +1)
 import { simulation } from 'autodist';
 export default simulation({
   mesh: { tp: 2 },
