@@ -166,6 +166,7 @@ test('the check fails a suggestion that is not in the API', () => {
     { code: 'new RowParallelLinear(weights["…"].split(0, tp), { inputParallel: true })', at: 'wrong:2' },
     { code: 'await rank.comm.all_reduce(x, { axis: "tp" })', at: 'wrong:3' },
     { code: 'weights["…"].splitFused(tp)', at: 'wrong:4' },
+    { code: 'new RowParallelLiner(weights["…"].split(0, tp))', at: 'wrong:5' },
   ];
   const right: Suggestion[] = [{ code: 'rank.comm.peer("pp", +1)', at: 'right:1' }];
   assert.equal(check(dts, [...wrong, ...right]).length, wrong.length);

@@ -78,7 +78,7 @@ function closing(s: string, i: number): number {
 
 /**
  * The API code in one message: chains from a context name (needs `.x` or `[…]` after it) or from
- * an exported value (needs `(`, `.x`, or `new` before it).
+ * an exported value (needs `(`, `.x`, or `new` before it), or any `new Name(…)`.
  */
 export function codeIn(text: string, exported: ReadonlySet<string>): string[] {
   const out: string[] = [];
@@ -86,7 +86,9 @@ export function codeIn(text: string, exported: ReadonlySet<string>): string[] {
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const root = m[3];
     const isContext = (CONTEXT_NAMES as readonly string[]).includes(root);
-    if (!isContext && !exported.has(root)) continue;
+    // `new Anything(` is code whatever its name (a misspelt class must fail to compile)
+    const known = exported.has(root);
+    if (!isContext && !known && !(m[2] && /^[A-Z]/.test(root))) continue;
     let i = m.index + m[0].length;
     let steps = 0;
     let calls = 0;
@@ -106,7 +108,7 @@ export function codeIn(text: string, exported: ReadonlySet<string>): string[] {
     const isCall = calls > 0;
     // prose words that happen to be a name ("split", "rank") are not code: a context name needs a
     // member after it, an exported value a call or `new`
-    if (isContext ? steps === 0 : !isCall && !m[2]) {
+    if (isContext ? steps === 0 : known ? !isCall && !m[2] : !isCall) {
       re.lastIndex = m.index + m[0].length;
       continue;
     }
