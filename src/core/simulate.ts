@@ -2,7 +2,7 @@ import { getHardware, type Algorithm, type CollectiveOp, type HardwarePreset } f
 import { AbortedError, RankContext, type Mode } from './context.js';
 import { CollectiveEngine } from './collectives/engine.js';
 import { Comm } from './collectives/comm.js';
-import { ConfigError, SimError, StopRequest } from './errors.js';
+import { ConfigError, ShapeError, SimError, StopRequest } from './errors.js';
 import { compact } from './collectives/scheduler.js';
 import type { SimEvent, StreamLimits } from './events.js';
 import type { LedgerEntry } from './ledger.js';
@@ -253,7 +253,9 @@ function toSimError(e: unknown, rank: number, lastSource?: SourceLocation): SimE
     if (e.source || e.ranks.length || (e.kind !== 'config' && e.kind !== 'shape')) return e;
     // a check with no rank of its own (a mesh's group(), a weight's split): this rank, the line that called it
     const source = sourceOfError(e);
-    return new SimError(e.kind, `rank ${rank}: ${e.headline}`, { ranks: [{ rank, source, detail: 'called here' }], fix: e.fix, source });
+    const headline = `rank ${rank}: ${e.headline}`;
+    if (e instanceof ShapeError) return new ShapeError(headline, { rank, source, fix: e.fix });
+    return new ConfigError(headline, e.fix, source, [{ rank, source, detail: 'called here' }]);
   }
   if (!(e instanceof Error)) {
     // `throw "text"` or `throw { code: 1 }`: no stack to point with; say what was thrown, and the
