@@ -126,6 +126,10 @@ function timeMemorySection(r: Report): string[] {
 function verdictSection(r: Report, cwd: string): string[] {
   const v = r.verification;
   const lines: string[] = [];
+  for (const w of r.warnings ?? []) {
+    lines.push(`⚠ WARNING  ${w.message}${w.source ? `  (${fmtSource(w.source, cwd)})` : ''}`);
+    if (w.fix) lines.push(`    fix: ${w.fix}`);
+  }
   if (r.errors.length) {
     const e = r.errors[0];
     lines.push(`✗ ERROR  ${e.headline}${e.source ? `  (${fmtSource(e.source, cwd)})` : ''}`);

@@ -163,6 +163,11 @@ export class RankContext {
     for (const n of shape) {
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad(`the shape [${shape.map((x) => (typeof x === 'number' ? String(x) : (JSON.stringify(x) ?? String(x)))).join(', ')}] holds ${typeof n === 'number' ? n : `the ${typeof n} ${JSON.stringify(n)}`}; sizes are whole numbers ≥ 0`, 'pass a shape like [4, 8]');
     }
+    // a numeric tensor lives in one typed array: past 2^30 values (4 GiB of float32) it cannot be made
+    const count = numel(shape);
+    if (this.mode === 'numeric' && count > 2 ** 30) {
+      throw bad(`a tensor of shape [${shape.join(', ')}] holds ${count.toExponential(2)} values, too many to hold in numeric mode (at most 2^30)`, 'simulate shapes, bytes and time only with --meta (mode: "meta"), or use a smaller shape');
+    }
   }
 
   /** A tensor from values (numeric mode; in meta mode only the shape is kept). */

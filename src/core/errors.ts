@@ -89,8 +89,8 @@ export function notATensor(x: unknown, rank: number, what: string, source?: Sour
 }
 
 export class ConfigError extends SimError {
-  constructor(message: string, fix?: string, source?: SourceLocation) {
-    super('config', message, { fix, source });
+  constructor(message: string, fix?: string, source?: SourceLocation, ranks?: readonly RankSite[]) {
+    super('config', message, { fix, source, ranks });
   }
 }
 

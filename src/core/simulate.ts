@@ -2,13 +2,13 @@ import { getHardware, type Algorithm, type CollectiveOp, type HardwarePreset } f
 import { AbortedError, RankContext, type Mode } from './context.js';
 import { CollectiveEngine } from './collectives/engine.js';
 import { Comm } from './collectives/comm.js';
-import { ConfigError, SimError, StopRequest } from './errors.js';
+import { ConfigError, ShapeError, SimError, StopRequest } from './errors.js';
 import { compact } from './collectives/scheduler.js';
 import type { SimEvent, StreamLimits } from './events.js';
 import type { LedgerEntry } from './ledger.js';
 import type { MemoryReport } from './memory.js';
 import { Mesh, type MeshSpec } from './mesh.js';
-import { isLibraryFile, stackLineLocation } from './source.js';
+import { isLibraryFile, stackLineLocation, type SourceLocation } from './source.js';
 import type { TraceEvent } from './trace.js';
 import { World, type SourceMode } from './world.js';
 
@@ -174,7 +174,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
       returns[ctx.rank] = await program(ctx);
       engine.scheduler.finish(ctx.rank, false);
     } catch (e) {
-      const err = toSimError(e, ctx.rank);
+      const err = toSimError(e, ctx.rank, ctx.lastSource);
       if (err) {
         engine.scheduler.abort(err);
         fail(err);
@@ -246,14 +246,24 @@ function allAlgorithms(a: Algorithm): Partial<Record<CollectiveOp, Algorithm>> {
 }
 
 /** Turn what a rank threw into a SimError (null for the echo of another rank's error). */
-function toSimError(e: unknown, rank: number): SimError | null {
+function toSimError(e: unknown, rank: number, lastSource?: SourceLocation): SimError | null {
   if (e instanceof AbortedError) return null;
-  if (e instanceof SimError) return e;
+  if (e instanceof SimError) {
+    // (a run-level stop — cancelled, time limit — is the world's own error, reported once)
+    if (e.source || e.ranks.length || (e.kind !== 'config' && e.kind !== 'shape')) return e;
+    // a check with no rank of its own (a mesh's group(), a weight's split): this rank, the line that called it
+    const source = sourceOfError(e);
+    const headline = `rank ${rank}: ${e.headline}`;
+    if (e instanceof ShapeError) return new ShapeError(headline, { rank, source, fix: e.fix });
+    return new ConfigError(headline, e.fix, source, [{ rank, source, detail: 'called here' }]);
+  }
   if (!(e instanceof Error)) {
-    // `throw "text"` or `throw { code: 1 }`: no stack to point with; say what was thrown
+    // `throw "text"` or `throw { code: 1 }`: no stack to point with; say what was thrown, and the
+    // last line of the person's code the rank was seen at
     return new SimError('user-exception', `rank ${rank} threw ${describeThrown(e)}, not an Error`, {
-      ranks: [{ rank, detail: 'thrown (a non-Error carries no line)' }],
+      ranks: [{ rank, source: lastSource, detail: lastSource ? 'the last line it ran before the throw (a non-Error carries no line of its own)' : 'thrown (a non-Error carries no line)' }],
       fix: 'throw new Error("...") so that the report can point at the line',
+      source: lastSource,
     });
   }
   const err = e;

@@ -64,5 +64,9 @@ export function problemsOf(r: Report): Problem[] {
     const message = hasFix ? d.message : `${d.message} — compare this layer with its unsharded form: how its weights are split and which collective combines its outputs`;
     out.push({ file: at?.file ?? r.script ?? '', line: at?.line ?? 0, column: at?.column ?? 0, message, severity: 'error', code: 'divergence', related });
   }
+  // ranks sharing module-level state past the per-rank limit: a warning at each line of that state
+  for (const w of r.warnings ?? []) {
+    out.push({ file: w.source?.file ?? r.script ?? '', line: w.source?.line ?? 0, column: w.source?.column ?? 0, message: withFix(w.message, w.fix), severity: 'warning', code: 'shared-state', related: [] });
+  }
   return out;
 }

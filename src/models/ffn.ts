@@ -37,7 +37,7 @@ export class FFN extends Model {
 }
 
 export function ffn(cfg: FfnConfig): ModelSpec<Required<FfnConfig>, FFN> & { hfTensorLayout(name: string): 'transpose' | 'as-is' } {
-  if (!Number.isInteger(cfg.hidden) || cfg.hidden < 1) throw new ConfigError(`ffn hidden must be a positive integer, got ${cfg.hidden}`);
+  if (!Number.isInteger(cfg.hidden) || cfg.hidden < 1) throw new ConfigError(`ffn hidden must be a positive integer, got ${cfg.hidden}`, 'give a whole number ≥ 1, e.g. models.ffn({ hidden: 64 })');
   const c: Required<FfnConfig> = { hidden: cfg.hidden, ffnHidden: cfg.ffnHidden ?? 4 * cfg.hidden, bias: cfg.bias ?? true };
   return {
     name: 'ffn',

@@ -1,5 +1,5 @@
 import type { RankContext } from '../core/context.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, SimError } from '../core/errors.js';
 import type { SourceLocation } from '../core/source.js';
 import { Embedding } from '../models/nn/embedding.js';
 import { Linear } from '../models/nn/linear.js';
@@ -49,6 +49,21 @@ export function applyPlan(ctx: RankContext, store: WeightStore, root: Module, pl
 }
 
 function applyPlanInner(ctx: RankContext, store: WeightStore, root: Module, plan: Plan, opts: PlanOptions): Map<string, string[]> {
+  // an error in applying one key (a split that does not divide, a style the module has not) is
+  // placed at that key's line, the only line of the person's that made it
+  let key: string | undefined;
+  try {
+    return applyKeys(ctx, store, root, plan, opts, (k) => (key = k));
+  } catch (err) {
+    const at = key === undefined ? undefined : opts.locate?.(key);
+    if (!(err instanceof SimError) || err.source || !at) throw err;
+    // "rank r: …", so that every rank's error merges into one sentence
+    const headline = `rank ${ctx.rank}: ${err.headline.startsWith('plan "') ? err.headline : `plan "${key}": ${err.headline}`}`;
+    throw new SimError(err.kind, headline, { ranks: [{ rank: ctx.rank, source: at, detail: 'the plan key' }], fix: err.fix, source: at });
+  }
+}
+
+function applyKeys(ctx: RankContext, store: WeightStore, root: Module, plan: Plan, opts: PlanOptions, at: (key: string | undefined) => void): Map<string, string[]> {
   const axis = opts.axis ?? 'tp';
   const tp = axisInfo(ctx, axis);
   assignPaths(root);
@@ -63,6 +78,7 @@ function applyPlanInner(ctx: RankContext, store: WeightStore, root: Module, plan
     if (!path || !parent) continue;
     const e = entries.find((x) => x.re.test(path));
     if (!e) continue;
+    at(e.pattern);
     matched.get(e.pattern)!.push(path);
     const style = typeof e.style === 'string' ? e.style : e.style.style;
     const o = typeof e.style === 'string' ? {} : (e.style as Record<string, unknown>);
@@ -95,6 +111,7 @@ function applyPlanInner(ctx: RankContext, store: WeightStore, root: Module, plan
     replaceChild(parent, key, next);
     next.path = path;
   }
+  at(undefined);
   for (const [pattern, paths] of matched) {
     if (paths.length === 0) {
       const names = modules.map(([p]) => p).filter((p) => p);

@@ -86,7 +86,7 @@ export class WeightRef {
   private dim(dim: number): number {
     const n = this.shape.length;
     const d = dim < 0 ? dim + n : dim;
-    if (d < 0 || d >= n) throw new ConfigError(`"${this.name}" has ${n} dims; dim ${dim} does not exist`, undefined, captureSource());
+    if (d < 0 || d >= n) throw new ConfigError(`"${this.name}" has ${n} dims; dim ${dim} does not exist`, `split along a dim from ${-n} to ${n - 1}: for a [in, out] Linear weight, 1 (columns, ColumnParallelLinear) or 0 (rows, RowParallelLinear)`, captureSource());
     return d;
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { preciseMeanData } from '../core/ops/precise-sum.js';
 import { matmul, reshape, transposeLast } from '../core/ops/index.js';
 import { shapeError } from '../core/ops/check.js';
 import { scatterAddRows } from '../core/ops/nn.js';
@@ -153,7 +154,7 @@ export async function vocabParallelCrossEntropy(logits: Tensor, targets: Tensor,
         shape: [],
         dtype: logits.dtype,
         flops: 4 * n,
-        compute: () => tf.mean(tf.sub(tf.log(s!.data!), tf.sub(zt.data!, m!.data!))),
+        compute: () => tf.tidy(() => { const each = tf.sub(tf.log(s!.data!), tf.sub(zt.data!, m!.data!)); return preciseMeanData(each, each.shape.map((_, i) => i), false); }),
       });
       return loss;
     },

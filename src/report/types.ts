@@ -187,6 +187,12 @@ export interface ReportError {
   readonly source?: SourceRef;
 }
 
+export interface ReportWarning {
+  readonly message: string;
+  readonly fix?: string;
+  readonly source?: SourceRef;
+}
+
 export interface TrafficSummary {
   readonly byPhase: Readonly<Record<string, { readonly count: number; readonly bytes: number; readonly wireBytes: number }>>;
   readonly byOp: Readonly<Record<string, { readonly count: number; readonly bytes: number; readonly wireBytes: number }>>;
@@ -218,6 +224,8 @@ export interface Report {
   readonly memory: MemoryInfo;
   readonly verification: VerificationInfo;
   readonly errors: readonly ReportError[];
+  /** What ran but may not mean what the person expects (ranks that share module-level state), at the line. */
+  readonly warnings?: readonly ReportWarning[];
   readonly wallMs: number;
   /** 0 verified, 1 verification failed, 2 bad input or script error, 3 AutoDist itself failed (kind "internal"). */
   readonly exitCode: ExitCode;

@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { SourceLocation } from '../core/source.js';
 import { parseNpy } from '../models/npy.js';
 import { parseSafetensors } from '../models/safetensors.js';
-import type { HostTensor, TensorSource } from '../parallel/simulation/inputs.js';
+import { isHostTensor, type HostTensor, type TensorSource } from '../parallel/simulation/inputs.js';
 import type { SimulationSpec } from '../parallel/simulation/spec.js';
 import { RunnerError } from './errors.js';
 
@@ -17,9 +17,34 @@ const INT_DTYPES = new Set(['I64', 'I32', 'I16', 'I8', 'U8', 'BOOL']);
  */
 export function resolveInputFiles(spec: SimulationSpec, script: string, locate: (needle: string) => SourceLocation | undefined): SimulationSpec {
   const input = spec.input;
-  if (!input || (typeof input.data !== 'string' && typeof input.labels !== 'string')) return spec;
-  const read = (src: TensorSource | undefined, what: string) => (typeof src === 'string' ? readTensorFile(src, script, what, locate(src)) : src);
-  return { ...spec, input: { ...input, data: read(input.data, 'input.data'), labels: read(input.labels, 'input.labels') } };
+  if (!input || (input.data === undefined && input.labels === undefined)) return spec;
+  const read = (src: TensorSource | undefined, what: string, key: string) => {
+    const at = typeof src === 'string' ? locate(src) : locate(key);
+    const t = typeof src === 'string' ? readTensorFile(src, script, what, at) : src;
+    if (isHostTensor(t)) checkHostInput(t, what, input, at);
+    return t;
+  };
+  return { ...spec, input: { ...input, data: read(input.data, 'input.data', 'data'), labels: read(input.labels, 'input.labels', 'labels') } };
+}
+
+/**
+ * Values given for the batch, checked once where the spec is read: they fill their shape, the
+ * shape starts [batch, seq], and every value is finite (a NaN or ±Infinity in the input turns
+ * the whole forward into NaN, far from its cause).
+ */
+function checkHostInput(t: HostTensor, what: string, input: { batch: number; seq: number }, at: SourceLocation | undefined): void {
+  const from = t.from ? ` (${t.from})` : '';
+  const n = t.shape.reduce((p, d) => p * d, 1);
+  if (t.data.length !== n) throw new RunnerError('load', `${what}${from}: ${t.data.length} values do not fill [${t.shape.join(', ')}] (${n} values)`, { fix: `give ${n} values, or the shape they fill`, source: at });
+  if (t.shape[0] !== input.batch || (t.shape.length > 1 && t.shape[1] !== input.seq)) {
+    throw new RunnerError('load', `${what}${from} is [${t.shape.join(', ')}] but input is batch ${input.batch}, seq ${input.seq}`, { fix: `make it [${input.batch}, ${input.seq}, …], or set input.batch and input.seq to its first two sizes`, source: at });
+  }
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i];
+    if (Number.isFinite(v)) continue;
+    const bad = Array.prototype.filter.call(t.data, (x: number) => !Number.isFinite(x)).length;
+    throw new RunnerError('load', `${what}${from} holds ${v} at flat index ${i} (${bad} non-finite of ${t.data.length} values)`, { fix: 'replace NaN and ±Infinity in the values before the run (or mask them out): the first layer would carry them into every output', source: at });
+  }
 }
 
 export function readTensorFile(ref: string, script: string, what: string, at?: SourceLocation): HostTensor {

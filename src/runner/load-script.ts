@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { SimError } from '../core/errors.js';
 import { describeThrown } from '../core/simulate.js';
@@ -170,6 +170,7 @@ function weightsLoader(spec: SimulationSpec, file: string, locate: (n: string) =
   const at = locate(rel);
   const abs = path.resolve(path.dirname(file), rel);
   if (!existsSync(abs)) throw new RunnerError('load', `the weights file ${rel} does not exist (looked for ${abs})`, { fix: 'give weights: a .safetensors path relative to the script', source: at });
+  if (!statSync(abs).isFile()) throw new RunnerError('load', `the weights "${rel}" is a folder (${abs}), not a .safetensors file`, { fix: 'give weights: the path of the .safetensors file itself, relative to the script', source: at });
   const model = spec.model as (Partial<HFCheckpointMapping> & object) | undefined;
   const mapping = layoutMapping(layout, model);
   return (store: WeightStore) => {

@@ -23,8 +23,15 @@ export class ScriptModules {
   /** Circular imports met so far: each a chain of files from the one required again back to it. */
   readonly cycles: string[][] = [];
 
-  /** `builtins` maps bare specifiers to module objects, e.g. { autodist: api }. */
-  constructor(private readonly builtins: Readonly<Record<string, unknown>>) {}
+  /**
+   * `builtins` maps bare specifiers to module objects, e.g. { autodist: api }. `compiled` may be
+   * shared by several loaders of the same files (each rank's own modules: rank-modules.ts): a file
+   * is transpiled and compiled once, and each loader runs it with its own module object.
+   */
+  constructor(
+    private readonly builtins: Readonly<Record<string, unknown>>,
+    private readonly compiled: Map<string, ModuleFn> = new Map(),
+  ) {}
 
   /** Load (once) and return the exports of a script file. */
   load(file: string): unknown {
@@ -44,7 +51,11 @@ export class ScriptModules {
       module.exports = JSON.parse(text);
       return module.exports;
     }
-    const fn = compile(transpile(text, abs), abs);
+    let fn = this.compiled.get(abs);
+    if (!fn) {
+      fn = compile(transpile(text, abs), abs);
+      this.compiled.set(abs, fn);
+    }
     const req = this.requireFrom(abs);
     this.loading.push(abs);
     try {
@@ -108,7 +119,7 @@ export function transpile(text: string, file: string): string {
   }
 }
 
-type ModuleFn = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+export type ModuleFn = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
 
 function compile(code: string, file: string): ModuleFn {
   try {

@@ -11,7 +11,8 @@ import { backendInfo, backendLabel, initBackend } from './backend.js';
 import { cores, threadsFor } from './threads.js';
 import { warmWeights } from '../parallel/simulation/declare.js';
 import { reportErrorOf, timeLimitFix } from './errors.js';
-import { loadScript, type LoadedScript } from './load-script.js';
+import { loadScript, scriptBuiltins, type LoadedScript } from './load-script.js';
+import { hasRankFunctions, moduleStateLines, RankModules, type RankFunctions } from './rank-modules.js';
 import { checkMemory, DEFAULT_MAX_MEMORY_BYTES } from './memory-guard.js';
 import { withNanCheck } from './nan-guard.js';
 import { STREAM_LIMITS } from './event-log.js';
@@ -85,8 +86,19 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
   label = backendLabel(backend);
   if (backend.fallbackReason) emit({ type: 'progress', stage: 'load', percent: 100, message: `backend ${label}: ${backend.fallbackReason}` });
 
-  const run = settings.nanCheck === false ? spec : withNanCheck(spec);
+  const guard = (s: SimulationSpec) => (settings.nanCheck === false ? s : withNanCheck(s));
+  const run = guard(spec);
   const loadWeights = loaded.loadWeights;
+  // each rank's own copy of the script's modules (module-level state per rank, as torchrun's processes)
+  const perRank = hasRankFunctions(spec) ? new RankModules(loaded.file, scriptBuiltins()) : undefined;
+  const rankFunctions = perRank
+    ? (rank: number): RankFunctions | undefined => {
+        const own = perRank.forRank(rank);
+        if (!own) return undefined;
+        const g = guard({ ...spec, ...own });
+        return { program: g.program, parallelize: g.parallelize, loss: g.loss };
+      }
+    : undefined;
   const dumped = settings.dump ? new Map<string, { shape: readonly number[]; data: Float32Array }>() : undefined;
   try {
     const report = await runSimulation(run, {
@@ -104,12 +116,23 @@ export async function runScript(file: string, settings: ScriptRunSettings = {}, 
         : undefined,
       backend: label,
       script: loaded.file,
+      rankFunctions,
     });
+    const warned = perRank?.sharedRanks.length ? { ...report, warnings: [...(report.warnings ?? []), ...sharedStateWarnings(loaded.file, perRank)] } : report;
     if (dumped && settings.dump) writeDump(settings.dump, dumped, loaded.file, emit);
-    return report;
+    return warned;
   } catch (e) {
     return fail(e);
   }
+}
+
+/** Ranks past RANK_MODULES_MAX share the first-loaded modules: say so at each line of module-level state. */
+function sharedStateWarnings(file: string, m: RankModules): NonNullable<Report['warnings']> {
+  const n = m.sharedRanks.length;
+  const what = `${n} rank${n === 1 ? '' : 's'} (past the ${m.loaded} that each loaded their own copy of ${path.basename(file)}) share its module-level state; on a cluster each process has its own`;
+  const lines = (m.files.length ? m.files : [file]).flatMap((f) => moduleStateLines(f));
+  const fix = 'keep per-rank state inside the rank\'s program or parallelize (or in a Map keyed by rank.rank), not at the top of the module';
+  return lines.length ? lines.map((source) => ({ message: `${what}: this binding is shared by those ranks`, fix, source })) : [{ message: what, fix }];
 }
 
 /** The verifier's tensors as one .safetensors file (nothing is written when there are none: meta mode, no verification). */

@@ -263,11 +263,11 @@ describe('point-to-point errors', () => {
     const self = await runFailing({ mesh: { tp: 2 } }, 'p2p-mismatch', async (rank) => {
       if (rank.rank === 1) await rank.comm.send(rank.zeros([1]), 1);
     });
-    assert.match(self.err.headline, /rank 1 tries to send to rank 1, itself/);
+    assert.match(self.err.headline, /rank 1: a send to itself/);
     const outside = await runFailing({ mesh: { tp: 2 } }, 'p2p-mismatch', async (rank) => {
       if (rank.rank === 0) await rank.comm.recv({ shape: [1] }, 2);
     });
-    assert.match(outside.err.headline, /rank 0 tries to receive from rank 2, but the world has ranks 0\.\.1/);
+    assert.match(outside.err.headline, /rank 0: cannot receive from rank 2: the world has ranks 0\.\.1/);
   });
 });
 

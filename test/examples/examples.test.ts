@@ -79,7 +79,7 @@ describe('shipped examples, run as a person runs them', () => {
     const r = await run('pipeline_seed_bug.ts');
     assert.equal(r.exitCode, 2);
     const e = r.errors[0];
-    assert.match(e.message, /rank 1 tries to send to rank 1, itself/);
+    assert.match(e.message, /rank 1: a send to itself/);
     assert.match(e.fix ?? '', /pp-axis neighbour/);
     assert.equal(e.ranks[0].source?.line, line('pipeline_seed_bug.ts', 'await rank.comm.send(hidden, stageNum + 1)'));
   });

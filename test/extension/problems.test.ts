@@ -33,4 +33,11 @@ describe('problems of a run, at the lines to change', () => {
   test('a clean run has no problems', async () => {
     assert.deepEqual(problemsOf((await seedMeta()).report), []);
   });
+
+  test('a warning of the report (ranks sharing module-level state) is a warning at its line, with its fix', async () => {
+    const { report } = await seedMeta();
+    const source = { file: '/w/s.ts', line: 7, column: 1 };
+    const ps = problemsOf({ ...report, warnings: [{ message: '904 ranks share its module-level state', fix: 'keep it in the program', source }] });
+    assert.deepEqual(ps.map((p) => [p.file, p.line, p.severity, p.code, p.message]), [['/w/s.ts', 7, 'warning', 'shared-state', '904 ranks share its module-level state. Fix: keep it in the program']]);
+  });
 });

@@ -68,7 +68,7 @@ describe('stage-edge wrapper (seed Problems 1–2)', () => {
     assert.equal(r.exitCode, 2);
     const e = r.errors[0];
     // rank 1 (pp=0, tp=1) sends to "rank 1": itself
-    assert.match(e.message, /rank 1 tries to send to rank 1, itself/);
+    assert.match(e.message, /rank 1: a send to itself/);
     assert.match(e.message, /pp-axis neighbour/);
     assert.equal(e.ranks[0].source?.line, lineOf(THIS, '// @seed-send'));
     assert.equal(e.ranks[0].source?.file, THIS);

@@ -118,7 +118,7 @@ export class Comm {
    */
   allReduce(x: Tensor, opt: GroupOpt & { op?: ReduceOp } = {}): Promise<Tensor> {
     try {
-      const op = opt.op ?? 'sum';
+      const op = this.reduceOp(opt.op, 'all_reduce');
       const g = this.group(opt);
       const sig = this.allReduceSig(x, op);
       const pending = this.call(g, sig, x, opt.label);
@@ -126,6 +126,16 @@ export class Comm {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** A reduce op as given (default sum), refused at the person's line when it is not one AutoDist has. */
+  private reduceOp(op: ReduceOp | undefined, call: string): ReduceOp {
+    if (op === undefined || op === 'sum' || op === 'avg' || op === 'max' || op === 'min') return op ?? 'sum';
+    throw new SimError('config', `rank ${this.ctx.rank}: ${call} has no reduce op ${JSON.stringify(op)}`, {
+      ranks: [{ rank: this.ctx.rank, source: this.ctx.source(true), detail: 'called here' }],
+      fix: 'use op "sum" (the default), "avg", "max" or "min"',
+      source: this.ctx.source(true),
+    });
   }
 
   /** The signature of an all-reduce of `x`: the last one made, when it is the same (a loop of calls makes one). */
@@ -215,7 +225,7 @@ export class Comm {
 
   async reduce(x: Tensor, opt: GroupOpt & { dst: number; op?: ReduceOp }): Promise<Tensor> {
     const g = this.group(opt);
-    const pending = this.call(g, { op: 'reduce', shape: x.shape, dtype: x.dtype, root: opt.dst, reduceOp: opt.op ?? 'sum' }, x, opt.label);
+    const pending = this.call(g, { op: 'reduce', shape: x.shape, dtype: x.dtype, root: opt.dst, reduceOp: this.reduceOp(opt.op, 'reduce') }, x, opt.label);
     const d = pending instanceof Promise ? await pending : pending; // a folded solo call completes at once
     return this.wrap(d, [], null);
   }

@@ -441,8 +441,15 @@ export class CollectiveEngine {
 
   private checkPeer(ctx: RankContext, peer: number, verb: string, source: SourceLocation | undefined): void {
     const n = this.world.mesh.worldSize;
-    if (!Number.isInteger(peer) || peer < 0 || peer >= n || peer === ctx.rank) {
-      throw new SimError('p2p-mismatch', `rank ${ctx.rank} tries to ${verb} rank ${peer}, ${peer === ctx.rank ? 'itself' : `but the world has ranks 0..${n - 1}`}`, {
+    if (peer === ctx.rank) {
+      // "rank r: …" (not "rank r tries"), so that several ranks' errors merge into one sentence
+      throw new SimError('p2p-mismatch', `rank ${ctx.rank}: a ${verb === 'send to' ? 'send to' : 'receive from'} itself — a rank's own tensor needs no send or recv`, {
+        ranks: [{ rank: ctx.rank, source, detail: `${verb} ${peer}` }],
+        fix: 'address peers by global rank, not by stage number: the pp-axis neighbour rank.comm.peer("pp", +1) is the next stage\'s rank, rank.comm.peer("tp", +1) the next rank on your tp axis; a rank\'s own tensor needs no send',
+      });
+    }
+    if (!Number.isInteger(peer) || peer < 0 || peer >= n) {
+      throw new SimError('p2p-mismatch', `rank ${ctx.rank}: cannot ${verb} rank ${peer}: the world has ranks 0..${n - 1}`, {
         ranks: [{ rank: ctx.rank, source, detail: `${verb} ${peer}` }],
         fix: 'address peers by global rank; for pipeline stages use the pp-axis neighbour (rank.comm.peer("pp", +1) is the rank of the next stage on your pp axis), not the stage number',
       });

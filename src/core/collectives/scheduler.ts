@@ -110,7 +110,7 @@ export class Scheduler {
     }
     if (blocked.length === 0) return;
     const tail = finished.length ? ` (rank${finished.length > 1 ? 's' : ''} ${compact(finished)} already finished)` : '';
-    const err = new SimError('deadlock', `deadlock: ${blocked.length} rank${blocked.length > 1 ? 's' : ''} wait and none can proceed${tail}`, {
+    const err = new SimError('deadlock', `deadlock: ${blocked.length} rank${blocked.length > 1 ? 's wait' : ' waits'} and none can proceed${tail}`, {
       ranks: blocked,
       fix: 'every member of a group must call the same collectives in the same order, and every recv needs a matching send from the rank it names',
     });

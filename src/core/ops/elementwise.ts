@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '../tensor.js';
 import { broadcastShapes, sameShape } from './check.js';
 import { broadcastData, sumToShape } from './reduce.js';
+import { notATensor, SimError } from '../errors.js';
 
 /**
  * Elementwise ops with NumPy broadcasting. Backward of a broadcast input sums the gradient over
@@ -11,7 +12,20 @@ type Bin = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 type Lazy = () => Tensor;
 
+const isTensor = (x: unknown): x is Tensor => typeof x === 'object' && x !== null && Array.isArray((x as Tensor).shape) && typeof (x as Tensor).ctx === 'object';
+
+/** `ops.mul(x, 0)`: a number (or a forgotten await's Promise) where a tensor goes, at the person's line. */
+function operandError(name: string, a: unknown, b: unknown): Error {
+  const t = isTensor(a) ? a : isTensor(b) ? b : undefined;
+  const bad = isTensor(a) ? b : a;
+  const err = notATensor(bad, t?.ctx.rank ?? 0, `ops.${name}`, t?.ctx.source(true));
+  if (typeof bad !== 'number' || !t) return err;
+  const fix = name === 'mul' || name === 'div' ? `ops.scale(x, ${name === 'mul' ? bad : `1 / ${bad}`})` : name === 'add' || name === 'sub' ? `ops.addScalar(x, ${name === 'add' ? bad : -bad})` : 'a tensor of the same shape';
+  return new SimError(err.kind, err.headline, { ranks: err.ranks, source: err.source, fix: `for a number use ${fix}; otherwise pass a tensor made on this rank` });
+}
+
 function binary(name: string, a: Tensor, b: Tensor, f: Bin, grads: (dy: Tensor) => [Lazy, Lazy], saves: 'inputs' | 'none' | readonly Tensor[] = 'inputs'): Tensor {
+  if (!isTensor(a) || !isTensor(b)) throw operandError(name, a, b);
   const shape = broadcastShapes(a, b, name);
   return a.ctx.apply({
     name,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { preciseSumData } from './precise-sum.js';
 import { isInt, numel } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, shapeError } from './check.js';
@@ -81,7 +82,7 @@ function classLoss(kind: 'cross_entropy' | 'nll_loss', input: Tensor, target: Te
         const { valid, oneHot } = picks(true);
         const each = tf.mul(tf.neg(tf.sum(tf.mul(logp(rows.data!), oneHot), -1)), valid); // [M]
         if (reduction === 'none') return each;
-        const total = tf.sum(each);
+        const total = preciseSumData(each, [0], false); // float64 accumulation (precise-sum.ts)
         return reduction === 'sum' ? total : tf.div(total, tf.sum(valid));
       }),
     backward: (dy) => [

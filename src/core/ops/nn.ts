@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { preciseMeanData } from './precise-sum.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, shapeError } from './check.js';
 import { mul, sub } from './elementwise.js';
@@ -227,7 +228,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
     shape: [],
     dtype: logits.dtype,
     flops: 6 * logits.size,
-    compute: () => tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits.data!), tf.oneHot(targets.data! as tf.Tensor1D, v)), -1)))),
+    // the mean over N rows accumulates in float64 (precise-sum.ts): the loss is the same on every backend
+    compute: () => tf.tidy(() => tf.neg(preciseMeanData(tf.sum(tf.mul(tf.logSoftmax(logits.data!), tf.oneHot(targets.data! as tf.Tensor1D, v)), -1), [0], false))),
     backward: (dy) => [
       logits.ctx.apply({
         name: 'cross_entropy_grad',

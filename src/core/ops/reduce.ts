@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '../tensor.js';
 import { fmt, normDim, shapeError } from './check.js';
 import { reshape } from './shape.js';
+import { preciseMeanData, preciseSumData, wantsPrecise } from './precise-sum.js';
 
 function dimsOf(x: Tensor, dims?: number | readonly number[]): number[] {
   if (dims === undefined) return x.shape.map((_, i) => i);
@@ -33,13 +34,15 @@ export function sum(x: Tensor, dims?: number | readonly number[], keepDims = fal
 
 /**
  * tf.sum, fast for a float sum over leading dims (a bias's gradient, a data-parallel or micro-batch
- * sum): as the product ones[1, R] · x[R, C]. TensorFlow.js's WASM Sum transposes the reduced dims
+ * sum): as the product ones[1, R] · x[R, C]. Other sums of many terms (a loss's, a whole tensor's)
+ * accumulate in float64 (precise-sum.ts), the same on every backend. TensorFlow.js's WASM Sum transposes the reduced dims
  * innermost first, which costs more than the sum (measured 55 ms for [1024, 4096] over dim 0).
  */
 export function sumData(t: tf.Tensor, ds: readonly number[], keepDims: boolean): tf.Tensor {
   const k = ds.length;
   const leading = k > 0 && k < t.rank && ds.every((d, i) => d === i);
-  if (t.dtype !== 'float32' || !leading) return tf.sum(t, [...ds], keepDims);
+  if (!leading) return wantsPrecise(t, ds) ? preciseSumData(t, ds, keepDims) : tf.sum(t, [...ds], keepDims);
+  if (t.dtype !== 'float32') return tf.sum(t, [...ds], keepDims);
   const rows = t.shape.slice(0, k).reduce((p, d) => p * d, 1);
   const rest = t.shape.slice(k);
   const cols = rest.reduce((p, d) => p * d, 1);
@@ -47,7 +50,7 @@ export function sumData(t: tf.Tensor, ds: readonly number[], keepDims: boolean):
   return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(t, [rows, cols])), out));
 }
 
-/** Mean over `dims` (all when omitted). */
+/** Mean over `dims` (all when omitted); of many terms, accumulated in float64 (precise-sum.ts). */
 export function mean(x: Tensor, dims?: number | readonly number[], keepDims = false): Tensor {
   const ds = dimsOf(x, dims);
   const count = ds.reduce((p, d) => p * x.shape[d], 1);
@@ -61,7 +64,7 @@ export function mean(x: Tensor, dims?: number | readonly number[], keepDims = fa
     flops: x.size,
     key: `${ds}|${keepDims}`,
     saves: 'none',
-    compute: () => tf.mean(x.data!, ds, keepDims),
+    compute: () => (wantsPrecise(x.data!, ds) ? preciseMeanData(x.data!, ds, keepDims) : tf.mean(x.data!, ds, keepDims)),
     backward: (dy) => [broadcastTo(scaleNoTape(keepDims ? dy : reshape(dy, kept), 1 / count), x.shape)],
   });
 }

@@ -1,6 +1,7 @@
+import type { SourceLocation } from '../../core/source.js';
 import type { RankContext } from '../../core/context.js';
 import { numel, type DType } from '../../core/dtype.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, SimError } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Batch, BatchShape, ModelSpec } from '../../models/model.js';
 
@@ -63,10 +64,12 @@ function tensorOf(ctx: RankContext, src: TensorSource, shape: BatchShape, what: 
 }
 
 /** The loss a run uses: the spec's `loss(output, batch)` checked to be one number, or the model's. */
-export async function lossOf(custom: LossFn | undefined, out: Tensor, batch: Batch, dflt: () => Promise<Tensor>): Promise<Tensor> {
+export async function lossOf(custom: LossFn | undefined, out: Tensor, batch: Batch, dflt: () => Promise<Tensor>, at?: SourceLocation): Promise<Tensor> {
   if (!custom) return dflt();
   const l = await custom(out, batch);
-  if (!l || typeof l !== 'object' || !('shape' in l)) throw new ConfigError(`loss(output, batch) returned ${String(l)}, not a tensor`, 'return a scalar tensor, e.g. ops.mean(ops.square(ops.sub(output, batch.target)))');
-  if (numel(l.shape) !== 1) throw new ConfigError(`loss(output, batch) returned a tensor of shape [${l.shape.join(', ')}]; the loss must be one number`, 'reduce it: ops.mean(...) or ops.sum(...)');
+  // `at`: the spec's loss line (the function returned; no frame of the person's is left)
+  const bad = (headline: string, fix: string) => new SimError('config', `rank ${out.ctx.rank}: ${headline}`, { ranks: [{ rank: out.ctx.rank, source: at, detail: 'the spec\'s loss' }], fix, source: at });
+  if (!l || typeof l !== 'object' || !('shape' in l)) throw bad(`loss(output, batch) returned ${String(l)}, not a tensor`, 'return a scalar tensor, e.g. ops.mean(ops.square(ops.sub(output, batch.target)))');
+  if (numel(l.shape) !== 1) throw bad(`loss(output, batch) returned a tensor of shape [${l.shape.join(', ')}]; the loss must be one number`, 'reduce it: ops.mean(...) or ops.sum(...)');
   return l;
 }

@@ -107,7 +107,7 @@ export function checkSpecFields(spec: SimulationSpec): void {
   }
   if (s.program !== undefined && typeof s.program !== 'function') throw new ConfigError(`program must be a function async (rank) => { ... }, got ${shown(s.program)}`);
   if (s.model !== undefined && (typeof s.model !== 'object' || s.model === null || typeof (s.model as { build?: unknown }).build !== 'function')) {
-    throw new ConfigError(`model must be a model spec such as models.ffn({ hidden: 64 }), got ${shown(s.model)}`, 'write model: models.gpt2({ layers: 2, hidden: 64, heads: 4, vocab: 128 })');
+    throw new ConfigError(`model must be a model spec such as models.ffn({ hidden: 64 }), got ${shown(s.model)}`, 'write model: models.gpt2({ nLayer: 2, nEmbd: 64, nHead: 4, vocab: 128 })');
   }
   if (s.input !== undefined && (typeof s.input !== 'object' || s.input === null || Array.isArray(s.input))) throw new ConfigError(`input must be { batch, seq }, got ${shown(s.input)}`, 'write input: { batch: 8, seq: 128 }');
   if (s.schedule !== undefined && typeof s.schedule !== 'function' && !['GPipe', '1F1B', 'Interleaved1F1B'].includes(s.schedule as string)) {

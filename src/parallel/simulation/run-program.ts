@@ -38,6 +38,7 @@ export async function runProgram(spec: SimulationSpec, mesh: Mesh, mode: 'numeri
     opts.loadWeights?.(store);
     progress('sharded', 0, `running the program on ${mesh.worldSize} ranks`);
     const fold = mode === 'meta' && spec.fold !== false ? (spec.fold ?? 'auto') : []; // the person's own per-rank code
+    // each rank its own copy of the script's modules (opts.rankFunctions); the reference below the spec's own, untouched
     const run = await recorded(wantVerify, mesh.worldSize, (onRank) => simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent as ((e: SimEvent) => void) | undefined, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: s.timeLimit() }, onRank));
     res = run.res;
     records = run.records;
@@ -48,7 +49,7 @@ export async function runProgram(spec: SimulationSpec, mesh: Mesh, mode: 'numeri
     } else {
       progress('reference', 0, 'running the same program at world size 1 (the reference)');
       const one = Object.fromEntries(mesh.axes.map((a) => [a, 1]));
-      const ref = await recorded(true, 1, (onRank) => simulate({ ...simBase, mesh: one, mode: 'numeric', signal: opts.signal, timeLimit: s.timeLimit() }, onRank));
+      const ref = await recorded(true, 1, (onRank) => simulate({ ...simBase, mesh: one, mode: 'numeric', signal: opts.signal, timeLimit: s.timeLimit() }, onRank), false);
       if (!ref.res.ok) {
         const e = ref.res.errors[0];
         verification = { passed: false, skipped: `the program does not run at world size 1 (${e ? e.headline : 'it failed'})`, outputs: [], grads: [] };
@@ -72,12 +73,13 @@ export async function runProgram(spec: SimulationSpec, mesh: Mesh, mode: 'numeri
   return report;
 
   /** Run the program on every rank, each rank's module calls recorded by name when `record`. */
-  async function recorded(record: boolean, n: number, go: (onRank: Parameters<typeof simulate>[1]) => Promise<SimResult>): Promise<{ res: SimResult; records: (RankRecord | undefined)[] }> {
+  async function recorded(record: boolean, n: number, go: (onRank: Parameters<typeof simulate>[1]) => Promise<SimResult>, perRank = true): Promise<{ res: SimResult; records: (RankRecord | undefined)[] }> {
     const out: (RankRecord | undefined)[] = new Array(n).fill(undefined);
     const r = await go(async (ctx) => {
       const cap = record ? new ProgramCapture(ctx) : null;
+      const own = (perRank && opts.rankFunctions?.(ctx.rank)?.program) || program;
       try {
-        return await program(ctx, { weights: programWeights(ctx, store) });
+        return await own(ctx, { weights: programWeights(ctx, store) });
       } finally {
         if (cap) out[ctx.rank] = cap.finish();
       }

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { RankContext } from '../../core/context.js';
-import type { SimError } from '../../core/errors.js';
+import { SimError } from '../../core/errors.js';
 import type { SimEvent, StreamLimits } from '../../core/events.js';
 import { Mesh } from '../../core/mesh.js';
 import { narrow } from '../../core/ops/index.js';
@@ -59,6 +59,12 @@ export interface RunOptions {
   readonly overrides?: Partial<Pick<SimulationSpec, 'mesh' | 'mode' | 'hardware' | 'algorithm' | 'gpusPerNode'>>;
   /** Receives the tensors the verifier compares, by name, and the input and labels (`--dump`; numeric mode). */
   readonly dump?: TensorSink;
+  /**
+   * Rank r's own program, parallelize and loss — from its own evaluation of the script, so that
+   * module-level state is per rank, as in separate processes (the runner's rank-modules.ts).
+   * Undefined, or undefined for a rank: the spec's own (the reference always uses the spec's).
+   */
+  readonly rankFunctions?: (rank: number) => Pick<SimulationSpec, 'program' | 'parallelize' | 'loss'> | undefined;
 }
 
 /**
@@ -128,6 +134,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
     let stageInfo: StageInfo[] | undefined;
     const fold = foldOf(spec, mode, mesh, !spec.parallelize && !spec.program); // only built-in layers and a plan: symmetric
     const res = await simulate({ ...simBase, mesh, mode, fold, onEvent: opts.onEvent, streamLimits: opts.streamLimits, signal: opts.signal, timeLimit: timeLimit() }, async (ctx) => {
+      const own = opts.rankFunctions?.(ctx.rank) ?? spec; // this rank's parallelize and loss
       const m = buildQuietly(() => model.build(new Params(ctx, store))); // dense, then rewritten
       assignPaths(m);
       const fusedDense = new Map<string, number>();
@@ -136,8 +143,8 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         if (f && f > 1) fusedDense.set(path, f);
       }
       if (spec.plan) applyPlan(ctx, store, m, spec.plan, { locate: opts.locate });
-      if (spec.parallelize) {
-        await spec.parallelize(m, {
+      if (own.parallelize) {
+        await own.parallelize(m, {
           rank: ctx.rank,
           tp: axisInfo(ctx, 'tp'),
           dp: axisInfo(ctx, 'dp'),
@@ -152,7 +159,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       checkWholeHeads(m, ctx.axisSize('tp'));
       const dp = axisInfo(ctx, 'dp');
       const pp = axisInfo(ctx, 'pp');
-      const pipe = pipelined ? pipelineOf(model, m, pp.size, spec) : null;
+      const pipe = pipelined ? atLine(() => pipelineOf(model, m, pp.size, spec), ctx.rank, opts.locate?.('pp')) : null;
       const named: [string, Tensor][] = pipe ? rankParams(pipe, pp.index, pp.size) : m.namedParameters().map(([n, t]) => [t.global?.name ?? n, t]);
       // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
       const zero = spec.dataParallel?.zero ?? 0;
@@ -184,7 +191,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
           virtual: pipe.virtual,
           input: x,
           target,
-          loss: (o, t) => lossOf(spec.loss, o, { input: x, target: t }, () => computeLoss(o, t, model.loss, vocab)),
+          loss: (o, t) => lossOf(own.loss, o, { input: x, target: t }, () => computeLoss(o, t, model.loss, vocab), opts.locate?.('loss')),
           replay: spec.replayMicrobatches,
         });
         if (r.losses.length) losses[ctx.rank] = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
@@ -193,7 +200,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
         await syncSharedAcrossStages(ctx, pipe, pp.index, pp.size);
       } else {
         const out = await m.call(x); // dense: [B/dp, S, H] or logits
-        const loss = await lossOf(spec.loss, out, { input: x, target }, () => computeLoss(out, target, model.loss, vocab));
+        const loss = await lossOf(own.loss, out, { input: x, target }, () => computeLoss(out, target, model.loss, vocab), opts.locate?.('loss'));
         if (ctx.mode === 'numeric') losses[ctx.rank] = (await loss.values())[0];
         await ctx.backward(loss);
       }
@@ -320,6 +327,16 @@ interface Pipe {
   readonly microbatches: number;
   /** Parameter name → the pp ranks whose chunks use it (computed once). */
   holders?: Map<string, Set<number>>;
+}
+
+/** A spec error found while a rank builds (stages that do not fit the layers): at the spec's line for it. */
+function atLine<T>(f: () => T, rank: number, at: SourceLocation | undefined): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof ConfigError) || e.source || !at) throw e;
+    throw new SimError('config', `rank ${rank}: ${e.headline}`, { ranks: [{ rank, source: at, detail: 'the spec line' }], fix: e.fix, source: at });
+  }
 }
 
 function pipelineOf(model: ModelSpec, m: Model, p: number, spec: SimulationSpec): Pipe {
