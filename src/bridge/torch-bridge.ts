@@ -137,41 +137,58 @@ export class TorchBridge {
   private drawn(ctx: RankContext, kind: string, shape: readonly number[], dtype: DType, o: Record<string, number | string>): Tensor {
     const g = this.gen(Number(o.gen));
     const n = numel(shape);
-    const meta = ctx.mode === 'meta';
     const num = (k: string, d: number) => (o[k] === undefined ? d : Number(o[k]));
+    const low = num('low', 0);
+    const high = num('high', 1);
+    if (kind === 'randint' && !(high > low)) throw new SimError('user-exception', `random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`, { fix: 'give randint a high above low: torch.randint(low, high, size)' });
+    if (ctx.mode === 'meta') {
+      const skip = kind === 'randn' ? 'normal' : kind === 'rand' ? 'uniform' : (kind as 'randint' | 'randperm' | 'bernoulli');
+      g.skip(skip, n, dtype, high - low);
+      return ctx.zeros(shape, dtype);
+    }
+    const draw = (): Float64Array => {
+      switch (kind) {
+        case 'randn':
+          return g.normal(n, num('mean', 0), num('std', 1), dtype);
+        case 'rand':
+          return g.uniform(n, num('from', 0), num('to', 1), dtype);
+        case 'randint':
+          return g.randint(n, low, high);
+        case 'bernoulli':
+          return g.bernoulli(n, num('p', 0.5));
+        case 'randperm':
+          return g.randperm(n);
+        default:
+          throw new SimError('user-exception', `torch: unknown random draw "${kind}"`);
+      }
+    };
     // values as the dtype stores them (tfjs takes no Float64Array): float32, int32 or bytes
     const stored = (v: Float64Array) => {
       const sd = storageDType(dtype);
       return sd === 'float32' ? Float32Array.from(v) : sd === 'int32' ? Int32Array.from(v) : Uint8Array.from(v);
     };
-    switch (kind) {
-      case 'randn': {
-        if (meta) return g.skip('normal', n, dtype), ctx.zeros(shape, dtype);
-        return ctx.tensor(stored(g.normal(n, num('mean', 0), num('std', 1), dtype)), shape, dtype);
-      }
-      case 'rand': {
-        if (meta) return g.skip('uniform', n, dtype), ctx.zeros(shape, dtype);
-        return ctx.tensor(stored(g.uniform(n, num('from', 0), num('to', 1), dtype)), shape, dtype);
-      }
-      case 'randint': {
-        const low = num('low', 0);
-        const high = num('high', 1);
-        if (!(high > low)) throw new SimError('user-exception', `random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`, { fix: 'give randint a high above low: torch.randint(low, high, size)' });
-        if (meta) return g.skip('randint', n, dtype, high - low), ctx.zeros(shape, dtype);
-        return ctx.tensor(stored(g.randint(n, low, high)), shape, dtype);
-      }
-      case 'bernoulli': {
-        if (meta) return g.skip('bernoulli', n, dtype), ctx.zeros(shape, dtype);
-        return ctx.tensor(stored(g.bernoulli(n, num('p', 0.5))), shape, dtype);
-      }
-      case 'randperm': {
-        if (meta) return g.skip('randperm', n, dtype), ctx.zeros(shape, dtype);
-        return ctx.tensor(stored(g.randperm(n)), shape, dtype);
-      }
-      default:
-        throw new SimError('user-exception', `torch: unknown random draw "${kind}"`);
+    // Ranks that seed alike draw alike (as torch's processes do): the values are made once per
+    // run and shared (share.ts), so are the ops on them; each rank's generator still moves on to
+    // where the draw leaves it.
+    const s0 = g.state();
+    const key = `torch-rng:${s0.seed}:${s0.offset}:${s0.cached}:${kind}:${Object.keys(o).filter((k) => k !== 'gen').sort().map((k) => `${k}=${o[k]}`).join(',')}:${shape.join('x')}:${dtype}`;
+    let made = false;
+    const t = ctx.tensor(() => {
+      made = true;
+      const v = stored(draw());
+      this.drawnAfter.set(key, g.state());
+      return v;
+    }, shape, dtype, key);
+    if (!made) {
+      const after = this.drawnAfter.get(key);
+      if (after) g.setState(after);
+      else g.skip(kind === 'randn' ? 'normal' : kind === 'rand' ? 'uniform' : (kind as 'randint' | 'randperm' | 'bernoulli'), n, dtype, high - low);
     }
+    return t;
   }
+
+  /** Where a generator stands after a draw (by the draw's content key): ranks that share the values move there. */
+  private readonly drawnAfter = new Map<string, ReturnType<TorchGenerator['state']>>();
 
   /** zeros / ones / full / empty / randn / rand / randint / randperm / arange on the rank. */
   create(ctx: RankContext, src: SourceLocation | undefined, kind: string, shapeIn: PyArgs | number[], dtype: DType, opts: PyArgs | Record<string, unknown> | undefined, requiresGrad: boolean): Tensor {
@@ -371,6 +388,8 @@ export class TorchBridge {
 
   /** Release what Python lent for the run (autograd.Function backwards). */
   dispose(): void {
+    this.drawnAfter.clear();
+    this.generators.length = 0;
     for (const h of this.held.splice(0)) {
       try {
         h.destroy?.();

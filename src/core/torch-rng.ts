@@ -37,6 +37,20 @@ export class MT19937 {
     }
   }
 
+  /** The next `out.length` words into `out`. */
+  fill(out: Uint32Array): void {
+    const mt = this.mt;
+    for (let k = 0; k < out.length; k++) {
+      if (this.index >= N) this.twist();
+      let y = mt[this.index++];
+      y ^= y >>> 11;
+      y ^= (y << 7) & 0x9d2c5680;
+      y ^= (y << 15) & 0xefc60000;
+      y ^= y >>> 18;
+      out[k] = y >>> 0;
+    }
+  }
+
   next(): number {
     if (this.index >= N) this.twist();
     let y = this.mt[this.index++];
@@ -178,18 +192,34 @@ export class TorchGenerator {
   }
 
   private word(): number {
+    const e = this.ready();
+    this.at++;
+    this.offset++;
+    return e.next();
+  }
+
+  /** The next `n` words at once (a draw's worth): the engine brought to its place, then filled in bulk. */
+  private words(n: number): Uint32Array {
+    const out = new Uint32Array(n);
+    const e = this.ready();
+    e.fill(out);
+    this.at += n;
+    this.offset += n;
+    return out;
+  }
+
+  /** The engine, seeded and caught up with the words handed out (draws skipped in meta mode). */
+  private ready(): MT19937 {
     if (!this.engine) {
       // torch seeds the engine with the low 32 bits of the seed
       this.engine = new MT19937(Number(BigInt.asUintN(32, BigInt(Math.trunc(this.seedValue)))));
       this.at = 0;
     }
-    while (this.at < this.offset) {
-      this.engine.next();
-      this.at++;
+    if (this.at < this.offset) {
+      this.engine.fill(new Uint32Array(this.offset - this.at));
+      this.at = this.offset;
     }
-    this.at++;
-    this.offset++;
-    return this.engine.next();
+    return this.engine;
   }
 
   private random64(): bigint {
@@ -212,7 +242,14 @@ export class TorchGenerator {
     const to = d > 32 ? toIn : f(toIn);
     const span = d > 32 ? to - from : f(to - from);
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.unit(d) * span + from;
+    if (d > 32) {
+      for (let i = 0; i < n; i++) out[i] = this.unit(d) * span + from;
+      return out;
+    }
+    const w = this.words(n);
+    const mask = 2 ** d - 1;
+    const inv = 1 / 2 ** d;
+    for (let i = 0; i < n; i++) out[i] = (w[i] & mask) * inv * span + from;
     return out;
   }
 
@@ -223,7 +260,8 @@ export class TorchGenerator {
       const mean = f(meanIn); // normal_fill takes them as float
       const std = f(stdIn);
       const data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = this.unit(24);
+      const w = this.words(n);
+      for (let i = 0; i < n; i++) data[i] = (w[i] & 0xffffff) / 16777216;
       const fill16 = (base: number) => {
         for (let j = 0; j < 8; j++) {
           const u1 = f(1 - data[base + j]);
@@ -237,7 +275,8 @@ export class TorchGenerator {
       };
       for (let i = 0; i + 16 <= n; i += 16) fill16(i);
       if (n % 16 !== 0) {
-        for (let j = 0; j < 16; j++) data[n - 16 + j] = this.unit(24);
+        const t = this.words(16);
+        for (let j = 0; j < 16; j++) data[n - 16 + j] = (t[j] & 0xffffff) / 16777216;
         fill16(n - 16);
       }
       out.set(data);

@@ -14,6 +14,7 @@ import { initBackend } from '../../../src/runner/backend.js';
 import { pythonAvailable } from '../../../src/runner/python/interpreter.js';
 import { runPythonFile } from '../../../src/runner/python/run-python.js';
 import type { Report } from '../../../src/report/types.js';
+import { TorchGenerator } from '../../../src/core/torch-rng.js';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const ex = (f: string) => path.join(root, 'examples', 'python', f);
@@ -91,6 +92,31 @@ describe('PyTorch files on the simulator', { skip }, () => {
     const drop = of('dropout');
     assert.equal(drop.length, 20);
     assert.ok(drop.every((v) => v === 0 || v === 2), drop.join(','));
+  });
+
+  test('ranks that seed alike share the draw (made once), and each rank\'s generator still moves on past it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'autodist-rng-'));
+    const file = path.join(dir, 'shared_draws.py');
+    writeFileSync(file, [
+      'import torch, torch.distributed as dist',
+      'dist.init_process_group("gloo")',
+      'torch.manual_seed(0)',
+      'a = torch.randn(40)            # the same on every rank: made once',
+      'b = torch.randn(3)             # the double path after it, on every rank',
+      'torch.manual_seed(dist.get_rank())',
+      'c = torch.rand(2)              # different per rank',
+      'print(" ".join(f"{v:.8e}" for v in a[:2].tolist() + b.tolist() + c.tolist()))',
+    ].join('\n'));
+    const { report, out } = await run(file, 2);
+    assert.deepEqual(report.errors, []);
+    const g = new TorchGenerator(0);
+    const a = Array.from(Float32Array.from(g.normal(40, 0, 1, 'float32'))).slice(0, 2);
+    const b = Array.from(Float32Array.from(g.normal(3, 0, 1, 'float32')));
+    for (const r of [0, 1]) {
+      const c = Array.from(Float32Array.from(new TorchGenerator(r).uniform(2, 0, 1, 'float32')));
+      const got = (out.get(r) ?? '').trim().split(' ').map(Number);
+      assert.deepEqual(got.map((v) => v.toExponential(6)), [...a, ...b, ...c].map((v) => v.toExponential(6)), `rank ${r}`);
+    }
   });
 
   test('meta mode: the same file, shapes only, the same ledger', async () => {
