@@ -458,41 +458,44 @@ def _padded(words, nwords):
     return _tensor(words + [0] * (nwords - len(words)), dtype=int32)
 
 
+def _pickled_and_sizes(obj, n, group):
+    """Every member's pickled size (an all-gather of one int64 each, as torch), and this rank's
+    bytes as int32 words padded to the largest."""
+    from .. import tensor as _tensor, int64, zeros
+    size, words = _object_tensor(obj)
+    sizes = [zeros(1, dtype=int64) for _ in range(n)]
+    all_gather(sizes, _tensor([size], dtype=int64), group=group)
+    sizes = [int(s.item()) for s in sizes]
+    return sizes, _padded(words, (max(sizes) + 3) // 4)
+
+
 def all_gather_object(object_list, obj, group=None):
     """object_list[i] ← rank i's object: as torch, an all-gather of the pickled sizes, then of the
     pickled bytes (padded to the largest)."""
-    from .. import tensor as _tensor, int64, zeros, int32
+    from .. import zeros, int32
     _require_init("all_gather_object")
     ranks = _ranks(group)
     n = len(ranks) if ranks is not None else _st().world_size
     if len(object_list) != n:
         raise ValueError(f"all_gather_object: object_list has {len(object_list)} entries but the group has {n} ranks")
-    size, words = _object_tensor(obj)
-    sizes = [zeros(1, dtype=int64) for _ in range(n)]
-    all_gather(sizes, _tensor([size], dtype=int64), group=group)
-    sizes = [int(s.item()) for s in sizes]
-    nwords = (max(sizes) + 3) // 4
-    parts = [zeros(nwords, dtype=int32) for _ in range(n)]
-    all_gather(parts, _padded(words, nwords), group=group)
+    sizes, mine = _pickled_and_sizes(obj, n, group)
+    parts = [zeros(mine.numel(), dtype=int32) for _ in range(n)]
+    all_gather(parts, mine, group=group)
     for i in range(n):
         object_list[i] = _object_from(parts[i].tolist(), sizes[i])
 
 
 def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
     """As torch: the sizes all-gathered, then the pickled bytes gathered on `dst`."""
-    from .. import tensor as _tensor, int64, zeros, int32
+    from .. import zeros, int32
     _require_init("gather_object")
     st = _st()
     root = int(dst if dst is not None else (_group_rank_to_global(group, group_dst) if group_dst is not None else 0))
     ranks = _ranks(group)
     n = len(ranks) if ranks is not None else st.world_size
-    size, words = _object_tensor(obj)
-    sizes = [zeros(1, dtype=int64) for _ in range(n)]
-    all_gather(sizes, _tensor([size], dtype=int64), group=group)
-    sizes = [int(s.item()) for s in sizes]
-    nwords = (max(sizes) + 3) // 4
-    parts = [zeros(nwords, dtype=int32) for _ in range(n)] if st.rank == root else None
-    gather(_padded(words, nwords), parts, dst=root, group=group)
+    sizes, mine = _pickled_and_sizes(obj, n, group)
+    parts = [zeros(mine.numel(), dtype=int32) for _ in range(n)] if st.rank == root else None
+    gather(mine, parts, dst=root, group=group)
     if st.rank == root:
         if object_gather_list is None or len(object_gather_list) != n:
             raise ValueError(f"gather_object: on the destination rank, object_gather_list must have {n} entries")
