@@ -113,6 +113,14 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
     const o = claimed ?? place('output', pieces, rc.data, rc.shape, tol.output, outFloor, biasOf(sharded, rc.name));
     // a layout declared wrong is reported where it was declared (the plan entry), else where the module was built
     const site = (claimed && pieces.find((p) => p.declaredAt)?.declaredAt) || (sharded.find((r) => r?.calls.some((c) => c.name === rc.name))?.calls.find((c) => c.name === rc.name)?.site ?? rc.site);
+    if (!o.ok && matched === 1) {
+      // the very first module already differs, on some ranks only, while rank 0 (which the
+      // world-size-1 run is) matches: the ranks were given other data than the reference's
+      const other = ownData(pieces, rc.data, rc.shape, tol.output, outFloor);
+      if (other) {
+        return { passed: true, reference: 'world-size-1', skipped: `each rank was given its own data: ${label}, the first module, matches the world-size-1 run on rank 0 but not on rank${other.length > 1 ? 's' : ''} ${other.join(', ')} (a batch drawn or loaded per rank, e.g. torch.manual_seed(seed + rank) or a DistributedSampler), so one world-size-1 run is no reference for them — to verify, give every rank the same batch and take each rank's rows of it (x[rank * n:(rank + 1) * n])`, outputs: [], grads: [] };
+      }
+    }
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });
     if (!o.ok && !first) {
       first = { where: label, kind: 'output', message: `output of ${label} (${rc.kind}) differs from the world-size-1 run${o.err ? ` (max |Δ| ${fmt(o.err.maxAbs)}, relative ${fmt(o.err.maxRel)})` : ''}: ${o.why}`, maxAbs: o.err?.maxAbs ?? Infinity, source: site ? { ...site } : undefined, builtAt: site ? { ...site } : undefined, rank: pieces[0].rank };
@@ -344,6 +352,18 @@ function biasOf(sharded: readonly (RankRecord | undefined)[], module: string): M
     if (p?.value) out.set(r!.rank, p.value);
   }
   return out;
+}
+
+/**
+ * The ranks whose full-shape output differs from the reference while rank 0's equals it (each
+ * rank fed its own data); null when rank 0 differs too or a piece is not full-shape.
+ */
+function ownData(pieces: readonly Piece[], ref: tf.Tensor, refShape: readonly number[], tol: number, floor: number): number[] | null {
+  if (!pieces.every((p) => sameShape(p.shape, refShape))) return null;
+  const zero = pieces.find((p) => p.rank === 0);
+  if (!zero || !(floored(zero.data, ref, floor).maxRel <= tol)) return null;
+  const other = pieces.filter((p) => p.rank !== 0 && !(floored(p.data, ref, floor).maxRel <= tol)).map((p) => p.rank);
+  return other.length ? other.sort((a, b) => a - b) : null;
 }
 
 function divisorsOf(n: number): number[] {

@@ -782,6 +782,23 @@ class Tensor:
         d = _norm_dim(dim, self.dim())
         return tuple(p.squeeze(d) for p in self.split(1, d))
 
+    def roll(self, shifts, dims=None):
+        """torch.roll: elements shifted along each dim, wrapping around (two narrows and a cat per dim)."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts = list(shifts) if isinstance(shifts, (tuple, list)) else [shifts]
+        dims = list(dims) if isinstance(dims, (tuple, list)) else [dims]
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+        out = self
+        for sh, d in zip(shifts, dims):
+            d = _norm_dim(d, out.dim())
+            n = out.shape[d]
+            k = _bi_int(sh) % n if n else 0
+            if k:
+                out = cat([out.narrow(d, n - k, k), out.narrow(d, 0, n - k)], d)
+        return out
+
     def narrow(self, dim, start, length):
         d = _norm_dim(dim, self.dim())
         start = _bi_int(start)

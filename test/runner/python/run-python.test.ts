@@ -223,6 +223,8 @@ const AGAINST_TORCH: [string, number, boolean?][] = [
   [path.join(root, 'test', 'python', 'random_draws.py'), 1], // every family of draws, value by value
   [path.join(root, 'test', 'python', 'plain_collectives.py'), 2, false],
   ['ddp_module.py', 2, false], // DDP's own calls are C++ in torch: the launcher does not see them
+  [path.join(root, 'test', 'python', 'nanogpt_ddp.py'), 2, false],
+  [path.join(root, 'test', 'python', 'lr_schedules.py'), 1], // every scheduler, step by step
 ];
 
 describe('printing and the collectives beyond all_reduce', { skip }, () => {
@@ -280,6 +282,26 @@ describe('torch.nn.parallel.DistributedDataParallel', { skip }, () => {
     ]);
     const w = (r: number) => (out.get(r) ?? '').split('\n').find((l) => l.includes('w[0, :4]'));
     assert.ok(w(0) && w(0)!.split('w[0, :4] ')[1] === w(1)!.split('w[0, :4] ')[1], `${w(0)} / ${w(1)}`);
+  });
+
+  test('lr schedules: StepLR halves every 3 steps, MultiStepLR counts a repeated milestone twice, CosineAnnealingLR returns to the start after 2·T_max', async () => {
+    const { report, out } = await run(path.join(root, 'test', 'python', 'lr_schedules.py'), 1);
+    assert.deepEqual(report.errors, []);
+    const of = (name: string) => (out.get(0) ?? '').split('\n').find((l) => l.startsWith(`${name} `))!.split(' ').slice(1).map(Number);
+    assert.deepEqual(of('step').map((v) => Number(v.toPrecision(6))), [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.0125, 0.0125, 0.0125, 0.00625]);
+    assert.deepEqual(of('multistep').slice(0, 6).map((v) => Number(v.toPrecision(6))), [0.1, 0.03, 0.03, 0.03, 0.0027, 0.0027]);
+    const cos = of('cosine');
+    assert.ok(Math.abs(cos[4] - 0.001) < 1e-12 && Math.abs(cos[9] - 0.1) < 1e-12, cos.join(','));
+  });
+
+  test('a nanoGPT-style file (DDP, AdamW + LambdaLR, clip_grad_norm_, a batch drawn per rank): runs, and says why one world-size-1 run cannot verify it', async () => {
+    const { report, out } = await run(path.join(root, 'test', 'python', 'nanogpt_ddp.py'), 2);
+    assert.deepEqual(report.errors, []);
+    assert.equal(report.exitCode, 0);
+    assert.match(report.verification.skipped ?? '', /^each rank was given its own data: module\.wte, the first module, matches the world-size-1 run on rank 0 but not on rank 1/);
+    // the warm-up: lr = 3e-3 · min(1, (step + 1) / 2) after each scheduler step
+    const lrs = (out.get(0) ?? '').split('\n').filter((l) => l.startsWith('step ')).map((l) => Number(l.split(' lr ')[1]));
+    assert.deepEqual(lrs, [3e-3, 3e-3, 3e-3]);
   });
 
   test('buckets as torch makes them: the first closes at 1 MiB, the rest at bucket_cap_mb; reduced last bucket first; no_sync() skips the reduction', async () => {

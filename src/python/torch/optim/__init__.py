@@ -87,10 +87,4 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-class lr_scheduler:
-    class LambdaLR:
-        def __init__(self, opt, fn, last_epoch=-1):
-            self.opt = opt
-
-        def step(self):
-            pass
+from . import lr_scheduler  # noqa: E402,F401
