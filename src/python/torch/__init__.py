@@ -231,7 +231,7 @@ def _t1(op):
 
 for _op in ("exp", "erf", "erfinv", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "sin", "cos", "abs", "relu", "square", "reciprocal",
             "neg", "sum", "mean", "amax", "amin", "argmax", "var", "std", "norm", "flatten", "unflatten", "squeeze",
-            "unsqueeze", "permute", "transpose", "t", "narrow", "roll", "split", "chunk", "tensor_split", "unbind", "reshape",
+            "unsqueeze", "permute", "transpose", "t", "narrow", "roll", "topk", "sort", "cumsum", "split", "chunk", "tensor_split", "unbind", "reshape",
             "clone", "detach", "triu", "tril", "masked_fill", "softmax", "log_softmax", "index_select", "gather",
             "clamp", "clip", "numel", "add", "sub", "mul", "div", "pow", "squeeze", "repeat", "swapaxes"):
     globals()[_op] = _t1(_op)

@@ -782,6 +782,18 @@ class Tensor:
         d = _norm_dim(dim, self.dim())
         return tuple(p.squeeze(d) for p in self.split(1, d))
 
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        r = _C.call("topk", self._t, _bi_int(k), _bi_int(dim), bool(largest))
+        return _ValuesIndices("topk", Tensor(r[0]), Tensor(r[1]))
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        r = _C.call("sort", self._t, _bi_int(dim), bool(descending))
+        return _ValuesIndices("sort", Tensor(r[0]), Tensor(r[1]))
+
+    def cumsum(self, dim, dtype=None):
+        out = Tensor(_C.call("cumsum", self._t, _bi_int(dim)))
+        return out.to(dtype) if dtype is not None else out
+
     def roll(self, shifts, dims=None):
         """torch.roll: elements shifted along each dim, wrapping around (two narrows and a cat per dim)."""
         if dims is None:
@@ -935,6 +947,26 @@ _BACKWARD_NAMES = {
     "cross_entropy": "NllLossBackward0", "neg": "NegBackward0", "sqrt": "SqrtBackward0", "rsqrt": "RsqrtBackward0",
     "layer_norm": "NativeLayerNormBackward0", "embedding": "EmbeddingBackward0", "cat": "CatBackward0",
 }
+
+
+class _ValuesIndices(tuple):
+    """torch.return_types.topk / sort: a (values, indices) pair with those names."""
+
+    def __new__(cls, name, values, indices):
+        t = super().__new__(cls, (values, indices))
+        t._name = name
+        return t
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
 
 class _GradFn:

@@ -225,6 +225,7 @@ const AGAINST_TORCH: [string, number, boolean?][] = [
   ['ddp_module.py', 2, false], // DDP's own calls are C++ in torch: the launcher does not see them
   [path.join(root, 'test', 'python', 'nanogpt_ddp.py'), 2, false],
   [path.join(root, 'test', 'python', 'lr_schedules.py'), 1], // every scheduler, step by step
+  [path.join(root, 'test', 'python', 'training_misc.py'), 2, false],
 ];
 
 describe('printing and the collectives beyond all_reduce', { skip }, () => {
