@@ -117,6 +117,16 @@ describe('the AutoDist panel in Chromium', { skip }, () => {
     await page.close();
   });
 
+  test('a PyTorch file without a device mesh: the heading reads "Mesh: world 4", not dp 1 × pp 1 × tp 1 × world 4', async () => {
+    const { page } = await openPanel();
+    if (rec.finished.type !== 'runFinished') throw new Error('the recording did not finish');
+    const r = rec.finished.report;
+    const world = { ...r, mesh: { ...r.mesh, axes: ['world'], sizes: [r.mesh.worldSize], coords: r.mesh.coords.map((_, i) => ({ world: i })) } };
+    await send(page, [...rec.live, { ...rec.finished, report: world }]);
+    await page.locator('.verdict[data-status]').waitFor();
+    assert.equal(((await page.locator('.mesh h3').textContent()) ?? '').replace(/\s+/g, ' ').trim(), 'Mesh: world 4');
+  });
+
   test('the final report replaces the live view: mesh, verdict, shards, traffic, timeline', async () => {
     const { page, problems } = await openPanel();
     await send(page, [...rec.live, rec.finished]);

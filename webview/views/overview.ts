@@ -107,9 +107,11 @@ export class OverviewView implements View {
         ),
       ),
     );
-    // dp, pp, tp always; any other axis of the run's mesh (a PyTorch file's device mesh, "world") when it has size > 1
+    // dp, pp, tp (unless the mesh has only other axes); any other axis of the run's mesh (a PyTorch file's device mesh, "world") when it has size > 1
     const others = mesh.axes.filter((a) => !['dp', 'pp', 'tp'].includes(a) && size(a) > 1);
-    const dims = [...['dp', 'pp', 'tp'].map((a) => `${a} ${mesh.axes.includes(a) ? size(a) : 1}`), ...others.map((a) => `${a} ${size(a)}`)].join(' × ');
+    // a PyTorch file without a device mesh has one axis, "world": "Mesh: world 4", not "dp 1 × pp 1 × tp 1 × world 4"
+    const megatron = ['dp', 'pp', 'tp'].some((a) => mesh.axes.includes(a) && size(a) > 1) || !others.length;
+    const dims = [...(megatron ? ['dp', 'pp', 'tp'].map((a) => `${a} ${mesh.axes.includes(a) ? size(a) : 1}`) : []), ...others.map((a) => `${a} ${size(a)}`)].join(' × ');
     return h('div', { class: 'mesh' }, h('h3', null, `Mesh: ${dims}`), h('div', { class: 'mesh-blocks' }, blocks));
   }
 
