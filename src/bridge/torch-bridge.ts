@@ -141,9 +141,10 @@ export class TorchBridge {
     const low = num('low', 0);
     const high = num('high', 1);
     if (kind === 'randint' && !(high > low)) throw new SimError('user-exception', `random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`, { fix: 'give randint a high above low: torch.randint(low, high, size)' });
+    // advance as the draw would, without values (meta mode; ranks that share another's draw)
+    const skip = () => g.skip(kind === 'randn' ? 'normal' : kind === 'rand' ? 'uniform' : (kind as 'randint' | 'randperm' | 'bernoulli'), n, dtype, high - low);
     if (ctx.mode === 'meta') {
-      const skip = kind === 'randn' ? 'normal' : kind === 'rand' ? 'uniform' : (kind as 'randint' | 'randperm' | 'bernoulli');
-      g.skip(skip, n, dtype, high - low);
+      skip();
       return ctx.zeros(shape, dtype);
     }
     const draw = (): Float64Array => {
@@ -182,7 +183,7 @@ export class TorchBridge {
     if (!made) {
       const after = this.drawnAfter.get(key);
       if (after) g.setState(after);
-      else g.skip(kind === 'randn' ? 'normal' : kind === 'rand' ? 'uniform' : (kind as 'randint' | 'randperm' | 'bernoulli'), n, dtype, high - low);
+      else skip();
     }
     return t;
   }

@@ -50,8 +50,12 @@ function stripUrl(file: string): string {
 }
 
 function dirOf(file: string): string {
-  const i = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
-  return i < 0 ? '' : file.slice(0, i + 1);
+  return file.slice(0, file.length - baseName(file).length);
+}
+
+/** A path's last part, for either separator (the core has no `path`). */
+export function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 }
 
 /**

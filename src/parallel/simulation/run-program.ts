@@ -1,6 +1,7 @@
 import type { SimEvent } from '../../core/events.js';
 import type { Mesh } from '../../core/mesh.js';
 import { simulate, type SimOptions, type SimResult } from '../../core/simulate.js';
+import { baseName } from '../../core/source.js';
 import { WeightStore } from '../../models/weights.js';
 import type { Report, VerificationInfo } from '../../report/types.js';
 import { verifyByName, type RankRecord } from '../verify/by-name.js';
@@ -64,7 +65,7 @@ export async function runProgram(spec: SimulationSpec, mesh: Mesh, mode: 'numeri
   } finally {
     store.dispose();
   }
-  res = withFirstDifference(res, verification, basename);
+  res = withFirstDifference(res, verification, baseName);
   const shards = shardRows(records);
   const modules = moduleShapes(records);
   const report = buildReport({ spec, mesh, mode, res, shards, modules, verification, backend: opts.backend, script: opts.script, wallMs: performance.now() - s.t0 });
@@ -86,9 +87,4 @@ export async function runProgram(spec: SimulationSpec, mesh: Mesh, mode: 'numeri
     });
     return { res: r, records: out };
   }
-}
-
-function basename(file: string): string {
-  const i = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
-  return i >= 0 ? file.slice(i + 1) : file;
 }

@@ -1,5 +1,6 @@
 import type { RankContext } from '../../core/context.js';
 import type { Tensor } from '../../core/tensor.js';
+import { baseName } from '../../core/source.js';
 import { addModuleHook, rootsOf, type Module } from '../../models/nn/module.js';
 import type { NamedCall, NamedParam, RankRecord } from './by-name.js';
 
@@ -101,12 +102,7 @@ function nameModules(roots: readonly Module[], called: readonly Module[]): Map<M
     if (names.has(m)) continue;
     // a tree's root (its children carry paths from it) is the model itself
     if (m.children().some(([k, c]) => c.path === k)) names.set(m, '');
-    else names.set(m, m.builtAt ? `${m.kind}@${basename(m.builtAt.file)}:${m.builtAt.line}` : m.kind);
+    else names.set(m, m.builtAt ? `${m.kind}@${baseName(m.builtAt.file)}:${m.builtAt.line}` : m.kind);
   }
   return names;
-}
-
-function basename(file: string): string {
-  const i = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
-  return i >= 0 ? file.slice(i + 1) : file;
 }

@@ -118,6 +118,23 @@ def _group_rank_to_global(group, r):
     return r if group is None or group is GroupMember.WORLD else group.ranks[r]
 
 
+def _group_size(group):
+    ranks = _ranks(group)
+    return len(ranks) if ranks is not None else _st().world_size
+
+
+def _members(group):
+    ranks = _ranks(group)
+    return list(ranks) if ranks is not None else list(range(_st().world_size))
+
+
+def _root(rank, group, group_rank):
+    """A collective's root: the global rank given, else the group rank given, else rank 0 of the group."""
+    if rank is not None:
+        return int(rank)
+    return int(_group_rank_to_global(group, group_rank if group_rank is not None else 0))
+
+
 # ------------------------------------------------------------------------- set-up
 def is_available():
     return True
@@ -388,9 +405,8 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     NCCL and gloo make of it: each other member sends its tensor to `dst`."""
     _require_init("gather")
     st = _st()
-    root = int(dst if dst is not None else (_group_rank_to_global(group, group_dst) if group_dst is not None else 0))
-    ranks = _ranks(group)
-    members = list(ranks) if ranks is not None else list(range(st.world_size))
+    root = _root(dst, group, group_dst)
+    members = _members(group)
     if st.rank == root:
         if gather_list is None or len(gather_list) != len(members):
             raise ValueError(f"gather: on the destination rank, gather_list must hold {len(members)} tensors (one per member of the group)")
@@ -410,9 +426,8 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     """tensor ← scatter_list[rank] of `src`. Recorded as the point-to-point sends `src` makes."""
     _require_init("scatter")
     st = _st()
-    root = int(src if src is not None else (_group_rank_to_global(group, group_src) if group_src is not None else 0))
-    ranks = _ranks(group)
-    members = list(ranks) if ranks is not None else list(range(st.world_size))
+    root = _root(src, group, group_src)
+    members = _members(group)
     if st.rank == root:
         if scatter_list is None or len(scatter_list) != len(members):
             raise ValueError(f"scatter: on the source rank, scatter_list must hold {len(members)} tensors (one per member of the group)")
@@ -474,8 +489,7 @@ def all_gather_object(object_list, obj, group=None):
     pickled bytes (padded to the largest)."""
     from .. import zeros, int32
     _require_init("all_gather_object")
-    ranks = _ranks(group)
-    n = len(ranks) if ranks is not None else _st().world_size
+    n = _group_size(group)
     if len(object_list) != n:
         raise ValueError(f"all_gather_object: object_list has {len(object_list)} entries but the group has {n} ranks")
     sizes, mine = _pickled_and_sizes(obj, n, group)
@@ -490,9 +504,8 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
     from .. import zeros, int32
     _require_init("gather_object")
     st = _st()
-    root = int(dst if dst is not None else (_group_rank_to_global(group, group_dst) if group_dst is not None else 0))
-    ranks = _ranks(group)
-    n = len(ranks) if ranks is not None else st.world_size
+    root = _root(dst, group, group_dst)
+    n = _group_size(group)
     sizes, mine = _pickled_and_sizes(obj, n, group)
     parts = [zeros(mine.numel(), dtype=int32) for _ in range(n)] if st.rank == root else None
     gather(mine, parts, dst=root, group=group)
@@ -508,7 +521,7 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     from .. import tensor as _tensor, int64, zeros, int32
     _require_init("broadcast_object_list")
     st = _st()
-    root = int(src if src is not None else (_group_rank_to_global(group, group_src) if group_src is not None else 0))
+    root = _root(src, group, group_src)
     k = len(object_list)
     if st.rank == root:
         packed = [_object_tensor(o) for o in object_list]
