@@ -9,7 +9,7 @@ export { fmtBytes, fmtUs, fmtMs, fmtShape, fmtCount, fmtErr, fmtRanks } from '..
 
 /** Elements beside bytes, as the seed writes them: "1,048,576 floats (4.0 MiB)"; other dtypes "… bfloat16 (2.0 MiB)". */
 export function fmtElements(elements: number, dtype: string, bytes: number): string {
-  return `${fmtInt(elements)} ${dtype === 'float32' ? 'floats' : dtype} (${fmtBytes(bytes)})`;
+  return `${fmtInt(elements)} ${dtype === 'float32' ? (elements === 1 ? 'float' : 'floats') : dtype} (${fmtBytes(bytes)})`;
 }
 
 /** "file.ts:12" relative to the working directory when inside it. */

@@ -3,6 +3,7 @@ import type { Report, ShardInfo } from '../report/types.js';
 import { callCount, collectiveRows, moduleRows, shardRows } from '../report-html/rows.js';
 import { fmtBytes, fmtCount, fmtElements, fmtErr, fmtMs, fmtRanks, fmtShape, fmtSource, fmtUs, table } from './format.js';
 import { errorsLine, referenceOf } from '../report/verdict.js';
+import { shownAxes } from '../report/format.js';
 
 export interface SummaryOptions {
   /** Rows of the traffic ledger to print before "… more" (default 40). */
@@ -35,7 +36,8 @@ export function summarize(r: Report, o: SummaryOptions = {}): string {
 
 function meshSection(r: Report): string[] {
   const m = r.mesh;
-  const desc = m.axes.map((a, i) => `${a}=${m.sizes[i]}`).join(' × ');
+  const size = (a: string) => m.sizes[m.axes.indexOf(a)] ?? 1;
+  const desc = shownAxes(m.axes, size).map((a) => `${a}=${size(a)}`).join(' × ');
   const lines = [`Mesh    ${desc} = ${m.worldSize} rank${m.worldSize > 1 ? 's' : ''}${r.folded?.axes.length ? ` (folded along ${r.folded.axes.join(', ')}: ranks ${fmtRanks(r.folded.representatives)} ran, the others mirror them)` : ''}`];
   if (m.worldSize <= 16 && m.worldSize > 1) {
     const axes = m.axes.filter((_, i) => m.sizes[i] > 1);

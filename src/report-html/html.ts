@@ -5,6 +5,7 @@ import { STYLE } from './style.js';
 import { KIND_COLOR, timelineSvg } from './timeline-svg.js';
 import { fmtBytes, fmtCount, fmtErr, fmtRanks, fmtShape, fmtUs } from './units.js';
 import { errorsLine, referenceOf } from '../report/verdict.js';
+import { shownAxes } from '../report/format.js';
 
 /**
  * One self-contained HTML file for a report (inline CSS and a few lines of inline JS, no
@@ -91,8 +92,10 @@ function meshGrid(r: Report): string {
     }
     rows.push(`<tr>${cells.join('')}</tr>`);
   }
-  const desc = m.axes.map((a, i) => `${a}=${m.sizes[i]}`).join(' × ');
-  return `<h3>Mesh ${esc(desc)} = ${m.worldSize} ranks <small>(rows: ${m.axes.filter((a) => a !== 'tp').join(' × ')}; columns: tp; color: pipeline stage)</small></h3><table class="mesh">${rows.join('')}</table>`;
+  const size = (a: string) => m.sizes[m.axes.indexOf(a)] ?? 1;
+  const shown = shownAxes(m.axes, size);
+  const desc = shown.map((a) => `${a}=${size(a)}`).join(' × ');
+  return `<h3>Mesh ${esc(desc)} = ${m.worldSize} ranks <small>(rows: ${shown.filter((a) => a !== 'tp').join(' × ') || 'one'}; columns: tp; color: pipeline stage)</small></h3><table class="mesh">${rows.join('')}</table>`;
 }
 
 function shards(r: Report): string {

@@ -74,3 +74,16 @@ export function minOf(xs: Iterable<number>, ceiling = Infinity): number {
   for (const x of xs) if (x < m) m = x;
   return m;
 }
+
+const MEGATRON_AXES = ['dp', 'pp', 'tp'];
+
+/**
+ * The mesh axes a heading names: every axis (dp, pp, tp shown even at size 1, as Megatron
+ * describes a layout), except for a mesh whose only axes above size 1 are others — a PyTorch
+ * file's "world", named alone ("world=4", not "pp=1 × dp=1 × tp=1 × world=4").
+ */
+export function shownAxes(axes: readonly string[], sizeOf: (axis: string) => number): string[] {
+  const others = axes.filter((a) => !MEGATRON_AXES.includes(a));
+  const onlyOthers = others.some((a) => sizeOf(a) > 1) && !axes.some((a) => MEGATRON_AXES.includes(a) && sizeOf(a) > 1);
+  return onlyOthers ? others.filter((a) => sizeOf(a) > 1) : [...axes];
+}

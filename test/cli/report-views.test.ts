@@ -34,6 +34,14 @@ describe('report views', () => {
     assert.match(s, /✗ ERROR {2}time limit of 2 s exceeded/);
   });
 
+  test('a PyTorch file\'s "world" mesh is named alone on the terminal and in the HTML report; pp/dp/tp stay when one of them is above 1', () => {
+    const r = stopped(1);
+    const world: Report = { ...r, mesh: { axes: ['pp', 'dp', 'tp', 'world'], sizes: [1, 1, 1, 4], worldSize: 4, coords: [0, 1, 2, 3].map((w) => ({ pp: 0, dp: 0, tp: 0, world: w })) } };
+    assert.match(summarize(world), /Mesh {4}world=4 = 4 ranks/);
+    assert.match(reportHtml(world), /<h3>Mesh world=4 = 4 ranks/);
+    assert.match(summarize(r), /Mesh {4}pp=2 × dp=1 × tp=2 = 4 ranks/);
+  });
+
   test('the HTML timeline merges sub-pixel events, so huge runs stay small', () => {
     const html = reportHtml(stopped(20_000));
     const rects = (html.match(/<rect /g) ?? []).length;

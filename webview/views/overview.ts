@@ -8,7 +8,7 @@ import { fmtBytes, fmtInt, fmtPct, fmtUs } from '../format.js';
 import { errorsOf, meshOf, recordedCollectives, trafficOf, type PanelState } from '../state.js';
 import { withAlpha } from '../theme.js';
 import { emptyNote, type View, type ViewContext } from './view.js';
-import { maxOf } from '../../src/report/format.js';
+import { maxOf, shownAxes } from '../../src/report/format.js';
 
 /** Ranks grouped for the grid: one block per combination of the axes other than pp and tp. */
 export function meshLayout(mesh: MeshInfo): { readonly label: string; readonly rows: number[][] }[] {
@@ -107,11 +107,9 @@ export class OverviewView implements View {
         ),
       ),
     );
-    // dp, pp, tp (unless the mesh has only other axes); any other axis of the run's mesh (a PyTorch file's device mesh, "world") when it has size > 1
-    const others = mesh.axes.filter((a) => !['dp', 'pp', 'tp'].includes(a) && size(a) > 1);
-    // a PyTorch file without a device mesh has one axis, "world": "Mesh: world 4", not "dp 1 × pp 1 × tp 1 × world 4"
-    const megatron = ['dp', 'pp', 'tp'].some((a) => mesh.axes.includes(a) && size(a) > 1) || !others.length;
-    const dims = [...(megatron ? ['dp', 'pp', 'tp'].map((a) => `${a} ${mesh.axes.includes(a) ? size(a) : 1}`) : []), ...others.map((a) => `${a} ${size(a)}`)].join(' × ');
+    // dp, pp, tp (unless the mesh's only axes above 1 are others); any other axis when it has size > 1
+    const shown = shownAxes(['dp', 'pp', 'tp', ...mesh.axes.filter((a) => !['dp', 'pp', 'tp'].includes(a) && size(a) > 1)], size);
+    const dims = shown.map((a) => `${a} ${size(a)}`).join(' × ');
     return h('div', { class: 'mesh' }, h('h3', null, `Mesh: ${dims}`), h('div', { class: 'mesh-blocks' }, blocks));
   }
 
