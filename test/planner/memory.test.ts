@@ -50,7 +50,7 @@ test('Llama-3-70B on 8×H100 (tp=8, seq 8192) does not fit: 18 bytes × 8.82 B =
 //   no recompute: 80 × 1,413.5 MB = 113.1 GB of activations → OOM by ~100 GB
 //   full recompute: 80 × 2sbh/t = 80 × 16.8 MB = 1.34 GB, + the layer being recomputed 1.41 GB,
 //     + head inputs 4sbh/t 33.6 MB + fp32 logits 4·s·V/t = 525.3 MB + their bf16 gradient 2·s·V/t = 262.7 MB
-//     → 69.8 GB: fits in 76 GB (80 GB − 5 %)
+//     → 69.8 GB: fits in 80.8 GB (CUDA's 79.19 GiB on an H100 80GB, less the 5 % reserve): margin 13.6 %
 test('Llama-3-70B on 64×H100 (tp=8 dp=8 ZeRO-1 SP, seq 8192, unfused attention): no recompute OOM by ~100 GB; full recompute fits', () => {
   const setup = makeSetup({ model: 'llama-3-70b', seq: 8192, globalBatch: 64, gpus: 64, gpu: 'h100', options: { attention: 'unfused' } });
   const plan: ParallelPlan = { ...base, dp: 8, zero: 1 };
@@ -64,7 +64,7 @@ test('Llama-3-70B on 64×H100 (tp=8 dp=8 ZeRO-1 SP, seq 8192, unfused attention)
   assert.ok(Math.abs(states - 7.5 * 8.82e9) < 0.1 * GB, `states ${states / GB}`);
   assert.ok(Math.abs(full.peak.total - 69.8 * GB) < 0.3 * GB, `total ${full.peak.total / GB} GB`);
   assert.equal(full.fits, true);
-  assert.ok(full.marginFraction > 0.05 && full.marginFraction < 0.12, `margin ${full.marginFraction}`);
+  assert.ok(Math.abs(full.marginFraction - (1 - 69.8e9 / (0.95 * 79.19 * 2 ** 30))) < 0.005, `margin ${full.marginFraction}`);
 });
 
 test('the logits matter for a 128k vocabulary: s·b·V/t × 4 bytes = 525 MB per micro-batch at s 8192, t 8', () => {

@@ -22,7 +22,12 @@ export interface HardwarePreset {
   readonly id: string;
   /** Marketing name, e.g. "NVIDIA A100-SXM4-80GB". */
   readonly name: string;
-  /** Device memory in bytes, vendor's decimal GB (80 GB → 80e9). */
+  /**
+   * Device memory in bytes: what CUDA reports as the device's total (cudaMemGetInfo; torch's
+   * `get_device_properties().total_memory`, the "total capacity" of its out-of-memory message).
+   * The "80 GB" of a datasheet is 80 GiB of HBM (nvidia-smi's memory.total: 81,920 MiB on the
+   * A100 80GB), not 80e9 bytes; CUDA keeps a little of it back.
+   */
   readonly memoryBytes: number;
   /** Dense (no sparsity) peak FLOP/s. */
   readonly peakFlops: PeakFlops;
@@ -104,12 +109,14 @@ const MEMORY_EFFICIENCY = 0.85;
 const H100_GEMM_EFFICIENCY = 0.705;
 /** FlashAttention (torch 2.11 SDPA) on the H100/H200: fitted to its measured times on an H200 (./attention.ts). */
 const H100_ATTENTION = Object.freeze({ forward: { efficiency: 0.7, rowNs: 1.13 }, backward: { efficiency: 0.66, rowNs: 2.43 } });
+/** Binary gigabytes (GiB) in bytes, rounded to a whole MiB. */
+const gib = (x: number): number => Math.round(x * 1024) * 2 ** 20;
 const GPUS_PER_NODE = 8; // DGX A100 / DGX H100 / DGX H200: 8 GPUs per node.
 
 const A100_80GB: HardwarePreset = Object.freeze({
   id: 'a100-80gb',
   name: 'NVIDIA A100-SXM4-80GB',
-  memoryBytes: 80e9, // A100 datasheet: 80 GB HBM2e.
+  memoryBytes: gib(79.35), // CUDA's total on the A100-SXM4-80GB (torch OOM: "79.35 GiB total capacity"; nvidia-smi 81,920 MiB).
   peakFlops: Object.freeze({
     bf16: 312e12, // A100 datasheet: BF16 Tensor Core 312 TFLOPS (624 with sparsity).
     fp16: 312e12, // A100 datasheet: FP16 Tensor Core 312 TFLOPS (624 with sparsity).
@@ -132,7 +139,7 @@ const A100_80GB: HardwarePreset = Object.freeze({
 const H100_SXM: HardwarePreset = Object.freeze({
   id: 'h100-sxm',
   name: 'NVIDIA H100-SXM5-80GB',
-  memoryBytes: 80e9, // H100 datasheet: H100 SXM 80 GB HBM3.
+  memoryBytes: gib(79.19), // CUDA's total on the H100 80GB HBM3 (torch OOM: "a total capacity of 79.19 GiB"; nvidia-smi 81,559 MiB).
   peakFlops: Object.freeze({
     bf16: 989e12, // H100 datasheet: BF16 Tensor Core 1,979 TFLOPS with sparsity → ~989 dense.
     fp16: 989e12, // H100 datasheet: FP16 Tensor Core 1,979 TFLOPS with sparsity → ~989 dense.
@@ -155,7 +162,7 @@ const H100_SXM: HardwarePreset = Object.freeze({
 const H200: HardwarePreset = Object.freeze({
   id: 'h200',
   name: 'NVIDIA H200-SXM-141GB',
-  memoryBytes: 141e9, // H200 datasheet: 141 GB HBM3e.
+  memoryBytes: gib(139.8), // CUDA's total on the H200 (torch OOM: "a total capacity of 139.80 GiB"; nvidia-smi 143,771 MiB; datasheet 141 GB).
   peakFlops: Object.freeze({
     bf16: 989e12, // H200 datasheet: BF16 Tensor Core 1,979 TFLOPS with sparsity → ~989 dense.
     fp16: 989e12, // H200 datasheet: FP16 Tensor Core 1,979 TFLOPS with sparsity → ~989 dense.
