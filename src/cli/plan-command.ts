@@ -48,6 +48,8 @@ export const PLAN_USAGE = `Usage: autodist plan --model MODEL --gpus N --seq S -
                         docs/gemm-efficiency.md)
   --tp-overlap K        backward (default: Megatron's async dX reductions) | all (Transformer
                         Engine userbuffers, with SP) | none: TP communication hidden behind GEMMs
+  --swiglu K            unfused (default: silu(gate) * up, as HF / torchtitan) | fused (one kernel
+                        keeping gate and up, Megatron's bias-SwiGLU fusion): SwiGLU models' MLP
 
 Forced layout (evaluate exactly this layout, or search only what is not given):
   --tp T --pp P --dp D  tensor, pipeline, data parallel sizes (tp × cp × pp × dp = --gpus)
@@ -62,7 +64,7 @@ Forced layout (evaluate exactly this layout, or search only what is not given):
 class PlanUsageError extends Error {}
 
 const LAYOUT_FLAGS = ['tp', 'pp', 'dp', 'cp', 'vpp', 'mb', 'sp', 'recompute', 'recompute-layers', 'zero'];
-const VALUE_FLAGS = ['model', 'gpus', 'gpu', 'seq', 'global-batch', 'gpus-per-node', 'top', 'json', 'open', 'attention', 'grad-dtype', 'logits-dtype', 'reserve', 'nvlink', 'nic', 'efficiency', 'tp-overlap', ...LAYOUT_FLAGS];
+const VALUE_FLAGS = ['model', 'gpus', 'gpu', 'seq', 'global-batch', 'gpus-per-node', 'top', 'json', 'open', 'attention', 'grad-dtype', 'logits-dtype', 'reserve', 'nvlink', 'nic', 'efficiency', 'tp-overlap', 'swiglu', ...LAYOUT_FLAGS];
 const BOOL_FLAGS = ['no-overlap', 'help'];
 
 function parseFlags(argv: readonly string[]): Map<string, string | true> {
@@ -145,6 +147,7 @@ function request(flags: Map<string, string | true>): PlanRequest {
       logitsBytes: bytesOf(pick(flags, 'logits-dtype', ['fp32', 'bf16'] as const)),
       overlapGradReduce: flags.has('no-overlap') ? false : undefined,
       tpOverlap: pick(flags, 'tp-overlap', ['none', 'backward', 'all'] as const),
+      swiglu: pick(flags, 'swiglu', ['unfused', 'fused'] as const),
       reserveBytes: flags.has('reserve') ? reserveGB(flags) : undefined,
     },
   };

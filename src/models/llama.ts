@@ -1,4 +1,4 @@
-import { add, mul, silu } from '../core/ops/index.js';
+import { add, mul, silu, swiglu } from '../core/ops/index.js';
 import { fmt, shapeError } from '../core/ops/check.js';
 import { ConfigError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
@@ -42,6 +42,12 @@ export interface LlamaConfig {
   readonly slidingWindow?: number | null;
   /** The attention kernel: "flash" (default) or "unfused" (./attention.ts). */
   readonly attention?: AttentionKernel;
+  /**
+   * The MLP's SwiGLU: "unfused" (default: HF / torchtitan's `silu(gate) * up`, three F-wide tensors
+   * kept for the backward) or "fused" (one kernel keeping gate and up, recomputing the SiLU:
+   * Megatron's bias-SwiGLU fusion; ops.swiglu).
+   */
+  readonly swiglu?: 'unfused' | 'fused';
   /** The spec's name (HF model_type): "llama", "mistral", "qwen2". */
   readonly name?: string;
 }
@@ -86,23 +92,28 @@ export class LlamaAttention extends Module {
   }
 }
 
-/** SwiGLU MLP (HF LlamaMLP): down(silu(gate(x)) ⊙ up(x)), W_gate, W_up [H, F], W_down [F, H]. */
+/**
+ * SwiGLU MLP (HF LlamaMLP): down(silu(gate(x)) ⊙ up(x)), W_gate, W_up [H, F], W_down [F, H]; with
+ * `swiglu: "fused"` the activation is one kernel keeping only gate and up (ops.swiglu).
+ */
 export class LlamaMLP extends Module {
   gate_proj: Module;
   up_proj: Module;
   down_proj: Module;
+  private readonly fused: boolean;
 
   constructor(p: Params, c: LlamaResolved) {
     super();
+    this.fused = c.swiglu === 'fused';
     this.gate_proj = Linear.create(p.scope('gate_proj'), c.hidden, c.ffnHidden, { bias: c.mlpBias });
     this.up_proj = Linear.create(p.scope('up_proj'), c.hidden, c.ffnHidden, { bias: c.mlpBias });
     this.down_proj = Linear.create(p.scope('down_proj'), c.ffnHidden, c.hidden, { bias: c.mlpBias });
   }
 
   async forward(x: Tensor): Promise<Tensor> {
-    const g = silu(await this.gate_proj.call(x)); // [B, S, F]
+    const g = await this.gate_proj.call(x); // [B, S, F]
     const u = await this.up_proj.call(x); // [B, S, F]
-    return this.down_proj.call(mul(g, u)); // [B, S, H]
+    return this.down_proj.call(this.fused ? swiglu(g, u) : mul(silu(g), u)); // [B, S, H]
   }
 }
 
@@ -227,6 +238,7 @@ export function llama(cfg: LlamaConfig): ModelSpec<LlamaResolved, LlamaForCausal
     mlpBias: cfg.mlpBias ?? false,
     slidingWindow: sw === null ? null : positiveInt(m, 'slidingWindow', sw),
     attention: attentionKernelOf(m, cfg.attention),
+    swiglu: swigluOf(m, cfg.swiglu),
     name: m,
   });
   const { nLayer: L, hidden: H, ffnHidden: F, vocab: V } = c;
@@ -302,4 +314,11 @@ export function llamaFromHF(json: Record<string, unknown>): ReturnType<typeof ll
     mlpBias: json.mlp_bias === true,
     slidingWindow: window ?? null,
   });
+}
+
+/** A config's `swiglu`, checked: "unfused" (default) or "fused". */
+function swigluOf(model: string, v: unknown): 'unfused' | 'fused' {
+  if (v === undefined) return 'unfused';
+  if (v !== 'unfused' && v !== 'fused') throw new ConfigError(`${model} swiglu must be "unfused" or "fused", got ${JSON.stringify(v)}`, 'set swiglu: "fused" (one kernel keeping gate and up) or "unfused" (silu(gate) * up)');
+  return v;
 }

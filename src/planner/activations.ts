@@ -16,7 +16,7 @@
  *
  * Generalised here term by term to GQA (K, V of width hkv = nkv·hd), SwiGLU (gate and up outputs,
  * the SiLU output and the down-projection input: 4·2sbF, as HF / torchtitan's unfused SwiGLU
- * stores them) and no dropout (no masks; the softmax output is kept, 2as²b). For a GPT layer
+ * stores them; 3·2sbF fused, as Megatron's bias-SwiGLU kernel keeps only gate and up) and no dropout (no masks; the softmax output is kept, 2as²b). For a GPT layer
  * (hkv = h, F = 4h, dropout) every term reduces to the paper's numbers above.
  * FlashAttention stores no s² term (its log-sum-exp, 4·as·b bytes, is left out).
  * Context parallelism over cp ranks: every term ÷cp (each rank keeps s/cp tokens; its scores are
@@ -27,7 +27,7 @@
  *   interleaved (Narayanan et al. 2021 §2.2.2, Megatron's warm-up): min(2(p − s − 1) + (v − 1)p + 1, m·v)
  *   model chunks of l/(pv) layers, which on the first stage is l·(1 + (p − 1)/(pv)) layers' worth.
  */
-import type { ParallelPlan } from './plan.js';
+import type { ParallelPlan, SwigluKernel } from './plan.js';
 import { kvWidth, queryWidth, type TransformerShape } from './shape.js';
 
 export interface LayerActivationInput {
@@ -42,6 +42,8 @@ export interface LayerActivationInput {
   readonly attention: 'unfused' | 'flash';
   /** Context parallelism: each rank keeps s/cp tokens (and the a·(s/cp)·s scores of its queries); 1 when unset. */
   readonly cp?: number;
+  /** SwiGLU as one kernel keeping gate and up (3·2sbF with the down-projection input) instead of 4·2sbF. */
+  readonly swiglu?: SwigluKernel;
 }
 
 /** The terms of one layer's activations for one micro-batch, bytes on one rank. */
@@ -71,7 +73,8 @@ export function layerActivations(m: TransformerShape, x: LayerActivationInput): 
   // Q, K: 2sb(hq + hkv); V: 2sb·hkv; output-projection input: 2sb·hq
   const attn = 2 * s * b * (hq + hkv) + 2 * s * b * hkv + 2 * s * b * hq;
   // GeLU: its input and fc2's input, 2·2sbF; SwiGLU: gate, up, SiLU output, down input, 4·2sbF
-  const mlp = (m.gatedMlp ? 8 : 4) * s * b * m.ffn;
+  // (fused: gate, up, down input, 3·2sbF)
+  const mlp = (m.gatedMlp ? (x.swiglu === 'fused' ? 6 : 8) : 4) * s * b * m.ffn;
   const insideFull = attn + mlp;
   // softmax output 2as²b (+ dropout mask as²b and dropout output 2as²b)
   const scoresFull = x.attention === 'flash' ? 0 : (2 + 3 * mask) * m.heads * s * x.seq * b; // its s/cp queries × all s keys

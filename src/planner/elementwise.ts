@@ -8,6 +8,7 @@
  *   2 residual adds         read 2sbh, write sbh each (+ dropout mask) 12sbh/R (+ 2sbh/R)
  *   MLP activation          GeLU: read + write sbF                     4sbF/t
  *                           SwiGLU: SiLU read + write, product read 2 write 1   10sbF/t
+ *                           fused SwiGLU: read gate and up, write the product    6sbF/t
  *   RoPE (Llama)            read + write Q and K                       4sb(hq + hkv)/t
  *   unfused attention core  scale-mask-softmax read + write a·s²·b     4as²b/t
  *                           (+ dropout: read, write, mask)             (+ 5as²b/t)
@@ -25,7 +26,7 @@
  * weight gradients, not the embedding's): read 2 + g, write g → (2 + 2g)·V·h/t bytes per
  * micro-batch with g-byte main gradients.
  */
-import type { AttentionKernel, Recompute } from './plan.js';
+import type { AttentionKernel, Recompute, SwigluKernel } from './plan.js';
 import { kvWidth, queryWidth, type TransformerShape } from './shape.js';
 
 export interface ElementwiseInput {
@@ -36,6 +37,7 @@ export interface ElementwiseInput {
   readonly attention: AttentionKernel;
   /** Context parallelism: s/cp tokens per rank (1 when unset). */
   readonly cp?: number;
+  readonly swiglu?: SwigluKernel;
 }
 
 /** Forward HBM bytes of one layer's memory-bound kernels, split into the attention core and the rest. */
@@ -47,7 +49,7 @@ export function layerElementwiseForwardBytes(m: TransformerShape, x: Elementwise
   const sbh = s * b * m.hidden;
   const mask = m.dropout ? 1 : 0;
   let rest = (8 * sbh + 12 * sbh + 2 * mask * sbh) / R;
-  rest += ((m.gatedMlp ? 10 : 4) * s * b * m.ffn) / t;
+  rest += ((m.gatedMlp ? (x.swiglu === 'fused' ? 6 : 10) : 4) * s * b * m.ffn) / t;
   if (m.family === 'llama') rest += (4 * s * b * (queryWidth(m) + kvWidth(m))) / t;
   const core = x.attention === 'flash' ? 0 : ((4 + 5 * mask) * m.heads * s * x.seq * b) / t; // s/cp queries × s keys
   return { core, rest };

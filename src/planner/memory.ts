@@ -79,7 +79,7 @@ export function modelStateBytes(params: number, zero: ParallelPlan['zero'], dp: 
 }
 
 export function activationInput(setup: PlanSetup, plan: ParallelPlan): LayerActivationInput {
-  return { seq: setup.seq, microBatch: plan.microBatch, tp: plan.tp, sequenceParallel: plan.sequenceParallel, recompute: plan.recompute, attention: setup.options.attention, cp: cpOf(plan) };
+  return { seq: setup.seq, microBatch: plan.microBatch, tp: plan.tp, sequenceParallel: plan.sequenceParallel, recompute: plan.recompute, attention: setup.options.attention, cp: cpOf(plan), swiglu: setup.options.swiglu };
 }
 
 /** Memory of one GPU on each stage and the peak; see the file comment. */

@@ -61,7 +61,15 @@ export interface TrainingOptions {
   readonly tpOverlap: TpOverlap;
   /** Device memory kept free for the CUDA context, NCCL buffers, workspaces and fragmentation. */
   readonly reserveBytes: number;
+  /**
+   * SwiGLU models' activation: 'unfused' (default; HF / torchtitan keep gate, SiLU output and up)
+   * or 'fused' (one kernel keeping gate and up, recomputing the SiLU: Megatron's bias-SwiGLU fusion).
+   */
+  readonly swiglu?: SwigluKernel;
 }
+
+/** How a SwiGLU MLP computes silu(gate) ⊙ up (TrainingOptions.swiglu). */
+export type SwigluKernel = 'unfused' | 'fused';
 
 /** A model, a batch and a cluster: what the planner plans for. */
 export interface PlanSetup {

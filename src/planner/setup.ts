@@ -85,6 +85,7 @@ export function makeSetup(req: PlanRequest): PlanSetup {
     overlapGradReduce: o.overlapGradReduce ?? DEFAULT_OPTIONS.overlapGradReduce,
     tpOverlap: o.tpOverlap ?? DEFAULT_OPTIONS.tpOverlap,
     reserveBytes: o.reserveBytes ?? DEFAULT_OPTIONS.reserveFraction * hardware.memoryBytes,
+    ...(o.swiglu === 'fused' ? { swiglu: 'fused' as const } : {}),
   };
   if (!(options.reserveBytes >= 0 && options.reserveBytes < hardware.memoryBytes)) {
     throw new ConfigError(`the memory reserve (${options.reserveBytes} bytes) must be ≥ 0 and below the device's ${hardware.memoryBytes}`, 'pass --reserve GB with a smaller value');

@@ -15,7 +15,7 @@
 import type { Model, ModelSpec } from '../models/model.js';
 import { gpt2, type Gpt2Config } from '../models/gpt2.js';
 import { llama, type LlamaConfig } from '../models/llama.js';
-import type { AttentionKernel } from './plan.js';
+import type { AttentionKernel, SwigluKernel } from './plan.js';
 import type { Tensor } from '../core/tensor.js';
 import { reshape } from '../core/ops/index.js';
 import { vocabParallelCrossEntropy } from '../parallel/vocab.js';
@@ -125,14 +125,16 @@ function megatronCrossEntropy(out: Tensor, batch: { readonly target: Tensor }): 
   return vocabParallelCrossEntropy(reshape(out, [-1, v]), reshape(batch.target, [-1])); // [B·S, V], [B·S]
 }
 
-/** The model spec with the setup's attention kernel (the presets build FlashAttention). */
+/** The model spec with the setup's attention kernel (the presets build FlashAttention) and SwiGLU kernel. */
 function withAttention(setup: PlanSetup): ModelSpec {
   const spec = setup.model.spec;
-  const cfg = spec.config as { attention?: AttentionKernel };
-  if (cfg.attention === setup.options.attention) return spec;
-  return setup.shape.family === 'gpt2'
+  const cfg = spec.config as { attention?: AttentionKernel; swiglu?: SwigluKernel };
+  const swiglu = setup.options.swiglu ?? 'unfused';
+  const gated = setup.shape.family !== 'gpt2';
+  if (cfg.attention === setup.options.attention && (!gated || (cfg.swiglu ?? 'unfused') === swiglu)) return spec;
+  return !gated
     ? gpt2({ ...(spec.config as Gpt2Config), attention: setup.options.attention })
-    : llama({ ...(spec.config as LlamaConfig), attention: setup.options.attention });
+    : llama({ ...(spec.config as LlamaConfig), attention: setup.options.attention, swiglu });
 }
 
 /** Run the plan's meta-mode simulation and return its report. */

@@ -126,7 +126,7 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   const computeFwdUs = layers * layerUs.forward + headUs.forward;
 
   // memory-bound kernels
-  const ewIn = { seq: s, microBatch: b, tp: t, sequenceParallel: plan.sequenceParallel, attention: options.attention, cp: c };
+  const ewIn = { seq: s, microBatch: b, tp: t, sequenceParallel: plan.sequenceParallel, attention: options.attention, cp: c, swiglu: options.swiglu };
   const ew = layerElementwiseBytes(m, ewIn, plan.recompute);
   const ewNone = layerElementwiseBytes(m, ewIn, 'none');
   const ceBytes = last ? crossEntropyBytes(m, s, b, t, options.logitsBytes, c) : 0;

@@ -194,6 +194,7 @@ const CASES: Case[] = [
     ref: ([x]) => tf.mul(x, tf.sigmoid(tf.mul(2 * GELU_C, tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x))))))),
   },
   { name: 'silu', inputs: [{ shape: [3, 7] }], sim: ([x]) => ops.silu(x), ref: ([x]) => tf.div(x, tf.add(1, tf.exp(tf.neg(x)))) },
+  { name: 'swiglu (fused silu(gate) ⊙ up)', inputs: [{ shape: [3, 7] }, { shape: [3, 7] }], sim: ([g, u]) => ops.swiglu(g, u), ref: ([g, u]) => tf.mul(tf.div(g, tf.add(1, tf.exp(tf.neg(g)))), u) },
   {
     name: 'tanh',
     inputs: [{ shape: [3, 7] }],

@@ -40,3 +40,40 @@ export function geluErf(x: Tensor): Tensor {
 export function geluApprox(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   return approximate === 'tanh' ? gelu(x) : geluErf(x);
 }
+
+/**
+ * Fused SwiGLU: silu(gate) ⊙ up as one kernel that keeps only its two inputs for the backward and
+ * recomputes the SiLU there (Megatron's `bias_swiglu_impl`, `--swiglu` with its bias-SwiGLU
+ * fusion; what torch.compile makes of `F.silu(g) * u`). The unfused form keeps three F-wide
+ * tensors (gate for SiLU's backward, silu(gate) and up for the product's), this one two.
+ *   forward   y = g·σ(g)·u                         gate, up [.., F] → y [.., F]
+ *   backward  dg = (dy·u)·σ(g)·(1 + g·(1 − σ(g)))   du = dy·(g·σ(g))
+ * Values and gradients are bit for bit those of mul(silu(gate), up): the same float32 steps.
+ */
+export function swiglu(gate: Tensor, up: Tensor): Tensor {
+  if (!isFloat(gate.dtype) || !isFloat(up.dtype)) throw shapeError(gate, `swiglu: needs float tensors, got ${gate.describe()} and ${up.describe()}`);
+  if (gate.shape.length !== up.shape.length || gate.shape.some((d, i) => d !== up.shape[i])) {
+    throw shapeError(gate, `swiglu: gate ${gate.describe()} and up ${up.describe()} must have the same shape`);
+  }
+  const siluOf = (t: tf.Tensor) => tf.mul(t, tf.sigmoid(t));
+  return gate.ctx.apply({
+    name: 'swiglu',
+    inputs: [gate, up],
+    shape: gate.shape,
+    dtype: gate.dtype,
+    flops: 6 * gate.size,
+    key: '',
+    compute: () => tf.tidy(() => tf.mul(siluOf(gate.data!), up.data!)),
+    backward: (dy) => [
+      gate.requiresGrad
+        ? kernel('swiglu_grad_gate', [dy, gate, up], gate.shape, dy.dtype, 8 * gate.size, () =>
+            tf.tidy(() => {
+              const t = gate.data!;
+              const sg = tf.sigmoid(t);
+              return tf.mul(tf.mul(dy.data!, up.data!), tf.mul(sg, tf.add(1, tf.mul(t, tf.sub(1, sg)))));
+            }))
+        : null,
+      up.requiresGrad ? kernel('swiglu_grad_up', [dy, gate], up.shape, dy.dtype, 5 * gate.size, () => tf.tidy(() => tf.mul(dy.data!, siluOf(gate.data!)))) : null,
+    ],
+  });
+}
