@@ -13,10 +13,14 @@
  *   PP p2p       2v messages (an activation forward, a gradient backward per chunk), Megatron's
  *                scatter/gather (Narayanan et al. 2021 §4.1): bsh/t per rank over the stage link,
  *                then (without SP) an all-gather of bsh inside the tp group
- *   ZeRO-2/3     per micro-batch: ZeRO-2 reduce-scatters the 16-bit weight gradients (they are
- *                sharded, so not held to the step), ZeRO-3 all-gathers the weights twice (forward,
+ *   ZeRO-2/3     per micro-batch: ZeRO-2 reduce-scatters the weight gradients (they are sharded,
+ *                so not held to the step), ZeRO-3 all-gathers the weights twice (forward,
  *                backward) and reduce-scatters the gradients; hidden behind the compute (ZeRO-2:
- *                the backward's) when overlapped, else added
+ *                the backward's) when overlapped, else added. The reduce-scatter runs in the main
+ *                gradients' dtype: with fp32 main gradients the 16-bit gradients are cast into an
+ *                fp32 buffer first (FSDP's reduce_dtype float32: torchtitan's default, Meta's
+ *                Llama 3 §3.3.2), 6 bytes per parameter of kernels; the shard it returns is added
+ *                into the main-gradient shard, 3g bytes per element of the shard
  * Layout (./layout.ts): the stage's own layer count (uneven stages: the first and last one short);
  * partial recompute mixes the per-layer costs with and without recomputation by the recomputed
  * fraction; context parallelism over cp ranks runs s/cp tokens per rank (GEMMs, kernels, TP and
@@ -188,22 +192,27 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
       dpReduceUs = ring('reduce_scatter', g * params);
       dpGatherUs = ring('all_gather', 2 * params);
     } else if (plan.zero === 2) {
-      // sharded gradients: each micro-batch's 16-bit weight gradients reduce-scattered in its backward
-      const perMb = ring('reduce_scatter', 2 * params);
+      // sharded gradients: each micro-batch's weight gradients reduce-scattered in its backward, in
+      // the main gradients' dtype (fp32: FSDP's reduce_dtype float32, after a cast into its buffer)
+      const perMb = ring('reduce_scatter', g * params);
       const busyBwd = computeUs - computeFwdUs + kernelsUs - kernelsFwdUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busyBwd) : perMb;
       dpGatherUs = ring('all_gather', 2 * params);
     } else {
-      const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', 2 * params);
+      const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', g * params);
       const busy = computeUs + kernelsUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
     }
   }
+  // ZeRO-2/3, per micro-batch: with fp32 main gradients the 16-bit gradients are cast into the fp32
+  // reduce-scatter buffer (read 2, write 4 bytes per parameter), and the reduce-scattered shard is
+  // added into this rank's main-gradient shard (read 2g, write g per element of the shard)
+  const castUs = plan.zero >= 2 && dpN > 1 ? ((((g === 4 ? 6 : 0) * params + (3 * g * params) / dpN) / hbm) * US) : 0;
   const owned = plan.zero >= 1 ? params / dpN : params;
   const optimizerUs = ((owned * (g + 26)) / hbm) * US;
-  const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
+  const perMicrobatchUs = computeUs + kernelsUs + castUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
   const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + cpFwdUs + pipeUs / 2;
-  return { stage, layers, computeUs, kernelsUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
+  return { stage, layers, computeUs, kernelsUs: kernelsUs + castUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
 }
 
 /** Step time, throughput and utilisation of a plan; see the file comment. */

@@ -12,6 +12,8 @@
  *             recomputation the recompute's gather serves), then a reduce-scatter (avg) of each
  *             weight gradient into this rank's gradient shard
  *   step:     the optimizer updates the shards; nothing is gathered after it
+ * With fp32 main gradients (`reduceDType` float32) each gradient is cast into an fp32 buffer and
+ * reduce-scattered in fp32, as FSDP with reduce_dtype float32 does.
  * With `overlap`, the gradients' reduce-scatters run on the communication stream behind the rest of
  * the backward (the step waits for them), and each unit's gather on the all-gather stream from
  * the previous unit's start (FSDP's one-unit prefetch).
@@ -21,7 +23,8 @@
  */
 import { RECOMPUTE_PHASE } from '../../core/checkpoint.js';
 import type { RankContext } from '../../core/context.js';
-import { narrow, pad, reshape } from '../../core/ops/index.js';
+import { cast, narrow, pad, reshape } from '../../core/ops/index.js';
+import type { DType } from '../../core/dtype.js';
 import type { Tensor } from '../../core/tensor.js';
 import { Module } from '../../models/nn/module.js';
 import { custom } from '../mappings.js';
@@ -44,7 +47,7 @@ interface ShardedParam {
  * `axis`: each layer is wrapped in a ZeroLayer; returns the full parameters (no longer held) and
  * the shards (held: the step's parameters).
  */
-export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly string[], mine: ReadonlySet<Tensor>, opts: { readonly weights: boolean; readonly axis?: string; readonly overlap?: boolean }): { full: Set<Tensor>; shards: [string, Tensor][] } {
+export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly string[], mine: ReadonlySet<Tensor>, opts: { readonly weights: boolean; readonly axis?: string; readonly overlap?: boolean; readonly reduceDType?: DType }): { full: Set<Tensor>; shards: [string, Tensor][] } {
   const axis = opts.axis ?? 'dp';
   const n = ctx.axisSize(axis);
   const full = new Set<Tensor>();
@@ -64,7 +67,7 @@ export function shardLayers(ctx: RankContext, root: Module, layerPaths: readonly
         shards.push([shard.name, shard]);
       }
     }
-    if (params.length) root.set(path, new ZeroLayer(layer, params, axis, opts.weights, opts.overlap ?? false));
+    if (params.length) root.set(path, new ZeroLayer(layer, params, axis, opts.weights, opts.overlap ?? false, opts.reduceDType));
   }
   return { full, shards };
 }
@@ -78,14 +81,21 @@ export class ZeroLayer extends Module {
   declare readonly weights: boolean;
   /** The gradients' reduce-scatters on the communication stream, behind the backward (grad-sync.ts `overlap`). */
   declare readonly overlap: boolean;
+  /**
+   * The dtype gradients are reduce-scattered in (FSDP's `reduce_dtype`): float32 with fp32 main
+   * gradients, as torchtitan's default and Meta's Llama 3 (§3.3.2: "reduce-scatter gradients in FP32");
+   * unset: the gradient's own.
+   */
+  declare readonly reduceDType: DType | undefined;
 
-  constructor(inner: Module, params: readonly ShardedParam[], axis: string, weights: boolean, overlap = false) {
+  constructor(inner: Module, params: readonly ShardedParam[], axis: string, weights: boolean, overlap = false, reduceDType?: DType) {
     super();
     Object.defineProperty(this, 'inner', { value: inner, enumerable: false });
     Object.defineProperty(this, 'params', { value: params, enumerable: false });
     Object.defineProperty(this, 'axis', { value: axis, enumerable: false });
     Object.defineProperty(this, 'weights', { value: weights, enumerable: false });
     Object.defineProperty(this, 'overlap', { value: overlap, enumerable: false });
+    Object.defineProperty(this, 'reduceDType', { value: reduceDType, enumerable: false });
     this.builtAt = inner.builtAt;
     this.path = inner.path;
   }
@@ -169,7 +179,9 @@ export class ZeroLayer extends Module {
   /** A weight gradient (whole, this rank's micro-batch) → this rank's shard of the average over dp. */
   private async reduceScatter(ctx: RankContext, p: ShardedParam, dy: Tensor): Promise<Tensor[]> {
     const n = ctx.axisSize(this.axis);
-    const flat = ctx.noGrad(() => reshape(dy, [-1])); // [numel]
+    const rd = this.reduceDType;
+    // FSDP copies the gradient into its reduce-scatter buffer, cast to reduce_dtype (one kernel)
+    const flat = ctx.noGrad(() => (rd && dy.dtype !== rd ? cast(reshape(dy, [-1]), rd) : reshape(dy, [-1]))); // [numel]
     const padded = n * p.shard.size;
     const even = padded === flat.size ? flat : ctx.noGrad(() => pad(flat, 0, 0, padded - flat.size)); // [n·⌈numel/n⌉]
     const rs = () => ctx.comm.reduceScatter(even, { axis: this.axis, op: 'avg', label: 'zero_layer_grad_reduce_scatter' }); // [⌈numel/n⌉]

@@ -164,7 +164,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
       // ZeRO-2/3: the layers' gradients (and with 3 their weights) live as dp shards, the rest whole
       const zero = spec.dataParallel?.zero ?? 0;
       // (a numeric ZeRO-2 run reduces at the step as ZeRO-1, so the verifier sees whole gradients)
-      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, [...model.layerPaths(), ...edgeUnits(m, model.layerPaths(), named)], new Set(named.map(([, t]) => t)), { weights: zero === 3, overlap: spec.dataParallel?.overlap }) : null;
+      const zl = zero >= 2 && dp.size > 1 && ctx.mode === 'meta' ? shardLayers(ctx, m, [...model.layerPaths(), ...edgeUnits(m, model.layerPaths(), named)], new Set(named.map(([, t]) => t)), { weights: zero === 3, overlap: spec.dataParallel?.overlap, reduceDType: spec.optimizer && adamOptions(spec.optimizer).mainGrads !== 'param' ? 'float32' : undefined }) : null;
       const outside = zl ? named.filter(([, p]) => !zl.full.has(p)) : named;
       const stepped: [string, Tensor][] = zl ? [...outside, ...zl.shards] : named; // what the optimizer updates
       applyRecompute(m, spec.recompute, model.layerPaths(), pipe?.stages);
