@@ -1,7 +1,7 @@
 import { makeSetup } from './src/planner/setup.js';
 import { estimateTime } from './src/planner/time.js';
 import { estimateMemory } from './src/planner/memory.js';
-const setup = makeSetup({ model: 'llama-3-405b', seq: 8192, globalBatch: 2048, gpus: 16384, gpu: 'h100', options: { tpOverlap: (process.env.OV ?? 'none') as any, overlapGradReduce: true } });
+const setup = makeSetup({ model: 'llama-3-405b', seq: 8192, globalBatch: 2048, gpus: 16384, gpu: 'h100', options: { tpOverlap: (process.env.OV ?? 'none') as any, overlapGradReduce: true, swiglu: (process.env.SW ?? 'fused') as any } });
 const plan: any = { tp: 8, pp: 16, dp: 128, microBatch: 1, schedule: 'Interleaved1F1B', virtual: 8, sequenceParallel: true, recompute: 'none', zero: 2 };
 const t = estimateTime(setup, plan);
 const { stages, ...rest } = t as any;

@@ -162,7 +162,7 @@ export function formatSearch(r: SearchResult, top = 10): string {
   out.push('', 'Breakdowns (memory in GiB on the fullest stage; times per step: m × the slowest stage, then the pipeline bubble, the data-parallel reduction left after overlap / all of it, the optimizer):');
   out.push(
     textTable(
-      ['#', 'stage', 'weights', 'grads', 'optim', 'activations', 'logits', 'matmuls', 'kernels', 'TP comm', 'p2p + CP + ZeRO-3', 'bubble', 'DP exposed / total', 'optimizer'],
+      ['#', 'stage', 'weights', 'grads', 'optim', 'activations', 'logits', 'matmuls', 'kernels', 'TP comm', 'p2p + CP + ZeRO-2/3', 'bubble', 'DP exposed / total', 'optimizer'],
       shown.map((e, i) => breakdownRow(i, e)),
       [true, true, true, true, true, true, true, true, true, true, true, true, true, true],
     ),
