@@ -48,8 +48,8 @@ export const PLAN_USAGE = `Usage: autodist plan --model MODEL --gpus N --seq S -
                         docs/gemm-efficiency.md)
   --tp-overlap K        backward (default: Megatron's async dX reductions) | all (Transformer
                         Engine userbuffers, with SP) | none: TP communication hidden behind GEMMs
-  --swiglu K            unfused (default: silu(gate) * up, as HF / torchtitan) | fused (one kernel
-                        keeping gate and up, Megatron's bias-SwiGLU fusion): SwiGLU models' MLP
+  --swiglu K            unfused (default: SiLU, then the product, as HF / torchtitan) | fused (one
+                        kernel keeping gate and up, Megatron's bias-SwiGLU fusion): SwiGLU models' MLP
 
 Forced layout (evaluate exactly this layout, or search only what is not given):
   --tp T --pp P --dp D  tensor, pipeline, data parallel sizes (tp × cp × pp × dp = --gpus)
