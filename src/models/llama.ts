@@ -319,6 +319,6 @@ export function llamaFromHF(json: Record<string, unknown>): ReturnType<typeof ll
 /** A config's `swiglu`, checked: "unfused" (default) or "fused". */
 function swigluOf(model: string, v: unknown): 'unfused' | 'fused' {
   if (v === undefined) return 'unfused';
-  if (v !== 'unfused' && v !== 'fused') throw new ConfigError(`${model} swiglu must be "unfused" or "fused", got ${JSON.stringify(v)}`, 'set swiglu: "fused" (one kernel keeping gate and up) or "unfused" (silu(gate) * up)');
+  if (v !== 'unfused' && v !== 'fused') throw new ConfigError(`${model} swiglu must be "unfused" or "fused", got ${JSON.stringify(v)}`, 'set swiglu: "fused" (one kernel keeping gate and up) or "unfused" (SiLU and the product as separate ops)');
   return v;
 }
