@@ -92,3 +92,7 @@ test('planner and meta simulation agree within 5 % with the fused SwiGLU (Llama-
   const au = agreement(unfused, p, ru);
   assert.ok(a.simulator.peakBytes < au.simulator.peakBytes && a.equivalent.peakBytes < au.equivalent.peakBytes);
 });
+
+test('a Llama config with an unknown swiglu is refused, naming the two it takes', () => {
+  assert.throws(() => llama({ ...cfg, nLayer: 1, swiglu: 'fast' as never }), (e: Error & { fix?: string }) => /swiglu must be "unfused" or "fused", got "fast"/.test(e.message) && /swiglu: "fused"/.test(String(e.fix)));
+});
