@@ -100,8 +100,9 @@ const GEMM_OPS: ReadonlySet<string> = new Set(['matmul', 'sequence_gathered_matm
 /**
  * Add `g` to a leaf's `.grad`: the first gradient becomes the (pinned) buffer, later ones add into
  * it in place (`fromGemm`: a matmul's weight gradient, fused into main_grad: ./ops/grad-helpers.ts).
+ * Also what a weight gradient held back by ./async-grad.ts goes through when its GEMM runs.
  */
-function accumulateLeaf(ctx: RankContext, t: Tensor, g: Tensor, fromGemm: boolean): void {
+export function accumulateLeaf(ctx: RankContext, t: Tensor, g: Tensor, fromGemm: boolean): void {
   const prev = t.grad;
   t.grad = prev && prev.memIndex >= 0 ? accumulateInto(prev, g, fromGemm) : prev ? addInto(prev, g) : g;
   ctx.gradReadyUs.set(t, ctx.clock);

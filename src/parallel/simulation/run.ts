@@ -93,7 +93,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   const progress = (stage: 'reference' | 'sharded' | 'verify' | 'done', percent: number, message: string) => opts.onEvent?.({ type: 'progress', stage, percent, message });
   const until = t0 + (opts.timeLimit?.ms ?? Infinity);
   const timeLimit = () => (opts.timeLimit ? { ms: Math.max(0, until - performance.now()), fix: opts.timeLimit.fix, seconds: opts.timeLimit.seconds ?? opts.timeLimit.ms / 1000 } : undefined);
-  const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed };
+  const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed, tpOverlap: spec.tensorParallel?.overlap };
 
   if (!spec.model) return runProgram(spec, mesh, mode, opts, { t0, simBase, progress, timeLimit });
 
