@@ -1,5 +1,5 @@
 import type { RankContext } from './context.js';
-import { accumulateLeaf } from './autograd.js';
+import { passGradient } from './autograd.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -14,8 +14,8 @@ import type { Tensor } from './tensor.js';
  * matmul.ts) — where their partial dX add up before ONE collective, as with Megatron's fused QKV
  * and gate/up layers. So that the collective can run behind the weight-gradient GEMMs, each layer's
  * backward returns its dX and holds its dW (`holdWeightGrad`); the junction's backward starts the
- * collective on the tensor-parallel communication stream, runs the held GEMMs (accumulating each
- * into its weight as the autograd engine does for a leaf), then waits (`behindWeightGrads`).
+ * collective on the tensor-parallel communication stream, runs the held GEMMs (handing each
+ * gradient to its weight as the autograd engine does), then waits (`behindWeightGrads`).
  * Values are those of the plain order (the same GEMMs, in another order); every rank issues the
  * same collectives in the same order as without overlap.
  *
@@ -34,14 +34,16 @@ export function tpOverlapOn(ctx: RankContext): boolean {
 const held = new WeakMap<Tensor, (() => void)[]>();
 
 /**
- * In the backward of a layer reading `junction`: hold the weight gradient `dw()` of leaf `w` until
- * the junction's collective has started. Returns false when it cannot be held — overlap off, the
- * junction not on the tape, or `w` not a leaf (ZeRO-3's gathered weights, made after the
- * junction): the caller computes it now.
+ * In the backward of a layer reading `junction`: hold the weight gradient `dw()` of `w` until the
+ * junction's collective has started, then hand it to `w` as the engine would (a leaf accumulates
+ * it; a non-leaf made before the junction — ZeRO-2's gradient view, ZeRO-3's gathered weight —
+ * runs its own backward after the junction's, the engine going by decreasing tensor id).
+ * Returns false when it cannot be held — overlap off, the junction not on the tape, or `w` made
+ * after the junction (its backward would run first): the caller computes it now.
  */
 export function holdWeightGrad(junction: Tensor, w: Tensor, dw: () => Tensor): boolean {
   const ctx = junction.ctx;
-  if (!tpOverlapOn(ctx) || !junction.node || w.node || !w.requiresGrad) return false;
+  if (!tpOverlapOn(ctx) || !junction.node || !w.requiresGrad || (w.node && w.id > junction.id)) return false;
   // the GEMM is traced under the layer that owns it, not the junction's
   const module = ctx.moduleStack[ctx.moduleStack.length - 1];
   const site = ctx.moduleSites[ctx.moduleSites.length - 1];
@@ -51,7 +53,7 @@ export function holdWeightGrad(junction: Tensor, w: Tensor, dw: () => Tensor): b
     ctx.moduleStack.push(module ?? '');
     ctx.moduleSites.push(site);
     try {
-      accumulateLeaf(ctx, w, dw(), true);
+      passGradient(ctx, w, dw(), true);
     } finally {
       ctx.moduleStack.pop();
       ctx.moduleSites.pop();
