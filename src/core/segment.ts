@@ -2,7 +2,7 @@ import type { RankContext } from './context.js';
 import type { DType } from './dtype.js';
 import type { LedgerEntry } from './ledger.js';
 import { Tensor } from './tensor.js';
-import type { TraceEvent } from './trace.js';
+import { onStream, STREAM_TAG, type TraceEvent } from './trace.js';
 
 /**
  * Repeated stretches of one rank's program, recorded and replayed (meta mode only).
@@ -301,7 +301,7 @@ export function replaySegment(ctx: RankContext, seg: Segment, frame: IndexFrame)
         ledgerSeq: e.ledgerSeq === undefined || e.ledgerSeq < 0 ? e.ledgerSeq : seqs.get(e.ledgerSeq),
         source: e.source,
         module: e.module,
-        tag,
+        tag: onStream(e) ? `${tag ?? ''}${STREAM_TAG}` : tag, // what ran on a communication stream stays there (not busy)
       });
     }
   }
