@@ -264,6 +264,6 @@ export function agreementLines(a: Agreement, n: number): string[] {
     '  The simulation runs the whole plan (recompute, Adam with fp32 main gradients, ZeRO, attention kernel, SP, stages; the DP',
     '  reductions and ZeRO gathers behind compute; Megatron\'s TP overlap in the backward: dX all-reduce / reduce-scatter behind the',
     '  weight-gradient GEMMs, SP\'s re-gather behind the dX GEMMs). "TP collectives blocking" is the planner with its TP overlap off:',
-    '  what the overlap is worth. GEMMs share one cost function (src/planner/spec.ts).',
+    '  what the overlap is worth. GEMMs and FlashAttention share one cost function each (src/planner/spec.ts).',
   ];
 }
