@@ -2,7 +2,7 @@ import type { RankContext } from './context.js';
 import type { DType } from './dtype.js';
 import type { LedgerEntry } from './ledger.js';
 import { Tensor } from './tensor.js';
-import { onStream, STREAM_TAG, type TraceEvent } from './trace.js';
+import { isStreamWait, onStream, STREAM_TAG, type TraceEvent } from './trace.js';
 
 /**
  * Repeated stretches of one rank's program, recorded and replayed (meta mode only).
@@ -129,10 +129,8 @@ export class SegmentRecorder {
     // a wait for a collective or a send (it has a ledger entry) is a wait for another rank; a wait
     // for one of the rank's own communication streams replays when the stretch holds all of that
     // stream's work (checked in finish: the tensor-parallel overlap, core/async-grad.ts)
-    if (e.kind === 'wait') {
-      if (e.ledgerSeq === undefined) this.streamWait = true;
-      else this.dirty ??= 'it waits for another rank';
-    }
+    if (isStreamWait(e)) this.streamWait = true;
+    else if (e.kind === 'wait') this.dirty ??= 'it waits for another rank';
     if (onStream(e) && e.startUs < this.clock0 - 1e-6) this.dirty ??= 'it runs communication from before it began';
     this.items.push({ trace: e });
   }
