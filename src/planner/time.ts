@@ -14,7 +14,9 @@
  *                scatter/gather (Narayanan et al. 2021 §4.1): bsh/t per rank over the stage link,
  *                then (without SP) an all-gather of bsh inside the tp group
  *   ZeRO-2/3     per micro-batch: ZeRO-2 reduce-scatters the 16-bit weight gradients (they are
- *                sharded, so not held to the step), ZeRO-3 all-gathers the weights twice (forward,
+ *                sharded, so not held to the step) and adds the shard into the main-gradient shard
+ *                (a kernel: (2 + 2g) bytes per element, from the second micro-batch on; counted
+ *                with the kernels), ZeRO-3 all-gathers the weights twice (forward,
  *                backward) and reduce-scatters the gradients; hidden behind the compute (ZeRO-2:
  *                the backward's) when overlapped, else added
  * Layout (./layout.ts): the stage's own layer count (uneven stages: the first and last one short);
@@ -181,6 +183,7 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   let dpReduceUs = 0;
   let dpGatherUs = 0;
   let zero3Us = 0;
+  let shardAccumUs = 0;
   if (dpN > 1) {
     const ring = (op: CollectiveOp, bytes: number) => stridedRingTimeUs(op, dpN, t, bytes, hw, cluster.gpusPerNode);
     if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
@@ -188,7 +191,11 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
       dpReduceUs = ring('reduce_scatter', g * params);
       dpGatherUs = ring('all_gather', 2 * params);
     } else if (plan.zero === 2) {
-      // sharded gradients: each micro-batch's 16-bit weight gradients reduce-scattered in its backward
+      // sharded gradients: each micro-batch's 16-bit weight gradients reduce-scattered in its backward,
+      // then added into the g-byte main-gradient shard by a kernel of its own from the second
+      // micro-batch on (read 2 + g, write g bytes per element; no GEMM epilogue can fuse it)
+      const mbs = microbatches(setup, plan);
+      shardAccumUs = (((mbs - 1) / mbs) * (params / dpN) * (2 + 2 * g) / hbm) * US;
       const perMb = ring('reduce_scatter', 2 * params);
       const busyBwd = computeUs - computeFwdUs + kernelsUs - kernelsFwdUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busyBwd) : perMb;
@@ -201,9 +208,9 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   }
   const owned = plan.zero >= 1 ? params / dpN : params;
   const optimizerUs = ((owned * (g + 26)) / hbm) * US;
-  const perMicrobatchUs = computeUs + kernelsUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
+  const perMicrobatchUs = computeUs + kernelsUs + shardAccumUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
   const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + cpFwdUs + pipeUs / 2;
-  return { stage, layers, computeUs, kernelsUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
+  return { stage, layers, computeUs, kernelsUs: kernelsUs + shardAccumUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
 }
 
 /** Step time, throughput and utilisation of a plan; see the file comment. */
