@@ -14,11 +14,11 @@
  *                scatter/gather (Narayanan et al. 2021 §4.1): bsh/t per rank over the stage link,
  *                then (without SP) an all-gather of bsh inside the tp group
  *   ZeRO-2/3     per micro-batch: ZeRO-2 reduce-scatters the 16-bit weight gradients (they are
- *                sharded, so not held to the step) and adds the shard into the main-gradient shard
- *                (a kernel: (2 + 2g) bytes per element, from the second micro-batch on; counted
- *                with the kernels), ZeRO-3 all-gathers the weights twice (forward,
+ *                sharded, so not held to the step), ZeRO-3 all-gathers the weights twice (forward,
  *                backward) and reduce-scatters the gradients; hidden behind the compute (ZeRO-2:
- *                the backward's) when overlapped, else added
+ *                the backward's) when overlapped, else added; from the second micro-batch on, the
+ *                reduced shard is added into the main-gradient shard by a kernel of its own
+ *                ((2 + 2g) bytes per element; counted with the kernels)
  * Layout (./layout.ts): the stage's own layer count (uneven stages: the first and last one short);
  * partial recompute mixes the per-layer costs with and without recomputation by the recomputed
  * fraction; context parallelism over cp ranks runs s/cp tokens per rank (GEMMs, kernels, TP and
@@ -190,17 +190,19 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
     else if (plan.zero === 1) {
       dpReduceUs = ring('reduce_scatter', g * params);
       dpGatherUs = ring('all_gather', 2 * params);
-    } else if (plan.zero === 2) {
-      // sharded gradients: each micro-batch's 16-bit weight gradients reduce-scattered in its backward,
-      // then added into the g-byte main-gradient shard by a kernel of its own from the second
-      // micro-batch on (read 2 + g, write g bytes per element; no GEMM epilogue can fuse it)
+    } else {
+      // sharded gradients (ZeRO-2/3): each micro-batch's 16-bit weight gradients reduce-scattered in
+      // its backward, then added into the g-byte main-gradient shard by a kernel of its own from the
+      // second micro-batch on (read 2 + g, write g bytes per element; no GEMM epilogue can fuse it)
       const mbs = microbatches(setup, plan);
       shardAccumUs = (((mbs - 1) / mbs) * (params / dpN) * (2 + 2 * g) / hbm) * US;
+    }
+    if (plan.zero === 2) {
       const perMb = ring('reduce_scatter', 2 * params);
       const busyBwd = computeUs - computeFwdUs + kernelsUs - kernelsFwdUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busyBwd) : perMb;
       dpGatherUs = ring('all_gather', 2 * params);
-    } else {
+    } else if (plan.zero === 3) {
       const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', 2 * params);
       const busy = computeUs + kernelsUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
