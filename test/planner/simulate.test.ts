@@ -93,10 +93,10 @@ const AGREEING: readonly [string, ParallelPlan, Partial<PlanSetup['options']>?][
   ['pp2 GPipe', { ...l8, pp: 2, dp: 1, schedule: 'GPipe' }],
   ['dp4 ZeRO-1 (no tp)', { ...l8, tp: 1, dp: 4, zero: 1 }],
   ['pp2 dp2 interleaved, SP, full recompute on 1 layer per chunk, ZeRO-1', { ...l8, pp: 2, schedule: 'Interleaved1F1B', virtual: 2, sequenceParallel: true, recompute: 'full', recomputeLayers: 1, zero: 1 }],
+  ['tp2 dp2 SP ZeRO-3', { ...l8, sequenceParallel: true, zero: 3 }],
   ['tp4, TP overlap in the backward (dX all-reduce behind dW)', { ...l8, tp: 4, dp: 1 }],
   ['tp4 SP, TP overlap in the backward (re-gather behind dX, reduce-scatter behind dW)', { ...l8, tp: 4, dp: 1, sequenceParallel: true }],
-  ['tp4 dp2 SP ZeRO-2 (the 70B top plan\'s kind of layout)', { ...l8, tp: 4, dp: 2, sequenceParallel: true, zero: 2 }],
-  ['tp2 dp2 SP ZeRO-3', { ...l8, sequenceParallel: true, zero: 3 }],
+  ['tp4 dp2 SP ZeRO-2', { ...l8, tp: 4, dp: 2, sequenceParallel: true, zero: 2 }],
   ['tp4, TP collectives blocking on both sides', { ...l8, tp: 4, dp: 1 }, blocking],
   ['tp4 SP, TP collectives blocking on both sides', { ...l8, tp: 4, dp: 1, sequenceParallel: true }, blocking],
 ];
