@@ -7,8 +7,9 @@
  *   planner.agreement-8b-70b      the planner's and the meta simulation's step time and peak memory for
  *                                 the top plan (that the simulator can run) of Llama-3-8B on 16 H100s and
  *                                 Llama-3-70B on 64 H100s (global batch 32) — printed side by side; passes when both run
- *                                 (the 5 % agreement is the issue's goal, reported, not yet a gate: the simulator's TP
- *                                 collectives block, so it is printed against the planner with and without TP overlap)
+ *                                 and agree within 5 % on step time and peak memory (both overlap TP communication in the
+ *                                 backward as Megatron does; the planner with TP blocking is printed beside). Here, not in
+ *                                 test/planner/simulate.test.ts: the two simulations take ~20 s.
  * Each prints the process's peak memory (resident set and V8 heap, sampled every 10 ms).
  */
 import { agreement, planToSpec, simulatorGap } from '../src/planner/spec.js';
@@ -95,14 +96,16 @@ const agreementBench: Bench = {
       const report = await runSimulation(planToSpec(top.plan, setup), { backend: 'meta (shapes only)' });
       if (report.errors.length) ok = false;
       const a = agreement(setup, top.plan, report);
-      const r = (x: number, y: number) => `${(x / y).toFixed(2)}×`;
+      const r = (x: number, y: number) => `${(x / y).toFixed(3)}×`;
+      // the issue's goal, a gate: step time and peak memory within 5 % of the planner's for each top plan
+      if (Math.abs(a.simulator.stepUs / a.equivalent.stepUs - 1) > 0.05 || Math.abs(a.simulator.peakBytes / a.equivalent.peakBytes - 1) > 0.05) ok = false;
       details.push(
-        `${c.model} on ${c.gpus} GPUs, ${describePlan(top.plan)}: step ${(a.planner.stepUs / 1e6).toFixed(2)} s planner, ${(a.equivalent.stepUs / 1e6).toFixed(2)} s planner with TP blocking, ${(a.simulator.stepUs / 1e6).toFixed(2)} s simulator ` +
-          `(${r(a.simulator.stepUs, a.planner.stepUs)} of the planner, ${r(a.simulator.stepUs, a.equivalent.stepUs)} of it with TP blocking); ` +
+        `${c.model} on ${c.gpus} GPUs, ${describePlan(top.plan)}: step ${(a.planner.stepUs / 1e6).toFixed(2)} s planner, ${(a.tpBlocking.stepUs / 1e6).toFixed(2)} s planner with TP blocking, ${(a.simulator.stepUs / 1e6).toFixed(2)} s simulator ` +
+          `(${r(a.simulator.stepUs, a.planner.stepUs)} of the planner, ${r(a.simulator.stepUs, a.tpBlocking.stepUs)} of it with TP blocking); ` +
           `peak ${(a.planner.peakBytes / 2 ** 30).toFixed(1)} GiB planner, ${(a.simulator.peakBytes / 2 ** 30).toFixed(1)} GiB simulator (${r(a.simulator.peakBytes, a.planner.peakBytes)})`,
       );
     }
-    return { id: this.id, pass: ok, summary: `planner vs meta simulation for 2 top plans in ${((performance.now() - t0) / 1000).toFixed(1)} s (simulation / planner; goal 1.00 ± 0.05)`, details };
+    return { id: this.id, pass: ok, summary: `planner vs meta simulation for 2 top plans in ${((performance.now() - t0) / 1000).toFixed(1)} s (simulation / planner; gate 1.00 ± 0.05)`, details };
   },
 };
 

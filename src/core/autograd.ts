@@ -76,14 +76,7 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
             fix: 'a custom backward must return one gradient per input, shaped like that input',
           });
         }
-        // a leaf takes each gradient as it comes (torch's AccumulateGrad), so a parameter's
-        // gradient is not held until the end of the backward
-        if (!x.node) {
-          accumulateLeaf(ctx, x, gx, GEMM_OPS.has(node.op));
-          continue;
-        }
-        const prev = x.bwGrad;
-        x.bwGrad = prev ? addInto(prev, gx) : gx;
+        passGradient(ctx, x, gx, GEMM_OPS.has(node.op));
       }
     }
     // Free the graph: the tape is single-use, like PyTorch without retain_graph.
@@ -96,6 +89,21 @@ export async function runBackward(ctx: RankContext, root: Tensor, seed?: Tensor)
 
 /** Ops whose weight gradient is a GEMM's output (a plain matmul; SP's column-parallel matmul, ../parallel/sequence-gathered-matmul.ts). */
 const GEMM_OPS: ReadonlySet<string> = new Set(['matmul', 'sequence_gathered_matmul']);
+
+/**
+ * Hand `x` a gradient `gx` from the backward of a node reading it: a leaf takes each gradient as it
+ * comes (torch's AccumulateGrad), so a parameter's gradient is not held until the end of the
+ * backward; a non-leaf sums them until its own node runs (its id is lower: it runs later).
+ * Also what a weight gradient held back by ./async-grad.ts goes through when its GEMM runs.
+ */
+export function passGradient(ctx: RankContext, x: Tensor, gx: Tensor, fromGemm: boolean): void {
+  if (!x.node) {
+    accumulateLeaf(ctx, x, gx, fromGemm);
+    return;
+  }
+  const prev = x.bwGrad;
+  x.bwGrad = prev ? addInto(prev, gx) : gx;
+}
 
 /**
  * Add `g` to a leaf's `.grad`: the first gradient becomes the (pinned) buffer, later ones add into

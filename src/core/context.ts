@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmOfOperands, gemmTimeUs, roofline, type ComputeDType } from './cost/index.js';
+import { gemmOfOperands, gemmTimeUs, roofline, type ComputeDType, type HardwarePreset } from './cost/index.js';
 import { bytesOf, DTYPES, isDType, numel, storageDType, type DType } from './dtype.js';
 import { notATensor, SimError } from './errors.js';
 import type { Phase } from './ledger.js';
@@ -53,6 +53,11 @@ export interface OpSpec {
    * GEMM adds into the fp32 main_grad.
    */
   readonly fused?: boolean;
+  /**
+   * The op's own time model, µs on `hw`, for a kernel the roofline of `flops` and `bytes` does not
+   * describe (FlashAttention: causal blocks skipped, its fitted efficiency — cost/attention.ts).
+   */
+  readonly timeUs?: (hw: HardwarePreset) => number;
 }
 
 /**
@@ -270,7 +275,7 @@ export class RankContext {
     for (const x of spec.inputs) this.memory.use(x.memIndex);
     // a view (free op) owns no memory: it reads its input's, so using it keeps that alive
     out.memIndex = spec.free ? (spec.inputs.length === 1 ? spec.inputs[0].memIndex : -1) : spec.into ? spec.into.memIndex : this.memory.alloc(outBytes);
-    if (!spec.free && !spec.fused) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape);
+    if (!spec.free && !spec.fused) this.charge(spec.name, spec.flops, spec.bytes ?? inBytes + outBytes, spec.dtype, spec.inputs, spec.shape, spec.timeUs);
     if (spec.backward && this.gradEnabled && spec.inputs.some((x) => x.requiresGrad)) {
       out.requiresGrad = true;
       const sv = spec.saves ?? 'inputs';
@@ -305,13 +310,14 @@ export class RankContext {
   }
 
   /** Advance this rank's clock by a compute op's roofline time (a matmul's: by its GEMM shape) and put it on the trace. */
-  charge(name: string, flops: number, bytes: number, dtype: DType, inputs?: readonly Tensor[], outShape?: readonly number[]): void {
+  charge(name: string, flops: number, bytes: number, dtype: DType, inputs?: readonly Tensor[], outShape?: readonly number[], timeUs?: (hw: HardwarePreset) => number): void {
     if (this.untimed) return;
     const w = this.world;
     const start = this.clock;
-    // a matmul is timed by its shape (tile and wave quantization, ./cost/gemm.ts), as the planner times it
+    // a matmul is timed by its shape (tile and wave quantization, ./cost/gemm.ts), as the planner
+    // times it; an op with a time model of its own by that (FlashAttention); the rest by the roofline
     const gemm = name === 'matmul' && inputs?.length === 2 ? gemmOfOperands(inputs[0].shape, inputs[1].shape) : undefined;
-    this.clock += gemm ? gemmTimeUs(gemm, computeDType(dtype), w.hardware) : roofline(flops, bytes, computeDType(dtype), w.hardware);
+    this.clock += gemm ? gemmTimeUs(gemm, computeDType(dtype), w.hardware) : timeUs ? timeUs(w.hardware) : roofline(flops, bytes, computeDType(dtype), w.hardware);
     w.computeFlops[this.rank] += flops;
     if (w.traceCompute) {
       // every field, in traceEvent's order (one object shape for all events)

@@ -2,7 +2,7 @@ import type { RankContext } from './context.js';
 import type { DType } from './dtype.js';
 import type { LedgerEntry } from './ledger.js';
 import { Tensor } from './tensor.js';
-import type { TraceEvent } from './trace.js';
+import { isStreamWait, onStream, STREAM_TAG, type TraceEvent } from './trace.js';
 
 /**
  * Repeated stretches of one rank's program, recorded and replayed (meta mode only).
@@ -17,7 +17,9 @@ import type { TraceEvent } from './trace.js';
  * running an op. A replay leaves exactly what a real run would, up to float rounding of the times.
  *
  * A stretch that touches another live rank (a collective with a live peer, a send or a recv)
- * cannot be replayed alone; recording it marks it `dirty` and it keeps running for real.
+ * cannot be replayed alone; recording it marks it `dirty` and it keeps running for real. So does
+ * one that waits for a communication stream of its own whose work began before it or runs on past
+ * its end (the stream's state is not part of the record).
  * Module hooks are not called on replayed stretches.
  */
 
@@ -83,6 +85,10 @@ export class SegmentRecorder {
   readonly base: number;
   readonly clock0: number;
   private readonly flops0: number;
+  /** The compute waited for a communication stream of its own (RankContext.waitCommStream). */
+  private streamWait = false;
+  /** A communication stream was still busy when the stretch began. */
+  private readonly streamBusyAtStart: boolean;
 
   constructor(
     private readonly ctx: RankContext,
@@ -91,6 +97,7 @@ export class SegmentRecorder {
     this.base = ctx.memory.size;
     this.clock0 = ctx.clock;
     this.flops0 = ctx.world.computeFlops[ctx.rank];
+    this.streamBusyAtStart = streamBusyAfter(ctx, ctx.clock);
   }
 
   tick(): void {
@@ -119,7 +126,12 @@ export class SegmentRecorder {
   }
 
   trace(e: TraceEvent): void {
-    if (e.kind === 'wait') this.dirty ??= 'it waits for another rank';
+    // a wait for a collective or a send (it has a ledger entry) is a wait for another rank; a wait
+    // for one of the rank's own communication streams replays when the stretch holds all of that
+    // stream's work (checked in finish: the tensor-parallel overlap, core/async-grad.ts)
+    if (isStreamWait(e)) this.streamWait = true;
+    else if (e.kind === 'wait') this.dirty ??= 'it waits for another rank';
+    if (onStream(e) && e.startUs < this.clock0 - 1e-6) this.dirty ??= 'it runs communication from before it began';
     this.items.push({ trace: e });
   }
 
@@ -144,6 +156,7 @@ export class SegmentRecorder {
   /** Close the recording: the segment, or null when it cannot be replayed. */
   finish(outputs: readonly (Tensor | null | undefined)[]): Segment | null {
     const ctx = this.ctx;
+    if (this.streamWait && (this.streamBusyAtStart || streamBusyAfter(ctx, ctx.clock))) this.dirty ??= 'it waits for a communication stream busy beyond it';
     if (this.dirty) return null;
     const outs: (TensorRef | null)[] = outputs.map((t) => {
       if (!t) return null;
@@ -231,6 +244,12 @@ export function sameSegment(a: Segment, b: Segment): boolean {
   return true;
 }
 
+/** Whether one of the rank's communication streams is busy after `us`. */
+function streamBusyAfter(ctx: RankContext, us: number): boolean {
+  for (const t of ctx.commFreeUs.values()) if (t > us + 1e-6) return true;
+  return false;
+}
+
 /** Start recording a stretch of `ctx`'s program (meta mode). */
 export function beginSegment(ctx: RankContext, frame: IndexFrame): SegmentRecorder {
   const rec = new SegmentRecorder(ctx, frame);
@@ -301,7 +320,7 @@ export function replaySegment(ctx: RankContext, seg: Segment, frame: IndexFrame)
         ledgerSeq: e.ledgerSeq === undefined || e.ledgerSeq < 0 ? e.ledgerSeq : seqs.get(e.ledgerSeq),
         source: e.source,
         module: e.module,
-        tag,
+        tag: onStream(e) ? `${tag ?? ''}${STREAM_TAG}` : tag, // what ran on a communication stream stays there (not busy)
       });
     }
   }

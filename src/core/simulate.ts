@@ -10,7 +10,7 @@ import type { MemoryReport } from './memory.js';
 import { Mesh, type MeshSpec } from './mesh.js';
 import { isLibraryFile, stackLineLocation, type SourceLocation } from './source.js';
 import type { TraceEvent } from './trace.js';
-import { World, type SourceMode } from './world.js';
+import { World, type SourceMode, type TpOverlapMode } from './world.js';
 
 export interface SimOptions {
   readonly mesh: MeshSpec | Mesh;
@@ -25,6 +25,12 @@ export interface SimOptions {
   readonly sources?: SourceMode;
   /** Record compute ops on the trace (the ledger and comm events are always recorded). */
   readonly traceCompute?: boolean;
+  /**
+   * Tensor-parallel communication in the backward (default 'backward', Megatron's): a
+   * column-parallel layer's dX all-reduce / reduce-scatter runs behind its weight-gradient GEMMs
+   * and SP's re-gather behind its dX GEMM, on a communication stream; 'none' blocks on each.
+   */
+  readonly tpOverlap?: TpOverlapMode;
   readonly onEvent?: (e: SimEvent) => void;
   /**
    * The most ledger entries and trace events `onEvent` hears one by one (default: all). Past
@@ -91,6 +97,9 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
   const algorithms = typeof opts.algorithm === 'string' ? allAlgorithms(opts.algorithm) : (opts.algorithm ?? {});
   const mode = opts.mode ?? 'numeric';
   if (mode !== 'numeric' && mode !== 'meta') throw new ConfigError(`unknown mode "${String(mode)}"`, 'use "numeric" or "meta"');
+  if (opts.tpOverlap !== undefined && opts.tpOverlap !== 'none' && opts.tpOverlap !== 'backward') {
+    throw new ConfigError(`unknown tpOverlap "${String(opts.tpOverlap)}"`, 'use tpOverlap: "backward" (Megatron\'s async dX communication, the default) or "none" (every tensor-parallel collective blocks)');
+  }
   const fold = opts.fold === 'auto' ? (mode === 'meta' && mesh.worldSize > 64 ? ['dp', 'tp'].filter((a) => mesh.has(a)) : []) : (opts.fold ?? []);
   if (fold.length && mode !== 'meta') throw new ConfigError('symmetry folding is for meta mode only', 'drop fold, or run with mode: "meta"');
   const world = new World({
@@ -103,6 +112,7 @@ export async function simulate<R>(opts: SimOptions, program: RankProgram<R>): Pr
     // large meta runs skip stack walks: ops and collectives take the line that built their module
     sourceMode: opts.sources ?? (mode === 'meta' ? (mesh.worldSize > 64 ? 'none' : 'collectives') : 'all'),
     traceCompute: opts.traceCompute ?? true,
+    tpOverlap: opts.tpOverlap ?? 'backward',
     onEvent: opts.onEvent,
     streamLimits: opts.streamLimits,
     fold,

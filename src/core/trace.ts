@@ -17,6 +17,15 @@ export function onStream(e: { readonly tag?: string }): boolean {
   return e.tag !== undefined && e.tag.endsWith(STREAM_TAG);
 }
 
+/**
+ * Whether a trace event is the compute waiting for one of the rank's own communication streams
+ * (RankContext.waitCommStream: the exposed part of an overlapped collective — blocking
+ * communication, not idle); a wait for another rank has the ledger entry it waits in.
+ */
+export function isStreamWait(e: { readonly kind: TraceKind; readonly ledgerSeq?: number }): boolean {
+  return e.kind === 'wait' && e.ledgerSeq === undefined;
+}
+
 export interface TraceEvent {
   readonly rank: number;
   readonly kind: TraceKind;

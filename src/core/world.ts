@@ -13,6 +13,13 @@ import { TALLY_EVERY, type RankState, type SimEvent, type StreamLimits } from '.
 
 export type SourceMode = 'all' | 'collectives' | 'none';
 
+/**
+ * Tensor-parallel communication in the backward: 'backward' overlaps a column-parallel layer's
+ * dX collective (and SP's re-gather of its input) with its GEMMs, as Megatron's async
+ * communication does (./async-grad.ts); 'none' blocks on each.
+ */
+export type TpOverlapMode = 'none' | 'backward';
+
 export interface WorldOptions {
   readonly mesh: Mesh;
   readonly mode: Mode;
@@ -22,6 +29,8 @@ export interface WorldOptions {
   readonly seed: number;
   readonly sourceMode: SourceMode;
   readonly traceCompute: boolean;
+  /** Default 'backward' (Megatron's). */
+  readonly tpOverlap?: TpOverlapMode;
   readonly onEvent?: (e: SimEvent) => void;
   /** Past these, the listener hears tallies instead of each entry and event (default: no limit). */
   readonly streamLimits?: StreamLimits;
@@ -45,6 +54,7 @@ export class World {
   readonly seed: number;
   readonly sourceMode: SourceMode;
   readonly traceCompute: boolean;
+  readonly tpOverlap: TpOverlapMode;
   /** Every collective and send/recv, in order (plain entries: `ledger.at(i)`). */
   readonly ledger = new LedgerLog();
   /** Every rank's timeline events, in order (as plain events: `trace.toArray()`). */
@@ -81,6 +91,7 @@ export class World {
     this.seed = o.seed;
     this.sourceMode = o.sourceMode;
     this.traceCompute = o.traceCompute;
+    this.tpOverlap = o.tpOverlap ?? 'backward';
     this.onEvent = o.onEvent;
     this.maxLedger = o.streamLimits?.ledger ?? Infinity;
     this.maxTrace = o.streamLimits?.trace ?? Infinity;

@@ -1,7 +1,8 @@
-import { add, matmul } from '../core/ops/index.js';
+import { add } from '../core/ops/index.js';
 import { shapeError } from '../core/ops/check.js';
 import type { Tensor } from '../core/tensor.js';
 import { Module } from '../models/nn/module.js';
+import { columnMatmul } from './column-matmul.js';
 import { copyToRegion, gatherFromRegion } from './mappings.js';
 import { sequenceGatheredMatmul } from './sequence-gathered-matmul.js';
 import type { LinearShard } from './shard-weights.js';
@@ -30,6 +31,8 @@ export interface ColumnParallelOptions {
  *   bwd: all-reduce of dX (Megatron's f: each rank's dX = dY_i·A_iᵀ is a partial sum)
  *        (with sequenceParallel: all-gather of X along S again, since only the shard is kept,
  *        then reduce-scatter of dX along S — ./sequence-gathered-matmul.ts).
+ *        With the run's tpOverlap 'backward' (default), as Megatron: the all-reduce / reduce-scatter
+ *        runs behind the dA GEMMs and the re-gather behind the dX GEMM (../core/async-grad.ts).
  */
 export class ColumnParallelLinear extends Module {
   weight: Tensor; // [in, out/tp]
@@ -63,7 +66,7 @@ export class ColumnParallelLinear extends Module {
     }
     let y = this.sequenceParallel
       ? await sequenceGatheredMatmul(x, this.weight, this.axis, this.sequenceDim) // [B, S, out/tp] from [B, S/tp, in]
-      : matmul(copyToRegion(x, this.axis), this.weight); // [B, S, out/tp]
+      : columnMatmul(copyToRegion(x, this.axis), this.weight); // [B, S, out/tp]
     if (this.bias) y = add(y, this.bias); // [B, S, out/tp]
     return this.gatherOutput ? gatherFromRegion(y, this.axis, -1) : y; // [B, S, out] or [B, S, out/tp]
   }

@@ -8,9 +8,10 @@
  * kernel, activation recomputation (selective, full, or full on N layers per chunk), mixed-precision
  * Adam (fp32 master weights and moments; fp32 main gradients when options.gradBytes is 4) and
  * ZeRO 1/2/3 over dp, with the DP reductions and ZeRO's gathers behind compute when the setup
- * overlaps them (options.overlapGradReduce) — and measures memory and time op by op. TP's
- * collectives block (simulatorEquivalent turns the planner's TP overlap off to compare like with
- * like). No context parallelism (simulatorGap).
+ * overlaps them (options.overlapGradReduce), and Megatron's TP overlap in the backward
+ * (options.tpOverlap: the dX all-reduce / reduce-scatter behind the weight-gradient GEMMs, SP's
+ * re-gather behind the dX GEMMs; TE's 'all' runs as 'backward') — and measures memory and time op
+ * by op. No context parallelism (simulatorGap).
  */
 import type { Model, ModelSpec } from '../models/model.js';
 import { gpt2, type Gpt2Config } from '../models/gpt2.js';
@@ -116,6 +117,7 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     recompute: plan.recompute === 'full' && plan.recomputeLayers !== undefined ? { method: 'full', layers: plan.recomputeLayers } : plan.recompute,
     optimizer: { type: 'adam', mainGrads: setup.options.gradBytes === 4 ? 'float32' : 'param' },
     dataParallel: { zero: plan.zero, overlap: setup.options.overlapGradReduce },
+    tensorParallel: { overlap: simulatedTpOverlap(setup) },
   };
 }
 
@@ -143,13 +145,26 @@ export function simulatePlan(plan: ParallelPlan, setup: PlanSetup, opts: RunOpti
 }
 
 /**
+ * The simulator's tensor-parallel overlap for the setup's: Megatron's async dX communication in the
+ * backward ('backward') or none; Transformer Engine's userbuffer overlap ('all') has no simulated
+ * counterpart, so it runs as 'backward'.
+ */
+export function simulatedTpOverlap(setup: PlanSetup): 'none' | 'backward' {
+  return setup.options.tpOverlap === 'none' ? 'none' : 'backward';
+}
+
+/**
  * The plan as the simulation runs it, as the analytic planner sees it: the same plan (planToSpec
  * carries recomputation, Adam with its main gradients, ZeRO and its overlap, the attention kernel,
- * SP and the stages), with tensor-parallel collectives blocking — the simulator overlaps the
- * data-parallel reductions and ZeRO's gathers (communication streams), not TP's async collectives
- * (options.tpOverlap).
+ * SP, the stages and Megatron's TP overlap in the backward) — the planner's own figures, except
+ * that TE's userbuffer overlap ('all') is asked as 'backward' (simulatedTpOverlap).
  */
 export function simulatorEquivalent(setup: PlanSetup, plan: ParallelPlan): { setup: PlanSetup; plan: ParallelPlan } {
+  return { setup: { ...setup, options: { ...setup.options, tpOverlap: simulatedTpOverlap(setup) } }, plan };
+}
+
+/** The planner with every tensor-parallel collective blocking (options.tpOverlap 'none'): what the overlap is worth. */
+export function tpBlocking(setup: PlanSetup, plan: ParallelPlan): { setup: PlanSetup; plan: ParallelPlan } {
   return { setup: { ...setup, options: { ...setup.options, tpOverlap: 'none' } }, plan };
 }
 
@@ -162,17 +177,21 @@ export function simulatorEquivalentBytes(setup: PlanSetup, plan: ParallelPlan): 
 /** The planner's figures for a plan beside the meta simulation's, and the ratio. */
 export interface Agreement {
   readonly planner: { readonly stepUs: number; readonly peakBytes: number };
-  /** The planner for what the simulator models today (simulatorEquivalent). */
+  /** The planner for what the simulator models (simulatorEquivalent: the planner's own, unless its TP overlap is TE's 'all'). */
   readonly equivalent: { readonly stepUs: number; readonly peakBytes: number };
+  /** The planner with every tensor-parallel collective blocking (tpBlocking): what the overlap is worth. */
+  readonly tpBlocking: { readonly stepUs: number };
   readonly simulator: { readonly stepUs: number; readonly peakBytes: number };
 }
 
 /** The planner's step time and peak memory of `plan` and of its simulator-equivalent, beside the simulation's (from its report). */
 export function agreement(setup: PlanSetup, plan: ParallelPlan, report: Pick<Report, 'timeline' | 'memory'>): Agreement {
   const eq = simulatorEquivalent(setup, plan);
+  const blocking = tpBlocking(setup, plan);
   return {
     planner: { stepUs: estimateTime(setup, plan).stepUs, peakBytes: estimateMemory(setup, plan).peak.total },
     equivalent: { stepUs: estimateTime(eq.setup, eq.plan).stepUs, peakBytes: simulatorEquivalentBytes(setup, plan) },
+    tpBlocking: { stepUs: estimateTime(blocking.setup, blocking.plan).stepUs },
     simulator: { stepUs: report.timeline.stepTimeUs, peakBytes: Math.max(...report.memory.perRank.map((r) => r.peakBytes)) },
   };
 }

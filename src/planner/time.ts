@@ -19,8 +19,9 @@
  *                the backward's) when overlapped, else added. The reduce-scatter runs in the main
  *                gradients' dtype: with fp32 main gradients the 16-bit gradients are cast into an
  *                fp32 buffer first (FSDP's reduce_dtype float32: torchtitan's default, Meta's
- *                Llama 3 §3.3.2), 6 bytes per parameter of kernels; the shard it returns is added
- *                into the main-gradient shard, 3g bytes per element of the shard
+ *                Llama 3 §3.3.2), 6 bytes per parameter of kernels; from the second micro-batch
+ *                on, the reduced shard is added into the main-gradient shard by a kernel of its
+ *                own (3g bytes per element; counted with the kernels)
  * Layout (./layout.ts): the stage's own layer count (uneven stages: the first and last one short);
  * partial recompute mixes the per-layer costs with and without recomputation by the recomputed
  * fraction; context parallelism over cp ranks runs s/cp tokens per rank (GEMMs, kernels, TP and
@@ -185,34 +186,38 @@ export function stageTime(setup: PlanSetup, plan: ParallelPlan, stage: number): 
   let dpReduceUs = 0;
   let dpGatherUs = 0;
   let zero3Us = 0;
+  let shardAccumUs = 0;
   if (dpN > 1) {
     const ring = (op: CollectiveOp, bytes: number) => stridedRingTimeUs(op, dpN, t, bytes, hw, cluster.gpusPerNode);
     if (plan.zero === 0) dpReduceUs = ring('all_reduce', g * params);
     else if (plan.zero === 1) {
       dpReduceUs = ring('reduce_scatter', g * params);
       dpGatherUs = ring('all_gather', 2 * params);
-    } else if (plan.zero === 2) {
-      // sharded gradients: each micro-batch's weight gradients reduce-scattered in its backward, in
-      // the main gradients' dtype (fp32: FSDP's reduce_dtype float32, after a cast into its buffer)
+    } else {
+      // sharded gradients (ZeRO-2/3): each micro-batch's weight gradients reduce-scattered in its
+      // backward in the main gradients' dtype (fp32: FSDP's reduce_dtype float32, after a cast of
+      // the 16-bit gradients into its buffer: read 2, write 4 bytes per parameter), then added into
+      // the g-byte main-gradient shard by a kernel of its own from the second micro-batch on (read
+      // 2g, write g bytes per element; no GEMM epilogue can fuse it)
+      const mbs = microbatches(setup, plan);
+      shardAccumUs = ((((g === 4 ? 6 : 0) * params + ((mbs - 1) / mbs) * (params / dpN) * 3 * g) / hbm) * US);
+    }
+    if (plan.zero === 2) {
       const perMb = ring('reduce_scatter', g * params);
       const busyBwd = computeUs - computeFwdUs + kernelsUs - kernelsFwdUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busyBwd) : perMb;
       dpGatherUs = ring('all_gather', 2 * params);
-    } else {
+    } else if (plan.zero === 3) {
       const perMb = 2 * ring('all_gather', 2 * params) + ring('reduce_scatter', g * params);
       const busy = computeUs + kernelsUs;
       zero3Us = options.overlapGradReduce ? Math.max(0, perMb - busy) : perMb;
     }
   }
-  // ZeRO-2/3, per micro-batch: with fp32 main gradients the 16-bit gradients are cast into the fp32
-  // reduce-scatter buffer (read 2, write 4 bytes per parameter), and the reduce-scattered shard is
-  // added into this rank's main-gradient shard (read 2g, write g per element of the shard)
-  const castUs = plan.zero >= 2 && dpN > 1 ? ((((g === 4 ? 6 : 0) * params + (3 * g * params) / dpN) / hbm) * US) : 0;
   const owned = plan.zero >= 1 ? params / dpN : params;
   const optimizerUs = ((owned * (g + 26)) / hbm) * US;
-  const perMicrobatchUs = computeUs + kernelsUs + castUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
+  const perMicrobatchUs = computeUs + kernelsUs + shardAccumUs + tpCommUs + cpCommUs + pipeUs + zero3Us;
   const forwardUs = computeFwdUs + kernelsFwdUs + tpFwdUs + cpFwdUs + pipeUs / 2;
-  return { stage, layers, computeUs, kernelsUs: kernelsUs + castUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
+  return { stage, layers, computeUs, kernelsUs: kernelsUs + shardAccumUs, tpCommUs, cpCommUs, p2pUs: pipeUs, zero3Us, perMicrobatchUs, forwardUs, dpReduceUs, dpGatherUs, optimizerUs };
 }
 
 /** Step time, throughput and utilisation of a plan; see the file comment. */

@@ -101,6 +101,20 @@ describe('micro-batch replay (meta mode)', () => {
     assertSameRun(replayed, real);
   });
 
+  test("Llama pp2 × tp2 folded with SP and Megatron's TP overlap (the compute waits for its own tp stream inside each stretch): replayed, the same as the real run", async () => {
+    const { makeSetup } = await import('../../src/planner/setup.js');
+    const { planToSpec } = await import('../../src/planner/spec.js');
+    const spec = llama({ nLayer: 4, hidden: 64, nHead: 8, nKvHead: 4, ffnHidden: 128, vocab: 256, maxPositions: 64 });
+    const setup = makeSetup({ model: { id: 'tiny-llama', dropout: false, spec }, seq: 32, globalBatch: 8, gpus: 4 });
+    const plan = { tp: 2, pp: 2, dp: 1, microBatch: 1, schedule: '1F1B' as const, virtual: 1, sequenceParallel: true, recompute: 'none' as const, zero: 0 as const };
+    const s = planToSpec(plan, setup);
+    assert.deepEqual(s.tensorParallel, { overlap: 'backward' });
+    const [replayed, real] = await both({ ...s, fold: ['tp'] });
+    assert.ok((replayed.pipeline?.replayed ?? 0) > 0, 'some stretches were replayed');
+    assert.ok(real.timeline.events.some((e) => e.name === 'wait tp stream'), 'the compute waited for the tp stream');
+    assertSameRun(replayed, real);
+  });
+
   test('an unfolded tensor-parallel all-reduce talks to a live peer: nothing is replayed', async () => {
     const model = gpt2({ nLayer: 4, nEmbd: 32, nHead: 4, vocab: 64, nPositions: 16 });
     const [replayed, real] = await both({ mesh: { pp: 2, tp: 2 }, mode: 'meta', fold: false, model, input: { batch: 8, seq: 8, microbatches: 8 }, schedule: '1F1B', plan: GPT2_PLAN });

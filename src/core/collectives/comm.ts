@@ -6,6 +6,7 @@ import type { ProcessGroup } from '../mesh.js';
 import type { SourceLocation } from '../source.js';
 import { Tensor, type BackwardFn } from '../tensor.js';
 import type { RankContext } from '../context.js';
+import { behindWeightGrads } from '../async-grad.js';
 import { narrow } from '../ops/shape.js';
 import { scale, mul } from '../ops/elementwise.js';
 import type { CollectiveEngine, Delivery } from './engine.js';
@@ -259,7 +260,9 @@ export class Comm {
   private readonly copies = new WeakMap<Tensor, Map<string, Tensor>>();
 
   private copyToGroupOnce(x: Tensor, g: ProcessGroup, opt: GroupOpt): Tensor {
-    return this.ctx.apply({
+    // the all-reduce runs behind the weight-gradient GEMMs of the layers reading the copy, when
+    // they held them (../async-grad.ts: Megatron's async dX all-reduce)
+    const out: Tensor = this.ctx.apply({
       name: 'copy_to_region',
       inputs: [x],
       shape: x.shape,
@@ -269,8 +272,9 @@ export class Comm {
       key: '',
       saves: 'none', // the backward all-reduces dy and reads nothing of x
       compute: () => x.data!, // identity: the same immutable tensor, no copy
-      backward: async (dy) => [await this.allReduce(dy, { group: g, label: `${opt.label ?? 'copy_to_region'}.backward` })],
+      backward: async (dy) => [await behindWeightGrads(this.ctx, out, () => this.allReduce(dy, { group: g, label: `${opt.label ?? 'copy_to_region'}.backward` }))],
     });
+    return out;
   }
 
   /** Blocking send (waits for the matching recv). */

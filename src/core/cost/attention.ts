@@ -14,8 +14,8 @@
  * test/fixtures/h200-sdpa.json — forward η 0.70, t_row 1.13 ns; backward η 0.66, t_row 2.43 ns;
  * RMS error 13 % over sequences 2k–16k, causal and not. On the A100 η 0.6 (FlashAttention-2
  * reports 50–73 % of peak there) with the same t_row: an assumption. docs/gemm-efficiency.md.
- * The planner times the attention core with this (src/planner/gemms.ts); the simulator's
- * FlashAttention op should too, so the two agree.
+ * The planner times the attention core with this (src/planner/gemms.ts), and so does the
+ * simulator's FlashAttention op (src/core/ops/attention.ts), so the two agree.
  */
 import { KERNEL_LAUNCH_US } from './computeTime.js';
 import type { HardwarePreset } from './hardware.js';

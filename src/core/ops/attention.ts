@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { flashAttentionTimeUs } from '../cost/attention.js';
 import { bytesOf } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, shapeError } from './check.js';
@@ -14,6 +15,8 @@ import { narrow } from './shape.js';
  *   forward 4·B·S²·nh·hd (QKᵀ and P·V); backward 10·B·S²·nh·hd (QKᵀ again, then dV, dP, dQ, dK).
  * HBM bytes: forward reads q, k, v and writes O, L; backward reads q, k, v, O, dO, L and writes
  * dq, dk, dv (one packed buffer [B, S, nh + 2·nkv, hd], as FlashAttention's dqkv).
+ * Time: the cost model's flashAttentionTimeUs (../cost/attention.ts: causal blocks skipped, the
+ * kernel's efficiency fitted to measured SDPA), the planner's timing of the attention core.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { causal?: boolean; scale?: number } = {}): Tensor {
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw shapeError(q, `scaledDotProductAttention takes q, k, v as [B, S, heads, hd], got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`, 'reshape [B, S, heads·hd] to [B, S, heads, hd]');
@@ -27,6 +30,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const scale = opts.scale ?? 1 / Math.sqrt(hd);
   const ctx = q.ctx;
   const core = 4 * b * s * s * nh * hd; // QKᵀ and P·V
+  // timed as the fused kernel it is, as the planner times it (causal blocks skipped, its fitted efficiency)
+  const kernel = { batch: b * nh, sq: s, skv: s, d: hd, causal };
   const lseBytes = bytesOf(b * nh * s, 'float32');
   const attend = (qd: tf.Tensor, kd: tf.Tensor, vd: tf.Tensor) => attendTf(qd, kd, vd, causal, scale);
   let lse: Tensor | null = null;
@@ -38,6 +43,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     flops: core,
     bytes: bytesOf(q.size + k.size + v.size + q.size, q.dtype) + lseBytes,
     key: `${causal},${scale}`,
+    timeUs: (hw) => flashAttentionTimeUs(kernel, 'forward', hw),
     compute: () => attend(q.data!, k.data!, v.data!),
     backward: (dy) => {
       const packed = ctx.apply({
@@ -48,6 +54,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
         flops: 2.5 * core,
         bytes: bytesOf(3 * q.size + 2 * k.size + 2 * v.size + q.size, q.dtype) + lseBytes, // + O read, dq|dk|dv written
         key: `${causal},${scale}`,
+        timeUs: (hw) => flashAttentionTimeUs(kernel, 'backward', hw),
         compute: () =>
           tf.tidy(() => {
             const [dq, dk, dv] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => attend(a, c, d))([q.data!, k.data!, v.data!], dy.data!);

@@ -1,6 +1,6 @@
 import type { Mesh } from '../../core/mesh.js';
 import type { LedgerEntry } from '../../core/ledger.js';
-import { onStream, type TraceEvent } from '../../core/trace.js';
+import { isStreamWait, onStream, type TraceEvent } from '../../core/trace.js';
 import { fmtPlacement } from '../../core/placement.js';
 import type { SimResult } from '../../core/simulate.js';
 import type { SourceLocation } from '../../core/source.js';
@@ -126,13 +126,19 @@ function timeline(res: SimResult) {
   const wait = new Float64Array(n);
   // sends are posted and overlap what the rank does next: communication, but not what keeps it busy
   const sending = new Float64Array(n);
+  // the compute waiting for its own communication stream: the exposed part of an overlapped
+  // collective, blocking communication (not idle)
+  const exposed = new Float64Array(n);
   for (const e of res.trace) {
     const d = e.endUs - e.startUs;
     if (e.kind === 'compute') compute[e.rank] += d;
     else if (e.kind === 'comm') {
       comm[e.rank] += d;
       if (e.name === 'send' || onStream(e)) sending[e.rank] += d; // overlaps what the rank does next
-    } else wait[e.rank] += d;
+    } else {
+      wait[e.rank] += d;
+      if (isStreamWait(e)) exposed[e.rank] += d;
+    }
   }
   if (res.folded.axes.length) {
     // mirrors did what their representative did
@@ -144,13 +150,14 @@ function timeline(res: SimResult) {
       comm[r] = comm[rep];
       wait[r] = wait[rep];
       sending[r] = sending[rep];
+      exposed[r] = exposed[rep];
     }
   }
   const step = maxOf(res.clocks, 0);
   let idle = 0;
   const perRank = Array.from({ length: n }, (_, rank) => {
-    // idle: neither computing nor blocked in a collective or a receive
-    const busy = Math.min(step, compute[rank] + comm[rank] - sending[rank]);
+    // idle: neither computing nor blocked in a collective or a receive (or on an overlapped one's end)
+    const busy = Math.min(step, compute[rank] + comm[rank] - sending[rank] + exposed[rank]);
     idle += step > 0 ? (step - busy) / step : 0;
     return { rank, computeUs: compute[rank], commUs: comm[rank], waitUs: wait[rank], endUs: res.clocks[rank] };
   });

@@ -15,7 +15,7 @@ import type { SimulationSpec } from './spec.js';
 
 interface Shared {
   readonly t0: number;
-  readonly simBase: Pick<SimOptions, 'hardware' | 'gpusPerNode' | 'algorithm' | 'seed'>;
+  readonly simBase: Pick<SimOptions, 'hardware' | 'gpusPerNode' | 'algorithm' | 'seed' | 'tpOverlap'>;
   readonly progress: (stage: 'reference' | 'sharded' | 'verify' | 'done', percent: number, message: string) => void;
   readonly timeLimit: () => SimOptions['timeLimit'];
 }

@@ -24,7 +24,7 @@ import { runProgram } from './run-program.js';
 import { computeLoss } from './loss.js';
 import { declareWeights } from './declare.js';
 import { syncGradients } from '../data/grad-sync.js';
-import { onStream } from '../../core/trace.js';
+import { isStreamWait, onStream } from '../../core/trace.js';
 import { Adam, adamOptions } from '../data/adam.js';
 import { shardLayers } from '../data/zero3.js';
 import { applyRecompute } from '../recompute.js';
@@ -93,7 +93,7 @@ export async function runSimulation(specIn: SimulationSpec, opts: RunOptions = {
   const progress = (stage: 'reference' | 'sharded' | 'verify' | 'done', percent: number, message: string) => opts.onEvent?.({ type: 'progress', stage, percent, message });
   const until = t0 + (opts.timeLimit?.ms ?? Infinity);
   const timeLimit = () => (opts.timeLimit ? { ms: Math.max(0, until - performance.now()), fix: opts.timeLimit.fix, seconds: opts.timeLimit.seconds ?? opts.timeLimit.ms / 1000 } : undefined);
-  const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed };
+  const simBase = { hardware: spec.hardware, gpusPerNode: spec.gpusPerNode, algorithm: spec.algorithm, seed, tpOverlap: spec.tensorParallel?.overlap };
 
   if (!spec.model) return runProgram(spec, mesh, mode, opts, { t0, simBase, progress, timeLimit });
 
@@ -428,10 +428,11 @@ function pipelineInfo(spec: SimulationSpec, mesh: Mesh, res: SimResult, peakStas
   const v = spec.stages?.virtual ?? (spec.schedule === 'Interleaved1F1B' ? 2 : 1);
   // bubble = (step − busy) / busy on each stage, busy = compute + collectives inside the stage
   // (tensor-parallel all-reduces are part of t_f and t_b); waits and p2p transfers are bubble;
-  // collectives on a communication stream overlap the compute (not busy)
+  // collectives on a communication stream overlap the compute (not busy), but the compute waiting
+  // for one (its exposed end: the TP overlap's, an overlapped DP reduction's) is
   const busy = new Float64Array(mesh.worldSize);
   for (const e of res.trace) {
-    if (e.kind === 'compute' || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send' && !onStream(e))) busy[e.rank] += e.endUs - e.startUs;
+    if (e.kind === 'compute' || isStreamWait(e) || (e.kind === 'comm' && e.name !== 'recv' && e.name !== 'send' && !onStream(e))) busy[e.rank] += e.endUs - e.startUs;
   }
   const step = maxOf(res.clocks, 0);
   const stageBusy = Array.from({ length: p }, (_, stage) => busy[mesh.rankOf({ pp: stage })]);

@@ -12,6 +12,7 @@ import type { Plan } from '../plan.js';
 import type { WeightHandles } from '../shard-weights.js';
 import type { PartitionMethod } from '../pipeline/partition.js';
 import type { DataParallelOptions } from '../data/grad-sync.js';
+import type { TpOverlapMode } from '../../core/world.js';
 import type { ScheduleFn, ScheduleName } from '../pipeline/schedule.js';
 import { checkRecompute, type RecomputeOption } from '../recompute.js';
 import { checkOptimizer, type OptimizerOption } from '../data/adam.js';
@@ -99,6 +100,13 @@ export interface SimulationSpec<M extends Model = Model> {
   /** Data-parallel gradient sync: DDP buckets (bucketMB, default 25) or ZeRO-1/2 (zero). */
   readonly dataParallel?: DataParallelOptions;
   /**
+   * Tensor-parallel communication in the backward. overlap "backward" (the default, Megatron's
+   * async communication): a column-parallel layer's dX all-reduce (SP: reduce-scatter) runs behind
+   * its weight-gradient GEMMs and SP's re-gather of its input behind its dX GEMM, on a
+   * communication stream; "none": every tensor-parallel collective blocks.
+   */
+  readonly tensorParallel?: { readonly overlap?: TpOverlapMode };
+  /**
    * Activation recomputation (default "none"): "selective" recomputes the unfused attention core,
    * "full" every layer, { method: "full", layers: N } the first N layers of each pipeline stage
    * (of each model chunk when interleaved). Recomputed ops run in phase "recompute".
@@ -178,6 +186,10 @@ export function checkSpec(spec: SimulationSpec, opts: { readonly declared?: bool
   if (spec.parallelize !== undefined && typeof spec.parallelize !== 'function') throw new ConfigError('parallelize must be a function (model, { tp, weights, ... }) => void');
   checkRecompute(spec.recompute);
   checkOptimizer(spec.optimizer);
+  const tpOverlap = spec.tensorParallel?.overlap;
+  if (tpOverlap !== undefined && tpOverlap !== 'none' && tpOverlap !== 'backward') {
+    throw new ConfigError(`tensorParallel.overlap must be "backward" or "none", got ${JSON.stringify(tpOverlap)}`, 'use tensorParallel: { overlap: "backward" } (Megatron\'s async dX communication, the default) or { overlap: "none" } (every tensor-parallel collective blocks)');
+  }
   const zero = spec.dataParallel?.zero;
   if (zero !== undefined && zero !== 0 && zero !== 1 && zero !== 2 && zero !== 3) {
     throw new ConfigError(`dataParallel.zero must be 0, 1, 2 or 3, got ${JSON.stringify(zero)}`, 'use zero: 1 (optimizer states sharded over dp), 2, or 3 (layer parameters sharded too, gathered per layer)');
