@@ -66,11 +66,12 @@ test("planToSpec carries the planner's TP overlap: Megatron's backward overlap b
  * (tpOverlap 'none').
  * Measured ratios (simulated / planned) when written, step and peak:
  *   tp2 dp2 1.010 1.000 · selective 1.010 1.000 · full 1.017 0.979 · full ×2 1.014 0.980 ·
- *   SP 1.018 1.004 · ZeRO-1 1.011 1.000 · ZeRO-2 0.998 1.000 · pp2 dp2 ZeRO-3 0.995 1.013 ·
+ *   SP 1.018 1.004 · ZeRO-1 1.011 1.000 · ZeRO-2 1.002 1.000 · pp2 dp2 ZeRO-3 0.999 1.013 ·
  *   pp2 1F1B 0.956 1.000 · interleaved 0.991 1.000 · GPipe 0.956 1.000 · tp1 dp4 1.008 1.000 ·
  *   pp2 dp2 interleaved SP full ×1 ZeRO-1 1.017 0.961 ·
  *   tp4 1.016 1.000 · tp4 SP 1.038 1.007 · tp4 blocking 1.022 1.000 · tp4 SP blocking 1.042 1.007 ·
- *   tp4 dp2 SP ZeRO-2 1.027 1.011 · tp2 dp2 SP ZeRO-3 1.034 1.013
+ *   tp4 dp2 SP ZeRO-2 1.031 1.011 · tp2 dp2 SP ZeRO-3 1.036 1.013 (ZeRO-2/3 reduce-scatter in
+ *   fp32 on both sides: the layouts' fp32 main gradients)
  * (tp4 SP's 3.8 %: the simulator's elementwise kernels run unfused — RoPE as mul/neg/concat/add,
  * SwiGLU's SiLU and product — where the planner counts Megatron's fused bytes. ZeRO-3 with SP was
  * 1.081 while the planner left out the kernel adding each micro-batch's reduced gradient shard
