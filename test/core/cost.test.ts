@@ -111,6 +111,9 @@ test('nodes and link classes', () => {
 
 test('p2p time is alpha + bytes / bandwidth', () => {
   assert.deepEqual(linkParams(h100, 'nvlink'), { alphaUs: 3, bandwidth: 450e9 });
+  // the A100's NVLink at NCCL's 20 of 25 GB/s per link (topo.h SM80_NVLINK_BW): 240 of 300 GB/s
+  assert.deepEqual(linkParams(a100, 'nvlink'), { alphaUs: 3, bandwidth: 240e9 });
+  assert.deepEqual(linkParams(a100, 'nic'), { alphaUs: 8, bandwidth: 25e9 });
   assert.deepEqual(linkParams(h100, 'nic'), { alphaUs: 8, bandwidth: 50e9 });
   assert.equal(p2pTimeUs(0, h100, 'nvlink'), 3);
   assert.equal(p2pTimeUs(0, h100, 'nic'), 8);
@@ -154,14 +157,17 @@ test('one rank costs nothing', () => {
 });
 
 test('tree all_reduce: 2⌈log2 n⌉ steps, 2·S/β bandwidth term', () => {
-  // A100, 8 ranks, S = 1e9 B: 2·3 = 6 steps · 3 µs = 18 µs + 2e9 / 300e9 s = 6666.666… µs.
+  // A100, 8 ranks, S = 1e9 B, NVLink at NCCL's 240 of its 300 GB/s: 2·3 = 6 steps · 3 µs = 18 µs
+  // + 2e9 / 240e9 s = 8333.333… µs.
   const tree = coll({ op: 'all_reduce', algorithm: 'tree', ranks: range(0, 8), bytes: 1e9, hw: a100 });
   assert.equal(tree.steps, 6);
-  close(tree.timeUs, 6684.666666666667);
-  // Ring on the same: 14 · 3 = 42 µs + 1.75e9 / 300e9 s = 5833.333… µs → ring wins for big S.
+  close(tree.timeUs, 8351.333333333334);
+  // Ring on the same: 14 · 3 = 42 µs + 1.75e9 / 240e9 s = 7291.666… µs → ring wins for big S.
   const ring = coll({ op: 'all_reduce', ranks: range(0, 8), bytes: 1e9, hw: a100 });
   assert.equal(ring.steps, 14);
-  close(ring.timeUs, 5875.333333333333);
+  close(ring.timeUs, 7333.666666666667);
+  // its bus bandwidth, as nccl-tests would print it: 1.75e9 B / 7333.67 µs = 238.6 GB/s
+  close(ring.busBandwidth, 1.75e9 / (7333.666666666667e-6));
   // Non-power-of-two: n = 5 → ⌈log2 5⌉ = 3; n = 2 → 1.
   assert.equal(coll({ op: 'all_reduce', algorithm: 'tree', ranks: range(0, 5) }).steps, 6);
   assert.equal(coll({ op: 'all_reduce', algorithm: 'tree', ranks: [0, 1] }).steps, 2);

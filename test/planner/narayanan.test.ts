@@ -72,20 +72,26 @@ function achieved(r: Run): { tflops: number; stepS: number } {
 }
 
 /**
- * The model is 5–9 % faster than these 2021 measurements (reported as TODO, with the error in the
- * name; a run not listed here fails outside ±5 %). The same A100 hardware ran the same 1T model a
- * year later at 177 TFLOP/s by Eq. 3 — Korthikanti et al. 2022's full-recompute baseline, 94.42 s
- * per step on 512 GPUs (test below) — against 163 here: Megatron's own kernels got ~8 % faster
- * between the papers. One GEMM efficiency for the A100 puts the model between the two: within
- * 5 % of the 2022 runs (korthikanti-table5.test.ts), 5–9 % above the 2021 ones.
+ * The model is 3–7 % faster than these 2021 measurements: +2.9 / +3.4 / +4.7 % (175B on 384 / 768
+ * / 1536 GPUs), +3.6 / +4.7 / +7.2 % (530B on 560 / 1120 / 2240), +5.7 % (1T). Two rows are out
+ * (reported as TODO, with the error in the name; any other row fails outside ±5 %). The error
+ * grows where the interleaved schedule counts most (fewer micro-batches per pipeline, more model
+ * chunks): the model gives interleaving its smaller bubble, (p − 1)/(v·m), and charges its v× more
+ * point-to-point exchanges at the links' rates, so with v = 1 every row is within 3.5 % (+0.0 …
+ * +3.4 %, measured when written) and shows no trend with the data-parallel size. The paper's own Figure 12 says the interleaved
+ * schedule's lead "closes as the batch size increases" because of its extra point-to-point
+ * communication: 2021's blocking exchanges cost more than their bytes, which the model does not
+ * know how much. The same A100 hardware ran the same 1T model a year later at 177 TFLOP/s by Eq. 3
+ * (Korthikanti et al. 2022's full-recompute baseline, 94.42 s per step on 512 GPUs, test below)
+ * against 163 here.
  */
-const KNOWN_OUT = new Set(['175B@768', '175B@1536', '530B@560', '530B@1120', '530B@2240', '1T@3072']);
+const KNOWN_OUT = new Set(['530B@2240', '1T@3072']);
 
 for (const r of RUNS) {
   const a = achieved(r);
   const err = a.tflops / r.tflops - 1;
   const sign = err >= 0 ? '+' : '−';
-  const todo = KNOWN_OUT.has(`${r.name}@${r.gpus}`) ? 'Megatron 2021 ran ~8 % slower than the 2022 runs the A100 curve meets (see KNOWN_OUT)' : undefined;
+  const todo = KNOWN_OUT.has(`${r.name}@${r.gpus}`) ? 'the interleaved schedule\'s exchanges at few micro-batches per pipeline (see KNOWN_OUT)' : undefined;
   test(`Narayanan ${r.table}, ${r.name} on ${r.gpus} GPUs: ${a.tflops.toFixed(0)} vs ${r.tflops} TFLOP/s per GPU published (${sign}${Math.abs(100 * err).toFixed(1)} %)`, todo ? { todo } : {}, () => {
     assert.ok(Math.abs(err) <= 0.05, `${r.name} on ${r.gpus}: ${a.tflops} vs ${r.tflops} TFLOP/s (step ${a.stepS} s)`);
   });

@@ -35,6 +35,11 @@ export interface HardwarePreset {
   readonly hbmBandwidth: number;
   /** Per-GPU unidirectional NVLink bandwidth, bytes/s (NVIDIA quotes bidirectional = 2×). */
   readonly nvlinkBandwidth: number;
+  /**
+   * The fraction of `nvlinkBandwidth` NCCL's collectives move data at, in (0, 1] (NVLink packet
+   * overheads); unset: 1. ./links.ts applies it.
+   */
+  readonly nvlinkEfficiency?: number;
   /** Per-GPU inter-node NIC bandwidth, bytes/s (one NIC per GPU, as in DGX). */
   readonly nicBandwidth: number;
   /** α of one NVLink message (per step of a collective), µs. Assumption. */
@@ -125,6 +130,11 @@ const A100_80GB: HardwarePreset = Object.freeze({
   }),
   hbmBandwidth: 2039e9, // A100 datasheet: 80GB SXM GPU memory bandwidth 2,039 GB/s.
   nvlinkBandwidth: 300e9, // A100 datasheet: NVLink 600 GB/s bidirectional → 300 GB/s each way.
+  // NCCL's own topology model takes an A100 NVLink at 20 GB/s of its 25 (src/graph/topo.h
+  // SM80_NVLINK_BW 20.0: 12 links × 20 = 240 GB/s), "roughly, the app-level bandwidth is 80 % of the
+  // peak bandwidth" (NCCL's lead, NVIDIA/nccl#1054); nccl-tests on 8 × A100 report ~200–240 GB/s
+  // bus bandwidth. The A100's NVSwitch has no in-switch reduction (NVLS) to go beyond it.
+  nvlinkEfficiency: 0.8,
   nicBandwidth: 25e9, // DGX A100 datasheet: 8× ConnectX-6 HDR InfiniBand 200 Gb/s = 25 GB/s per GPU.
   nvlinkLatencyUs: NVLINK_LATENCY_US,
   nicLatencyUs: NIC_LATENCY_US,
@@ -245,6 +255,9 @@ export function validateHardware(hw: HardwarePreset): void {
   }
   if (!(Number.isInteger(hw.gpusPerNode) && hw.gpusPerNode >= 1)) {
     throw new InvalidHardwareError(`Hardware '${hw.id}': gpusPerNode must be an integer >= 1, got ${hw.gpusPerNode}.`);
+  }
+  if (hw.nvlinkEfficiency !== undefined && !(hw.nvlinkEfficiency > 0 && hw.nvlinkEfficiency <= 1)) {
+    throw new InvalidHardwareError(`Hardware '${hw.id}': nvlinkEfficiency must be in (0, 1], got ${hw.nvlinkEfficiency}.`);
   }
   for (const field of ['computeEfficiency', 'memoryEfficiency'] as const) {
     const v = hw[field];

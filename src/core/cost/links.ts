@@ -53,10 +53,10 @@ export function groupLinkClass(ranks: readonly number[], gpusPerNode: number): L
   return 'nvlink';
 }
 
-/** α (µs) and β (bytes/s) of a link class on `hw`. */
+/** α (µs) and β (bytes/s) of a link class on `hw`: NVLink at the fraction NCCL reaches of it (`nvlinkEfficiency`). */
 export function linkParams(hw: HardwarePreset, link: LinkClass): { alphaUs: number; bandwidth: number } {
   return link === 'nvlink'
-    ? { alphaUs: hw.nvlinkLatencyUs, bandwidth: hw.nvlinkBandwidth }
+    ? { alphaUs: hw.nvlinkLatencyUs, bandwidth: hw.nvlinkBandwidth * (hw.nvlinkEfficiency ?? 1) }
     : { alphaUs: hw.nicLatencyUs, bandwidth: hw.nicBandwidth };
 }
 
