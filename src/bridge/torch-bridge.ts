@@ -387,6 +387,12 @@ export class TorchBridge {
     return () => work.wait();
   }
 
+  /** irecv: posts the receive now and returns its wait (the received tensor), which Work.wait() calls. */
+  irecv(ctx: RankContext, src: SourceLocation | undefined, like: Tensor, from: number, tag: number): () => Promise<Tensor> {
+    const work = withGivenSource(src, () => ctx.comm.irecv({ shape: like.shape, dtype: like.dtype }, from, { tag }));
+    return () => work.wait();
+  }
+
   /** Release what Python lent for the run (autograd.Function backwards). */
   dispose(): void {
     this.drawnAfter.clear();

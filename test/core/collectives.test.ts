@@ -378,6 +378,48 @@ describe('point to point and barrier', () => {
     );
   });
 
+  test('irecv + isend posted before either waits (torch\'s ring idiom): values, and the rank computes while the message flies', async () => {
+    const res = await simulate({ mesh: { tp: 3 } }, async (rank) => {
+      const n = 3;
+      const x = rank.randn([256, 256], { key: `ring/${rank.rank}` }); // [256, 256]
+      const posted = rank.comm.irecv(x, (rank.rank + n - 1) % n, { tag: 3 }); // posted first: a blocking recv would deadlock here
+      const work = rank.comm.isend(x, (rank.rank + 1) % n, { tag: 3 });
+      const before = rank.clock;
+      ops.matmul(x, x); // compute between posting and waiting
+      const computed = rank.clock;
+      const y = await posted.wait();
+      await work.wait();
+      return { x: Array.from(await x.values()).slice(0, 4), y: Array.from(await y.values()).slice(0, 4), before, computed, after: rank.clock };
+    });
+    assert.equal(res.ok, true, res.errors.map((e) => e.message).join('\n'));
+    const out = res.returns as { x: number[]; y: number[]; before: number; computed: number; after: number }[];
+    for (let r = 0; r < 3; r++) assert.deepEqual(out[r].y, out[(r + 2) % 3].x);
+    assert.deepEqual(res.ledger.map((e) => e.ranks.join('->')).sort(), ['0->1', '1->2', '2->0']);
+    // the 256 KiB message (a few µs on NVLink) arrives during the matmul: the wait adds nothing
+    const transfer = res.ledger[0].timeUs;
+    for (const o of out) {
+      assert.ok(o.computed - o.before > transfer, `matmul ${o.computed - o.before} µs vs transfer ${transfer} µs`);
+      assert.ok(Math.abs(o.after - o.computed) < 1e-6, `waited ${o.after - o.computed} µs`);
+    }
+  });
+
+  test('an irecv that is waited on before its send is posted blocks until it arrives; one never matched is a deadlock naming the wait', async () => {
+    const ok = await simulate({ mesh: { pp: 2 } }, async (rank) => {
+      if (rank.rank === 1) return Array.from(await (await rank.comm.irecv({ shape: [2] }, 0).wait()).values());
+      ops.matmul(rank.randn([128, 128], { key: 'a' }), rank.randn([128, 128], { key: 'b' })); // rank 0 sends late
+      await rank.comm.send(rank.tensor([1, 2], [2]), 1);
+      return null;
+    });
+    assert.equal(ok.ok, true, ok.errors.map((e) => e.message).join('\n'));
+    assert.deepEqual(ok.returns[1], [1, 2]);
+    const stuck = await simulate({ mesh: { pp: 2 } }, async (rank) => {
+      if (rank.rank === 1) await rank.comm.irecv({ shape: [2] }, 0, { tag: 5 }).wait();
+    });
+    assert.equal(stuck.ok, false);
+    assert.match(stuck.errors[0].message, /deadlock/i);
+    assert.match(JSON.stringify(stuck.errors[0]), /wait of an irecv \[2\] float32 from rank 0 \(tag 5\)/);
+  });
+
   test('int32 messages arrive exactly', async () => {
     const res = await simulate({ mesh: { pp: 2 } }, async (rank) => {
       if (rank.rank === 0) {

@@ -33,7 +33,11 @@ def worker(rank, n, port, calls_file, script, args):
                 calls.append([name, int(t.numel()) if t is not None else 0])
                 return real(*a, **k)
             return f
-        setattr(dist, name, wrap())
+        w = wrap()
+        setattr(dist, name, w)
+        # P2POp checks its op against distributed_c10d's own isend / irecv: wrap them there too
+        if getattr(dist.distributed_c10d, name, None) is real:
+            setattr(dist.distributed_c10d, name, w)
     _cpu_if_short_of_gpus(n)
     sys.argv = [script] + list(args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py` does

@@ -321,6 +321,16 @@ export class Comm {
   }
 
   /**
+   * Post a receive from `src` into a buffer of `like`'s shape and dtype without blocking (torch's
+   * irecv): the rank runs on; `wait()` blocks until the message has arrived and returns it.
+   */
+  irecv(like: Tensor | { shape: readonly number[]; dtype?: DType }, src: number, opt: { tag?: number } = {}): { wait(): Promise<Tensor> } {
+    this.checkStageEdge(src, 'recv');
+    const post = this.engine.irecv(this.ctx, src, opt.tag ?? 0, like.shape, like.dtype ?? 'float32', this.src());
+    return { wait: async () => this.wrap(await post.wait(), [], null) };
+  }
+
+  /**
    * Receive whatever `src` sends with `tag`, taking its shape and dtype (the pipeline runtime's
    * receives: the activation shape is whatever the previous stage produced).
    */

@@ -99,6 +99,14 @@ interface RecvPost {
   readonly source?: SourceLocation;
   resolve(d: Delivery): void;
   reject(e: Error): void;
+  /**
+   * A posted receive (irecv): the rank runs on until it waits, so a match neither moves its clock
+   * nor unblocks it; `doneAt` is when the message has arrived.
+   */
+  readonly posted?: boolean;
+  doneAt?: number;
+  /** The rank's micro-batch tag when it posted. */
+  readonly traceTag?: string;
 }
 
 /**
@@ -365,6 +373,56 @@ export class CollectiveEngine {
     });
   }
 
+  /**
+   * Post a receive without blocking (torch's irecv): it matches the send when that comes; `wait()`
+   * blocks the rank until the message has arrived (at once if it already has) and returns it.
+   */
+  irecv(ctx: RankContext, src: number, tag: number, shape: readonly number[], dtype: DType, source: SourceLocation | undefined): { wait(): Promise<Delivery> } {
+    ctx.checkAlive();
+    if (source) ctx.lastSource = source;
+    if (ctx.segment) ctx.segment.dirty ??= 'it receives from another rank';
+    this.checkPeer(ctx, src, 'receive from', source);
+    if (this.world.fold.active && !this.world.fold.isRep(src)) return { wait: () => this.recv(ctx, src, tag, shape, dtype, source) };
+    let delivered: Delivery | undefined;
+    let waiter: { resolve(d: Delivery): void; reject(e: Error): void; since: number } | undefined;
+    const settle = (since: number) => {
+      const end = post.doneAt!;
+      if (end > ctx.clock) {
+        ctx.record(traceEvent({ rank: ctx.rank, kind: 'wait', name: 'wait recv', phase: ctx.phase, startUs: Math.max(since, ctx.clock), endUs: end, ledgerSeq: delivered?.ledgerSeq, source, tag: ctx.tag }));
+        ctx.clock = end;
+      }
+    };
+    const post: RecvPost = {
+      ctx, src, tag, shape, dtype, clock: ctx.clock, phase: ctx.phase, source, posted: true, traceTag: ctx.tag,
+      resolve: (d) => {
+        delivered = d;
+        if (!waiter) return;
+        const w = waiter;
+        waiter = undefined;
+        settle(w.since);
+        this.scheduler.unblock(ctx.rank);
+        w.resolve(d);
+      },
+      reject: (e) => (waiter ? waiter.reject(e) : undefined),
+    };
+    const key = chan(src, ctx.rank, tag);
+    const pending = this.sends.get(key);
+    if (pending && pending.length) this.match(pending.shift()!, post);
+    else push(this.recvs, key, post);
+    return {
+      wait: () => {
+        if (delivered) {
+          settle(ctx.clock);
+          return Promise.resolve(delivered);
+        }
+        return new Promise<Delivery>((resolve, reject) => {
+          waiter = { resolve, reject, since: ctx.clock };
+          this.scheduler.block(ctx.rank, { what: () => `wait of an irecv [${shape.join(', ')}] ${dtype} from rank ${src} (tag ${tag})`, source }, reject);
+        });
+      },
+    };
+  }
+
   private match(s: SendPost, r: RecvPost, virtualDst?: number): void {
     const w = this.world;
     const dstRank = virtualDst ?? r.ctx.rank;
@@ -413,7 +471,11 @@ export class CollectiveEngine {
     s.doneAt = end;
     s.seq = seq;
     // receiver
-    if (virtualDst === undefined) {
+    if (virtualDst === undefined && r.posted) {
+      // an irecv: the message lands while the rank runs on; its wait() settles the clock
+      r.doneAt = end;
+      w.pushTrace(traceEvent({ rank: r.ctx.rank, kind: 'comm', name: 'recv', phase: r.phase, startUs: start, endUs: end, ledgerSeq: seq, source: r.source, inShapes: [s.shape], outShape: s.shape, tag: r.traceTag }));
+    } else if (virtualDst === undefined) {
       this.timeline(r.ctx, r.clock, start, end, 'recv', r.phase, seq, r.source, [s.shape], s.shape);
       this.scheduler.unblock(r.ctx.rank);
     }

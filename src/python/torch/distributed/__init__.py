@@ -387,8 +387,8 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     _require_init("irecv")
     s = _peer(src, group, group_src, "irecv")
-    p = _C.collective("recv", tensor._t, None, src=s, tag=int(tag))
-    return Work(p, lambda r: tensor._set(r))
+    # posted now, without blocking: the rank runs on (and may isend, compute) until wait()
+    return Work(_C.js.irecv(_st().ctx, _C.caller_source(), tensor._t, s, int(tag)), lambda r: tensor._set(r))
 
 
 class P2POp:
