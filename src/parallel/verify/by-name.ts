@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Placement } from '../../core/placement.js';
-import type { SourceLocation } from '../../core/source.js';
+import { baseName, type SourceLocation } from '../../core/source.js';
 import type { Tensor } from '../../core/tensor.js';
 import type { Divergence, ErrorCheck, VerificationInfo } from '../../report/types.js';
 import { errorStats as rawStats, type ErrorStats, type Tolerances } from './compare.js';
@@ -118,7 +118,9 @@ function compareAll(ref: RankRecord, sharded: readonly (RankRecord | undefined)[
       // world-size-1 run is) matches: the ranks were given other data than the reference's
       const other = ownData(pieces, rc.data, rc.shape, tol.output, outFloor);
       if (other) {
-        return { passed: true, reference: 'world-size-1', skipped: `each rank was given its own data: ${label}, the first module, matches the world-size-1 run on rank 0 but not on rank${other.length > 1 ? 's' : ''} ${other.join(', ')} (a batch drawn or loaded per rank, e.g. torch.manual_seed(seed + rank) or a DistributedSampler), so one world-size-1 run is no reference for them — to verify, give every rank the same batch and take each rank's rows of it (x[rank * n:(rank + 1) * n])`, outputs: [], grads: [] };
+        // a module no other module holds (a local `emb = nn.Embedding(…)`) has no path: its kind and line
+        const first = rc.name ? label : rc.site ? `the ${rc.kind} of ${baseName(rc.site.file)}:${rc.site.line}` : `the ${rc.kind}`;
+        return { passed: true, reference: 'world-size-1', skipped: `each rank was given its own data: ${first}, the first module, matches the world-size-1 run on rank 0 but not on rank${other.length > 1 ? 's' : ''} ${other.join(', ')} (a batch drawn or loaded per rank, e.g. torch.manual_seed(seed + rank) or a DistributedSampler), so one world-size-1 run is no reference for them — to verify, give every rank the same batch and take each rank's rows of it (x[rank * n:(rank + 1) * n])`, outputs: [], grads: [] };
       }
     }
     outputs.push({ name: label, kind: 'output', maxAbs: o.err?.maxAbs ?? Infinity, maxRel: o.err?.maxRel ?? Infinity, tolerance: tol.output, passed: o.ok, shape: rc.shape, source: site ? { ...site } : undefined, note: o.ok ? o.how : o.why });

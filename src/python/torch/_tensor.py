@@ -918,7 +918,94 @@ class Tensor:
         return out
 
     def __setitem__(self, idx, value):
-        raise _unsupported("assignment into a tensor slice (x[...] = v)", "build the result with torch.cat / torch.where / masked_fill instead")
+        """x[idx] = v, written in place as torch writes it: basic indexing (ints, slices, `...`)
+        with a number or a tensor that broadcasts to the indexed region, or a boolean mask (of x's
+        shape, or of its leading dims) with a number. Computed as torch.where(region, v, x) over the
+        whole tensor, so the gradient reaches x outside the region and v inside it (torch's
+        CopySlices)."""
+        from . import where as _where, tensor as _tensor
+        self._check_inplace("copy_")
+        if not isinstance(idx, tuple):
+            idx = (idx,)
+        scalar = not isinstance(value, Tensor) or (value.dim() == 0)
+        if any(isinstance(i, Tensor) for i in idx):
+            if len(idx) == 1 and idx[0].dtype is _d.bool:
+                mask = idx[0]
+                if tuple(mask.shape) != tuple(self.shape[:mask.dim()]):
+                    raise IndexError(f"The shape of the mask {list(mask.shape)} does not match the shape of the indexed tensor {list(self.shape)}")
+                if not scalar and value.numel() != 1:
+                    raise _unsupported("x[mask] = tensor (one value per True element)", "assign a number, or x = torch.where(mask, values, x) with values shaped like x")
+                while mask.dim() < self.dim():
+                    mask = mask.unsqueeze(-1)
+                v = value if scalar else value.reshape([])
+                self._write(_where(mask, v if isinstance(v, Tensor) else _scalar_like(v, self), self)._t)
+                return
+            raise _unsupported("assignment through tensor indices x[index] = v", "write through a boolean mask instead: x[mask] = number, or x = torch.where(mask, values, x)")
+        if any(i is None for i in idx):
+            raise _unsupported("x[..., None, ...] = v (None in an assignment)", "index without None: the region is the same")
+        n_real = sum(1 for i in idx if i is not Ellipsis)
+        if n_real > self.dim():
+            raise IndexError(f"too many indices for tensor of dimension {self.dim()}")
+        if Ellipsis in idx:
+            k = idx.index(Ellipsis)
+            idx = idx[:k] + (slice(None),) * (self.dim() - n_real) + idx[k + 1:]
+        idx = idx + (slice(None),) * (self.dim() - len(idx))
+        sel = []            # per dim: (start, stop, step) of the region
+        region = []         # the region's shape as x[idx] returns it (ints dropped)
+        for d, i in enumerate(idx):
+            size = self.shape[d]
+            if isinstance(i, slice):
+                start, stop, step = i.indices(size)
+                if step <= 0:
+                    raise ValueError("step must be greater than zero")
+                n = len(range(start, stop, step))
+                sel.append((start, start + (n - 1) * step + 1 if n else start, step, n))
+                region.append(n)
+            elif isinstance(i, _bi_int) or hasattr(i, "__index__"):
+                j = i.__index__()
+                if j < -size or j >= size:
+                    raise IndexError(f"index {j} is out of bounds for dimension {d} with size {size}")
+                sel.append((j % size, j % size + 1, 1, 1))
+            else:
+                raise TypeError(f"invalid index type {type(i).__name__}")
+        if any(n == 0 for *_, n in sel):
+            return
+        # the region as a mask: one boolean vector per dim, broadcast together
+        mask = None
+        for d, (start, stop, step, n) in enumerate(sel):
+            size = self.shape[d]
+            if start == 0 and n == size:
+                continue
+            picked = set(range(start, stop, step))
+            shape = [1] * self.dim()
+            shape[d] = size
+            m = _tensor([k in picked for k in range(size)], dtype=_d.bool).reshape(shape)
+            mask = m if mask is None else (mask & m)
+        if scalar:
+            v = value if isinstance(value, Tensor) else _scalar_like(value, self)
+            if v.dtype != self.dtype:
+                v = v.to(self.dtype)
+            out = v.expand(list(self.shape)).clone() if mask is None else _where(mask, v, self)
+            self._write(out._t)
+            return
+        v = value.to(self.dtype) if value.dtype != self.dtype else value
+        try:
+            v = v.expand(region)
+        except RuntimeError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to indexing result of shape {region}") from None
+        v = v.reshape([n for *_, n in sel])
+        # spread the region's values over x's shape: along each indexed dim, position p takes the
+        # region's k-th slice where p is its k-th index (elsewhere any slice: the mask hides it, and
+        # where() sends those positions no gradient)
+        for d, (start, stop, step, n) in enumerate(sel):
+            size = self.shape[d]
+            if n == size:
+                continue
+            at = [0] * size
+            for k, p in enumerate(range(start, stop, step)):
+                at[p] = k
+            v = v.index_select(d, _tensor(at, dtype=_d.int64))
+        self._write((v.clone() if mask is None else _where(mask, v, self))._t)
 
 
 class _MinMax(tuple):

@@ -172,6 +172,7 @@ describe('PyTorch files on the simulator', { skip }, () => {
     ['no_init.py', 2, /init_process_group/, 4],
     ['sys_exit.py', 2, /^rank 1: sys\.exit\(3\)/, 6],
     ['deadlock.py', 2, /deadlock/, 6],
+    ['setitem_index_tensor.py', 2, /assignment through tensor indices x\[index\] = v is not supported/, 5],
   ];
   for (const [file, code, message, line] of cases) {
     test(`bad input ${file}: exit ${code}, "${message.source}" at line ${line}`, async () => {
@@ -250,6 +251,8 @@ const AGAINST_TORCH: [string, number, boolean?][] = [
   [path.join(root, 'test', 'python', 'lr_schedules.py'), 1], // every scheduler, step by step
   [path.join(root, 'test', 'python', 'training_misc.py'), 2, false],
   [path.join(root, 'test', 'python', 'p2p_ring.py'), 4], // isend/irecv posted before waiting, batch_isend_irecv, reduce, a subgroup
+  [path.join(root, 'test', 'python', 'setitem.py'), 1], // x[idx] = v in every basic form, and its gradient
+  [path.join(root, 'test', 'python', 'train_idioms.py'), 2], // y[0, 0] = -100, label smoothing, accumulation, Adam + weight decay
 ];
 
 describe('printing and the collectives beyond all_reduce', { skip }, () => {

@@ -104,17 +104,35 @@ def dropout(x, p=0.5, training=True, inplace=False):
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):
     if weight is not None:
         raise Unsupported("cross_entropy(weight=...)", "class weights are not simulated")
-    if label_smoothing:
-        raise Unsupported("cross_entropy(label_smoothing=...)", "use label_smoothing=0")
     if target.dtype.is_floating_point:
         raise Unsupported("cross_entropy with probability targets", "pass class indices (an int64 tensor)")
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    shape = None
     if input.dim() > 2:
         # [B, C, d...] in torch's layout: classes on dim 1
         c = input.shape[1]
+        shape = [input.shape[0]] + list(input.shape[2:])
         perm = [0] + list(range(2, input.dim())) + [1]
         input = input.permute(*perm).reshape(-1, c)
         target = target.reshape(-1)
-    return Tensor(_C.call("cross_entropy", input._t, target._t, int(ignore_index), reduction))
+    nll = Tensor(_C.call("cross_entropy", input._t, target._t, int(ignore_index), reduction))
+    if not label_smoothing:
+        return nll if shape is None or reduction != "none" else nll.reshape(shape)
+    # torch: (1 − ε)·nll + ε/C · Σ_c −log p_c, the smoothing term over the targets not ignored
+    # (reduction "mean": divided by their count)
+    eps = float(label_smoothing)
+    n_classes = input.shape[-1]
+    smooth = -log_softmax(input, dim=-1).sum(-1)  # [N]
+    valid = target != ignore_index
+    smooth = smooth.masked_fill(~valid, 0.0)
+    if reduction == "mean":
+        smooth = smooth.sum() / valid.sum().to(smooth.dtype)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    elif shape is not None:
+        smooth, nll = smooth.reshape(shape), nll.reshape(shape)
+    return nll * (1.0 - eps) + smooth * (eps / n_classes)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
