@@ -304,7 +304,71 @@ def numel(x):
 
 
 def einsum(eq, *operands):
-    raise Unsupported("torch.einsum", "write it with matmul / transpose / sum (e.g. 'bij,bjk->bik' is a @ b)")
+    """torch.einsum of one or two operands, as a sum, a permute and one batched matmul: labels in
+    both operands and the output are batch dims, in both but not the output are contracted, in one
+    only are kept (or summed first when the output lacks them). "->" optional (the output is then
+    the labels seen once, sorted). Not: "..." and a label repeated within one operand (a diagonal)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = eq.replace(" ", "")
+    if "..." in eq:
+        raise Unsupported("torch.einsum with '...'", "name every dim with a letter (e.g. 'bhqd,bhkd->bhqk')")
+    lhs, arrow, out = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation" if len(operands) > len(subs) else "einsum(): fewer operands were provided than specified in the equation")
+    if len(operands) > 2:
+        raise Unsupported("torch.einsum of more than two operands", "chain two-operand einsums (or matmuls)")
+    for sub, t in zip(subs, operands):
+        if len(sub) != t.dim():
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) does not match the number of dimensions ({t.dim()}) for operand {subs.index(sub)}")
+        if len(set(sub)) != len(sub):
+            raise Unsupported(f"torch.einsum with a label repeated in one operand ('{sub}': a diagonal)", "take the diagonal first: (x * torch.eye(n)).sum(-1) for a square x")
+    if not arrow:
+        counts = {}
+        for sub in subs:
+            for c in sub:
+                counts[c] = counts.get(c, 0) + 1
+        out = "".join(sorted(c for c, n in counts.items() if n == 1))
+    if len(set(out)) != len(out) or any(c not in lhs for c in out):
+        raise RuntimeError(f"einsum(): invalid output subscripts '{out}'")
+
+    def reduce_to(t, sub, keep):
+        # sum out the labels not kept, in one sum
+        drop = [i for i, c in enumerate(sub) if c not in keep]
+        if drop:
+            t = t.sum(dim=drop)
+            sub = "".join(c for c in sub if c in keep)
+        return t, sub
+
+    if len(operands) == 1:
+        t, sub = reduce_to(operands[0], subs[0], out)
+        return t.permute(*[sub.index(c) for c in out]) if sub != out else t
+    (a, b), (sa, sb) = operands, subs
+    size = {}
+    for sub, t in ((sa, a), (sb, b)):
+        for c, n in zip(sub, t.shape):
+            if c in size and size[c] != n and 1 not in (size[c], n):
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original): subscript '{c}' is {size[c]} and {n}")
+            size[c] = _bi.max(size.get(c, 1), n)
+    a, sa = reduce_to(a, sa, out + sb)
+    b, sb = reduce_to(b, sb, out + sa)
+    batch = [c for c in out if c in sa and c in sb]
+    contract = [c for c in sa if c in sb and c not in out]
+    ka = [c for c in sa if c not in batch and c not in contract]
+    kb = [c for c in sb if c not in batch and c not in contract]
+    n = lambda cs: 1 if not cs else __import__("math").prod(size[c] for c in cs)
+
+    def arrange(t, sub, order, shape):
+        t = t.permute(*[sub.index(c) for c in order]) if list(sub) != order else t
+        t = t.expand(*[size[c] for c in order]) if any(t.shape[i] != size[c] for i, c in enumerate(order)) else t
+        return t.reshape(shape)
+
+    ma = arrange(a, sa, batch + ka + contract, [n(batch), n(ka), n(contract)])   # [B, M, K]
+    mb = arrange(b, sb, batch + contract + kb, [n(batch), n(contract), n(kb)])   # [B, K, N]
+    r = matmul(ma, mb).reshape([size[c] for c in batch + ka + kb])                # [batch, ka, kb]
+    got = batch + ka + kb
+    return r.permute(*[got.index(c) for c in out]) if got != list(out) else r
 
 
 def outer(a, b):

@@ -253,6 +253,8 @@ const AGAINST_TORCH: [string, number, boolean?][] = [
   [path.join(root, 'test', 'python', 'p2p_ring.py'), 4], // isend/irecv posted before waiting, batch_isend_irecv, reduce, a subgroup
   [path.join(root, 'test', 'python', 'setitem.py'), 1], // x[idx] = v in every basic form, and its gradient
   [path.join(root, 'test', 'python', 'train_idioms.py'), 2], // y[0, 0] = -100, label smoothing, accumulation, Adam + weight decay
+  [path.join(root, 'test', 'python', 'optimizers.py'), 1], // SGD's Nesterov / dampening, Adam's amsgrad / maximize (were ignored)
+  [path.join(root, 'test', 'python', 'einsum.py'), 1], // einsum of one and two operands, gradients included
 ];
 
 describe('printing and the collectives beyond all_reduce', { skip }, () => {
