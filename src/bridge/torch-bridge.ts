@@ -393,6 +393,24 @@ export class TorchBridge {
     return () => work.wait();
   }
 
+  /**
+   * Where the run first dealt each rank its own share of the data (a DistributedSampler over more
+   * than one replica): one world-size-1 run is then no reference. The runner reads and clears it.
+   */
+  dealtAt: SourceLocation | undefined;
+
+  /** dealtAt, cleared. */
+  takeDealt(): SourceLocation | undefined {
+    const d = this.dealtAt;
+    this.dealtAt = undefined;
+    return d;
+  }
+
+  /** torch.utils.data: a sampler gives each rank its own samples (the first place is kept). */
+  dealtPerRank(src: SourceLocation | undefined): void {
+    this.dealtAt ??= src ?? { file: '', line: 0, column: 0 };
+  }
+
   /** Release what Python lent for the run (autograd.Function backwards). */
   dispose(): void {
     this.drawnAfter.clear();

@@ -111,7 +111,9 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   // ---- the N-rank run (each rank's output printed as it comes)
   o.onProgress?.('sharded', 0, `running ${path.basename(file)} on ${n} simulated process${n > 1 ? 'es' : ''}${metaByFile ? ' (meta tensors: shapes only)' : ''}`);
   const wantVerify = mode === 'numeric';
+  it.bridge.takeDealt();
   const sharded = await runRanks(it, { file, dir, n, local, args, mode, record: wantVerify, o, print: true });
+  const dealt = it.bridge.takeDealt();
 
   // ---- the world-size-1 reference and the comparison
   let verification: VerificationInfo;
@@ -119,7 +121,10 @@ export async function runPythonFile(fileIn: string, o: PythonRunOptions): Promis
   if (interrupted) verification = { passed: false, skipped: 'the run was stopped at the time limit', outputs: [], grads: [] };
   else if (!wantVerify) verification = { passed: sharded.res.ok, skipped: mode === 'meta' ? 'meta mode has shapes only' : 'verification is off', outputs: [], grads: [] };
   else if (n === 1) verification = { passed: sharded.res.ok, skipped: 'a run at world size 1 is its own reference', outputs: [], grads: [] };
-  else {
+  else if (dealt) {
+    const at = dealt.line ? ` (${path.basename(dealt.file)}:${dealt.line})` : '';
+    verification = { passed: sharded.res.ok, reference: 'world-size-1', skipped: `each rank was given its own data: a DistributedSampler${at} deals each of the ${n} ranks its own share of the dataset, so one world-size-1 run is no reference for them — to verify, give every rank the same batch (no sampler, or shuffle=False with num_replicas=1) and take each rank's rows of it (x[rank * n:(rank + 1) * n])`, outputs: [], grads: [] };
+  } else {
     o.onProgress?.('reference', 0, 'running the same file at world size 1 (the reference)');
     const ref = await runRanks(it, { file, dir, n: 1, local: 1, args, mode: 'numeric', record: true, o, print: false });
     if (!ref.res.ok) {

@@ -164,6 +164,12 @@ describe('PyTorch files on the simulator', { skip }, () => {
     assert.match(d.message, /partial sum.*Megatron's f/);
   });
 
+  test('a DistributedSampler deals each rank its own data: reported as such at its line, not as a failed verification', async () => {
+    const { report } = await run(path.join(root, 'test', 'python', 'dataloader.py'), 2);
+    assert.equal(report.exitCode, 0, JSON.stringify(report.verification.firstDivergence));
+    assert.match(report.verification.skipped ?? '', /^each rank was given its own data: a DistributedSampler \(dataloader\.py:19\) deals each of the 2 ranks its own share/);
+  });
+
   const cases: [string, number, RegExp, number | null][] = [
     ['syntax_error.py', 2, /SyntaxError: expected ':'/, 3],
     ['one_rank_raises.py', 2, /^rank 2: ValueError: bad shard index/, 7],
@@ -255,6 +261,7 @@ const AGAINST_TORCH: [string, number, boolean?][] = [
   [path.join(root, 'test', 'python', 'train_idioms.py'), 2], // y[0, 0] = -100, label smoothing, accumulation, Adam + weight decay
   [path.join(root, 'test', 'python', 'optimizers.py'), 1], // SGD's Nesterov / dampening, Adam's amsgrad / maximize (were ignored)
   [path.join(root, 'test', 'python', 'einsum.py'), 1], // einsum of one and two operands, gradients included
+  [path.join(root, 'test', 'python', 'dataloader.py'), 2], // torch.utils.data: DistributedSampler, DataLoader, random_split
 ];
 
 describe('printing and the collectives beyond all_reduce', { skip }, () => {
