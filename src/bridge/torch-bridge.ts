@@ -397,7 +397,7 @@ export class TorchBridge {
    * Where the run first dealt each rank its own share of the data (a DistributedSampler over more
    * than one replica): one world-size-1 run is then no reference. The runner reads and clears it.
    */
-  dealtAt: SourceLocation | undefined;
+  private dealtAt: SourceLocation | undefined;
 
   /** dealtAt, cleared. */
   takeDealt(): SourceLocation | undefined {

@@ -102,7 +102,7 @@ export function planToSpec(plan: ParallelPlan, setup: PlanSetup): SimulationSpec
     name: `${setup.model.id} · tp=${plan.tp} pp=${plan.pp} dp=${plan.dp}`,
     mesh: { dp: plan.dp, pp: plan.pp, tp: plan.tp },
     mode: 'meta',
-    model: withAttention(setup),
+    model: withKernels(setup),
     dtype: 'bfloat16',
     input: { batch: setup.globalBatch, seq: setup.seq, microbatches: microbatches(setup, plan) },
     schedule: plan.schedule,
@@ -128,7 +128,7 @@ function megatronCrossEntropy(out: Tensor, batch: { readonly target: Tensor }): 
 }
 
 /** The model spec with the setup's attention kernel (the presets build FlashAttention) and SwiGLU kernel. */
-function withAttention(setup: PlanSetup): ModelSpec {
+function withKernels(setup: PlanSetup): ModelSpec {
   const spec = setup.model.spec;
   const cfg = spec.config as { attention?: AttentionKernel; swiglu?: SwigluKernel };
   const swiglu = setup.options.swiglu ?? 'unfused';

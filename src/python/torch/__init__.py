@@ -357,7 +357,7 @@ def einsum(eq, *operands):
     contract = [c for c in sa if c in sb and c not in out]
     ka = [c for c in sa if c not in batch and c not in contract]
     kb = [c for c in sb if c not in batch and c not in contract]
-    n = lambda cs: 1 if not cs else __import__("math").prod(size[c] for c in cs)
+    n = lambda cs: _math.prod(size[c] for c in cs)  # 1 for none
 
     def arrange(t, sub, order, shape):
         t = t.permute(*[sub.index(c) for c in order]) if list(sub) != order else t

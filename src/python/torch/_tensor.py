@@ -666,7 +666,7 @@ class Tensor:
         if dim is None:
             return Tensor(_C.call("amax", self._t, None, False))
         v, i = _C.call("max_dim", self._t, _norm_dim(dim, self.dim()), keepdim)
-        return _MinMax(Tensor(v), Tensor(i))
+        return _ValuesIndices("max", Tensor(v), Tensor(i))
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
@@ -674,7 +674,7 @@ class Tensor:
         if dim is None:
             return Tensor(_C.call("amin", self._t, None, False))
         v, i = _C.call("min_dim", self._t, _norm_dim(dim, self.dim()), keepdim)
-        return _MinMax(Tensor(v), Tensor(i))
+        return _ValuesIndices("min", Tensor(v), Tensor(i))
 
     def argmax(self, dim=None, keepdim=False):
         return Tensor(_C.call("argmax", self._t, None if dim is None else _norm_dim(dim, self.dim()), keepdim))
@@ -1006,20 +1006,6 @@ class Tensor:
                 at[p] = k
             v = v.index_select(d, _tensor(at, dtype=_d.int64))
         self._write((v.clone() if mask is None else _where(mask, v, self))._t)
-
-
-class _MinMax(tuple):
-    def __new__(cls, values, indices):
-        t = tuple.__new__(cls, (values, indices))
-        return t
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
 
 
 # torch's names for the backward nodes of the core's ops (a custom autograd.Function's is its
